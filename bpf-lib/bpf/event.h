@@ -1,0 +1,39 @@
+/* Layout shared by every event-stream program and the TypeScript decoder
+ * (bpf-lib/src/stream/layout.ts mirrors it; test/layout.test.ts checks both agree via BTF). */
+#ifndef BPFBOOK_EVENT_H
+#define BPFBOOK_EVENT_H
+
+#define COMM_LEN 16
+#define MAX_WINDOW 512 /* bytes of a tracepoint record that can be copied */
+#define MAX_PREDS 8
+#define MAX_USTR 4
+#define MAX_USTR_LEN 1024
+
+/* Every event starts with this 40-byte header. */
+struct event_hdr {
+	__u64 ts;   /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 pid;  /* tgid */
+	__u32 tid;
+	__u32 cpu;
+	__u32 flags;
+	char comm[COMM_LEN];
+};
+
+/* A field comparison evaluated in the kernel. Values are compared after
+ * sign- or zero-extension to 64 bits, and after masking when mask != 0. */
+enum pred_op { PRED_EQ = 0, PRED_NE, PRED_LT, PRED_LE, PRED_GT, PRED_GE, PRED_STREQ, PRED_STRNE };
+
+struct pred {
+	__u64 value[2];  /* integers use value[0]; strings up to 16 bytes use both */
+	__u64 mask[2];   /* integers: 0 = no mask; strings: the bytes compared */
+	__u16 off;       /* offset in the copied window */
+	__u8 size;       /* 1, 2, 4 or 8 for integers */
+	__u8 op;
+	__u8 is_signed;
+	__u8 _pad[3];
+};
+
+/* Per-CPU counters, indexed by these. received + lost == produced. */
+enum stat_idx { STAT_PRODUCED = 0, STAT_LOST, STAT_FILTERED, STAT_MAX };
+
+#endif

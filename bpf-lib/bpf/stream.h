@@ -1,0 +1,80 @@
+/* What every event-stream program shares: the ring buffer, the counters, the
+ * pid/tid/comm filter and the header. Configured through .rodata at load. */
+#ifndef BPFBOOK_STREAM_H
+#define BPFBOOK_STREAM_H
+
+const volatile __u32 cfg_pid = 0;          /* tgid to keep, 0 = any */
+const volatile __u32 cfg_tid = 0;          /* tid to keep, 0 = any */
+const volatile __u32 cfg_comm_len = 0;     /* 0 = no comm filter */
+const volatile char cfg_comm[COMM_LEN] = {};
+const volatile __u32 cfg_event_size = 40;  /* bytes reserved per event */
+/* Wake the consumer only when this much data waits (0: on every event, as libbpf
+ * does). The consumer also polls on a short timer, so a trickle is never stuck. */
+const volatile __u64 cfg_wakeup_bytes = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 24); /* resized before load */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+struct stream_ident {
+	__u64 pid_tgid;
+	char comm[COMM_LEN];
+};
+
+static __always_inline void stat_inc(__u32 idx)
+{
+	__u64 *c = bpf_map_lookup_elem(&stats, &idx);
+	if (c)
+		*c += 1;
+}
+
+static __always_inline bool stream_ident_match(struct stream_ident *id)
+{
+	id->pid_tgid = bpf_get_current_pid_tgid();
+	if (cfg_pid && (__u32)(id->pid_tgid >> 32) != cfg_pid)
+		return false;
+	if (cfg_tid && (__u32)id->pid_tgid != cfg_tid)
+		return false;
+	bpf_get_current_comm(id->comm, COMM_LEN);
+	if (cfg_comm_len) {
+#pragma unroll
+		for (int i = 0; i < COMM_LEN; i++) {
+			if (i >= cfg_comm_len)
+				break;
+			if (id->comm[i] != cfg_comm[i]) {
+				stat_inc(STAT_FILTERED);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+static __always_inline void stream_fill_hdr(struct event_hdr *ev, const struct stream_ident *id)
+{
+	ev->ts = bpf_ktime_get_ns();
+	ev->pid = id->pid_tgid >> 32;
+	ev->tid = (__u32)id->pid_tgid;
+	ev->cpu = bpf_get_smp_processor_id();
+	ev->flags = 0;
+	__builtin_memcpy(ev->comm, id->comm, COMM_LEN);
+}
+
+static __always_inline void stream_submit(void *ev)
+{
+	__u64 flags = 0;
+	if (cfg_wakeup_bytes)
+		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes
+				? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	bpf_ringbuf_submit(ev, flags);
+}
+
+#endif
