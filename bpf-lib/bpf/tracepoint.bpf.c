@@ -12,7 +12,9 @@
  * first 8 bytes (common_* fields; for syscall tracepoints they hold a pt_regs pointer). */
 #define RECORD_BASE 8
 
-const volatile __u32 cfg_window = 0;  /* bytes copied from RECORD_BASE, multiple of 8 */
+const volatile __u32 cfg_window = 0;  /* bytes copied from RECORD_BASE: up to the last fixed field */
+const volatile __u32 cfg_window_slot = 0; /* bytes the window (and __data_loc data) takes in the event, 8-aligned */
+const volatile __u32 cfg_dyn_bytes = 0;   /* on_tracepoint_dyn: bytes of __data_loc data read after the window */
 const volatile __u32 cfg_npreds = 0;
 const volatile struct pred cfg_preds[MAX_PREDS] = {};
 const volatile __u32 cfg_nustr = 0;
@@ -29,12 +31,40 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-static __always_inline void copy_window(__u64 *dst, const __u64 *src, __u32 w)
+/* Copies the first w bytes of the record (from RECORD_BASE). The kernel refuses
+ * programs that read past the last fixed field (perf_event_set_bpf_prog checks
+ * max_ctx_offset), so the copy ends exactly there: 8-byte words, then a 4/2/1-byte
+ * tail. Context loads need constant offsets, hence the full unroll; w comes from
+ * .rodata, so the verifier prunes every branch but the ones this stream takes. */
+#define CTX_LOAD(type, off) (*(const type *)((const __u8 *)ctx + RECORD_BASE + (off)))
+
+static __always_inline void copy_window(__u8 *dst, const void *ctx, __u32 w)
 {
 #pragma unroll
 	for (int i = 0; i < MAX_WINDOW / 8; i++) {
-		if (i * 8 < w) /* no early exit: keeps the loop fully unrollable */
-			dst[i] = src[i];
+		const int o = i * 8;
+		if (o + 8 <= w) {
+			*(__u64 *)(dst + o) = CTX_LOAD(__u64, o);
+		} else if (o < w) {
+			/* the 1..7-byte tail, each load at a constant offset */
+			__u32 t = w - o;
+			if (t >= 4) {
+				*(__u32 *)(dst + o) = CTX_LOAD(__u32, o);
+				if (t >= 6) {
+					*(__u16 *)(dst + o + 4) = CTX_LOAD(__u16, o + 4);
+					if (t == 7)
+						dst[o + 6] = CTX_LOAD(__u8, o + 6);
+				} else if (t == 5) {
+					dst[o + 4] = CTX_LOAD(__u8, o + 4);
+				}
+			} else if (t >= 2) {
+				*(__u16 *)(dst + o) = CTX_LOAD(__u16, o);
+				if (t == 3)
+					dst[o + 2] = CTX_LOAD(__u8, o + 2);
+			} else {
+				dst[o] = CTX_LOAD(__u8, o);
+			}
+		}
 	}
 }
 
@@ -84,10 +114,8 @@ static __always_inline bool pred_match(const volatile struct pred *p, const __u8
 	}
 }
 
-SEC("tracepoint")
-int on_tracepoint(void *ctx)
+static __always_inline int handle(void *ctx, bool dyn)
 {
-	const __u64 *rec = (const __u64 *)((const __u8 *)ctx + RECORD_BASE);
 	__u32 w = cfg_window, np = cfg_npreds, ns = cfg_nustr, sl = cfg_ustr_len;
 	struct stream_ident id;
 	__u8 *win;
@@ -100,7 +128,7 @@ int on_tracepoint(void *ctx)
 		struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
 		if (!s)
 			return 0;
-		copy_window((__u64 *)s->b, rec, w);
+		copy_window(s->b, ctx, w);
 		for (int i = 0; i < MAX_PREDS; i++) {
 			if (i >= np)
 				break;
@@ -119,7 +147,14 @@ int on_tracepoint(void *ctx)
 	}
 	stream_fill_hdr(ev, &id);
 	win = (__u8 *)(ev + 1);
-	copy_window((__u64 *)win, rec, w);
+	copy_window(win, ctx, w);
+	if (dyn) {
+		/* __data_loc data lies past the fixed fields, where context loads may not
+		 * go: read it as kernel memory (refused under lockdown=confidentiality). */
+		__u32 db = cfg_dyn_bytes;
+		if (w <= MAX_WINDOW && db <= MAX_WINDOW)
+			bpf_probe_read_kernel(win + w, db, (const __u8 *)ctx + RECORD_BASE + w);
+	}
 
 	for (int k = 0; k < MAX_USTR; k++) {
 		if (k >= ns)
@@ -128,10 +163,23 @@ int on_tracepoint(void *ctx)
 		if (off > MAX_WINDOW - 8)
 			break;
 		const void *uptr = (const void *)*(const __u64 *)(win + off);
-		bpf_probe_read_user_str(win + w + k * sl, sl, uptr);
+		bpf_probe_read_user_str(win + cfg_window_slot + k * sl, sl, uptr);
 	}
 	stream_submit(ev);
 	return 0;
+}
+
+SEC("tracepoint")
+int on_tracepoint(void *ctx)
+{
+	return handle(ctx, false);
+}
+
+/* Loaded instead of on_tracepoint when a stream decodes __data_loc fields. */
+SEC("tracepoint")
+int on_tracepoint_dyn(void *ctx)
+{
+	return handle(ctx, true);
 }
 
 char LICENSE[] SEC("license") = "GPL";

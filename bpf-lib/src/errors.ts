@@ -1,0 +1,83 @@
+/* Typed errors. Every error bpfbook throws is a BpfbookError with a stable
+ * `code`; kernel failures carry `errno`. NotSupportedError is the sentinel for
+ * "this kernel cannot do that", which tests use to skip. */
+import { constants } from "node:os";
+
+const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
+
+export function errnoName(errno: number): string {
+  return errnoNames.get(Math.abs(errno)) ?? `errno ${Math.abs(errno)}`;
+}
+
+export class BpfbookError extends Error {
+  readonly code: string;
+  readonly errno?: number;
+  constructor(code: string, message: string, opts: { errno?: number; cause?: unknown } = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    if (opts.errno !== undefined) this.errno = Math.abs(opts.errno);
+  }
+}
+
+/** The running kernel (or its configuration, or lockdown) cannot do this. */
+export class NotSupportedError extends BpfbookError {
+  readonly feature: string;
+  constructor(feature: string, reason: string, opts: { errno?: number; cause?: unknown } = {}) {
+    super("ENOTSUP", `${feature} is not supported here: ${reason}`, opts);
+    this.feature = feature;
+  }
+}
+
+/** The caller lacks a privilege (root, CAP_BPF, CAP_PERFMON). */
+export class PermissionError extends BpfbookError {
+  constructor(message: string, opts: { errno?: number; cause?: unknown } = {}) {
+    super("EPERM", message, opts);
+  }
+}
+
+/** The verifier refused a program; `log` is the trimmed verifier log. */
+export class VerifierError extends BpfbookError {
+  readonly program: string;
+  readonly log: string;
+  constructor(program: string, log: string, errno: number) {
+    super("EVERIFIER", `the kernel's verifier rejected program "${program}" (${errnoName(errno)}):\n${log}`, { errno });
+    this.program = program;
+    this.log = log;
+  }
+}
+
+/** Loading an object failed for a reason other than the verifier. */
+export class LoadError extends BpfbookError {
+  constructor(message: string, errno?: number) {
+    super("ELOAD", message, { errno });
+  }
+}
+
+/** Attaching a program failed. */
+export class AttachError extends BpfbookError {
+  constructor(message: string, errno?: number) {
+    super("EATTACH", message, { errno });
+  }
+}
+
+/** A map operation failed. */
+export class MapError extends BpfbookError {
+  constructor(message: string, errno?: number) {
+    super("EMAP", message, { errno });
+  }
+}
+
+/** Bad input from the caller: an option, a filter, a name. */
+export class InvalidArgumentError extends BpfbookError {
+  constructor(message: string) {
+    super("EINVAL", message);
+  }
+}
+
+/** An operation on something already disposed. */
+export class DisposedError extends BpfbookError {
+  constructor(what: string) {
+    super("EDISPOSED", `${what} was already disposed`);
+  }
+}

@@ -1,0 +1,24 @@
+/* bpfbook: trace the running Linux kernel from TypeScript, into Arquero tables. */
+export { tracepoint, TracepointProbe } from "./probes/tracepoint.js";
+export type { TracepointOptions, TracepointRow, TracepointPlan, StandardRow, Where, FieldName } from "./probes/tracepoint.js";
+export type { TracepointName, TracepointFields } from "./generated/tracepoints.js";
+export { Trace, activity } from "./stream/trace.js";
+export type { CollectOptions, StopOptions, Progress } from "./stream/trace.js";
+export type { StreamOptions } from "./stream/consume.js";
+export type { TraceStats } from "./stream/stats.js";
+export { withTime, formatStats } from "./stream/table.js";
+export type { TraceTable } from "./stream/table.js";
+export type { FieldFilter, Comparison } from "./stream/filter.js";
+export { listTracepoints, readFormat } from "./tracefs/catalog.js";
+export type { TracepointFormat, TracepointField, FieldKind } from "./tracefs/format.js";
+export * from "./errors.js";
+export { TracefsNotMountedError, UnknownTracepointError, UnknownFieldError } from "./tracefs/errors.js";
+export { BpfObject } from "./libbpf/object.js";
+export { BpfProgram } from "./libbpf/program.js";
+export { BpfMap } from "./libbpf/map.js";
+export * from "./libbpf/link.js";
+export { setLibbpfLogLevel } from "./libbpf/log.js";
+export { disposeAll, liveCount } from "./lifecycle.js";
+export { privileges } from "./privileges.js";
+export { doctor } from "./doctor/doctor.js";
+export type { DoctorReport } from "./doctor/doctor.js";

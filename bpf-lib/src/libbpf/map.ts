@@ -1,0 +1,152 @@
+/* A map of a BpfObject. Keys and values are bytes; typed views are built above
+ * this layer. Per-CPU maps hold one value slot per possible CPU, 8-byte aligned. */
+import * as ffi from "../ffi/libbpf.js";
+import { InvalidArgumentError, MapError, errnoName } from "../errors.js";
+import type { BpfObject } from "./object.js";
+
+export const MapType = {
+  hash: 1, array: 2, percpu_hash: 5, percpu_array: 6, stack_trace: 7, lru_hash: 9, lru_percpu_hash: 10, ringbuf: 27,
+} as const;
+
+const PERCPU = new Set<number>([MapType.percpu_hash, MapType.percpu_array, MapType.lru_percpu_hash, 15 /* percpu_cgroup_storage */]);
+
+let cpus = 0;
+export function possibleCpus(): number {
+  return cpus || (cpus = ffi.numPossibleCpus());
+}
+
+export class BpfMap {
+  readonly name: string;
+  readonly #h: ffi.MapHandle;
+  readonly #obj: BpfObject;
+  #released = false;
+
+  /** @internal */
+  constructor(h: ffi.MapHandle, obj: BpfObject) {
+    this.#h = h;
+    this.#obj = obj;
+    this.name = ffi.mapName(h);
+  }
+
+  #handle(): ffi.MapHandle {
+    this.#obj.handle();
+    return this.#h;
+  }
+
+  get type(): number { return ffi.mapType(this.#handle()); }
+  get keySize(): number { return ffi.mapKeySize(this.#handle()); }
+  get valueSize(): number { return ffi.mapValueSize(this.#handle()); }
+  get maxEntries(): number { return ffi.mapMaxEntries(this.#handle()); }
+  get perCpu(): boolean { return PERCPU.has(this.type); }
+  /** Bytes of one lookup's value: valueSize, or one 8-byte-aligned slot per possible CPU. */
+  get valueBytes(): number {
+    return this.perCpu ? ((this.valueSize + 7) & ~7) * possibleCpus() : this.valueSize;
+  }
+
+  get fd(): number {
+    if (!this.#obj.loaded) throw new InvalidArgumentError(`map "${this.name}" has no fd before its object is loaded`);
+    return ffi.mapFd(this.#handle());
+  }
+
+  setMaxEntries(n: number): void {
+    if (this.#obj.loaded) throw new InvalidArgumentError(`map "${this.name}": max entries must be set before load()`);
+    const rc = ffi.mapSetMaxEntries(this.#handle(), n);
+    if (rc < 0) throw new InvalidArgumentError(`map "${this.name}": cannot set max entries to ${n}: ${errnoName(-rc)}`);
+  }
+
+  /** @internal */
+  initialValue(): Uint8Array {
+    const v = ffi.mapInitialValue(this.#handle());
+    if (!v) throw new InvalidArgumentError(`map "${this.name}" has no initial value`);
+    return v;
+  }
+  /** @internal */
+  setInitialValue(data: Uint8Array): void {
+    const rc = ffi.mapSetInitialValue(this.#handle(), data);
+    if (rc < 0) throw new MapError(`map "${this.name}": cannot set initial value: ${errnoName(-rc)}`, -rc);
+  }
+
+  #checkKey(key: Uint8Array): void {
+    if (key.length !== this.keySize) throw new InvalidArgumentError(`map "${this.name}": key must be ${this.keySize} bytes, got ${key.length}`);
+  }
+
+  /** The value for key, or undefined when absent. */
+  lookup(key: Uint8Array, into?: Uint8Array): Uint8Array | undefined {
+    this.#checkKey(key);
+    const value = into ?? new Uint8Array(this.valueBytes);
+    const rc = ffi.mapLookup(this.fd, key, value);
+    if (rc < 0) {
+      if (-rc === 2) return undefined;
+      throw new MapError(`lookup in map "${this.name}" failed: ${errnoName(-rc)}`, -rc);
+    }
+    return value;
+  }
+
+  update(key: Uint8Array, value: Uint8Array, flags: "any" | "noexist" | "exist" = "any"): void {
+    this.#checkKey(key);
+    if (value.length !== this.valueBytes) throw new InvalidArgumentError(`map "${this.name}": value must be ${this.valueBytes} bytes, got ${value.length}`);
+    const rc = ffi.mapUpdate(this.fd, key, value, flags === "any" ? 0 : flags === "noexist" ? 1 : 2);
+    if (rc < 0) throw new MapError(`update of map "${this.name}" failed: ${errnoName(-rc)}`, -rc);
+  }
+
+  /** Deletes key; returns whether it was there. */
+  delete(key: Uint8Array): boolean {
+    this.#checkKey(key);
+    const rc = ffi.mapDelete(this.fd, key);
+    if (rc < 0 && -rc !== 2) throw new MapError(`delete from map "${this.name}" failed: ${errnoName(-rc)}`, -rc);
+    return rc === 0;
+  }
+
+  /** Every key, by bpf_map_get_next_key (a snapshot-free walk: keys may change under it). */
+  *keys(): Generator<Uint8Array> {
+    let prev: Uint8Array | null = null;
+    for (;;) {
+      const next = new Uint8Array(this.keySize);
+      const rc = ffi.mapNextKey(this.fd, prev, next);
+      if (rc < 0) {
+        if (-rc === 2) return;
+        throw new MapError(`iterating map "${this.name}" failed: ${errnoName(-rc)}`, -rc);
+      }
+      yield next;
+      prev = next;
+    }
+  }
+
+  /** All entries: bpf_map_lookup_batch where the map supports it, else key by key. */
+  entries(batchSize = 4096): { keys: Uint8Array[]; values: Uint8Array[] } {
+    const ks = this.keySize, vs = this.valueBytes;
+    const out = { keys: [] as Uint8Array[], values: [] as Uint8Array[] };
+    const keys = new Uint8Array(ks * batchSize), values = new Uint8Array(vs * batchSize);
+    const outBatch = new Uint8Array(Math.max(ks, 8));
+    let inBatch: Uint8Array | null = null;
+    for (;;) {
+      const count = [batchSize];
+      const rc = ffi.mapLookupBatch(this.fd, inBatch, outBatch, keys, values, count);
+      const e = rc < 0 ? -rc : 0;
+      if (e !== 0 && e !== 2) {
+        if (inBatch === null && (e === 22 || e === 95 || e === 524)) return this.#entriesSlow();
+        throw new MapError(`batch lookup in map "${this.name}" failed: ${errnoName(e)}`, e);
+      }
+      for (let i = 0; i < count[0]; i++) {
+        out.keys.push(keys.slice(i * ks, (i + 1) * ks));
+        out.values.push(values.slice(i * vs, (i + 1) * vs));
+      }
+      if (e === 2) return out; // ENOENT: done
+      inBatch = outBatch.slice();
+    }
+  }
+
+  #entriesSlow(): { keys: Uint8Array[]; values: Uint8Array[] } {
+    const out = { keys: [] as Uint8Array[], values: [] as Uint8Array[] };
+    for (const k of this.keys()) {
+      const v = this.lookup(k);
+      if (v) { out.keys.push(k); out.values.push(v); }
+    }
+    return out;
+  }
+
+  /** @internal called when the object closes */
+  release(): void {
+    this.#released = true;
+  }
+}

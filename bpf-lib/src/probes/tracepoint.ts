@@ -1,0 +1,275 @@
+/* tracepoint("group:name", options): a typed description of an event stream.
+ * Nothing touches the kernel until start()/collect()/stream(); then the generic
+ * tracepoint program is configured through .rodata, loaded, and attached. */
+import { BpfObject } from "../libbpf/object.js";
+import { readFormat, fieldOf } from "../tracefs/catalog.js";
+import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
+import { InvalidArgumentError } from "../errors.js";
+import { bpfObjectPath } from "../paths.js";
+import { requireTracingPrivileges } from "../privileges.js";
+import { decoders } from "../stream/fields.js";
+import type { FieldDecoder } from "../stream/decoder.js";
+import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../stream/filter.js";
+import { HDR_SIZE, MAX_USTR, MAX_USTR_LEN, MAX_WINDOW, RECORD_BASE } from "../stream/layout.js";
+import { Trace, type CollectOptions, type StopOptions, type StreamSetup } from "../stream/trace.js";
+import type { TraceTable } from "../stream/table.js";
+import { collect, stream, type StreamOptions } from "../stream/consume.js";
+import type { TracepointFields, TracepointName, TracepointUserStrings } from "../generated/tracepoints.js";
+
+/** Columns every event has. `ts` is CLOCK_MONOTONIC ns (see withTime() for wall clock). */
+export interface StandardRow {
+  ts: number;
+  cpu: number;
+  pid: number;
+  tid: number;
+  comm: string;
+}
+
+type Known<N extends string> = N extends TracepointName ? TracepointFields[N] : Record<string, unknown>;
+/** Field names of tracepoint N (every field for an unknown name). */
+export type FieldName<N extends string> = Extract<keyof Known<N>, string>;
+type UserStrings<N extends string> = N extends keyof TracepointUserStrings ? TracepointUserStrings[N] : never;
+type FieldValue<N extends string, K extends FieldName<N>> = K extends UserStrings<N> ? string : Known<N>[K];
+
+/** A field named like a standard column (a tracepoint's own `pid` or `comm`) becomes `args_<name>`. */
+export type ColumnName<K extends string> = K extends keyof StandardRow ? `args_${K}` : K;
+
+/** The row type of a stream of N with fields F. */
+export type TracepointRow<N extends string, F extends FieldName<N>> = StandardRow & { [K in F as ColumnName<K>]: FieldValue<N, K> };
+
+export type Where<N extends string> = {
+  pid?: number;
+  tid?: number;
+  comm?: string;
+} & { [K in FieldName<N> as ColumnName<K>]?: FieldFilter<Known<N>[K] extends bigint ? bigint | number : Known<N>[K]> };
+
+const STANDARD = new Set(["ts", "cpu", "pid", "tid", "comm"]);
+/** The column a field lands in. */
+export function columnName(field: string): string {
+  return STANDARD.has(field) ? `args_${field}` : field;
+}
+/** The field a where-key or column names. */
+function fieldNameOf(column: string): string {
+  return column.startsWith("args_") && STANDARD.has(column.slice(5)) ? column.slice(5) : column;
+}
+
+export interface TracepointOptions<N extends string, F extends FieldName<N>> {
+  /** Fields to decode (default: every field of the tracepoint). */
+  fields?: readonly F[];
+  /** Filters evaluated in the kernel: pid, tid, comm, and comparisons on fields. */
+  where?: Where<N>;
+  /** Bytes read for each user-space string (char pointers of syscalls:*), default 256. */
+  stringBytes?: number;
+  /** Extra bytes copied after the fixed fields for __data_loc strings and arrays, default 256. */
+  dataLocBytes?: number;
+  /** Ring buffer size (a power of two of at least 4096), default 16 MiB. */
+  bufferBytes?: number;
+  /** Wake user space once this much data waits (default: a quarter of the buffer, at most 1 MiB). 0: on every event. */
+  wakeupBytes?: number;
+}
+
+export interface TracepointPlan {
+  tracepoint: string;
+  fields: { name: string; column: string; type: string; as: "number" | "bigint" | "string" | "array" | "bytes" }[];
+  eventBytes: number;
+  windowBytes: number;
+  /** Bytes of __data_loc data read past the fixed fields (needs kernel memory reads). */
+  dataLocBytes: number;
+  userStrings: string[];
+  kernelFilters: string[];
+  bufferBytes: number;
+}
+
+const DEFAULT_BUFFER = 16 << 20;
+
+function isPow2(n: number): boolean {
+  return n > 0 && (n & (n - 1)) === 0;
+}
+
+export class TracepointProbe<N extends string, F extends FieldName<N>> {
+  readonly name: N;
+  readonly format: TracepointFormat;
+  readonly #opts: TracepointOptions<N, F>;
+  readonly #fields: TracepointField[];
+  readonly #ustr: TracepointField[];
+  readonly #preds: Pred[];
+  readonly #window: number;
+  readonly #dyn: number;
+  readonly #slot: number;
+  readonly #bufferBytes: number;
+
+  /** Validates everything up front: a bad name, field, filter or size throws here, before the kernel is touched. */
+  constructor(name: N, opts: TracepointOptions<N, F> = {}) {
+    this.name = name;
+    this.#opts = opts;
+    const format = readFormat(name);
+    this.format = format;
+    const source = `${format.group}:${format.name}`;
+    const wanted = opts.fields ?? format.fields.filter((f) => !f.common).map((f) => f.name as F);
+    this.#fields = wanted.map((f) => fieldOf(format, f));
+    // Char pointers of syscall arguments point into the calling process: read them as strings.
+    this.#ustr = format.group === "syscalls" ? this.#fields.filter((f) => f.decl.kind === "pointer" && f.decl.userString) : [];
+    if (this.#ustr.length > MAX_USTR) throw new InvalidArgumentError(`at most ${MAX_USTR} user-space strings per event; ${source} asks for ${this.#ustr.map((f) => f.name).join(", ")}`);
+    this.#slot = opts.stringBytes ?? 256;
+    if (!Number.isInteger(this.#slot) || this.#slot < 8 || this.#slot > MAX_USTR_LEN || this.#slot % 8) {
+      throw new InvalidArgumentError(`stringBytes must be a multiple of 8 between 8 and ${MAX_USTR_LEN}, got ${opts.stringBytes}`);
+    }
+    const buf = opts.bufferBytes ?? DEFAULT_BUFFER;
+    if (!isPow2(buf) || buf < 4096) throw new InvalidArgumentError(`bufferBytes must be a power of two of at least 4096, got ${buf}`);
+    this.#bufferBytes = buf;
+
+    const where = (opts.where ?? {}) as Record<string, unknown>;
+    this.#preds = [];
+    for (const [k, v] of Object.entries(where)) {
+      if (v === undefined || k === "pid" || k === "tid" || k === "comm") continue;
+      this.#preds.push(...predsFor(fieldOf(format, fieldNameOf(k)), v, source));
+    }
+    encodePreds(this.#preds); // validates the count
+    if (where.pid !== undefined && !(Number.isInteger(where.pid) && (where.pid as number) > 0)) throw new InvalidArgumentError(`where.pid must be a positive integer, got ${String(where.pid)}`);
+    if (where.tid !== undefined && !(Number.isInteger(where.tid) && (where.tid as number) > 0)) throw new InvalidArgumentError(`where.tid must be a positive integer, got ${String(where.tid)}`);
+    if (where.comm !== undefined) encodeComm(String(where.comm));
+
+    // The window: every byte a decoded field, a filter or a user pointer needs. It must
+    // end at or before the last fixed field: the kernel refuses programs that read past it.
+    const fieldEnd = (name: string) => { const f = fieldOf(format, name); return f.offset + f.size; };
+    let end = RECORD_BASE;
+    for (const f of this.#fields) {
+      if (f.offset < RECORD_BASE) throw new InvalidArgumentError(`field "${f.name}" lies in the record header, which tracepoint programs cannot read`);
+      end = Math.max(end, f.offset + f.size);
+    }
+    for (const p of this.#preds) end = Math.max(end, fieldEnd(p.field));
+    if (end - RECORD_BASE > MAX_WINDOW) throw new InvalidArgumentError(`${source} has fields beyond the first ${MAX_WINDOW} bytes of the record, which is what the kernel program copies; pick fewer fields`);
+    this.#window = end - RECORD_BASE;
+    this.#dyn = this.#fields.some((f) => f.decl.kind === "data_loc") ? (opts.dataLocBytes ?? 256) : 0;
+    if (this.#dyn > MAX_WINDOW || this.#dyn < 0) throw new InvalidArgumentError(`dataLocBytes must be between 0 and ${MAX_WINDOW}, got ${this.#dyn}`);
+  }
+
+  /** Bytes the window (plus __data_loc data) takes in each event, 8-aligned. */
+  #windowSlot(): number {
+    return Math.ceil((this.#window + this.#dyn) / 8) * 8;
+  }
+
+  /** What will be loaded: fields and how they decode, event size, filters. */
+  plan(): TracepointPlan {
+    const as = (f: TracepointField): TracepointPlan["fields"][number]["as"] => {
+      if (this.#ustr.includes(f)) return "string";
+      switch (f.decl.kind) {
+        case "int": return "number";
+        case "pointer": return "bigint";
+        case "char_array": return "string";
+        case "int_array": return "array";
+        case "data_loc": return f.decl.elem === "string" ? "string" : "bytes";
+        default: return "bytes";
+      }
+    };
+    const w = (this.#opts.where ?? {}) as Record<string, unknown>;
+    return {
+      tracepoint: `${this.format.group}:${this.format.name}`,
+      fields: this.#fields.map((f) => ({ name: f.name, column: columnName(f.name), type: f.type, as: as(f) })),
+      eventBytes: this.#eventSize(),
+      windowBytes: this.#window,
+      dataLocBytes: this.#dyn,
+      userStrings: this.#ustr.map((f) => f.name),
+      kernelFilters: [
+        ...(["pid", "tid", "comm"] as const).filter((k) => w[k] !== undefined).map((k) => `${k} == ${JSON.stringify(w[k])}`),
+        ...this.#preds.map((p) => `${p.field} ${p.op} ${p.op.startsWith("str") ? "(string)" : p.value[0]}`),
+      ],
+      bufferBytes: this.#bufferBytes,
+    };
+  }
+
+  #eventSize(): number {
+    return HDR_SIZE + this.#windowSlot() + this.#ustr.length * this.#slot;
+  }
+
+  #decoders(): FieldDecoder[] {
+    const toEvent = HDR_SIZE - RECORD_BASE; // record offset → event offset
+    const windowEnd = HDR_SIZE + this.#window + this.#dyn;
+    const eventEnd = HDR_SIZE + this.#windowSlot();
+    return this.#fields.map((f) => {
+      const at = f.offset + toEvent;
+      const u = this.#ustr.indexOf(f);
+      const col = columnName(f.name);
+      if (u >= 0) return decoders.chars(col, eventEnd + u * this.#slot, this.#slot);
+      const d = f.decl;
+      switch (d.kind) {
+        case "int": return decoders.int(col, at, d.size, d.signed);
+        case "pointer": return decoders.pointer(col, at);
+        case "char_array": return decoders.chars(col, at, d.length);
+        case "int_array": return decoders.ints(col, at, d.elem, d.signed, d.length);
+        case "data_loc": return decoders.dataLoc(col, at, f.offset + f.size, d.rel, d.elem === "string", toEvent, windowEnd);
+        default: return decoders.bytes(col, at, f.size);
+      }
+    });
+  }
+
+  #setup(): StreamSetup {
+    const source = `${this.format.group}:${this.format.name}`;
+    requireTracingPrivileges(`tracing ${source}`);
+    const obj = BpfObject.open(bpfObjectPath("tracepoint"), "tracepoint");
+    try {
+      const w = (this.#opts.where ?? {}) as { pid?: number; tid?: number; comm?: string };
+      if (w.pid !== undefined) obj.setConstant("cfg_pid", w.pid);
+      if (w.tid !== undefined) obj.setConstant("cfg_tid", w.tid);
+      if (w.comm !== undefined) {
+        const c = encodeComm(w.comm);
+        obj.setConstant("cfg_comm", c.bytes);
+        obj.setConstant("cfg_comm_len", c.len);
+      }
+      obj.setConstant("cfg_event_size", this.#eventSize());
+      obj.setConstant("cfg_window", this.#window);
+      obj.setConstant("cfg_window_slot", this.#windowSlot());
+      obj.setConstant("cfg_dyn_bytes", this.#dyn);
+      obj.program(this.#dyn ? "on_tracepoint" : "on_tracepoint_dyn").setAutoload(false);
+      obj.setConstant("cfg_npreds", this.#preds.length);
+      obj.setConstant("cfg_preds", encodePreds(this.#preds));
+      obj.setConstant("cfg_nustr", this.#ustr.length);
+      const offs = new Uint8Array(MAX_USTR * 4);
+      this.#ustr.forEach((f, i) => new DataView(offs.buffer).setUint32(i * 4, f.offset - RECORD_BASE, true));
+      obj.setConstant("cfg_ustr_off", offs);
+      obj.setConstant("cfg_ustr_len", this.#slot);
+      const wake = this.#opts.wakeupBytes ?? Math.min(this.#bufferBytes / 4, 1 << 20);
+      obj.setConstant("cfg_wakeup_bytes", wake);
+      obj.map("events").setMaxEntries(this.#bufferBytes);
+      obj.load();
+    } catch (e) {
+      obj.dispose();
+      throw e;
+    }
+    const prog = obj.program(this.#dyn ? "on_tracepoint_dyn" : "on_tracepoint");
+    return {
+      source,
+      object: obj,
+      eventSize: this.#eventSize(),
+      bufferBytes: this.#bufferBytes,
+      fields: this.#decoders(),
+      attach: () => [prog.attachTracepoint(this.format.group, this.format.name)],
+    };
+  }
+
+  /** Loads, attaches and starts collecting; stop it with stop() / table(), or dispose it. */
+  start(stop: StopOptions = {}): Trace {
+    return new Trace(this.#setup(), stop);
+  }
+
+  /** Collects until a stop condition (seconds, events, signal) and returns the events as an Arquero table with `.stats`. */
+  collect(opts: CollectOptions): Promise<TraceTable<TracepointRow<N, F>>> {
+    return collect<TracepointRow<N, F>>(() => this.start(opts), opts);
+  }
+
+  /** Yields the events as Arquero tables, one per batch, as they arrive. Breaking out of the loop stops the trace. */
+  stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<TracepointRow<N, F>>> {
+    return stream<TracepointRow<N, F>>(() => this.start(opts), opts);
+  }
+}
+
+/**
+ * A tracepoint of the running kernel, by "group:name" (see listTracepoints()).
+ * Names and fields are typed from this machine's tracefs (generated at install).
+ */
+export function tracepoint<N extends TracepointName | (string & {}), F extends FieldName<N> = FieldName<N>>(
+  name: N,
+  opts: TracepointOptions<N, F> = {},
+): TracepointProbe<N, F> {
+  return new TracepointProbe<N, F>(name, opts);
+}

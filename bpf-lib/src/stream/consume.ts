@@ -1,0 +1,79 @@
+/* The two ways to consume a trace: collect() into one table, stream() as batches.
+ * Both report progress and always stop (detach) the trace, whatever happens. */
+import { Trace, type CollectOptions, type StopOptions } from "./trace.js";
+import { toTraceTable, type TraceTable } from "./table.js";
+import type { Columns } from "./decoder.js";
+import type { ColumnData } from "./columns.js";
+import { InvalidArgumentError } from "../errors.js";
+
+export interface StreamOptions extends StopOptions {
+  /** Minimum time between batches, in ms (default 250). */
+  batchMs?: number;
+}
+
+export async function collect<Row extends object>(start: () => Trace, opts: CollectOptions): Promise<TraceTable<Row>> {
+  if (opts.seconds === undefined && opts.events === undefined && opts.signal === undefined) {
+    throw new InvalidArgumentError("collect() needs a stop condition: { seconds }, { events } or { signal }");
+  }
+  if (opts.seconds !== undefined && !(opts.seconds > 0)) throw new InvalidArgumentError(`seconds must be positive, got ${opts.seconds}`);
+  if (opts.events !== undefined && !(Number.isInteger(opts.events) && opts.events > 0)) throw new InvalidArgumentError(`events must be a positive integer, got ${opts.events}`);
+  const trace = start();
+  let timer: NodeJS.Timeout | undefined;
+  if (opts.onProgress) {
+    const report = () => {
+      const fraction = opts.seconds !== undefined ? Math.min(1, trace.elapsed() / opts.seconds)
+        : opts.events !== undefined ? Math.min(1, trace.received / opts.events) : undefined;
+      opts.onProgress!(trace.progress(fraction), trace);
+    };
+    timer = setInterval(report, opts.progressMs ?? 500);
+  }
+  try {
+    return await trace.table<Row>();
+  } finally {
+    if (timer) clearInterval(timer);
+    await trace.stop();
+  }
+}
+
+export async function* stream<Row extends object>(start: () => Trace, opts: StreamOptions): AsyncGenerator<TraceTable<Row>> {
+  const trace = start();
+  const minGap = opts.batchMs ?? 250;
+  let last = 0;
+  let pending: Columns[] = [];
+  try {
+    for await (const cols of trace.batches()) {
+      pending.push(cols);
+      const now = Date.now();
+      if (now - last < minGap && trace.running) continue;
+      last = now;
+      yield toTraceTable<Row>(concat(pending), trace.stats());
+      pending = [];
+    }
+    if (pending.length) yield toTraceTable<Row>(concat(pending), trace.stats());
+  } finally {
+    await trace.stop();
+  }
+}
+
+/** Concatenates column sets with the same columns. */
+export function concat(parts: Columns[]): Columns {
+  if (parts.length === 1) return parts[0];
+  const out: Columns = {};
+  for (const name of Object.keys(parts[0])) {
+    const first = parts[0][name];
+    if (Array.isArray(first)) {
+      out[name] = parts.flatMap((p) => p[name] as unknown[]);
+    } else {
+      const total = parts.reduce((s, p) => s + p[name].length, 0);
+      const C = (first as unknown as { constructor: new (n: number) => { set(a: ArrayLike<unknown>, o: number): void } }).constructor;
+      const arr = new C(total);
+      let o = 0;
+      for (const p of parts) {
+        arr.set(p[name] as ArrayLike<unknown>, o);
+        o += p[name].length;
+      }
+      out[name] = arr as unknown as ColumnData;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,146 @@
+/* Field decoders: one per kind of tracepoint field. `at` is the field's byte
+ * offset within the event (header + copied window), fixed for the stream. */
+import type { FieldDecoder } from "./decoder.js";
+import type { ColumnData } from "./columns.js";
+import { cString } from "./strings.js";
+
+type NumArray = Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
+type NumCtor = new (n: number) => NumArray;
+
+abstract class Base implements FieldDecoder {
+  truncated = 0;
+  constructor(readonly name: string, protected readonly at: number) {}
+  abstract grow(capacity: number): void;
+  abstract decode(u8: Uint8Array, dv: DataView, base: number, row: number): void;
+  abstract take(n: number): ColumnData;
+  abstract peek(n: number): ColumnData;
+}
+
+abstract class NumBase extends Base {
+  protected data: NumArray;
+  constructor(name: string, at: number, protected readonly C: NumCtor) {
+    super(name, at);
+    this.data = new C(0);
+  }
+  grow(capacity: number): void {
+    const next = new this.C(capacity);
+    next.set(this.data.subarray(0, Math.min(this.data.length, capacity)));
+    this.data = next;
+  }
+  take(n: number): ColumnData {
+    return this.data.slice(0, n);
+  }
+  peek(n: number): ColumnData {
+    return this.data.subarray(0, n);
+  }
+}
+
+class Int8 extends NumBase {
+  constructor(name: string, at: number, signed: boolean) { super(name, at, signed ? Int8Array : Uint8Array); }
+  decode(u8: Uint8Array, _dv: DataView, base: number, row: number): void { this.data[row] = u8[base + this.at]; }
+}
+class Int16 extends NumBase {
+  readonly signed: boolean;
+  constructor(name: string, at: number, signed: boolean) { super(name, at, signed ? Int16Array : Uint16Array); this.signed = signed; }
+  decode(_u8: Uint8Array, dv: DataView, base: number, row: number): void { this.data[row] = dv.getUint16(base + this.at, true); }
+}
+class Int32 extends NumBase {
+  constructor(name: string, at: number, signed: boolean) { super(name, at, signed ? Int32Array : Uint32Array); }
+  decode(_u8: Uint8Array, dv: DataView, base: number, row: number): void { this.data[row] = dv.getUint32(base + this.at, true); }
+}
+/** 64-bit integers as doubles: exact below 2^53, which covers counts, sizes, fds, flags and return values. */
+class Int64 extends NumBase {
+  constructor(name: string, at: number, private readonly signed: boolean) { super(name, at, Float64Array); }
+  decode(_u8: Uint8Array, dv: DataView, base: number, row: number): void {
+    const o = base + this.at;
+    const lo = dv.getUint32(o, true);
+    const hi = this.signed ? dv.getInt32(o + 4, true) : dv.getUint32(o + 4, true);
+    this.data[row] = hi * 4294967296 + lo;
+  }
+}
+
+/** Addresses: exact, as bigints. */
+class Pointer extends Base {
+  private data = new BigUint64Array(0);
+  grow(capacity: number): void {
+    const next = new BigUint64Array(capacity);
+    next.set(this.data.subarray(0, Math.min(this.data.length, capacity)));
+    this.data = next;
+  }
+  decode(_u8: Uint8Array, dv: DataView, base: number, row: number): void { this.data[row] = dv.getBigUint64(base + this.at, true); }
+  take(n: number): ColumnData { return this.data.slice(0, n); }
+  peek(n: number): ColumnData { return this.data.subarray(0, n); }
+}
+
+abstract class ListBase<V> extends Base {
+  protected data: V[] = [];
+  grow(): void {}
+  take(): ColumnData { const d = this.data; this.data = []; return d; }
+  peek(n: number): ColumnData { return this.data.slice(0, n); }
+}
+
+/** A fixed char array in the record, or a string slot filled by bpf_probe_read_user_str. */
+class CharArray extends ListBase<string> {
+  constructor(name: string, at: number, private readonly length: number) { super(name, at); }
+  decode(u8: Uint8Array, _dv: DataView, base: number): void { this.data.push(cString(u8, base + this.at, this.length)); }
+}
+
+class IntArray extends ListBase<number[]> {
+  constructor(name: string, at: number, private readonly elem: 1 | 2 | 4 | 8, private readonly signed: boolean, private readonly length: number) { super(name, at); }
+  decode(_u8: Uint8Array, dv: DataView, base: number): void {
+    const out = new Array<number>(this.length);
+    let o = base + this.at;
+    for (let i = 0; i < this.length; i++, o += this.elem) {
+      switch (this.elem) {
+        case 1: out[i] = this.signed ? dv.getInt8(o) : dv.getUint8(o); break;
+        case 2: out[i] = this.signed ? dv.getInt16(o, true) : dv.getUint16(o, true); break;
+        case 4: out[i] = this.signed ? dv.getInt32(o, true) : dv.getUint32(o, true); break;
+        default: out[i] = (this.signed ? dv.getInt32(o + 4, true) : dv.getUint32(o + 4, true)) * 4294967296 + dv.getUint32(o, true);
+      }
+    }
+    this.data.push(out);
+  }
+}
+
+/**
+ * __data_loc / __rel_loc: a u32 holding (length << 16 | offset) of data stored later
+ * in the record. `recordToEvent` maps a record offset to an event offset; data past
+ * the copied window is cut and counted as truncated.
+ */
+class DataLoc extends ListBase<string | Uint8Array> {
+  constructor(name: string, at: number, private readonly fieldEnd: number, private readonly rel: boolean, private readonly asString: boolean,
+    private readonly recordToEvent: number, private readonly eventEnd: number) { super(name, at); }
+  decode(u8: Uint8Array, dv: DataView, base: number): void {
+    const v = dv.getUint32(base + this.at, true);
+    const recOff = (v & 0xffff) + (this.rel ? this.fieldEnd : 0);
+    let len = v >>> 16;
+    const start = recOff + this.recordToEvent;
+    if (start + len > this.eventEnd) {
+      this.truncated++;
+      len = Math.max(0, this.eventEnd - start);
+    }
+    this.data.push(this.asString ? cString(u8, base + start, len) : u8.slice(base + start, base + start + len));
+  }
+}
+
+class Bytes extends ListBase<Uint8Array> {
+  constructor(name: string, at: number, private readonly size: number) { super(name, at); }
+  decode(u8: Uint8Array, _dv: DataView, base: number): void { this.data.push(u8.slice(base + this.at, base + this.at + this.size)); }
+}
+
+export const decoders = {
+  int(name: string, at: number, size: 1 | 2 | 4 | 8, signed: boolean): FieldDecoder {
+    switch (size) {
+      case 1: return new Int8(name, at, signed);
+      case 2: return new Int16(name, at, signed);
+      case 4: return new Int32(name, at, signed);
+      default: return new Int64(name, at, signed);
+    }
+  },
+  pointer: (name: string, at: number): FieldDecoder => new Pointer(name, at),
+  chars: (name: string, at: number, length: number): FieldDecoder => new CharArray(name, at, length),
+  ints: (name: string, at: number, elem: 1 | 2 | 4 | 8, signed: boolean, length: number): FieldDecoder => new IntArray(name, at, elem, signed, length),
+  dataLoc: (name: string, at: number, fieldEnd: number, rel: boolean, asString: boolean, recordToEvent: number, eventEnd: number): FieldDecoder =>
+    new DataLoc(name, at, fieldEnd, rel, asString, recordToEvent, eventEnd),
+  bytes: (name: string, at: number, size: number): FieldDecoder => new Bytes(name, at, size),
+};

@@ -1,0 +1,31 @@
+/* Columns + stats → an Arquero table that carries its stats along. */
+import * as aq from "arquero";
+import type { ColumnTable } from "arquero";
+import type { Columns } from "./decoder.js";
+import type { TraceStats } from "./stats.js";
+
+/** An Arquero table of events with the collection's stats. Verbs (filter, groupby, ...) return plain tables. */
+export type TraceTable<Row extends object = Record<string, unknown>> = ColumnTable & { readonly stats: TraceStats; readonly __row?: Row };
+
+export function toTraceTable<Row extends object>(cols: Columns, stats: TraceStats): TraceTable<Row> {
+  const t = aq.table(cols as Record<string, ArrayLike<unknown>>);
+  Object.defineProperty(t, "stats", { value: Object.freeze({ ...stats }), enumerable: false });
+  return t as TraceTable<Row>;
+}
+
+/** Adds a `time` column (JS Date, wall clock) computed from `ts` and the stats' clock offset. */
+export function withTime<T extends TraceTable>(t: T): ColumnTable {
+  const off = t.stats.epochOffsetNs;
+  const ts = t.array("ts") as ArrayLike<number>;
+  const time = new Array<Date>(ts.length);
+  for (let i = 0; i < ts.length; i++) time[i] = new Date((ts[i] + off) / 1e6);
+  return t.assign({ time });
+}
+
+export function formatStats(s: TraceStats): string {
+  const parts = [`${s.received} received`, `${s.lost} lost`];
+  if (s.filtered) parts.push(`${s.filtered} filtered in kernel`);
+  if (s.truncated) parts.push(`${s.truncated} values truncated`);
+  parts.push(`${s.seconds.toFixed(2)} s`);
+  return `${s.source}: ${parts.join(", ")}`;
+}

@@ -1,0 +1,263 @@
+/* A running collection: a loaded object whose programs are attached, a ring
+ * buffer reader pumping events into the decoder, and the stop conditions.
+ * Stopping detaches first, then drains what the kernel already queued, then
+ * reads the counters, so received + lost == produced holds exactly. */
+import { EventEmitter } from "node:events";
+import { setImmediate as yieldToLoop } from "node:timers/promises";
+import type { BpfObject } from "../libbpf/object.js";
+import type { Link } from "../libbpf/link.js";
+import { RingBufferReader } from "../ringbuf/reader.js";
+import { EventDecoder, type FieldDecoder, type Columns } from "./decoder.js";
+import { readCounters, clocks, type TraceStats } from "./stats.js";
+import { toTraceTable, formatStats, type TraceTable } from "./table.js";
+import { track, untrack } from "../lifecycle.js";
+import { InvalidArgumentError } from "../errors.js";
+
+export interface StopOptions {
+  /** Stop after this many seconds. */
+  seconds?: number;
+  /** Stop once at least this many events were received (all received events are kept). */
+  events?: number;
+  /** Stop when this signal aborts. */
+  signal?: AbortSignal;
+}
+
+export interface Progress {
+  received: number;
+  lost: number;
+  seconds: number;
+  /** 0..1 when a duration or event count bounds the collection. */
+  fraction?: number;
+}
+
+export interface CollectOptions extends StopOptions {
+  /** Called about every progressMs with counts so far. */
+  onProgress?: (p: Progress, trace: Trace) => void;
+  progressMs?: number;
+}
+
+/** What a probe hands the engine: a configured, loaded object and how to attach and decode it. */
+export interface StreamSetup {
+  source: string;
+  object: BpfObject;
+  eventSize: number;
+  bufferBytes: number;
+  fields: FieldDecoder[];
+  attach: () => Link[];
+}
+
+/** Traces starting and stopping, for whoever shows them (the notebook kernel shows live progress). */
+export const activity = new EventEmitter<{ start: [Trace]; stop: [Trace] }>();
+
+const POLL_MS = 20;
+const DRAIN_CHUNK = 1 << 16;
+
+export class Trace implements Disposable, AsyncDisposable {
+  readonly source: string;
+  readonly #setup: StreamSetup;
+  readonly #reader: RingBufferReader;
+  readonly #decoder: EventDecoder;
+  #links: Link[] = [];
+  #received = 0;
+  #start = clocks();
+  #stopNs = 0;
+  #stoppedBy: TraceStats["stoppedBy"] = "stop";
+  #stopRequested = false;
+  #done: Promise<void>;
+  #finished = false;
+  #error: unknown = null;
+  #final: { stats: TraceStats } | null = null;
+  #batches: Columns[] = [];
+  #batchMode = false;
+  #wake: (() => void) | null = null;
+
+  /** @internal use a probe's start()/collect()/stream() */
+  constructor(setup: StreamSetup, stop: StopOptions = {}) {
+    this.source = setup.source;
+    this.#setup = setup;
+    let reader: RingBufferReader | null = null;
+    try {
+      reader = new RingBufferReader(setup.object.map("events").fd, setup.bufferBytes);
+      this.#reader = reader;
+      this.#decoder = new EventDecoder(reader, setup.eventSize, setup.fields);
+      this.#links = setup.attach();
+    } catch (e) {
+      // nothing half-attached stays: close what was made, links first (the object owns them)
+      reader?.close();
+      setup.object.dispose();
+      throw e;
+    }
+    this.#start = clocks();
+    track(this);
+    activity.emit("start", this);
+    this.#done = this.#pump(stop);
+  }
+
+  get running(): boolean {
+    return !this.#finished;
+  }
+
+  /** Events received so far. */
+  get received(): number {
+    return this.#received + 0;
+  }
+
+  get links(): readonly Link[] {
+    return this.#links;
+  }
+
+  progress(fraction?: number): Progress {
+    return { received: this.#received, lost: this.#final?.stats.lost ?? readCounters(this.#setup.object.map("stats")).lost, seconds: this.elapsed(), fraction };
+  }
+
+  elapsed(): number {
+    return ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9;
+  }
+
+  async #pump(stop: StopOptions): Promise<void> {
+    const deadline = stop.seconds !== undefined ? this.#start.monoNs + stop.seconds * 1e9 : Infinity;
+    const onAbort = () => this.#requestStop("signal");
+    if (stop.signal?.aborted) this.#requestStop("signal");
+    stop.signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      while (!this.#stopRequested) {
+        const n = this.#drainSome();
+        if (stop.events !== undefined && this.#received >= stop.events) this.#requestStop("events");
+        else if (clocks().monoNs >= deadline) this.#requestStop("seconds");
+        if (this.#stopRequested) break;
+        if (n === 0) {
+          const left = (deadline - clocks().monoNs) / 1e6;
+          await this.#reader.wait(Math.max(1, Math.min(POLL_MS, left)));
+        } else {
+          await yieldToLoop();
+        }
+      }
+    } catch (e) {
+      this.#error = e;
+      this.#stoppedBy = "error";
+    } finally {
+      stop.signal?.removeEventListener("abort", onAbort);
+      this.#finish();
+    }
+  }
+
+  #drainSome(): number {
+    const before = this.#decoder.n;
+    const n = this.#reader.drain(this.#decoder, DRAIN_CHUNK);
+    this.#received += this.#decoder.n - before;
+    if (n > 0 && this.#batchMode) this.#cutBatch();
+    return n;
+  }
+
+  #cutBatch(): void {
+    if (this.#decoder.n === 0) return;
+    this.#batches.push(this.#decoder.take());
+    this.#wake?.();
+  }
+
+  #requestStop(by: TraceStats["stoppedBy"]): void {
+    if (this.#stopRequested) return;
+    this.#stopRequested = true;
+    this.#stoppedBy = by;
+    this.#wake?.();
+  }
+
+  /** Detach, drain what is queued, read counters, release the kernel objects. */
+  #finish(): void {
+    if (this.#finished) return;
+    for (const l of this.#links) l.dispose();
+    this.#stopNs = clocks().monoNs;
+    // Producers that reserved before detach commit within microseconds; drain until the ring is empty.
+    for (let spins = 0; spins < 10000; spins++) {
+      this.#drainSome();
+      if (this.#reader.pending() === 0) break;
+    }
+    let counters = { produced: this.#received, lost: 0, filtered: 0 };
+    try {
+      counters = readCounters(this.#setup.object.map("stats"));
+    } finally {
+      this.#reader.close();
+      this.#setup.object.dispose();
+      untrack(this);
+    }
+    this.#final = {
+      stats: {
+        received: this.#received, lost: counters.lost, produced: counters.produced, filtered: counters.filtered,
+        truncated: this.#decoder.truncated(), seconds: (this.#stopNs - this.#start.monoNs) / 1e9,
+        startNs: this.#start.monoNs, stopNs: this.#stopNs, epochOffsetNs: this.#start.epochOffsetNs,
+        bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
+      },
+    };
+    this.#finished = true;
+    if (this.#batchMode) this.#cutBatch();
+    this.#wake?.();
+    if (counters.lost > 0) {
+      process.emitWarning(`${formatStats(this.#final.stats)}: ${counters.lost} events were lost because the ring buffer was full; use a larger bufferBytes or filter more in the kernel`, { code: "BPFBOOK_LOST_EVENTS" });
+    }
+    activity.emit("stop", this);
+  }
+
+  /** Stops the collection (idempotent) and resolves when it has fully stopped. */
+  async stop(by: TraceStats["stoppedBy"] = "stop"): Promise<void> {
+    this.#requestStop(by);
+    await this.#done;
+  }
+
+  /** Stops and returns everything collected as a table (with stats). */
+  async table<Row extends object = Record<string, unknown>>(): Promise<TraceTable<Row>> {
+    if (this.#batchMode) throw new InvalidArgumentError("this trace is being read as a stream of batches; its rows were handed to the batches");
+    await this.stop();
+    if (this.#error) throw this.#error;
+    return toTraceTable<Row>(this.#decoder.take(), this.stats());
+  }
+
+  /** The rows so far as a table, without stopping (numbers are views, not copies). */
+  snapshot(): TraceTable {
+    return toTraceTable(this.#decoder.peek(), this.stats());
+  }
+
+  /** Counters so far (final once stopped). */
+  stats(): TraceStats {
+    if (this.#final) return this.#final.stats;
+    const c = readCounters(this.#setup.object.map("stats"));
+    const now = clocks().monoNs;
+    return {
+      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, truncated: this.#decoder.truncated(),
+      seconds: (now - this.#start.monoNs) / 1e9, startNs: this.#start.monoNs, stopNs: 0, epochOffsetNs: this.#start.epochOffsetNs,
+      bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
+    };
+  }
+
+  /** Yields the rows as batches (column sets) as they arrive, until the trace stops. */
+  async *batches(): AsyncGenerator<Columns> {
+    this.#batchMode = true;
+    this.#cutBatch();
+    try {
+      for (;;) {
+        while (this.#batches.length) yield this.#batches.shift()!;
+        if (this.#finished) {
+          if (this.#error) throw this.#error;
+          return;
+        }
+        await new Promise<void>((r) => (this.#wake = r));
+        this.#wake = null;
+      }
+    } finally {
+      if (!this.#finished) await this.stop();
+    }
+  }
+
+  /** The error that ended the trace, if any. */
+  get error(): unknown {
+    return this.#error;
+  }
+
+  [Symbol.dispose](): void {
+    this.#requestStop("stop");
+    this.#finish();
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.stop();
+  }
+}
