@@ -108,7 +108,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     const wanted = opts.fields ?? format.fields.filter((f) => !f.common).map((f) => f.name as F);
     this.#fields = wanted.map((f) => fieldOf(format, f));
     // Char pointers of syscall arguments point into the calling process: read them as strings.
-    this.#ustr = format.group === "syscalls" ? this.#fields.filter((f) => f.decl.kind === "pointer" && f.decl.userString) : [];
+    this.#ustr = this.#fields.filter((f) => f.decl.kind === "pointer" && f.decl.userString);
     if (this.#ustr.length > MAX_USTR) throw new InvalidArgumentError(`at most ${MAX_USTR} user-space strings per event; ${source} asks for ${this.#ustr.map((f) => f.name).join(", ")}`);
     this.#slot = opts.stringBytes ?? 256;
     if (!Number.isInteger(this.#slot) || this.#slot < 8 || this.#slot > MAX_USTR_LEN || this.#slot % 8) {

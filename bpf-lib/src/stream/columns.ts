@@ -1,6 +1,6 @@
 /* Growable columns that events are decoded into. Numbers live in typed arrays,
  * strings in plain arrays; take() hands the rows over and starts afresh. */
-export type ColumnData = Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | BigUint64Array | BigInt64Array | unknown[];
+export type ColumnData = Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | BigUint64Array | BigInt64Array | unknown[] | DictColumn;
 
 type TypedCtor = Float64ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Int16ArrayConstructor | Uint16ArrayConstructor | Int8ArrayConstructor | Uint8ArrayConstructor | BigUint64ArrayConstructor | BigInt64ArrayConstructor;
 type Typed = InstanceType<TypedCtor>;
@@ -51,3 +51,80 @@ export class ArrayColumn<V> {
 }
 
 export type Column = TypedColumn | ArrayColumn<unknown>;
+
+/**
+ * A dictionary-encoded string column: one small integer per row plus the distinct
+ * strings. comm, file names and the like repeat heavily, so this holds millions of
+ * rows in 4 bytes each and gives the garbage collector nothing to scan. It is an
+ * Arquero column (length, at(), iteration), like an Arrow dictionary vector.
+ */
+export class DictColumn {
+  readonly codes: Uint32Array;
+  readonly dict: readonly string[];
+  constructor(codes: Uint32Array, dict: readonly string[]) {
+    this.codes = codes;
+    this.dict = dict;
+  }
+  get length(): number {
+    return this.codes.length;
+  }
+  at(row: number): string {
+    return this.dict[this.codes[row]];
+  }
+  *[Symbol.iterator](): Iterator<string> {
+    for (let i = 0; i < this.codes.length; i++) yield this.dict[this.codes[i]];
+  }
+  toArray(): string[] {
+    const out = new Array<string>(this.codes.length);
+    for (let i = 0; i < out.length; i++) out[i] = this.dict[this.codes[i]];
+    return out;
+  }
+  /** Joins columns that each have their own dictionary. */
+  static concat(parts: readonly DictColumn[]): DictColumn {
+    const dict: string[] = [];
+    const index = new Map<string, number>();
+    const total = parts.reduce((s, p) => s + p.length, 0);
+    const codes = new Uint32Array(total);
+    let o = 0;
+    for (const p of parts) {
+      const remap = p.dict.map((s) => {
+        let c = index.get(s);
+        if (c === undefined) index.set(s, (c = dict.push(s) - 1));
+        return c;
+      });
+      for (let i = 0; i < p.codes.length; i++) codes[o++] = remap[p.codes[i]];
+    }
+    return new DictColumn(codes, dict);
+  }
+}
+
+/** Builds a DictColumn row by row. */
+export class DictBuilder {
+  codes: Uint32Array;
+  dict: string[] = [];
+  readonly #index = new Map<string, number>();
+  constructor(capacity: number) {
+    this.codes = new Uint32Array(capacity);
+  }
+  /** The code of s, adding it to the dictionary if new. */
+  code(s: string): number {
+    let c = this.#index.get(s);
+    if (c === undefined) {
+      c = this.dict.push(s) - 1;
+      this.#index.set(s, c);
+    }
+    return c;
+  }
+  grow(capacity: number): void {
+    const next = new Uint32Array(capacity);
+    next.set(this.codes.subarray(0, Math.min(capacity, this.codes.length)));
+    this.codes = next;
+  }
+  /** Rows [0, n) as a column; the builder keeps its dictionary for the rows to come. */
+  take(n: number): DictColumn {
+    return new DictColumn(this.codes.slice(0, n), this.dict.slice());
+  }
+  peek(n: number): DictColumn {
+    return new DictColumn(this.codes.subarray(0, n), this.dict);
+  }
+}

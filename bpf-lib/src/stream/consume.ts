@@ -3,7 +3,7 @@
 import { Trace, type CollectOptions, type StopOptions } from "./trace.js";
 import { toTraceTable, type TraceTable } from "./table.js";
 import type { Columns } from "./decoder.js";
-import type { ColumnData } from "./columns.js";
+import { DictColumn, type ColumnData } from "./columns.js";
 import { InvalidArgumentError } from "../errors.js";
 
 export interface StreamOptions extends StopOptions {
@@ -28,7 +28,7 @@ export async function collect<Row extends object>(start: () => Trace, opts: Coll
     timer = setInterval(report, opts.progressMs ?? 500);
   }
   try {
-    return await trace.table<Row>();
+    return await trace.finished<Row>();
   } finally {
     if (timer) clearInterval(timer);
     await trace.stop();
@@ -61,7 +61,9 @@ export function concat(parts: Columns[]): Columns {
   const out: Columns = {};
   for (const name of Object.keys(parts[0])) {
     const first = parts[0][name];
-    if (Array.isArray(first)) {
+    if (first instanceof DictColumn) {
+      out[name] = DictColumn.concat(parts.map((p) => p[name] as DictColumn));
+    } else if (Array.isArray(first)) {
       out[name] = parts.flatMap((p) => p[name] as unknown[]);
     } else {
       const total = parts.reduce((s, p) => s + p[name].length, 0);

@@ -2,8 +2,8 @@
  * columns: the standard header (ts, cpu, pid, tid, comm), then each field. */
 import { HDR, HDR_SIZE, COMM_LEN } from "./layout.js";
 import { cString } from "./strings.js";
-import type { RecordSink } from "../ringbuf/reader.js";
-import type { ColumnData } from "./columns.js";
+import type { RecordSink, SpanSink } from "../ringbuf/reader.js";
+import { DictBuilder, type ColumnData } from "./columns.js";
 
 /** Decodes one field of an event at `base` (the event's first byte) into row `row`. */
 export interface FieldDecoder {
@@ -18,16 +18,16 @@ export interface FieldDecoder {
 
 export type Columns = Record<string, ColumnData>;
 
-interface CommEntry { w0: number; w1: number; w2: number; w3: number; s: string }
+interface CommEntry { w0: number; w1: number; w2: number; w3: number; code: number }
 
-export class EventDecoder implements RecordSink {
+export class EventDecoder implements RecordSink, SpanSink {
   #cap: number;
   n = 0;
   ts: Float64Array;
   cpu: Uint16Array;
   pid: Int32Array;
   tid: Int32Array;
-  comm: string[];
+  comm: DictBuilder;
   readonly fields: readonly FieldDecoder[];
   readonly eventSize: number;
   #u8: Uint8Array;
@@ -49,12 +49,13 @@ export class EventDecoder implements RecordSink {
     this.cpu = new Uint16Array(capacity);
     this.pid = new Int32Array(capacity);
     this.tid = new Int32Array(capacity);
-    this.comm = [];
+    this.comm = new DictBuilder(capacity);
     for (const f of fields) f.grow(capacity);
   }
 
-  #grow(): void {
-    const cap = this.#cap * 2;
+  /** Makes room for at least `rows` rows. */
+  #grow(rows = this.#cap * 2): void {
+    const cap = Math.max(rows, this.#cap * 2);
     const grow = <T extends Float64Array | Uint16Array | Int32Array>(a: T, C: new (n: number) => T): T => {
       const b = new C(cap);
       b.set(a);
@@ -64,6 +65,7 @@ export class EventDecoder implements RecordSink {
     this.cpu = grow(this.cpu, Uint16Array);
     this.pid = grow(this.pid, Int32Array);
     this.tid = grow(this.tid, Int32Array);
+    this.comm.grow(cap);
     for (const f of this.fields) f.grow(cap);
     this.#cap = cap;
   }
@@ -87,23 +89,72 @@ export class EventDecoder implements RecordSink {
     const w0 = u32[c], w1 = u32[c + 1], w2 = u32[c + 2], w3 = u32[c + 3];
     let e = this.#comms.get(tid);
     if (e === undefined || e.w0 !== w0 || e.w1 !== w1 || e.w2 !== w2 || e.w3 !== w3) {
-      e = { w0, w1, w2, w3, s: cString(this.#u8, off + HDR.comm, COMM_LEN) };
+      e = { w0, w1, w2, w3, code: this.comm.code(cString(this.#u8, off + HDR.comm, COMM_LEN)) };
       this.#comms.set(tid, e);
     }
-    this.comm.push(e.s);
+    this.comm.codes[row] = e.code;
     const fields = this.fields;
     for (let i = 0; i < fields.length; i++) fields[i].decode(this.#u8, this.#dv, off, row);
     this.n = row + 1;
+  }
+
+  /**
+   * Walks records from `cons` to `prod` in one loop with everything in locals: the
+   * hot path of every stream (about 3x faster than a call per record).
+   */
+  span(u32: Uint32Array, size: number, cons: number, prod: number, max: number): number {
+    const fields = this.fields, nf = fields.length, u8 = this.#u8, dv = this.#dv, comms = this.#comms;
+    const esz = this.eventSize;
+    let row = this.n, taken = 0;
+    // Size the columns once for everything pending, rather than doubling as we go.
+    const pending = Math.min(max, Math.ceil((prod - cons) / ((esz + 15) & ~7)));
+    if (row + pending > this.#cap) this.#grow(row + pending);
+    const cap = this.#cap; // more than was pending when we sized waits for the next span
+    const ts = this.ts, cpu = this.cpu, pid = this.pid, tid = this.tid, comm = this.comm, codes = comm.codes;
+    let lastTid = -1, last: CommEntry | undefined;
+    while (cons < prod && taken < max && row < cap) {
+      const off = cons % size;
+      const w = off >>> 2;
+      const hdr = u32[w];
+      if (hdr & 0x80000000) break; // BUSY: a producer has not committed it yet
+      const len = hdr & 0x3fffffff;
+      cons += (len + 15) & ~7;
+      if (hdr & 0x40000000) continue; // discarded
+      if (len !== esz) {
+        this.malformed++;
+        continue;
+      }
+      const e = w + 2; // the event, past the 8-byte record header
+      ts[row] = u32[e + 1] * 4294967296 + u32[e];
+      const t = u32[e + 3];
+      pid[row] = u32[e + 2];
+      tid[row] = t;
+      cpu[row] = u32[e + 4];
+      const w0 = u32[e + 6], w1 = u32[e + 7], w2 = u32[e + 8], w3 = u32[e + 9];
+      if (t !== lastTid || last === undefined || last.w0 !== w0 || last.w1 !== w1 || last.w2 !== w2 || last.w3 !== w3) {
+        last = comms.get(t);
+        if (last === undefined || last.w0 !== w0 || last.w1 !== w1 || last.w2 !== w2 || last.w3 !== w3) {
+          last = { w0, w1, w2, w3, code: comm.code(cString(u8, (e << 2) + HDR.comm, COMM_LEN)) };
+          comms.set(t, last);
+        }
+        lastTid = t;
+      }
+      codes[row] = last.code;
+      for (let i = 0; i < nf; i++) fields[i].decode(u8, dv, off + 8, row);
+      row++;
+      taken++;
+    }
+    this.n = row;
+    return cons;
   }
 
   /** The decoded rows as columns, handed over: the decoder starts empty again. */
   take(): Columns {
     const n = this.n;
     const cols: Columns = {
-      ts: this.ts.slice(0, n), cpu: this.cpu.slice(0, n), pid: this.pid.slice(0, n), tid: this.tid.slice(0, n), comm: this.comm,
+      ts: this.ts.slice(0, n), cpu: this.cpu.slice(0, n), pid: this.pid.slice(0, n), tid: this.tid.slice(0, n), comm: this.comm.take(n),
     };
     for (const f of this.fields) cols[f.name] = f.take(n);
-    this.comm = [];
     this.n = 0;
     return cols;
   }
@@ -112,7 +163,7 @@ export class EventDecoder implements RecordSink {
   peek(): Columns {
     const n = this.n;
     const cols: Columns = {
-      ts: this.ts.subarray(0, n), cpu: this.cpu.subarray(0, n), pid: this.pid.subarray(0, n), tid: this.tid.subarray(0, n), comm: this.comm.slice(0, n),
+      ts: this.ts.subarray(0, n), cpu: this.cpu.subarray(0, n), pid: this.pid.subarray(0, n), tid: this.tid.subarray(0, n), comm: this.comm.peek(n),
     };
     for (const f of this.fields) cols[f.name] = f.peek(n);
     return cols;

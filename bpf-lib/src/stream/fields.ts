@@ -1,7 +1,7 @@
 /* Field decoders: one per kind of tracepoint field. `at` is the field's byte
  * offset within the event (header + copied window), fixed for the stream. */
 import type { FieldDecoder } from "./decoder.js";
-import type { ColumnData } from "./columns.js";
+import { DictBuilder, type ColumnData } from "./columns.js";
 import { cString } from "./strings.js";
 
 type NumArray = Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
@@ -79,10 +79,16 @@ abstract class ListBase<V> extends Base {
   peek(n: number): ColumnData { return this.data.slice(0, n); }
 }
 
-/** A fixed char array in the record, or a string slot filled by bpf_probe_read_user_str. */
-class CharArray extends ListBase<string> {
+/** A fixed char array in the record, or a string slot filled by bpf_probe_read_user_str; dictionary-encoded. */
+class CharArray extends Base {
+  private col = new DictBuilder(0);
   constructor(name: string, at: number, private readonly length: number) { super(name, at); }
-  decode(u8: Uint8Array, _dv: DataView, base: number): void { this.data.push(cString(u8, base + this.at, this.length)); }
+  grow(capacity: number): void { this.col.grow(capacity); }
+  decode(u8: Uint8Array, _dv: DataView, base: number, row: number): void {
+    this.col.codes[row] = this.col.code(cString(u8, base + this.at, this.length));
+  }
+  take(n: number): ColumnData { return this.col.take(n); }
+  peek(n: number): ColumnData { return this.col.peek(n); }
 }
 
 class IntArray extends ListBase<number[]> {

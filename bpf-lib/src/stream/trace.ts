@@ -142,9 +142,8 @@ export class Trace implements Disposable, AsyncDisposable {
   }
 
   #drainSome(): number {
-    const before = this.#decoder.n;
-    const n = this.#reader.drain(this.#decoder, DRAIN_CHUNK);
-    this.#received += this.#decoder.n - before;
+    const n = this.#reader.drainSpan(this.#decoder, DRAIN_CHUNK);
+    this.#received += n;
     if (n > 0 && this.#batchMode) this.#cutBatch();
     return n;
   }
@@ -203,10 +202,20 @@ export class Trace implements Disposable, AsyncDisposable {
     await this.#done;
   }
 
-  /** Stops and returns everything collected as a table (with stats). */
+  /** Stops now and returns everything collected as a table (with stats). */
   async table<Row extends object = Record<string, unknown>>(): Promise<TraceTable<Row>> {
-    if (this.#batchMode) throw new InvalidArgumentError("this trace is being read as a stream of batches; its rows were handed to the batches");
     await this.stop();
+    return this.#result<Row>();
+  }
+
+  /** Waits for a stop condition (seconds, events, signal, or stop() elsewhere), then returns the table. */
+  async finished<Row extends object = Record<string, unknown>>(): Promise<TraceTable<Row>> {
+    await this.#done;
+    return this.#result<Row>();
+  }
+
+  #result<Row extends object>(): TraceTable<Row> {
+    if (this.#batchMode) throw new InvalidArgumentError("this trace is being read as a stream of batches; its rows were handed to the batches");
     if (this.#error) throw this.#error;
     return toTraceTable<Row>(this.#decoder.take(), this.stats());
   }

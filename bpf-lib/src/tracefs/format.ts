@@ -11,7 +11,7 @@ export type FieldKind =
   | { kind: "int_array"; elem: 1 | 2 | 4 | 8; signed: boolean; length: number }
   /** A u32 `len << 16 | offset`; with `rel` the offset counts from the end of this field. */
   | { kind: "data_loc"; elem: "string" | "bytes"; rel: boolean }
-  /** `userString`: a char pointer, which may be read as a user-space string on request. */
+  /** `userString`: a char pointer argument of a syscall, read as a user-space string. */
   | { kind: "pointer"; pointee: string; userString: boolean }
   /** Structs, unions and odd sizes: kept as raw bytes. */
   | { kind: "unknown"; size: number };
@@ -79,6 +79,11 @@ export function parseFormat(text: string, group: string, name: string): Tracepoi
   }
   if (id === undefined) fail(0, "no `ID:` line");
   if (fields.length === 0) fail(0, "no fields");
+  // Only syscall arguments are known to point into the calling process; a char
+  // pointer elsewhere is a kernel address, which bpf_probe_read_user_str cannot read.
+  if (group !== "syscalls") {
+    for (const f of fields) if (f.decl.kind === "pointer") f.decl = { ...f.decl, userString: false };
+  }
   return { group, name, id: id!, fields, printFmt: printFmt ?? "" };
 }
 

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# One command on a fresh Debian 12 machine, as root: system packages, kernel
+# filesystems, npm dependencies, vmlinux.h, the CO-RE BPF objects, the test
+# fixtures, this machine's tracepoint types, and the TypeScript build.
+# Idempotent: a second run only checks, and rebuilds what changed.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "install.sh needs root (it installs Debian packages and mounts tracefs): sudo ./install.sh" >&2
+  exit 1
+fi
+
+# Build and run: clang/llvm/bpftool/libbpf for the BPF objects, gcc for fixtures and the C peer.
+# Peers and tests: bpftrace, iproute2 (XDP on veth). Notebook kernel and its tests: Jupyter, Chromium.
+PACKAGES=(
+  clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev make gcc pkg-config
+  bpftrace iproute2 iputils-ping
+  jupyter-notebook python3-jupyter-client python3-jupyter-kernel-test python3-nbconvert python3-nbclient
+  chromium
+)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  say "installing Debian packages: ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  say "Debian packages: all present"
+fi
+
+mountpoint -q /sys/kernel/tracing || { say "mounting tracefs"; mount -t tracefs nodev /sys/kernel/tracing; }
+mountpoint -q /sys/fs/bpf || { say "mounting bpffs"; mount -t bpf bpf /sys/fs/bpf; }
+mountpoint -q /sys/kernel/security || mount -t securityfs securityfs /sys/kernel/security 2>/dev/null || true
+
+# npm ci wipes node_modules: only when the lock file changed since the last install.
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f node_modules/.bpfbook-lock ] || [ "$(cat node_modules/.bpfbook-lock)" != "$lock_sum" ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$lock_sum" > node_modules/.bpfbook-lock
+else
+  say "npm dependencies: up to date"
+fi
+
+say "building (BPF objects, fixtures, tracepoint types, TypeScript)"
+npm run -s build
+
+say "done: try \`npx bpfbook doctor\`, then \`npm test\`"

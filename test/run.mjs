@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// `npm test`: builds, runs every test file one at a time (they share one kernel),
+// then checks that no BPF program of ours is left loaded.
+import { spawnSync, execFileSync } from "node:child_process";
+import { readdirSync } from "node:fs";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: "inherit" }).status ?? 1;
+
+if (process.env.BPFBOOK_TEST_NO_BUILD !== "1" && run("npm", ["run", "-s", "build"]) !== 0) process.exit(1);
+
+const only = process.argv.slice(2);
+const dir = join(root, "dist", "test");
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith(".test.js"))
+  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
+  .sort()
+  .map((f) => join(dir, f));
+const status = run(process.execPath, ["--test", "--test-concurrency=1", ...files]);
+
+const ours = ["on_tracepoint", "on_tracepoint_d", "burst", "emit"];
+let leaked = [];
+try {
+  const progs = JSON.parse(execFileSync("bpftool", ["prog", "show", "--json"], { encoding: "utf8" }));
+  leaked = progs.filter((p) => ours.includes(p.name) || /^f_/.test(p.name ?? ""));
+} catch (e) {
+  console.error(`could not check for leftover programs: ${e.message}`);
+}
+if (leaked.length) {
+  console.error(`LEAK: BPF programs of ours still loaded after the suite: ${leaked.map((p) => `${p.id}:${p.name}`).join(", ")}`);
+  process.exit(1);
+}
+console.log("leak check: no bpfbook program left loaded");
+process.exit(status);
