@@ -1,7 +1,7 @@
 /* Tracepoint event streams against the real kernel, with deterministic workloads. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { tracepoint, UnknownTracepointError, UnknownFieldError, InvalidArgumentError, liveCount } from "../bpf-lib/src/index.js";
+import { tracepoint, UnknownTracepointError, UnknownFieldError, InvalidArgumentError, NotSupportedError, liveCount } from "../bpf-lib/src/index.js";
 import { workload, renamedWorkload, uniq } from "./helpers/workload.js";
 
 describe("tracepoint streams", () => {
@@ -162,5 +162,45 @@ describe("bad input", () => {
   it("collect() without a stop condition is refused before anything loads", async () => {
     await assert.rejects(tracepoint("syscalls:sys_enter_getppid").collect({}), /needs a stop condition/);
     assert.equal(liveCount(), 0);
+  });
+});
+
+describe("__data_loc fields", () => {
+  it("reads the exec'd path of sched:sched_process_exec (a __data_loc string)", async (t) => {
+    const bin = renamedWorkload("bpfbook-exec");
+    let trace;
+    try {
+      trace = tracepoint("sched:sched_process_exec", { fields: ["filename", "pid", "old_pid"], where: { comm: "bpfbook-exec" } }).start({ seconds: 30 });
+    } catch (e) {
+      if (e instanceof NotSupportedError) return t.skip(`kernel refuses kernel-memory reads: ${e.message}`);
+      throw e;
+    }
+    const w = workload(["--now", "getppid", "1"], { binary: bin });
+    await w.go();
+    const table = await trace.table();
+    assert.equal(table.numRows(), 1);
+    assert.equal(table.get("filename", 0), bin);
+    assert.equal(table.get("args_pid", 0), w.pid, "the field named pid lands in args_pid");
+    assert.equal(table.get("pid", 0), w.pid);
+    assert.equal(table.stats.truncated, 0);
+  });
+});
+
+describe("saving and replaying", () => {
+  it("a collected table survives an Arrow round trip with its stats and column types", async () => {
+    const { saveTrace, loadTrace } = await import("../bpf-lib/src/index.js");
+    const path = `/tmp/bpfbook-test-open-${process.pid}-save`;
+    const w = workload(["openat", path, "5"]);
+    const trace = tracepoint("syscalls:sys_enter_openat", { where: { pid: w.pid } }).start({ seconds: 30 });
+    await w.go();
+    const t = await trace.table();
+    const file = `/tmp/bpfbook-test-${process.pid}.arrow`;
+    saveTrace(t, file);
+    const back = loadTrace(file);
+    assert.equal(back.numRows(), 5);
+    assert.deepEqual(back.columnNames(), t.columnNames());
+    assert.deepEqual(back.objects(), t.objects());
+    assert.deepEqual(back.stats, t.stats);
+    assert.equal(typeof back.get("filename", 0), "string");
   });
 });

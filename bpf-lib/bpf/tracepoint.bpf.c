@@ -152,8 +152,12 @@ static __always_inline int handle(void *ctx, bool dyn)
 		/* __data_loc data lies past the fixed fields, where context loads may not
 		 * go: read it as kernel memory (refused under lockdown=confidentiality). */
 		__u32 db = cfg_dyn_bytes;
+		const __u8 *src = ctx;
+		/* hide the provenance from clang, or it shares ctx+8 with the context
+		 * loads above, which the verifier refuses ("modified ctx ptr") */
+		asm volatile("" : "+r"(src));
 		if (w <= MAX_WINDOW && db <= MAX_WINDOW)
-			bpf_probe_read_kernel(win + w, db, (const __u8 *)ctx + RECORD_BASE + w);
+			bpf_probe_read_kernel(win + w, db, src + RECORD_BASE + w);
 	}
 
 	for (int k = 0; k < MAX_USTR; k++) {

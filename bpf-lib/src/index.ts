@@ -22,3 +22,4 @@ export { disposeAll, liveCount } from "./lifecycle.js";
 export { privileges } from "./privileges.js";
 export { doctor } from "./doctor/doctor.js";
 export type { DoctorReport } from "./doctor/doctor.js";
+export { saveTrace, loadTrace, traceToArrow, traceFromArrow } from "./stream/persist.js";

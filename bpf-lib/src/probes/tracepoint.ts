@@ -4,7 +4,7 @@
 import { BpfObject } from "../libbpf/object.js";
 import { readFormat, fieldOf } from "../tracefs/catalog.js";
 import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, NotSupportedError, VerifierError } from "../errors.js";
 import { bpfObjectPath } from "../paths.js";
 import { requireTracingPrivileges } from "../privileges.js";
 import { decoders } from "../stream/fields.js";
@@ -234,6 +234,16 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       obj.load();
     } catch (e) {
       obj.dispose();
+      if (this.#dyn && e instanceof VerifierError && /probe_read_kernel|unknown func/.test(e.log)) {
+        const dl = this.#fields.filter((f) => f.decl.kind === "data_loc").map((f) => f.name);
+        if (this.#opts.fields === undefined) {
+          // The caller did not ask for these fields by name: trace without them, and say so.
+          process.emitWarning(`${source}: leaving out ${dl.join(", ")}: __data_loc fields need kernel memory reads, which this kernel refuses (lockdown=confidentiality?)`, { code: "BPFBOOK_FIELDS_SKIPPED" });
+          const rest = this.#fields.filter((f) => f.decl.kind !== "data_loc").map((f) => f.name as F);
+          return new TracepointProbe<N, F>(this.name, { ...this.#opts, fields: rest }).#setup();
+        }
+        throw new NotSupportedError(`reading __data_loc field${dl.length > 1 ? "s" : ""} ${dl.join(", ")} of ${source}`, "it needs bpf_probe_read_kernel, which this kernel refuses (lockdown=confidentiality?); leave these fields out, or see `bpfbook doctor`", { cause: e });
+      }
       throw e;
     }
     const prog = obj.program(this.#dyn ? "on_tracepoint_dyn" : "on_tracepoint");
