@@ -50,4 +50,7 @@ fi
 say "building (BPF objects, fixtures, tracepoint types, TypeScript)"
 npm run -s build
 
+say "installing the Jupyter kernelspec"
+node dist/bpf-lib/src/cli/main.js install
+
 say "done: try \`npx bpfbook doctor\`, then \`npm test\`"

@@ -26,7 +26,18 @@ try {
 } catch (e) {
   console.error(`could not list BPF programs: ${e.message}`);
 }
-const status = run(process.execPath, ["--test", "--test-concurrency=1", ...files]);
+let status = files.length ? run(process.execPath, ["--test", "--test-concurrency=1", ...files]) : 0;
+
+// The notebook kernel through real Jupyter clients (Debian's Python packages).
+const py = readdirSync(join(root, "test", "kernel")).filter((f) => /^test_.*\.py$/.test(f)).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
+if (py.length) {
+  run(process.execPath, [join(root, "dist", "bpf-lib", "src", "cli", "main.js"), "install"]);
+  for (const f of py.sort()) {
+    console.log(`# python: ${f}`);
+    const s = run("/usr/bin/python3", [join("test", "kernel", f), "-v"]);
+    if (s !== 0) status = status || s;
+  }
+}
 
 const ours = ["on_tracepoint", "on_tracepoint_d", "burst", "emit"];
 let leaked = [];

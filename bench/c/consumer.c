@@ -249,6 +249,9 @@ static int run_e2e(int argc, char **argv)
 		int got = busy ? ring_buffer__consume(rb) : ring_buffer__poll(rb, 100);
 		if (got == -EINTR)
 			continue;
+		/* a poll timeout: collect what waits without a wakeup (--wakeup-bytes) */
+		if (got == 0 && !busy)
+			got = ring_buffer__consume(rb);
 		if (got < 0) {
 			fprintf(stderr, "consumer: ring_buffer__%s: %s\n", busy ? "consume" : "poll",
 				strerror(-got));

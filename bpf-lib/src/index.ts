@@ -2,7 +2,7 @@
 export { tracepoint, TracepointProbe } from "./probes/tracepoint.js";
 export type { TracepointOptions, TracepointRow, TracepointPlan, StandardRow, Where, FieldName } from "./probes/tracepoint.js";
 export type { TracepointName, TracepointFields } from "./generated/tracepoints.js";
-export { Trace, activity } from "./stream/trace.js";
+export { Trace, activity, stopAll, partialResults } from "./stream/trace.js";
 export type { CollectOptions, StopOptions, Progress } from "./stream/trace.js";
 export type { StreamOptions } from "./stream/consume.js";
 export type { TraceStats } from "./stream/stats.js";

@@ -12,6 +12,8 @@ process.stdout.on("error", (err: NodeJS.ErrnoException) => {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
+  // The notebook kernel adds its commands (install, run) when it is built alongside.
+  await import("../../../kernel/commands.js").catch(() => undefined);
   if (name === undefined) {
     process.stderr.write(usage());
     return 2;

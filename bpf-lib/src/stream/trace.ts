@@ -50,6 +50,28 @@ export interface StreamSetup {
 export const activity = new EventEmitter<{ start: [Trace]; stop: [Trace] }>();
 
 const POLL_MS = 20;
+
+/** Every trace that has not finished, so an interrupt can stop them all. */
+const running = new Set<Trace>();
+let partial: TraceTable[] = [];
+
+/**
+ * Stops every running trace (detaching its programs) and keeps what each had
+ * collected: a notebook interrupt calls this, and the next cell finds the rows in
+ * partialResults(). Returns the partial tables.
+ */
+export async function stopAll(by: TraceStats["stoppedBy"] = "interrupt"): Promise<TraceTable[]> {
+  const traces = [...running];
+  await Promise.all(traces.map((t) => t.stop(by)));
+  const tables = traces.map((t) => t.result()).filter((t): t is TraceTable => t !== null);
+  if (tables.length) partial = tables;
+  return tables;
+}
+
+/** The tables of the traces the last stopAll() (a notebook interrupt) stopped. */
+export function partialResults(): TraceTable[] {
+  return partial;
+}
 const DRAIN_CHUNK = 1 << 16;
 
 export class Trace implements Disposable, AsyncDisposable {
@@ -89,6 +111,7 @@ export class Trace implements Disposable, AsyncDisposable {
     }
     this.#start = clocks();
     track(this);
+    running.add(this);
     activity.emit("start", this);
     this.#done = this.#pump(stop);
   }
@@ -188,6 +211,7 @@ export class Trace implements Disposable, AsyncDisposable {
       },
     };
     this.#finished = true;
+    running.delete(this);
     if (this.#batchMode) this.#cutBatch();
     this.#wake?.();
     if (counters.lost > 0) {
@@ -214,10 +238,20 @@ export class Trace implements Disposable, AsyncDisposable {
     return this.#result<Row>();
   }
 
+  #table: TraceTable | null = null;
+
   #result<Row extends object>(): TraceTable<Row> {
     if (this.#batchMode) throw new InvalidArgumentError("this trace is being read as a stream of batches; its rows were handed to the batches");
     if (this.#error) throw this.#error;
-    return toTraceTable<Row>(this.#decoder.take(), this.stats());
+    // Built once: collect() and an interrupt may both ask for it.
+    this.#table ??= toTraceTable(this.#decoder.take(), this.stats());
+    return this.#table as TraceTable<Row>;
+  }
+
+  /** The finished trace's table, or null while it runs (or when it was read as batches). */
+  result(): TraceTable | null {
+    if (!this.#finished || this.#batchMode || this.#error) return null;
+    return this.#result();
   }
 
   /** The rows so far as a table, without stopping (numbers are views, not copies). */

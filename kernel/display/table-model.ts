@@ -1,0 +1,171 @@
+/* What both table renderings need from an Arquero table (or anything shaped like one):
+ * counts, column names and kinds, the first rows as text, and the trace stats. */
+import * as aq from "arquero";
+import { formatCell, formatCount, plural } from "./format.js";
+
+/** The part of Arquero's ColumnTable we rely on; duck-typed so other copies of Arquero work too. */
+export interface TableLike {
+  numRows(): number;
+  numCols(): number;
+  columnNames(): string[];
+  column(name: string): unknown;
+}
+
+export type ColumnKind = "number" | "string" | "bigint" | "date" | "boolean" | "object" | "dict" | "mixed" | "empty";
+
+/** The counters of a bpfbook TraceTable (bpf-lib's TraceStats), read defensively. */
+export interface StatsLike {
+  received: number;
+  lost: number;
+  produced?: number;
+  filtered?: number;
+  truncated?: number;
+  seconds?: number;
+  source?: string;
+}
+
+export interface TableCell {
+  text: string | null;
+  numeric: boolean;
+}
+
+export interface TableModel {
+  rows: number;
+  cols: number;
+  names: string[];
+  kinds: ColumnKind[];
+  /** The first `shown` rows, row-major. */
+  cells: TableCell[][];
+  shown: number;
+  /** "1,234 rows × 5 columns · showing first 20" */
+  header: string;
+  stats?: StatsLike;
+  groupedBy?: string[];
+}
+
+export function isTableLike(v: unknown): v is TableLike {
+  if (v instanceof aq.ColumnTable) return true;
+  if (typeof v !== "object" || v === null) return false;
+  const t = v as Record<string, unknown>;
+  return ["numRows", "numCols", "columnNames", "column"].every((m) => typeof t[m] === "function");
+}
+
+/**
+ * Dictionary-encoded strings: bpf-lib's DictColumn (codes + dict + at) or Arquero's
+ * wrapper around an Arrow dictionary vector (key/keyFor/groups), as after loadTrace().
+ */
+export function isDictColumn(col: unknown): boolean {
+  if (typeof col !== "object" || col === null) return false;
+  const c = col as Record<string, unknown>;
+  if (typeof c.at !== "function") return false;
+  if ("codes" in c && "dict" in c) return true;
+  return typeof c.key === "function" && typeof c.keyFor === "function" && typeof c.groups === "function";
+}
+
+/** How many non-null values to look at before naming a column's kind. */
+const KIND_SAMPLE = 100;
+/** How far to scan for them, so a mostly-null million-row column stays cheap. */
+const KIND_SCAN = 10_000;
+
+export function columnKind(col: unknown): ColumnKind {
+  if (isDictColumn(col)) return "dict";
+  if (col instanceof BigInt64Array || col instanceof BigUint64Array) return "bigint";
+  if (ArrayBuffer.isView(col) && !(col instanceof DataView)) return "number";
+  const at = columnAccessor(col);
+  if (!at) return "object";
+  const length = Math.min(columnLength(col), KIND_SCAN);
+  let kind: ColumnKind | undefined;
+  let seen = 0;
+  for (let i = 0; i < length && seen < KIND_SAMPLE; i++) {
+    const v = at(i);
+    if (v === null || v === undefined) continue;
+    seen++;
+    const k = valueKind(v);
+    if (kind === undefined) kind = k;
+    else if (kind !== k) return "mixed";
+  }
+  return kind ?? "empty";
+}
+
+function valueKind(v: unknown): ColumnKind {
+  switch (typeof v) {
+    case "number":
+      return "number";
+    case "string":
+      return "string";
+    case "bigint":
+      return "bigint";
+    case "boolean":
+      return "boolean";
+    default:
+      return v instanceof Date ? "date" : "object";
+  }
+}
+
+function columnLength(col: unknown): number {
+  const n = (col as { length?: unknown }).length;
+  return typeof n === "number" ? n : 0;
+}
+
+function columnAccessor(col: unknown): ((row: number) => unknown) | undefined {
+  if (typeof col !== "object" || col === null) return undefined;
+  const c = col as { at?: unknown };
+  if (typeof c.at === "function") return (row) => (c.at as (i: number) => unknown).call(col, row);
+  if ("length" in col) return (row) => (col as ArrayLike<unknown>)[row];
+  return undefined;
+}
+
+/** Row accessor in table order: Arquero's getter honours filters and orderby; plain columns don't need it. */
+function rowAccessor(table: TableLike, name: string): (row: number) => unknown {
+  const getter = (table as { getter?: unknown }).getter;
+  if (typeof getter === "function") return getter.call(table, name) as (row: number) => unknown;
+  return columnAccessor(table.column(name)) ?? (() => undefined);
+}
+
+/** A TraceTable's stats are a non-enumerable property, so only look for it by name. */
+export function tableStats(table: TableLike): StatsLike | undefined {
+  const s = (table as { stats?: unknown }).stats;
+  if (typeof s !== "object" || s === null) return undefined;
+  const r = s as Record<string, unknown>;
+  return typeof r.received === "number" && typeof r.lost === "number" ? (r as unknown as StatsLike) : undefined;
+}
+
+function groupNames(table: TableLike): string[] | undefined {
+  const t = table as { isGrouped?: unknown; groups?: unknown };
+  if (typeof t.isGrouped !== "function" || !t.isGrouped.call(table) || typeof t.groups !== "function") return undefined;
+  const g = t.groups.call(table) as { names?: unknown } | null;
+  return Array.isArray(g?.names) ? g.names.map(String) : undefined;
+}
+
+export function tableModel(table: TableLike, limit: number, maxCellChars: number): TableModel {
+  const rows = table.numRows();
+  const names = table.columnNames();
+  const cols = names.length;
+  const kinds = names.map((n) => columnKind(table.column(n)));
+  const shown = Math.max(0, Math.min(rows, Math.floor(limit)));
+  const cells: TableCell[][] = Array.from({ length: shown }, () => new Array<TableCell>(cols));
+  names.forEach((name, c) => {
+    const get = rowAccessor(table, name);
+    for (let r = 0; r < shown; r++) {
+      const v = get(r);
+      cells[r][c] = { text: formatCell(v, maxCellChars), numeric: typeof v === "number" || typeof v === "bigint" };
+    }
+  });
+  const groupedBy = groupNames(table);
+  let header = `${plural(rows, "row")} × ${plural(cols, "column")}`;
+  if (groupedBy?.length) header += ` · grouped by ${groupedBy.join(", ")}`;
+  if (shown < rows) header += ` · showing first ${formatCount(shown)}`;
+  return { rows, cols, names, kinds, cells, shown, header, stats: tableStats(table), groupedBy };
+}
+
+/** The footer's parts, in order; `loud` marks the one to make red. */
+export function statsParts(s: StatsLike): { text: string; loud: boolean }[] {
+  const parts: { text: string; loud: boolean }[] = [];
+  if (s.source) parts.push({ text: s.source, loud: false });
+  parts.push({ text: `${formatCount(s.received)} received`, loud: false });
+  parts.push({ text: `${formatCount(s.lost)} lost`, loud: s.lost > 0 });
+  if (s.filtered) parts.push({ text: `${formatCount(s.filtered)} filtered in kernel`, loud: false });
+  if (s.truncated) parts.push({ text: `${formatCount(s.truncated)} values truncated`, loud: false });
+  if (typeof s.seconds === "number") parts.push({ text: `${s.seconds.toFixed(2)} s`, loud: false });
+  return parts;
+}

@@ -1,0 +1,284 @@
+/* The kernel's main thread: runs cells and answers what the wire thread forwards.
+ * Every shell request is framed by status busy/idle on iopub, and all of a
+ * request's output is published before its idle. */
+import { Worker } from "node:worker_threads";
+import { randomUUID } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { inspect } from "node:util";
+import type { ConnectionInfo } from "./wire/connection.js";
+import type { Channel, OutMessage, ToMain, ToWire, WireRequest } from "./wire/bridge.js";
+import type { Header } from "./wire/message.js";
+import { CellRunner } from "./cells/index.js";
+import { toDisplayData, shouldDisplay, resetPlotlyInjection, type DisplayData } from "./display/index.js";
+import { History } from "./history.js";
+import { OutputCapture } from "./output.js";
+import { CommRegistry, type Comm } from "./comms.js";
+import { watchTraces } from "./progress.js";
+import { installNotebookApi, PRELUDE } from "./notebook-api.js";
+import { disposeAll, stopAll } from "../bpf-lib/src/index.js";
+
+export interface KernelOptions {
+  connection: ConnectionInfo;
+  cwd: string;
+}
+
+export class Kernel {
+  readonly session = randomUUID();
+  readonly #worker: Worker;
+  readonly #runner: CellRunner;
+  readonly #history = new History();
+  readonly #comms = new CommRegistry();
+  readonly #out: OutputCapture;
+  #count = 0;
+  /** The request being handled (cell output and displays belong to it). */
+  #current: WireRequest | null = null;
+  #queue: WireRequest[] = [];
+  #busy = false;
+  #executing = false;
+  #pendingInput: { resolve: (s: string) => void; reject: (e: Error) => void } | null = null;
+  #payload: Record<string, unknown>[] = [];
+  /** Traces being stopped by an interrupt: the cell's reply waits for it, so the next cell sees partialResults(). */
+  #interrupting: Promise<void> | null = null;
+  #stopWatching: () => void;
+
+  constructor(opts: KernelOptions) {
+    this.#out = new OutputCapture((name, text, parent) => this.#send({ channel: "iopub", msgType: "stream", content: { name, text }, parent }));
+    this.#runner = new CellRunner({ cwd: opts.cwd, prelude: PRELUDE });
+    const workerUrl = new URL("./wire/worker.js", import.meta.url);
+    this.#worker = new Worker(fileURLToPath(workerUrl), { workerData: { connection: opts.connection, session: this.session } });
+    this.#worker.on("message", (m: ToMain) => this.#onWire(m));
+    this.#worker.on("error", (e) => this.#out.log(`wire thread error: ${e.stack ?? e}`));
+    this.#stopWatching = watchTraces({
+      show: (id, html, text, update) => this.#displayRaw({ data: { "text/html": html, "text/plain": text }, metadata: {} }, id, update),
+    });
+    installNotebookApi({
+      display: (value, id, update) => this.#display(value, id, update),
+      clearOutput: (wait) => this.#iopub("clear_output", { wait }),
+      input: (prompt, password) => this.#input(prompt, password),
+      page: (text) => this.#payload.push({ source: "page", data: { "text/plain": text }, start: 0 }),
+      comm: (target, data) => this.#openComm(target, data),
+      registerCommTarget: (name, fn) => this.#comms.targets.set(name, fn),
+    });
+    // SIGINT (Jupyter's interrupt, or the wire thread relaying interrupt_request):
+    // the cell runner breaks the cell; here we stop traces, keeping their rows.
+    process.on("SIGINT", () => {
+      if (this.#executing) this.#interrupting ??= this.#interruptTraces();
+    });
+  }
+
+  ready(): Promise<void> {
+    return new Promise((resolve) => {
+      const on = (m: ToMain) => {
+        if (m.type === "ready") {
+          this.#worker.off("message", on);
+          resolve();
+        }
+      };
+      this.#worker.on("message", on);
+    });
+  }
+
+  #post(m: ToWire): void {
+    this.#worker.postMessage(m);
+  }
+
+  #send(m: OutMessage): void {
+    if (m.channel === "iopub" && m.msgType !== "stream") this.#out.flush();
+    this.#post({ type: "send", message: m });
+  }
+
+  #iopub(msgType: string, content: unknown, parent: Partial<Header> | null = this.#current?.header ?? null): void {
+    this.#send({ channel: "iopub", msgType, content, parent });
+  }
+
+  #reply(req: WireRequest, msgType: string, content: unknown, metadata: Record<string, unknown> = {}): void {
+    this.#send({ channel: req.channel as Channel, msgType, content, parent: req.header, idents: req.idents, metadata });
+  }
+
+  #onWire(m: ToMain): void {
+    if (m.type === "log") this.#out.log(`[wire] ${m.text}`);
+    else if (m.type === "shutdown") void this.shutdown();
+    else if (m.type === "request") {
+      const r = m.request;
+      if (r.channel === "stdin") return this.#onInputReply(r);
+      this.#queue.push(r);
+      void this.#drain();
+    }
+  }
+
+  async #drain(): Promise<void> {
+    if (this.#busy) return;
+    this.#busy = true;
+    try {
+      for (let r = this.#queue.shift(); r; r = this.#queue.shift()) {
+        this.#current = r;
+        this.#out.parent = r.header;
+        this.#iopub("status", { execution_state: "busy" }, r.header);
+        try {
+          await this.#handle(r);
+        } catch (e) {
+          this.#out.log(`error handling ${r.header.msg_type}: ${e instanceof Error ? e.stack : String(e)}`);
+        }
+        this.#out.flush();
+        this.#iopub("status", { execution_state: "idle" }, r.header);
+      }
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  async #handle(r: WireRequest): Promise<void> {
+    const c = r.content;
+    switch (r.header.msg_type) {
+      case "execute_request":
+        return this.#execute(r);
+      case "complete_request": {
+        const res = this.#runner.complete(String(c.code), Number(c.cursor_pos));
+        return this.#reply(r, "complete_reply", { status: "ok", matches: res.matches, cursor_start: res.cursorStart, cursor_end: res.cursorEnd, metadata: {} });
+      }
+      case "inspect_request": {
+        const res = this.#runner.inspect(String(c.code), Number(c.cursor_pos), Number(c.detail_level) === 1 ? 1 : 0);
+        return this.#reply(r, "inspect_reply", { status: "ok", found: res.found, data: res.found ? { "text/plain": res.text } : {}, metadata: {} });
+      }
+      case "is_complete_request": {
+        const res = this.#runner.isComplete(String(c.code));
+        return this.#reply(r, "is_complete_reply", res.status === "incomplete" ? { status: res.status, indent: res.indent } : { status: res.status });
+      }
+      case "history_request":
+        return this.#reply(r, "history_reply", { status: "ok", history: this.#history.query(c as Parameters<History["query"]>[0]) });
+      case "comm_info_request":
+        return this.#reply(r, "comm_info_reply", { status: "ok", comms: this.#comms.info(c.target_name as string | undefined) });
+      case "comm_open":
+        return this.#commOpen(r);
+      case "comm_msg": {
+        const comm = this.#comms.open.get(String(c.comm_id));
+        comm?.onMessage?.(c.data);
+        return;
+      }
+      case "comm_close": {
+        const comm = this.#comms.open.get(String(c.comm_id));
+        this.#comms.open.delete(String(c.comm_id));
+        comm?.onClose?.(c.data);
+        return;
+      }
+      default:
+        this.#out.log(`unhandled message type ${r.header.msg_type}`);
+    }
+  }
+
+  async #execute(r: WireRequest): Promise<void> {
+    const c = r.content as { code: string; silent?: boolean; store_history?: boolean; allow_stdin?: boolean };
+    const silent = Boolean(c.silent);
+    const store = c.store_history !== false && !silent;
+    if (store) this.#count++;
+    const count = this.#count;
+    if (!silent) this.#iopub("execute_input", { code: c.code, execution_count: count });
+    if (store) this.#history.add(count, c.code);
+    this.#payload = [];
+    this.#executing = true;
+    let outcome;
+    try {
+      outcome = await this.#runner.execute(c.code, count);
+      if (this.#interrupting) await this.#interrupting;
+    } finally {
+      this.#executing = false;
+      this.#interrupting = null;
+    }
+    this.#out.flush();
+    if (outcome.status === "ok") {
+      if (!silent && outcome.hasValue && shouldDisplay(outcome.value)) {
+        const d = this.#bundle(outcome.value);
+        this.#iopub("execute_result", { execution_count: count, data: d.data, metadata: d.metadata });
+        if (store) this.#history.setOutput(count, String(d.data["text/plain"] ?? ""));
+      }
+      this.#reply(r, "execute_reply", { status: "ok", execution_count: count, payload: this.#payload, user_expressions: {} }, { status: "ok" });
+    } else {
+      const e = outcome.error;
+      if (!silent) this.#iopub("error", { ename: e.ename, evalue: e.evalue, traceback: e.traceback });
+      this.#reply(r, "execute_reply", { status: "error", execution_count: count, ename: e.ename, evalue: e.evalue, traceback: e.traceback }, { status: "error" });
+    }
+  }
+
+  #bundle(value: unknown): DisplayData {
+    try {
+      return toDisplayData(value);
+    } catch (e) {
+      return { data: { "text/plain": inspect(value) }, metadata: { "bpfbook.display_error": String(e) } };
+    }
+  }
+
+  #displayRaw(d: DisplayData, id: string | undefined, update: boolean): void {
+    const content = { data: d.data, metadata: d.metadata, transient: id ? { display_id: id } : {} };
+    this.#iopub(update ? "update_display_data" : "display_data", content);
+  }
+
+  #display(value: unknown, id: string | undefined, update: boolean): void {
+    this.#displayRaw(this.#bundle(value), id, update);
+  }
+
+  async #interruptTraces(): Promise<void> {
+    const tables = await stopAll("interrupt");
+    if (tables.length) {
+      const rows = tables.reduce((n, t) => n + t.numRows(), 0);
+      process.stderr.write(`interrupted: ${tables.length} trace${tables.length > 1 ? "s" : ""} stopped and detached; ${rows} rows kept in partialResults()\n`);
+    }
+  }
+
+  #input(prompt: string, password: boolean): Promise<string> {
+    const r = this.#current;
+    if (!r || r.header.msg_type !== "execute_request" || !(r.content as { allow_stdin?: boolean }).allow_stdin) {
+      return Promise.reject(new Error("this frontend does not accept input (allow_stdin is false)"));
+    }
+    this.#out.flush();
+    this.#send({ channel: "stdin", msgType: "input_request", content: { prompt, password }, parent: r.header, idents: r.idents });
+    return new Promise((resolve, reject) => (this.#pendingInput = { resolve, reject }));
+  }
+
+  #onInputReply(r: WireRequest): void {
+    const p = this.#pendingInput;
+    this.#pendingInput = null;
+    if (r.header.msg_type === "input_reply" && p) p.resolve(String((r.content as { value?: unknown }).value ?? ""));
+  }
+
+  #makeComm(id: string, target: string): Comm {
+    const comm: Comm = {
+      id,
+      target,
+      onMessage: null,
+      onClose: null,
+      send: (data) => this.#iopub("comm_msg", { comm_id: id, data }),
+      close: (data) => {
+        this.#comms.open.delete(id);
+        this.#iopub("comm_close", { comm_id: id, data: data ?? {} });
+      },
+    };
+    this.#comms.open.set(id, comm);
+    return comm;
+  }
+
+  #commOpen(r: WireRequest): void {
+    const c = r.content as { comm_id: string; target_name: string; data?: unknown };
+    const target = this.#comms.targets.get(c.target_name);
+    if (!target) {
+      this.#iopub("comm_close", { comm_id: c.comm_id, data: { error: `no comm target "${c.target_name}"` } });
+      return;
+    }
+    target(this.#makeComm(c.comm_id, c.target_name), c.data);
+  }
+
+  #openComm(target: string, data: unknown): Comm {
+    const comm = this.#makeComm(randomUUID(), target);
+    this.#iopub("comm_open", { comm_id: comm.id, target_name: target, data: data ?? {} });
+    return comm;
+  }
+
+  async shutdown(): Promise<void> {
+    this.#stopWatching();
+    disposeAll();
+    resetPlotlyInjection();
+    this.#runner.close();
+    this.#out.flush();
+    this.#post({ type: "close" });
+    setTimeout(() => process.exit(0), 100).unref();
+  }
+}

@@ -1,0 +1,13 @@
+#!/usr/bin/env node
+/* The kernel process: `node dist/kernel/main.js <connection-file>`, as the kernelspec says. */
+import { readConnection } from "./wire/connection.js";
+import { Kernel } from "./kernel.js";
+
+const file = process.argv[2];
+if (!file) {
+  process.stderr.write("usage: bpfbook-kernel <connection-file>\n");
+  process.exit(2);
+}
+const kernel = new Kernel({ connection: readConnection(file), cwd: process.cwd() });
+await kernel.ready();
+process.on("SIGTERM", () => void kernel.shutdown());

@@ -1,0 +1,37 @@
+/* What the wire thread and the main thread say to each other. The wire thread
+ * owns the sockets (so heartbeats and interrupts work while a cell is busy);
+ * the main thread runs cells and decides what to send. */
+import type { Header } from "./message.js";
+
+export type Channel = "shell" | "control" | "stdin" | "iopub";
+
+/** A decoded request, as it crosses threads (Buffers arrive as Uint8Arrays). */
+export interface WireRequest {
+  channel: Channel;
+  idents: Uint8Array[];
+  header: Header;
+  parent_header: Partial<Header>;
+  metadata: Record<string, unknown>;
+  content: Record<string, unknown>;
+  buffers: Uint8Array[];
+}
+
+export type ToMain =
+  | { type: "request"; request: WireRequest }
+  | { type: "ready" }
+  | { type: "shutdown"; restart: boolean }
+  | { type: "log"; text: string };
+
+export interface OutMessage {
+  channel: Channel;
+  msgType: string;
+  content: unknown;
+  /** The request this answers (its header), or null for unsolicited iopub messages. */
+  parent: Partial<Header> | null;
+  /** ROUTER identities to reply to (shell/control/stdin). */
+  idents?: Uint8Array[];
+  metadata?: Record<string, unknown>;
+  buffers?: Uint8Array[];
+}
+
+export type ToWire = { type: "send"; message: OutMessage } | { type: "close" };
