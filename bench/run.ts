@@ -152,6 +152,15 @@ async function memoryPerEvent(): Promise<number> {
   }
 }
 
+interface KernelTimes { kernel_info_seconds: number; first_cell_seconds: number; roundtrip_median_ms: number; roundtrip_p90_ms: number }
+
+async function kernelTimes(): Promise<KernelTimes> {
+  const p = spawn("/usr/bin/python3", [join(ROOT, "bench", "kernel_bench.py")], { stdio: ["ignore", "pipe", "inherit"] });
+  const line = await lines(p).next();
+  await new Promise((r) => p.once("exit", r));
+  return JSON.parse(String(line.value)) as KernelTimes;
+}
+
 function best(rs: Row[]): Row {
   return rs.reduce((a, b) => (b.eventsPerSec > a.eventsPerSec ? b : a));
 }
@@ -178,6 +187,7 @@ async function main(): Promise<void> {
     rows.push(best(cs));
   }
   const mem = want("memory") ? await memoryPerEvent() : NaN;
+  const kernel = want("kernel") ? await kernelTimes() : null;
 
   const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
   const ratio = (bench: string, who: string, ref: string) => {
@@ -196,9 +206,10 @@ async function main(): Promise<void> {
   };
   console.log(`\nratios: ${Object.entries(ratios).map(([k, v]) => `${k} ${v.toFixed(2)}×`).join(", ")}`);
   if (!Number.isNaN(mem)) console.log(`memory per retained event (ts, cpu, pid, tid, comm): ${mem.toFixed(1)} bytes`);
+  if (kernel) console.log(`kernel: kernel_info answered ${kernel.kernel_info_seconds.toFixed(2)} s after launch; first cell ${kernel.first_cell_seconds.toFixed(2)} s; trivial cell round trip median ${kernel.roundtrip_median_ms.toFixed(1)} ms (p90 ${kernel.roundtrip_p90_ms.toFixed(1)} ms)`);
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-  const out = join(ROOT, "bench", "results", "latest.json");
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernel: release(), node: process.version, rows, ratios, memoryPerEventBytes: mem }, null, 2));
+  const out = join(ROOT, "bench", "results", only.length ? `partial-${only.join("-")}.json` : "latest.json");
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernel: release(), node: process.version, rows, ratios, memoryPerEventBytes: mem, notebookKernel: kernel }, null, 2));
   console.log(`wrote ${out}`);
 }
 
