@@ -1,7 +1,6 @@
 /* A live line for every trace a cell starts: events so far, lost, elapsed time,
  * updated in place about twice a second, then the final stats. */
-import { activity, type Trace } from "../bpf-lib/src/index.js";
-import { formatStats } from "../bpf-lib/src/stream/table.js";
+import { activity, type Running as Trace } from "../bpf-lib/src/index.js";
 
 export interface ProgressSink {
   show(id: string, html: string, text: string, update: boolean): void;
@@ -15,9 +14,9 @@ export function watchTraces(sink: ProgressSink, intervalMs = 500): () => void {
   let seq = 0;
   const timers = new Map<Trace, { id: string; timer: NodeJS.Timeout }>();
   const line = (t: Trace, done: boolean) => {
-    const s = t.stats();
+    const s = t.progressStats();
     const lost = s.lost > 0 ? ` · <b style="color:#c00">${fmt(s.lost)} lost</b>` : " · 0 lost";
-    const text = done ? formatStats(s) : `${t.source}: ${fmt(s.received)} events, ${fmt(s.lost)} lost, ${s.seconds.toFixed(1)} s`;
+    const text = done ? t.describe() : `${t.source}: ${fmt(s.received)} events, ${fmt(s.lost)} lost, ${s.seconds.toFixed(1)} s`;
     const icon = done ? (s.stoppedBy === "interrupt" ? "⏹" : "✔") : "⏺";
     const html = `<div style="font-family:monospace;font-size:12px;color:#444">${icon} <b>${t.source}</b> · ${fmt(s.received)} events${lost} · ${s.seconds.toFixed(1)} s${done ? ` · stopped by ${s.stoppedBy}` : " · running"}</div>`;
     return { html, text };

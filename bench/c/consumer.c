@@ -113,6 +113,15 @@ static __u32 ringbuf_bytes(unsigned long long mb)
 	return (__u32)b;
 }
 
+/* Load only the program we use: the object may hold variants (e.g. one that
+ * needs bpf_probe_read_kernel, which lockdown=confidentiality refuses). */
+static void only_autoload(struct bpf_object *obj, struct bpf_program *keep)
+{
+	struct bpf_program *p;
+	bpf_object__for_each_program(p, obj)
+		bpf_program__set_autoload(p, p == keep);
+}
+
 /* ---------------------------------------------------------------- e2e */
 
 /* What a realistic consumer does with each event: copy the header fields out
@@ -214,10 +223,9 @@ static int run_e2e(int argc, char **argv)
 	}
 	skel->rodata->cfg_pid = (__u32)pid;
 	skel->rodata->cfg_event_size = sizeof(struct event_hdr);
-	skel->rodata->cfg_window = 0;
-	skel->rodata->cfg_npreds = 0;
-	skel->rodata->cfg_nustr = 0;
+	skel->rodata->cfg_window = 0; /* no record window, no predicates, no strings */
 	skel->rodata->cfg_wakeup_bytes = wakeup;
+	only_autoload(skel->obj, skel->progs.on_tracepoint);
 	if ((err = bpf_map__set_max_entries(skel->maps.events, rb_bytes))) {
 		fprintf(stderr, "consumer: resizing the ring buffer: %s\n", strerror(-err));
 		goto out;
@@ -368,6 +376,7 @@ static int run_drain(int argc, char **argv)
 	}
 	skel->rodata->cfg_count = (__u32)n;
 	skel->rodata->cfg_event_size = sizeof(struct event_hdr);
+	only_autoload(skel->obj, skel->progs.burst);
 	if ((err = bpf_map__set_max_entries(skel->maps.events, rb_bytes))) {
 		fprintf(stderr, "consumer: resizing the ring buffer: %s\n", strerror(-err));
 		goto out;

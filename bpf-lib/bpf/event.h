@@ -33,7 +33,9 @@ struct pred {
 	__u8 _pad[3];
 };
 
-/* Per-CPU counters, indexed by these. received + lost == produced. */
-enum stat_idx { STAT_PRODUCED = 0, STAT_LOST, STAT_FILTERED, STAT_MAX };
+/* Per-CPU counters, indexed by these. Streams: received + lost == produced.
+ * Aggregations: DROPPED counts events whose key did not fit in the map, UNMATCHED
+ * end events with no start, START_DROPPED starts that did not fit. */
+enum stat_idx { STAT_PRODUCED = 0, STAT_LOST, STAT_FILTERED, STAT_DROPPED, STAT_UNMATCHED, STAT_START_DROPPED, STAT_MAX };
 
 #endif

@@ -1,8 +1,16 @@
 /* bpfbook: trace the running Linux kernel from TypeScript, into Arquero tables. */
 export { tracepoint, TracepointProbe } from "./probes/tracepoint.js";
-export type { TracepointOptions, TracepointRow, TracepointPlan, StandardRow, Where, FieldName } from "./probes/tracepoint.js";
+export { Aggregation, AggregationRun } from "./aggregate/aggregation.js";
+export type { AggregateOptions, AggCollectOptions, AggStats, AggTable, HistSpec } from "./aggregate/aggregation.js";
+export { latency, syscalls, sched, block } from "./aggregate/latency.js";
+export type { LatencyOptions } from "./aggregate/latency.js";
+export { percentiles, percentileFromBuckets, compare } from "./aggregate/compare.js";
+export { syscallName, syscallNumber } from "./aggregate/syscalls.js";
+export type { TracepointOptions, TracepointRow, TracepointPlan, StandardRow, Where, FieldName, KeyName } from "./probes/tracepoint.js";
 export type { TracepointName, TracepointFields } from "./generated/tracepoints.js";
-export { Trace, activity, stopAll, partialResults } from "./stream/trace.js";
+export { Trace } from "./stream/trace.js";
+export { activity, stopAll, partialResults } from "./stream/running.js";
+export type { Running, RunningStats, StoppedBy } from "./stream/running.js";
 export type { CollectOptions, StopOptions, Progress } from "./stream/trace.js";
 export type { StreamOptions } from "./stream/consume.js";
 export type { TraceStats } from "./stream/stats.js";

@@ -90,6 +90,8 @@ const f = {
   map__value_size: lib.func("uint32_t bpf_map__value_size(bpf_map *map)"),
   map__max_entries: lib.func("uint32_t bpf_map__max_entries(bpf_map *map)"),
   map__set_max_entries: lib.func("int bpf_map__set_max_entries(bpf_map *map, uint32_t n)"),
+  map__set_key_size: lib.func("int bpf_map__set_key_size(bpf_map *map, uint32_t size)"),
+  map__reuse_fd: lib.func("int bpf_map__reuse_fd(bpf_map *map, int fd)"),
   map__set_initial_value: lib.func("int bpf_map__set_initial_value(bpf_map *map, const uint8_t *data, size_t size)"),
   map__initial_value: lib.func("void *bpf_map__initial_value(bpf_map *map, _Out_ size_t *size)"),
 
@@ -98,6 +100,7 @@ const f = {
   map_delete_elem: lib.func("int bpf_map_delete_elem(int fd, const uint8_t *key)"),
   map_get_next_key: lib.func("int bpf_map_get_next_key(int fd, const uint8_t *key, _Out_ uint8_t *next)"),
   map_lookup_batch: lib.func("int bpf_map_lookup_batch(int fd, uint8_t *in_batch, _Out_ uint8_t *out_batch, _Out_ uint8_t *keys, _Out_ uint8_t *values, _Inout_ uint32_t *count, void *opts)"),
+  map_lookup_and_delete_batch: lib.func("int bpf_map_lookup_and_delete_batch(int fd, uint8_t *in_batch, _Out_ uint8_t *out_batch, _Out_ uint8_t *keys, _Out_ uint8_t *values, _Inout_ uint32_t *count, void *opts)"),
   prog_test_run_opts: lib.func("int bpf_prog_test_run_opts(int fd, _Inout_ bpfbook_test_run_opts *opts)"),
 
   btf__find_by_name_kind: lib.func("int btf__find_by_name_kind(btf *btf, const char *name, uint32_t kind)"),
@@ -174,6 +177,8 @@ export const mapKeySize = (m: MapHandle): number => f.map__key_size(m) as number
 export const mapValueSize = (m: MapHandle): number => f.map__value_size(m) as number;
 export const mapMaxEntries = (m: MapHandle): number => f.map__max_entries(m) as number;
 export const mapSetMaxEntries = (m: MapHandle, n: number): number => f.map__set_max_entries(m, n) as number;
+export const mapSetKeySize = (m: MapHandle, n: number): number => f.map__set_key_size(m, n) as number;
+export const mapReuseFd = (m: MapHandle, fd: number): number => f.map__reuse_fd(m, fd) as number;
 export const mapSetInitialValue = (m: MapHandle, data: Uint8Array): number => f.map__set_initial_value(m, data, data.length) as number;
 
 /** A copy of a global-data map's initial value (its .rodata/.data image). */
@@ -191,6 +196,11 @@ export const mapNextKey = (fd: number, key: Uint8Array | null, next: Uint8Array)
 /** One batch of bpf_map_lookup_batch; `count` is in/out. */
 export function mapLookupBatch(fd: number, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: number[]): number {
   return f.map_lookup_batch(fd, inBatch, outBatch, keys, values, count, null) as number;
+}
+
+/** One batch of bpf_map_lookup_and_delete_batch; `count` is in/out. */
+export function mapLookupAndDeleteBatch(fd: number, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: number[]): number {
+  return f.map_lookup_and_delete_batch(fd, inBatch, outBatch, keys, values, count, null) as number;
 }
 
 export interface TestRunResult { ret: number; retval: number; durationNs: number }

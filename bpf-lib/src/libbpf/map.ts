@@ -54,6 +54,19 @@ export class BpfMap {
     if (rc < 0) throw new InvalidArgumentError(`map "${this.name}": cannot set max entries to ${n}: ${errnoName(-rc)}`);
   }
 
+  setKeySize(n: number): void {
+    if (this.#obj.loaded) throw new InvalidArgumentError(`map "${this.name}": key size must be set before load()`);
+    const rc = ffi.mapSetKeySize(this.#handle(), n);
+    if (rc < 0) throw new InvalidArgumentError(`map "${this.name}": cannot set key size to ${n}: ${errnoName(-rc)}`);
+  }
+
+  /** Before load: use an existing map (another object's) instead of creating this one. */
+  reuse(other: BpfMap): void {
+    if (this.#obj.loaded) throw new InvalidArgumentError(`map "${this.name}": reuse must be set up before load()`);
+    const rc = ffi.mapReuseFd(this.#handle(), other.fd);
+    if (rc < 0) throw new MapError(`map "${this.name}": cannot reuse map "${other.name}": ${errnoName(-rc)}`, -rc);
+  }
+
   /** @internal */
   initialValue(): Uint8Array {
     const v = ffi.mapInitialValue(this.#handle());
@@ -114,6 +127,15 @@ export class BpfMap {
 
   /** All entries: bpf_map_lookup_batch where the map supports it, else key by key. */
   entries(batchSize = 4096): { keys: Uint8Array[]; values: Uint8Array[] } {
+    return this.#batch(false, batchSize);
+  }
+
+  /** All entries, deleting them as they are read (bpf_map_lookup_and_delete_batch, else key by key). */
+  drain(batchSize = 4096): { keys: Uint8Array[]; values: Uint8Array[] } {
+    return this.#batch(true, batchSize);
+  }
+
+  #batch(del: boolean, batchSize: number): { keys: Uint8Array[]; values: Uint8Array[] } {
     const ks = this.keySize, vs = this.valueBytes;
     const out = { keys: [] as Uint8Array[], values: [] as Uint8Array[] };
     const keys = new Uint8Array(ks * batchSize), values = new Uint8Array(vs * batchSize);
@@ -121,10 +143,10 @@ export class BpfMap {
     let inBatch: Uint8Array | null = null;
     for (;;) {
       const count = [batchSize];
-      const rc = ffi.mapLookupBatch(this.fd, inBatch, outBatch, keys, values, count);
+      const rc = (del ? ffi.mapLookupAndDeleteBatch : ffi.mapLookupBatch)(this.fd, inBatch, outBatch, keys, values, count);
       const e = rc < 0 ? -rc : 0;
       if (e !== 0 && e !== 2) {
-        if (inBatch === null && (e === 22 || e === 95 || e === 524)) return this.#entriesSlow();
+        if (inBatch === null && (e === 22 || e === 95 || e === 524)) return this.#entriesSlow(del);
         throw new MapError(`batch lookup in map "${this.name}" failed: ${errnoName(e)}`, e);
       }
       for (let i = 0; i < count[0]; i++) {
@@ -136,11 +158,12 @@ export class BpfMap {
     }
   }
 
-  #entriesSlow(): { keys: Uint8Array[]; values: Uint8Array[] } {
+  #entriesSlow(del: boolean): { keys: Uint8Array[]; values: Uint8Array[] } {
     const out = { keys: [] as Uint8Array[], values: [] as Uint8Array[] };
-    for (const k of this.keys()) {
+    for (const k of [...this.keys()]) {
       const v = this.lookup(k);
       if (v) { out.keys.push(k); out.values.push(v); }
+      if (del) this.delete(k);
     }
     return out;
   }

@@ -15,6 +15,7 @@ import { Trace, type CollectOptions, type StopOptions, type StreamSetup } from "
 import type { TraceTable } from "../stream/table.js";
 import { collect, stream, type StreamOptions } from "../stream/consume.js";
 import type { TracepointFields, TracepointName, TracepointUserStrings } from "../generated/tracepoints.js";
+import { Aggregation, type AggregateOptions, type HistSpec } from "../aggregate/aggregation.js";
 
 /** Columns every event has. `ts` is CLOCK_MONOTONIC ns (see withTime() for wall clock). */
 export interface StandardRow {
@@ -30,6 +31,9 @@ type Known<N extends string> = N extends TracepointName ? TracepointFields[N] : 
 export type FieldName<N extends string> = Extract<keyof Known<N>, string>;
 type UserStrings<N extends string> = N extends keyof TracepointUserStrings ? TracepointUserStrings[N] : never;
 type FieldValue<N extends string, K extends FieldName<N>> = K extends UserStrings<N> ? string : Known<N>[K];
+
+/** What an aggregation can be keyed by: standard columns, `syscall`, or the tracepoint's fields. */
+export type KeyName<N extends string> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "syscall" | ColumnName<FieldName<N>>;
 
 /** A field named like a standard column (a tracepoint's own `pid` or `comm`) becomes `args_<name>`. */
 export type ColumnName<K extends string> = K extends keyof StandardRow ? `args_${K}` : K;
@@ -203,26 +207,75 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     });
   }
 
+  /** The fields this probe reads (what the window covers). */
+  get fields(): readonly TracepointField[] {
+    return this.#fields;
+  }
+
+  /** "group:name" as tracefs spells it. */
+  get source(): string {
+    return `${this.format.group}:${this.format.name}`;
+  }
+
+  /**
+   * @internal Sets what every program reading this tracepoint shares: the pid/tid/comm
+   * filter, the window copy and the field predicates (record.h, stream.h).
+   */
+  configureRecord(obj: BpfObject): void {
+    const w = (this.#opts.where ?? {}) as { pid?: number; tid?: number; comm?: string };
+    if (w.pid !== undefined) obj.setConstant("cfg_pid", w.pid);
+    if (w.tid !== undefined) obj.setConstant("cfg_tid", w.tid);
+    if (w.comm !== undefined) {
+      const c = encodeComm(w.comm);
+      obj.setConstant("cfg_comm", c.bytes);
+      obj.setConstant("cfg_comm_len", c.len);
+    }
+    obj.setConstant("cfg_window", this.#window);
+    obj.setConstant("cfg_npreds", this.#preds.length);
+    obj.setConstant("cfg_preds", encodePreds(this.#preds));
+  }
+
+  /** Aggregates in the kernel: keys from `by`, optional value field and histogram (see docs/aggregations.md). */
+  aggregate(opts: AggregateOptions & { by?: readonly KeyName<N>[]; value?: FieldName<N> }): Aggregation {
+    return new Aggregation({ source: this.source, probe: this as unknown as TracepointProbe<string, string>, options: opts });
+  }
+  /** Events per key (bpftrace's count()). */
+  count(opts: { by?: readonly KeyName<N>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
+    return this.aggregate(opts);
+  }
+  /** count, sum, min, max and avg of an integer field per key (bpftrace's sum/min/max/avg/stats). */
+  stats(value: FieldName<N>, opts: { by?: readonly KeyName<N>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
+    return this.aggregate({ ...opts, value });
+  }
+  /** A log2 histogram of an integer field per key (bpftrace's hist()). */
+  hist(value: FieldName<N>, opts: { by?: readonly KeyName<N>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
+    return this.aggregate({ ...opts, value, hist: "log2" });
+  }
+  /** A linear histogram of an integer field per key (bpftrace's lhist()). */
+  lhist(value: FieldName<N>, range: Exclude<HistSpec, "log2">, opts: { by?: readonly KeyName<N>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
+    return this.aggregate({ ...opts, value, hist: range });
+  }
+
+  /** The same tracepoint and filters, decoding (or covering) other fields. */
+  withFields<G extends FieldName<N>>(fields: readonly G[]): TracepointProbe<N, G> {
+    return new TracepointProbe<N, G>(this.name, { ...(this.#opts as TracepointOptions<N, FieldName<N>>), fields } as TracepointOptions<N, G>);
+  }
+
+  /** @internal The options this probe was made with. */
+  get options(): TracepointOptions<N, F> {
+    return this.#opts;
+  }
+
   #setup(): StreamSetup {
     const source = `${this.format.group}:${this.format.name}`;
     requireTracingPrivileges(`tracing ${source}`);
     const obj = BpfObject.open(bpfObjectPath("tracepoint"), "tracepoint");
     try {
-      const w = (this.#opts.where ?? {}) as { pid?: number; tid?: number; comm?: string };
-      if (w.pid !== undefined) obj.setConstant("cfg_pid", w.pid);
-      if (w.tid !== undefined) obj.setConstant("cfg_tid", w.tid);
-      if (w.comm !== undefined) {
-        const c = encodeComm(w.comm);
-        obj.setConstant("cfg_comm", c.bytes);
-        obj.setConstant("cfg_comm_len", c.len);
-      }
+      this.configureRecord(obj);
       obj.setConstant("cfg_event_size", this.#eventSize());
-      obj.setConstant("cfg_window", this.#window);
       obj.setConstant("cfg_window_slot", this.#windowSlot());
       obj.setConstant("cfg_dyn_bytes", this.#dyn);
       obj.program(this.#dyn ? "on_tracepoint" : "on_tracepoint_dyn").setAutoload(false);
-      obj.setConstant("cfg_npreds", this.#preds.length);
-      obj.setConstant("cfg_preds", encodePreds(this.#preds));
       obj.setConstant("cfg_nustr", this.#ustr.length);
       const offs = new Uint8Array(MAX_USTR * 4);
       this.#ustr.forEach((f, i) => new DataView(offs.buffer).setUint32(i * 4, f.offset - RECORD_BASE, true));

@@ -2,7 +2,6 @@
  * buffer reader pumping events into the decoder, and the stop conditions.
  * Stopping detaches first, then drains what the kernel already queued, then
  * reads the counters, so received + lost == produced holds exactly. */
-import { EventEmitter } from "node:events";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { BpfObject } from "../libbpf/object.js";
 import type { Link } from "../libbpf/link.js";
@@ -12,6 +11,7 @@ import { readCounters, clocks, type TraceStats } from "./stats.js";
 import { toTraceTable, formatStats, type TraceTable } from "./table.js";
 import { track, untrack } from "../lifecycle.js";
 import { InvalidArgumentError } from "../errors.js";
+import { started, stopped, type Running, type RunningStats, type StoppedBy } from "./running.js";
 
 export interface StopOptions {
   /** Stop after this many seconds. */
@@ -46,35 +46,10 @@ export interface StreamSetup {
   attach: () => Link[];
 }
 
-/** Traces starting and stopping, for whoever shows them (the notebook kernel shows live progress). */
-export const activity = new EventEmitter<{ start: [Trace]; stop: [Trace] }>();
-
 const POLL_MS = 20;
-
-/** Every trace that has not finished, so an interrupt can stop them all. */
-const running = new Set<Trace>();
-let partial: TraceTable[] = [];
-
-/**
- * Stops every running trace (detaching its programs) and keeps what each had
- * collected: a notebook interrupt calls this, and the next cell finds the rows in
- * partialResults(). Returns the partial tables.
- */
-export async function stopAll(by: TraceStats["stoppedBy"] = "interrupt"): Promise<TraceTable[]> {
-  const traces = [...running];
-  await Promise.all(traces.map((t) => t.stop(by)));
-  const tables = traces.map((t) => t.result()).filter((t): t is TraceTable => t !== null);
-  if (tables.length) partial = tables;
-  return tables;
-}
-
-/** The tables of the traces the last stopAll() (a notebook interrupt) stopped. */
-export function partialResults(): TraceTable[] {
-  return partial;
-}
 const DRAIN_CHUNK = 1 << 16;
 
-export class Trace implements Disposable, AsyncDisposable {
+export class Trace implements Disposable, AsyncDisposable, Running {
   readonly source: string;
   readonly #setup: StreamSetup;
   readonly #reader: RingBufferReader;
@@ -111,8 +86,7 @@ export class Trace implements Disposable, AsyncDisposable {
     }
     this.#start = clocks();
     track(this);
-    running.add(this);
-    activity.emit("start", this);
+    started(this);
     this.#done = this.#pump(stop);
   }
 
@@ -211,17 +185,25 @@ export class Trace implements Disposable, AsyncDisposable {
       },
     };
     this.#finished = true;
-    running.delete(this);
     if (this.#batchMode) this.#cutBatch();
     this.#wake?.();
     if (counters.lost > 0) {
       process.emitWarning(`${formatStats(this.#final.stats)}: ${counters.lost} events were lost because the ring buffer was full; use a larger bufferBytes or filter more in the kernel`, { code: "BPFBOOK_LOST_EVENTS" });
     }
-    activity.emit("stop", this);
+    stopped(this);
+  }
+
+  progressStats(): RunningStats {
+    const s = this.stats();
+    return { source: s.source, received: s.received, lost: s.lost, seconds: s.seconds, stoppedBy: s.stoppedBy };
+  }
+
+  describe(): string {
+    return formatStats(this.stats());
   }
 
   /** Stops the collection (idempotent) and resolves when it has fully stopped. */
-  async stop(by: TraceStats["stoppedBy"] = "stop"): Promise<void> {
+  async stop(by: StoppedBy = "stop"): Promise<void> {
     this.#requestStop(by);
     await this.#done;
   }

@@ -1,0 +1,474 @@
+/* Aggregations in the kernel: count/sum/min/max/avg and log2 or linear histograms
+ * keyed by standard columns and fields, optionally as a time series of intervals,
+ * and latency between a start and an end event. A spec until start()/collect(). */
+import * as aq from "arquero";
+import type { ColumnTable } from "arquero";
+import { BpfObject } from "../libbpf/object.js";
+import type { Link } from "../libbpf/link.js";
+import { possibleCpus } from "../libbpf/map.js";
+import type { BpfMap } from "../libbpf/map.js";
+import { bpfObjectPath } from "../paths.js";
+import { requireTracingPrivileges } from "../privileges.js";
+import { InvalidArgumentError } from "../errors.js";
+import { track, untrack } from "../lifecycle.js";
+import { clocks } from "../stream/stats.js";
+import { STAT_COUNT } from "../stream/layout.js";
+import { started, stopped, type Running, type RunningStats, type StoppedBy } from "../stream/running.js";
+import type { StopOptions } from "../stream/trace.js";
+import type { TracepointProbe } from "../probes/tracepoint.js";
+import { planKey, encodeParts, resolveKeyField, type KeyPlan, type KeyValue } from "./keys.js";
+import { mergePerCpu, AGG_VAL_SIZE } from "./values.js";
+import { syscallName } from "./syscalls.js";
+
+const ROLE = { agg: 0, start: 1, end: 2 } as const;
+const VAL = { one: 0, field: 1, delta: 2 } as const;
+const HIST = { none: 0, log2: 1, linear: 2 } as const;
+
+export type HistSpec = "log2" | { min: number; max: number; step: number };
+
+export interface AggregateOptions {
+  /** Key columns: pid, tid, comm, cpu, cgroup, syscall, or fields of the tracepoint. */
+  by?: readonly string[];
+  /** The integer field whose values are summed/min/max'ed or put in a histogram (default: just count events). */
+  value?: string;
+  /** Histogram of the value per key: log2 buckets, or linear { min, max, step }. */
+  hist?: HistSpec;
+  /** Keys the kernel map holds (default 10240); events of keys beyond it are counted in stats.dropped. */
+  maxKeys?: number;
+  /** Bytes of user-space string keys (syscall arguments like filename), 8..48, default 32. */
+  stringBytes?: number;
+}
+
+export interface AggCollectOptions extends StopOptions {
+  /** Read and reset the totals every `interval` seconds: one row per interval and key. */
+  interval?: number;
+  /** Called with the rows so far after every interval (and the final table). */
+  onInterval?: (table: AggTable, interval: number) => void;
+  /** In a notebook: a chart (or any displayable) made from the rows so far, shown and updated live. */
+  live?: (table: AggTable) => unknown;
+}
+
+export interface AggStats {
+  source: string;
+  /** Events counted into the map. */
+  events: number;
+  /** Events dropped by the in-kernel filters. */
+  filtered: number;
+  /** Events whose key did not fit in the map (maxKeys): counted, never silently lost. */
+  dropped: number;
+  /** Latency: end events with no start (started before the trace, or the start was dropped). */
+  unmatched: number;
+  /** Latency: start events that did not fit in the start map. */
+  startDropped: number;
+  keys: number;
+  intervals: number;
+  seconds: number;
+  startNs: number;
+  epochOffsetNs: number;
+  maxKeys: number;
+  unit?: "ns";
+  stoppedBy: StoppedBy;
+}
+
+export type AggTable = ColumnTable & { readonly stats: AggStats };
+
+export interface AggSpec {
+  source: string;
+  /** The probe whose events are aggregated (the end event for latency). */
+  probe: TracepointProbe<string, string>;
+  options: AggregateOptions;
+  /** Latency: the start probes and the pair keys that match starts to ends. */
+  latency?: { starts: TracepointProbe<string, string>[]; startKey: readonly string[]; endKey: readonly string[] };
+}
+
+function histBounds(h: HistSpec, b: number): [number, number] {
+  if (h === "log2") return b === 0 ? [0, 1] : [2 ** (b - 1), 2 ** b];
+  const last = Math.floor((h.max - h.min) / h.step) + 1;
+  if (b === 0) return [-Infinity, h.min];
+  if (b >= last) return [h.max, Infinity];
+  return [h.min + (b - 1) * h.step, h.min + b * h.step];
+}
+
+export class Aggregation {
+  readonly spec: AggSpec;
+  readonly #end: TracepointProbe<string, string>;
+  readonly #starts: TracepointProbe<string, string>[];
+  readonly #plan: KeyPlan;
+  readonly #pairEnd: KeyPlan | null;
+  readonly #pairStarts: KeyPlan[];
+  readonly #value: { woff: number; size: number; signed: boolean } | null;
+
+  /** Validates keys, value and histogram against the tracepoint's fields up front. */
+  constructor(spec: AggSpec) {
+    this.spec = spec;
+    const o = spec.options;
+    const by = o.by ?? [];
+    if (o.hist && o.hist !== "log2") {
+      const { min, max, step } = o.hist;
+      if (!(Number.isInteger(min) && Number.isInteger(max) && Number.isInteger(step) && step > 0 && max > min)) throw new InvalidArgumentError(`linear histogram needs integers min < max and step > 0, got ${JSON.stringify(o.hist)}`);
+      if ((max - min) / step > 10000) throw new InvalidArgumentError(`linear histogram with ${(max - min) / step} buckets: use fewer (at most 10000)`);
+    }
+    if (o.hist && !o.value && !spec.latency) throw new InvalidArgumentError("a histogram needs a value: { value: <integer field> } (or use latency())");
+    const fmt = spec.probe.format;
+    this.#plan = planKey(by, fmt, { stringBytes: o.stringBytes, bucket: Boolean(o.hist), syscallNames: syscallName });
+    // The window must cover every field a key, the value or a pair key reads.
+    const need = new Set<string>();
+    for (const p of this.#plan.parts) if (p.field) need.add(p.field.name);
+    let value: { woff: number; size: number; signed: boolean } | null = null;
+    if (o.value) {
+      if (spec.latency) throw new InvalidArgumentError("latency aggregates the time between events; it takes no value field");
+      const f = resolveKeyField(fmt, o.value);
+      if (f.decl.kind !== "int") throw new InvalidArgumentError(`value "${o.value}" must be an integer field; it is ${f.type}`);
+      value = { woff: f.offset - 8, size: f.decl.size, signed: f.decl.signed };
+      need.add(f.name);
+    }
+    this.#value = value;
+    if (spec.latency) {
+      const { starts, startKey, endKey } = spec.latency;
+      this.#pairEnd = planKey(endKey, fmt);
+      for (const p of this.#pairEnd.parts) if (p.field) need.add(p.field.name);
+      this.#pairStarts = starts.map((s) => planKey(startKey, s.format));
+      this.#pairStarts.forEach((pk, i) => {
+        const a = pk.parts.map((p) => p.size).join(","), b = this.#pairEnd!.parts.map((p) => p.size).join(",");
+        if (a !== b) throw new InvalidArgumentError(`start key (${startKey.join(", ")}) of ${starts[i].source} and end key (${endKey.join(", ")}) differ in size (${a} vs ${b} bytes): they cannot match`);
+      });
+      this.#starts = starts.map((s, i) => s.withFields(this.#pairStarts[i].parts.filter((p) => p.field).map((p) => p.field!.name)));
+    } else {
+      this.#pairEnd = null;
+      this.#pairStarts = [];
+      this.#starts = [];
+    }
+    this.#end = spec.probe.withFields([...need]);
+    const maxKeys = o.maxKeys ?? 10240;
+    if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1 << 22) throw new InvalidArgumentError(`maxKeys must be between 1 and ${1 << 22}, got ${maxKeys}`);
+  }
+
+  /** The table's columns, in order. */
+  columns(interval: boolean): string[] {
+    const keys = this.#plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
+    const vals = this.spec.options.hist ? ["bucket", "low", "high", "count"] : this.#value || this.spec.latency ? ["count", "sum", "min", "max", "avg"] : ["count"];
+    return [...(interval ? ["interval", "time"] : []), ...keys, ...vals];
+  }
+
+  #configure(obj: BpfObject, probe: TracepointProbe<string, string>, role: number, pair: KeyPlan | null): void {
+    const o = this.spec.options;
+    probe.configureRecord(obj);
+    obj.setConstant("cfg_role", role);
+    obj.map("events").setMaxEntries(4096);
+    if (pair) {
+      obj.setConstant("cfg_npair", pair.parts.length);
+      obj.setConstant("cfg_pair", encodeParts(pair.parts));
+      obj.map("starts").setKeySize(pair.size);
+    } else {
+      obj.map("starts").setKeySize(8);
+      obj.map("starts").setMaxEntries(1);
+    }
+    if (role === ROLE.start) {
+      obj.map("agg0").setMaxEntries(1);
+      obj.map("agg1").setMaxEntries(1);
+      obj.map("starts").setMaxEntries(o.maxKeys ? Math.max(o.maxKeys, 65536) : 65536);
+      return;
+    }
+    obj.setConstant("cfg_nparts", this.#plan.parts.length);
+    obj.setConstant("cfg_parts", encodeParts(this.#plan.parts));
+    for (const m of ["agg0", "agg1"]) {
+      obj.map(m).setKeySize(this.#plan.size);
+      obj.map(m).setMaxEntries(o.maxKeys ?? 10240);
+    }
+    obj.setConstant("cfg_value_src", role === ROLE.end ? VAL.delta : this.#value ? VAL.field : VAL.one);
+    if (this.#value) {
+      obj.setConstant("cfg_value_woff", this.#value.woff);
+      obj.setConstant("cfg_value_size", this.#value.size);
+      obj.setConstant("cfg_value_signed", this.#value.signed ? 1 : 0);
+    }
+    const h = o.hist;
+    obj.setConstant("cfg_hist", !h ? HIST.none : h === "log2" ? HIST.log2 : HIST.linear);
+    if (h && h !== "log2") {
+      obj.setConstant("cfg_lmin", BigInt(h.min));
+      obj.setConstant("cfg_lmax", BigInt(h.max));
+      obj.setConstant("cfg_lstep", BigInt(h.step));
+    }
+  }
+
+  /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
+  start(opts: AggCollectOptions = {}): AggregationRun {
+    requireTracingPrivileges(`aggregating ${this.spec.source}`);
+    if (opts.interval !== undefined && !(opts.interval >= 0.05)) throw new InvalidArgumentError(`interval must be at least 0.05 seconds, got ${opts.interval}`);
+    const objects: BpfObject[] = [];
+    try {
+      const starts: BpfObject[] = [];
+      this.#starts.forEach((p, i) => {
+        const obj = BpfObject.open(bpfObjectPath("aggregate"), "aggregate");
+        objects.push(obj);
+        this.#configure(obj, p, ROLE.start, this.#pairStarts[i]);
+        if (starts.length) obj.map("starts").reuse(starts[0].map("starts"));
+        obj.load();
+        starts.push(obj);
+      });
+      const end = BpfObject.open(bpfObjectPath("aggregate"), "aggregate");
+      objects.push(end);
+      this.#configure(end, this.#end, this.spec.latency ? ROLE.end : ROLE.agg, this.#pairEnd);
+      if (starts.length) end.map("starts").reuse(starts[0].map("starts"));
+      end.load();
+      const attach = (): Link[] => {
+        const links: Link[] = [];
+        try {
+          // End first: a start seen before its end is attached would only be stale.
+          links.push(end.program("on_aggregate").attachTracepoint(this.#end.format.group, this.#end.format.name));
+          starts.forEach((o, i) => links.push(o.program("on_aggregate").attachTracepoint(this.#starts[i].format.group, this.#starts[i].format.name)));
+        } catch (e) {
+          for (const l of links) l.dispose();
+          throw e;
+        }
+        return links;
+      };
+      return new AggregationRun(this, { objects, end, attach, plan: this.#plan }, opts);
+    } catch (e) {
+      for (const o of objects.reverse()) o.dispose();
+      throw e;
+    }
+  }
+
+  /** Aggregates until a stop condition; returns the table (one row per key, or per interval and key). */
+  async collect(opts: AggCollectOptions): Promise<AggTable> {
+    if (opts.seconds === undefined && opts.events === undefined && opts.signal === undefined) {
+      throw new InvalidArgumentError("collect() needs a stop condition: { seconds }, { events } or { signal }");
+    }
+    const run = this.start(opts);
+    return run.finished();
+  }
+}
+
+interface RunSetup {
+  objects: BpfObject[];
+  end: BpfObject;
+  attach: () => Link[];
+  plan: KeyPlan;
+}
+
+type Rows = Record<string, unknown[]>;
+
+export class AggregationRun implements Running, Disposable {
+  readonly source: string;
+  readonly #agg: Aggregation;
+  readonly #setup: RunSetup;
+  readonly #opts: AggCollectOptions;
+  readonly #links: Link[];
+  readonly #start = clocks();
+  readonly #rows: Rows;
+  #active = 0;
+  #interval = 0;
+  #timers: NodeJS.Timeout[] = [];
+  #stopNs = 0;
+  #stoppedBy: StoppedBy = "stop";
+  #finished = false;
+  #table: AggTable | null = null;
+  #done: Promise<void>;
+  #resolveDone!: () => void;
+  #live: { update(v: unknown): void } | null = null;
+  #onAbort = () => void this.stop("signal");
+
+  constructor(agg: Aggregation, setup: RunSetup, opts: AggCollectOptions) {
+    this.#agg = agg;
+    this.#setup = setup;
+    this.#opts = opts;
+    this.source = agg.spec.source;
+    this.#rows = Object.fromEntries(agg.columns(opts.interval !== undefined).map((c) => [c, []]));
+    this.#done = new Promise((r) => (this.#resolveDone = r));
+    try {
+      this.#links = setup.attach();
+    } catch (e) {
+      for (const o of [...setup.objects].reverse()) o.dispose();
+      throw e;
+    }
+    this.#start = clocks();
+    track(this);
+    started(this);
+    if (opts.interval !== undefined) this.#timers.push(setInterval(() => this.#tick(), opts.interval * 1000));
+    if (opts.seconds !== undefined) this.#timers.push(setTimeout(() => void this.stop("seconds"), opts.seconds * 1000));
+    if (opts.events !== undefined) this.#timers.push(setInterval(() => { if (this.#counters().events >= opts.events!) void this.stop("events"); }, 50));
+    if (opts.signal?.aborted) void this.stop("signal");
+    opts.signal?.addEventListener("abort", this.#onAbort, { once: true });
+    if (opts.live) {
+      const display = (globalThis as { display?: (v: unknown) => { update(v: unknown): void } }).display;
+      if (typeof display === "function") this.#live = display(opts.live(this.snapshot()));
+    }
+  }
+
+  get running(): boolean {
+    return !this.#finished;
+  }
+
+  #counters(): { events: number; filtered: number; dropped: number; unmatched: number; startDropped: number } {
+    const ncpu = possibleCpus();
+    const sum = (maps: BpfMap[], idx: number) => {
+      let s = 0;
+      const key = new Uint8Array(4);
+      new DataView(key.buffer).setUint32(0, idx, true);
+      for (const m of maps) {
+        const v = m.lookup(key);
+        if (!v) continue;
+        const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+        for (let c = 0; c < ncpu; c++) s += Number(dv.getBigUint64(c * 8, true));
+      }
+      return s;
+    };
+    if (this.#finished && this.#table) {
+      const t = this.#table.stats;
+      return { events: t.events, filtered: t.filtered, dropped: t.dropped, unmatched: t.unmatched, startDropped: t.startDropped };
+    }
+    const all = this.#setup.objects.map((o) => o.map("stats"));
+    const end = [this.#setup.end.map("stats")];
+    void STAT_COUNT;
+    return { events: sum(end, 0), filtered: sum(all, 2), dropped: sum(end, 3), unmatched: sum(end, 4), startDropped: sum(all, 5) };
+  }
+
+  /** Reads one of the two maps into rows (deleting what it read when `drain`). */
+  #read(mapName: "agg0" | "agg1", drain: boolean, into: Rows, interval?: { index: number; time: number }): void {
+    const map = this.#setup.end.map(mapName);
+    const { keys, values } = drain ? map.drain() : map.entries();
+    const ncpu = possibleCpus();
+    const parts = this.#setup.plan.parts;
+    const h = this.#agg.spec.options.hist;
+    const scalar = !h && (into.sum !== undefined);
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const dv = new DataView(k.buffer, k.byteOffset, k.byteLength);
+      const v = mergePerCpu(values[i], ncpu);
+      if (v.count === 0) continue;
+      if (interval) {
+        into.interval.push(interval.index);
+        into.time.push(interval.time);
+      }
+      let bucket = 0;
+      for (const p of parts) {
+        const val: KeyValue = p.read(dv, k, p.koff);
+        if (p.column === "bucket") bucket = val as number;
+        else into[p.column].push(val);
+      }
+      if (h) {
+        const [low, high] = histBounds(h, bucket);
+        into.bucket.push(bucket);
+        into.low.push(low);
+        into.high.push(high);
+      }
+      into.count.push(v.count);
+      if (scalar) {
+        into.sum.push(v.sum);
+        into.min.push(v.min);
+        into.max.push(v.max);
+        into.avg.push(v.sum / v.count);
+      }
+    }
+    void AGG_VAL_SIZE;
+  }
+
+  #tick(): void {
+    if (this.#finished) return;
+    const old = this.#active;
+    this.#active = 1 - old;
+    const ctl = this.#setup.end.map("ctl");
+    const v = new Uint8Array(4);
+    new DataView(v.buffer).setUint32(0, this.#active, true);
+    ctl.update(new Uint8Array(4), v);
+    // Events that read the old index a moment ago finish within microseconds.
+    const until = Date.now() + 2;
+    while (Date.now() < until);
+    const time = (clocks().monoNs - this.#start.monoNs) / 1e9;
+    this.#read(old ? "agg1" : "agg0", true, this.#rows, { index: this.#interval++, time });
+    this.#notify();
+  }
+
+  #notify(): void {
+    if (!this.#opts.onInterval && !this.#live) return;
+    const t = this.snapshot();
+    this.#opts.onInterval?.(t, this.#interval);
+    if (this.#live && this.#opts.live) this.#live.update(this.#opts.live(t));
+  }
+
+  #makeTable(rows: Rows): AggTable {
+    const cols: Record<string, unknown[]> = {};
+    for (const [k, v] of Object.entries(rows)) cols[k] = v.slice();
+    let t = aq.table(cols);
+    const h = this.#agg.spec.options.hist;
+    const keyCols = this.#setup.plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
+    const order = [...(rows.interval ? ["interval"] : []), ...keyCols, ...(h ? ["bucket"] : [])];
+    if (order.length && t.numRows()) t = t.orderby(...order);
+    const c = this.#counters();
+    const stats: AggStats = {
+      source: this.source, ...c, keys: t.numRows(), intervals: this.#interval, seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9,
+      startNs: this.#start.monoNs, epochOffsetNs: this.#start.epochOffsetNs, maxKeys: this.#agg.spec.options.maxKeys ?? 10240,
+      stoppedBy: this.#stoppedBy, ...(this.#agg.spec.latency ? { unit: "ns" as const } : {}),
+    };
+    Object.defineProperty(t, "stats", { value: Object.freeze(stats), enumerable: false });
+    return t as AggTable;
+  }
+
+  /** The totals so far, without stopping (interval rows, plus the current interval's when not using intervals). */
+  snapshot(): AggTable {
+    if (this.#table) return this.#table;
+    if (this.#opts.interval !== undefined) return this.#makeTable(this.#rows);
+    const rows: Rows = Object.fromEntries(Object.keys(this.#rows).map((k) => [k, []]));
+    this.#read(this.#active ? "agg1" : "agg0", false, rows);
+    return this.#makeTable(rows);
+  }
+
+  async stop(by: StoppedBy = "stop"): Promise<void> {
+    if (!this.#finished) this.#finish(by);
+    await this.#done;
+  }
+
+  #finish(by: StoppedBy): void {
+    this.#stoppedBy = by;
+    for (const t of this.#timers) clearInterval(t);
+    this.#opts.signal?.removeEventListener("abort", this.#onAbort);
+    for (const l of this.#links) l.dispose();
+    this.#stopNs = clocks().monoNs;
+    try {
+      const live = this.#active ? "agg1" : "agg0";
+      if (this.#opts.interval !== undefined) {
+        this.#read(live, true, this.#rows, { index: this.#interval++, time: (this.#stopNs - this.#start.monoNs) / 1e9 });
+      } else {
+        this.#read(live, false, this.#rows);
+      }
+      this.#table = this.#makeTable(this.#rows);
+    } finally {
+      for (const o of [...this.#setup.objects].reverse()) o.dispose();
+      untrack(this);
+      this.#finished = true;
+    }
+    if (this.#table.stats.dropped > 0) {
+      process.emitWarning(`${this.source}: ${this.#table.stats.dropped} events were not counted because the map was full (${this.#table.stats.maxKeys} keys); raise maxKeys`, { code: "BPFBOOK_KEYS_DROPPED" });
+    }
+    if (this.#live && this.#opts.live) this.#live.update(this.#opts.live(this.#table));
+    this.#opts.onInterval?.(this.#table, this.#interval);
+    stopped(this);
+    this.#resolveDone();
+  }
+
+  /** Waits for a stop condition, then returns the table. */
+  async finished(): Promise<AggTable> {
+    await this.#done;
+    return this.#table!;
+  }
+
+  result(): ColumnTable | null {
+    return this.#table;
+  }
+
+  progressStats(): RunningStats {
+    const c = this.#counters();
+    return { source: this.source, received: c.events, lost: c.dropped, seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9, stoppedBy: this.#stoppedBy };
+  }
+
+  describe(): string {
+    const s = this.#table?.stats;
+    if (!s) return `${this.source}: aggregating`;
+    const extra = [s.dropped ? `${s.dropped} dropped (map full)` : "", s.unmatched ? `${s.unmatched} unmatched` : "", s.filtered ? `${s.filtered} filtered in kernel` : ""].filter(Boolean);
+    return `${s.source}: ${s.events} events into ${s.keys} rows${extra.length ? ", " + extra.join(", ") : ""}, ${s.seconds.toFixed(2)} s`;
+  }
+
+  [Symbol.dispose](): void {
+    if (!this.#finished) this.#finish("stop");
+  }
+}
