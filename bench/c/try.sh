@@ -39,13 +39,16 @@ e2e() {
 	coproc CONSUMER { exec "$C" e2e --pid "$wpid" --events "$N" --mode "$mode" \
 		--ringbuf-mb "$RINGBUF_MB" "$@" 3>&-; }
 	cpid=$CONSUMER_PID
-	if ! read -r -t 30 line <&"${CONSUMER[0]}" || [ "$line" != '{"ready":true}' ]; then
+	# bash unsets CONSUMER (and closes its fds) once the coprocess exits: keep a copy
+	exec 4<&"${CONSUMER[0]}"
+	if ! read -r -t 30 line <&4 || [ "$line" != '{"ready":true}' ]; then
 		echo "try.sh: consumer did not get ready (got: ${line:-nothing})" >&2
 		exit 1
 	fi
 	printf 'g' >&3 # go
 	exec 3>&-
-	read -r -t 120 result <&"${CONSUMER[0]}" || { echo "try.sh: no result from consumer" >&2; exit 1; }
+	read -r -t 120 result <&4 || { echo "try.sh: no result from consumer" >&2; exit 1; }
+	exec 4<&-
 	wait "$cpid" || { echo "try.sh: consumer failed" >&2; exit 1; }
 	cpid=
 	wait "$wpid" || { echo "try.sh: workload failed" >&2; exit 1; }

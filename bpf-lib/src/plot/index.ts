@@ -11,8 +11,7 @@ import { formatDuration, pickUnit } from "./units.js";
 
 export const plot = { bar, timeseries, histogram, heatmap, flamegraph, save, toHTML, percentileFromBuckets, formatDuration, pickUnit };
 
-export { bar, timeseries, histogram, heatmap, flamegraph, save, toHTML, percentileFromBuckets, formatDuration, pickUnit };
-export { formatCount } from "./numbers.js";
+export { percentileFromBuckets, formatDuration, pickUnit };
 export { PLOTLY_MARKER } from "./figure.js";
 export type { PlotFigure, PlotTrace, FigureLike } from "./figure.js";
 export type { BarOptions } from "./bar.js";
