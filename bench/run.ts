@@ -152,6 +152,63 @@ async function memoryPerEvent(): Promise<number> {
   }
 }
 
+/** ns per getppid() call of a gated workload child, from go to exit. */
+async function perCall(n: number): Promise<number> {
+  const w = gated(["getppid", String(n)]);
+  await new Promise((r) => setTimeout(r, 50));
+  const t0 = process.hrtime.bigint();
+  await w.go();
+  return Number(process.hrtime.bigint() - t0) / n;
+}
+
+interface OverheadRow { who: string; nsPerCall: number; addedNs: number }
+
+/** Cost added to the traced workload: nothing, an empty program (the floor), bpftrace count, bpfbook count. */
+async function overhead(): Promise<OverheadRow[]> {
+  const N = Number(process.env.BENCH_OVERHEAD_CALLS ?? 3_000_000);
+  const best = async (setup: () => Promise<() => Promise<void>>) => {
+    let b = Infinity;
+    for (let i = 0; i < ROUNDS; i++) {
+      const teardown = await setup();
+      try {
+        b = Math.min(b, await perCall(N));
+      } finally {
+        await teardown();
+      }
+    }
+    return b;
+  };
+  const none = await best(async () => async () => {});
+  const floor = await best(async () => {
+    const obj = BpfObject.open(bpfObjectPath("features"));
+    for (const p of obj.programs.values()) if (p.name !== "f_tracepoint") p.setAutoload(false);
+    obj.load();
+    obj.program("f_tracepoint").attachTracepoint("syscalls", "sys_enter_getppid");
+    return async () => obj.dispose();
+  });
+  const bt = await best(async () => {
+    const p = spawn("bpftrace", ["-e", "tracepoint:syscalls:sys_enter_getppid { @[comm] = count(); }"], { stdio: ["ignore", "pipe", "ignore"] });
+    await new Promise<void>((resolve) => createInterface({ input: p.stdout! }).on("line", (l) => l.startsWith("Attaching") && resolve()));
+    await new Promise((r) => setTimeout(r, 300));
+    return async () => {
+      p.kill("SIGINT");
+      await new Promise((r) => p.once("exit", r));
+    };
+  });
+  const ours = await best(async () => {
+    const run = tracepoint("syscalls:sys_enter_getppid").count({ by: ["comm"] }).start();
+    return async () => {
+      await run.stop();
+    };
+  });
+  return [
+    { who: "no tracing", nsPerCall: none, addedNs: 0 },
+    { who: "empty BPF program (floor)", nsPerCall: floor, addedNs: floor - none },
+    { who: "bpftrace @[comm] = count()", nsPerCall: bt, addedNs: bt - none },
+    { who: "bpfbook count({ by: [\"comm\"] })", nsPerCall: ours, addedNs: ours - none },
+  ];
+}
+
 interface KernelTimes { kernel_info_seconds: number; first_cell_seconds: number; roundtrip_median_ms: number; roundtrip_p90_ms: number }
 
 async function kernelTimes(): Promise<KernelTimes> {
@@ -188,6 +245,7 @@ async function main(): Promise<void> {
   }
   const mem = want("memory") ? await memoryPerEvent() : NaN;
   const kernel = want("kernel") ? await kernelTimes() : null;
+  const over = want("overhead") ? await overhead() : null;
 
   const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
   const ratio = (bench: string, who: string, ref: string) => {
@@ -206,10 +264,16 @@ async function main(): Promise<void> {
   };
   console.log(`\nratios: ${Object.entries(ratios).map(([k, v]) => `${k} ${v.toFixed(2)}×`).join(", ")}`);
   if (!Number.isNaN(mem)) console.log(`memory per retained event (ts, cpu, pid, tid, comm): ${mem.toFixed(1)} bytes`);
+  if (over) {
+    console.log(`\noverhead on the traced workload (getppid() loop, best of ${ROUNDS}):`);
+    console.log("who | ns per call | ns added");
+    console.log("--- | ---: | ---:");
+    for (const o of over) console.log(`${o.who} | ${o.nsPerCall.toFixed(0)} | ${o.addedNs.toFixed(0)}`);
+  }
   if (kernel) console.log(`kernel: kernel_info answered ${kernel.kernel_info_seconds.toFixed(2)} s after launch; first cell ${kernel.first_cell_seconds.toFixed(2)} s; trivial cell round trip median ${kernel.roundtrip_median_ms.toFixed(1)} ms (p90 ${kernel.roundtrip_p90_ms.toFixed(1)} ms)`);
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
   const out = join(ROOT, "bench", "results", only.length ? `partial-${only.join("-")}.json` : "latest.json");
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernel: release(), node: process.version, rows, ratios, memoryPerEventBytes: mem, notebookKernel: kernel }, null, 2));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernel: release(), node: process.version, rows, ratios, memoryPerEventBytes: mem, notebookKernel: kernel, overhead: over }, null, 2));
   console.log(`wrote ${out}`);
 }
 

@@ -44,7 +44,7 @@ export function bar(table: ColumnTable, opts: BarOptions): PlotFigure {
   }
   const grand = sums.reduce((s, v) => s + v, 0);
   const scale = valueScale(opts.unit, maxAbs(sums), "bar");
-  const shown = sums.map((v) => v * scale.factor);
+  const shown = sums.map(scale.apply);
   const exact = (v: number): string =>
     scale.given ? `${formatCount(v)} ${scale.given} (${formatDuration(v * UNIT_NS[scale.given])})` : formatCount(v);
   const hovertext = names.map((n, i) => {

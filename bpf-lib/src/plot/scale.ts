@@ -3,8 +3,8 @@
 import { UNIT_NS, normalizeUnit, pickUnit, type DurationUnit, type InputUnit } from "./units.js";
 
 export interface ValueScale {
-  /** Multiply a value by this to get it in `shown` units. */
-  factor: number;
+  /** A value in `shown` units. */
+  apply(v: number): number;
   /** The unit values are drawn in, or undefined for plain numbers. */
   shown?: DurationUnit;
   /** The unit values arrive in. */
@@ -12,10 +12,12 @@ export interface ValueScale {
 }
 
 export function valueScale(unit: InputUnit | undefined, maxAbs: number, chart: string): ValueScale {
-  if (unit === undefined) return { factor: 1 };
+  if (unit === undefined) return { apply: (v) => v };
   const given = normalizeUnit(unit, chart);
   const shown = pickUnit(maxAbs * UNIT_NS[given]);
-  return { factor: UNIT_NS[given] / UNIT_NS[shown], shown, given };
+  const [mul, div] = [UNIT_NS[given], UNIT_NS[shown]];
+  // Multiply then divide by whole powers of ten: 800000 ns is 0.8 ms, not 0.7999999999999999.
+  return { apply: (v) => (v * mul) / div, shown, given };
 }
 
 export function scaledTitle(name: string, s: ValueScale): string {

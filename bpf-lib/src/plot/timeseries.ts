@@ -90,7 +90,7 @@ function line(name: string, x: (number | string)[], ys: Float64Array, scale: Val
     mode: "lines",
     name: escapeText(name),
     x,
-    y: Array.from(ys, (v) => v * scale.factor),
+    y: Array.from(ys, scale.apply),
     hovertemplate: `%{y:,}${unit}`,
     line: { width: stacked ? 0.5 : 2 },
   };
