@@ -3,7 +3,7 @@
  * plotly.js in headless Chromium from its standalone HTML, with screenshots in
  * test/output/plot-*.png to look at. */
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -12,6 +12,7 @@ import * as aq from "arquero";
 import { InvalidArgumentError } from "../bpf-lib/src/errors.js";
 import { plot, percentileFromBuckets, formatDuration, pickUnit, PLOTLY_MARKER, type PlotFigure } from "../bpf-lib/src/plot/index.js";
 import { DictColumn } from "../bpf-lib/src/stream/columns.js";
+import { PLOTLY_MIME, isPlotlyFigure, toDisplayData } from "../kernel/display/index.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const outputDir = join(root, "test", "output");
@@ -95,6 +96,7 @@ describe("percentileFromBuckets", () => {
     assert.equal(percentileFromBuckets([0, 10, 20], [10, 20, 40], [0, 4, 0], 100), 20);
   });
   it("typed arrays work; NaN without events; p outside 0..100 is refused", () => {
+    assert.equal(percentileFromBuckets([-Infinity, 0], [0, 10], [1, 1], 25), 0, "an underflow bucket is known only by its finite bound");
     assert.equal(percentileFromBuckets(Float64Array.of(0, 10), Float64Array.of(10, 20), Uint32Array.of(1, 3), 50), 10 + (2 - 1) / 3 * 10);
     assert.ok(Number.isNaN(percentileFromBuckets([0], [1], [0], 50)));
     assert.throws(() => percentileFromBuckets([0], [1], [1], 101), InvalidArgumentError);
@@ -153,6 +155,14 @@ describe("bar", () => {
     assert.throws(() => plot.bar(t, { x: "comm", top: 0 }), InvalidArgumentError);
     const fig = plot.bar(aq.table({ f: ["std::vector<int>"], count: [1] }), { x: "f" });
     assert.deepEqual(fig.data[0].x, ["std::vector&lt;int&gt;"]);
+  });
+  it("long names are cut on the axis only, and two that cut alike stay two bars", () => {
+    const long = "x".repeat(50);
+    const fig = plot.bar(aq.table({ f: [`${long}1`, `${long}2`], count: [2, 1] }), { x: "f" });
+    const xa = obj(fig.layout.xaxis);
+    assert.deepEqual(fig.data[0].x, [`${long}1`, `${long}2`]);
+    assert.deepEqual(xa.tickvals, fig.data[0].x);
+    assert.deepEqual(xa.ticktext, [`${"x".repeat(39)}…`, `${"x".repeat(39)}…`]);
   });
   it("an empty table is an empty chart that says so", () => {
     const fig = plot.bar(aq.table({ comm: [] as string[], count: [] as number[] }), { x: "comm" });
@@ -233,6 +243,23 @@ describe("histogram", () => {
     assert.equal(labels[0], "512 ns");
     assert.ok(labels.some((l) => String(l).endsWith("µs")));
     assert.ok(labels.some((l) => String(l).endsWith("ms")));
+  });
+  it("lhist tables: evenly spaced buckets filled in, under- and overflow at the ends; sizes in bytes", () => {
+    const t = aq.table({ low: [-Infinity, 0, 1024, 4096], high: [0, 512, 1536, Infinity], count: [1, 2, 3, 4] });
+    const fig = plot.histogram(t, { unit: "bytes" });
+    assert.deepEqual(fig.data[0].y, [1, 2, 0, 3, 0, 0, 0, 0, 0, 0, 4], "(-∞,0), 0…4096 by 512, [4096,∞)");
+    const xa = obj(fig.layout.xaxis);
+    assert.equal(titleText(xa), "size (buckets)");
+    assert.equal(arr(xa.ticktext)[0], "−∞");
+    assert.equal(arr(xa.ticktext).at(-1), "∞");
+    assert.ok(arr(xa.ticktext).includes("1 KiB"));
+    assert.match(String(arr(fig.data[0].hovertext)[0]), /^below 0 B<br>\(-∞, 0\) bytes/);
+    assert.match(String(arr(fig.data[0].hovertext)[10]), /^4 KiB and above<br>\[4,096, ∞\) bytes<br>count: 4/);
+    assert.equal(titleText(fig.layout), "size");
+    const plain = plot.histogram(aq.table({ low: [1, 1024], high: [2, 2048], count: [1, 1] }), { unit: "none", axisTitle: "queue depth" });
+    assert.equal(arr(obj(plain.layout.xaxis).ticktext)[0], "1");
+    assert.equal(titleText(obj(plain.layout.xaxis)), "queue depth");
+    assert.throws(() => plot.histogram(t, { unit: "parsecs" as "ns" }), InvalidArgumentError);
   });
   it("percentile marks: lines where the interpolated percentile falls", () => {
     const fig = plot.histogram(aq.table({ low: [0, 10], high: [10, 20], count: [10, 10] }), { percentiles: { marks: [50, 75] } });
@@ -371,6 +398,30 @@ describe("flamegraph", () => {
   });
 });
 
+describe("in the notebook", () => {
+  it("the kernel's display layer shows every helper's figure as a chart, even with extra fields", () => {
+    const figs = [
+      plot.bar(aq.table({ k: ["a"], count: [1] }), { x: "k" }),
+      plot.timeseries(aq.table({ time: [0, 1], count: [1, 2] })),
+      plot.histogram(aq.table({ low: [1], high: [2], count: [1] })),
+      plot.heatmap(aq.table({ interval: [0], low: [1], high: [2], count: [1] })),
+      plot.flamegraph(aq.table({ stack: ["a;b"], count: [1] })),
+    ];
+    for (const fig of figs) {
+      const withExtra = { ...fig, table: aq.table({ k: ["a"] }) };
+      assert.ok(isPlotlyFigure(withExtra), "the marker survives a spread");
+      const d = toDisplayData(withExtra);
+      assert.ok(PLOTLY_MIME in d.data, `shown as a chart: ${Object.keys(d.data).join(", ")}`);
+    }
+  });
+  it("the library does not import the kernel", () => {
+    const dir = join(root, "bpf-lib", "src", "plot");
+    const files = readdirSync(dir).filter((f) => f.endsWith(".ts"));
+    assert.ok(files.length > 5);
+    for (const f of files) assert.doesNotMatch(readFileSync(join(dir, f), "utf8"), /from "[^"]*kernel\//, f);
+  });
+});
+
 describe("save and toHTML", () => {
   let dir: string;
   before(() => {
@@ -405,9 +456,17 @@ interface PageGlobals {
 type Browser = Awaited<ReturnType<(typeof import("playwright-core"))["chromium"]["launch"]>>;
 
 /** Tables shaped like real traces, for charts worth looking at. */
-function sampleFigures(): { name: string; fig: PlotFigure; selector: string }[] {
+/** A chart to draw; `hover` is where to point (fractions of the chart's box) for a second screenshot showing the hover text. */
+interface Sample {
+  name: string;
+  fig: PlotFigure;
+  selector: string;
+  hover?: [number, number];
+}
+
+function sampleFigures(): Sample[] {
   const r = rng(42);
-  const comms = ["postgres", "nginx", "node", "systemd-journald", "sshd", "containerd", "kworker/u16:3", "python3", "chrome", "Xorg", "pipewire", "gnome-shell", "bash", "cron", "snapd", "dockerd", "rsyslogd", "irqbalance", "dbus-daemon", "NetworkManager", "udisksd", "polkitd", "thermald", "avahi-daemon", "cupsd", "a-process-with-a-really-quite-long-command-name"];
+  const comms = ["postgres", "<idle>", "node", "systemd-journald", "sshd", "containerd", "kworker/u16:3", "python3", "chrome", "Xorg", "pipewire", "gnome-shell", "bash", "cron", "snapd", "dockerd", "rsyslogd", "irqbalance", "dbus-daemon", "NetworkManager", "udisksd", "polkitd", "thermald", "avahi-daemon", "cupsd", "a-process-with-a-really-quite-long-command-name"];
   const weight = comms.map((_, i) => 1 / (i + 1) ** 1.3);
   const bars = aq.table({ comm: comms, count: comms.map((_, i) => Math.round(50_000 * weight[i] * (0.8 + 0.4 * r()))) });
 
@@ -416,7 +475,7 @@ function sampleFigures(): { name: string; fig: PlotFigure; selector: string }[] 
   const count: number[] = [];
   for (let s = 0; s < 60; s++) {
     comms.slice(0, 14).forEach((c, i) => {
-      if (r() < 0.1) return;
+      if (r() < 0.03) return;
       time.push(s);
       comm.push(c);
       const burst = i === 2 && s > 20 && s < 30 ? 4 : 1;
@@ -491,15 +550,15 @@ function sampleFigures(): { name: string; fig: PlotFigure; selector: string }[] 
 
   const svg = "svg.main-svg";
   return [
-    { name: "bar", fig: plot.bar(bars, { x: "comm", title: "syscalls by process (top 20)" }), selector: ".bars path" },
+    { name: "bar", fig: plot.bar(bars, { x: "comm", title: "syscalls by process (top 20)" }), selector: ".bars path", hover: [0.085, 0.5] },
     { name: "bar-horizontal", fig: plot.bar(bars, { x: "comm", top: 12, horizontal: true }), selector: ".bars path" },
-    { name: "timeseries", fig: plot.timeseries(series, { by: "comm" }), selector: ".scatterlayer .trace" },
+    { name: "timeseries", fig: plot.timeseries(series, { by: "comm" }), selector: ".scatterlayer .trace", hover: [0.4, 0.5] },
     { name: "timeseries-stacked", fig: plot.timeseries(dated, { by: "comm", stacked: true, title: "syscalls per second, stacked" }), selector: ".scatterlayer .trace" },
     { name: "histogram", fig: plot.histogram(histTable, { percentiles: { marks: [50, 90, 99] }, title: "read latency" }), selector: ".bars path" },
-    { name: "histogram-by", fig: plot.histogram(aq.table(byRows), { by: "comm", percentiles: { marks: [50, 99] }, title: "read latency by process" }), selector: ".bars path" },
-    { name: "heatmap", fig: plot.heatmap(heatTable, { title: "read latency over time" }), selector: "svg.main-svg .hm image" },
+    { name: "histogram-by", fig: plot.histogram(aq.table(byRows), { by: "comm", percentiles: { marks: [50, 99] }, title: "read latency by process" }), selector: ".bars path", hover: [0.222, 0.1] },
+    { name: "heatmap", fig: plot.heatmap(heatTable, { title: "read latency over time" }), selector: "svg.main-svg .hm image", hover: [0.5, 0.75] },
     { name: "heatmap-log", fig: plot.heatmap(heatTable, { logColor: true, title: "read latency over time (log colour)" }), selector: "svg.main-svg .hm image" },
-    { name: "flamegraph", fig: plot.flamegraph(stacks, { title: "on-CPU kernel stacks" }), selector: `${svg} .iciclelayer path` },
+    { name: "flamegraph", fig: plot.flamegraph(stacks, { title: "on-CPU kernel stacks" }), selector: `${svg} .iciclelayer path`, hover: [0.3, 0.62] },
   ];
 }
 
@@ -524,7 +583,7 @@ describe("charts in headless Chromium", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const { name, fig, selector } of sampleFigures()) {
+  for (const { name, fig, selector, hover } of sampleFigures()) {
     it(`${name}: draws offline, screenshot in test/output/plot-${name}.png`, async (t) => {
       if (!browser) return t.skip(skip);
       const file = join(dir, `${name}.html`);
@@ -544,15 +603,16 @@ describe("charts in headless Chromium", () => {
       assert.ok(counts.marks > 0, `${selector} drawn`);
       assert.equal(counts.title, 1, "the title is drawn");
       assert.deepEqual(problems, []);
+      if (name === "bar") {
+        const ticks = await p.$$eval(".xtick text", (els) => els.map((e) => e.textContent));
+        assert.ok(ticks.includes("<idle>"), `angle brackets survive: ${ticks.join(", ")}`);
+      }
       await p.screenshot({ path: join(outputDir, `plot-${name}.png`), fullPage: true });
-      if (name === "timeseries" || name === "histogram-by") {
-        // Hover text, to check it reads well: the middle of the plot area.
-        const box = await p.locator(".nsewdrag").first().boundingBox();
-        if (box) {
-          await p.mouse.move(box.x + box.width * 0.42, box.y + box.height * 0.5);
-          await p.waitForTimeout(300);
-          await p.screenshot({ path: join(outputDir, `plot-${name}-hover.png`), fullPage: true });
-        }
+      const box = hover && (await p.locator("#plot").boundingBox());
+      if (hover && box) {
+        await p.mouse.move(box.x + box.width * hover[0], box.y + box.height * hover[1]);
+        await p.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll(".hoverlayer .hovertext, .hoverlayer .legend").length > 0, undefined, { timeout: 5_000 });
+        await p.screenshot({ path: join(outputDir, `plot-${name}-hover.png`), fullPage: true });
       }
       await p.close();
     });

@@ -2,7 +2,8 @@
 import type { ColumnTable } from "arquero";
 import { amountsOrOnes, labels } from "./columns.js";
 import { baseLayout, emptyFigure, makeFigure, type PlotFigure } from "./figure.js";
-import { escapeText, formatCount, formatShare } from "./numbers.js";
+import { escapeText } from "./escape.js";
+import { formatCount, formatShare } from "./numbers.js";
 import { maxAbs, scaledTitle, valueScale } from "./scale.js";
 import { OTHER_COLOR, checkTop, otherLabel, rankKeys } from "./top.js";
 import { formatDuration, UNIT_NS, type InputUnit } from "./units.js";
@@ -75,7 +76,7 @@ export function bar(table: ColumnTable, opts: BarOptions): PlotFigure {
     ...baseLayout(title),
     xaxis: horizontal ? valueAxis : categoryAxis,
     // Largest at the top: Plotly lists categories bottom-up.
-    yaxis: horizontal ? { ...categoryAxis, autorange: "reversed" } : valueAxis,
+    yaxis: horizontal ? { ...categoryAxis, autorange: "reversed", ticklabelstandoff: 6 } : valueAxis,
     bargap: 0.2,
   };
   if (horizontal) layout.height = Math.max(360, 120 + 26 * names.length);

@@ -4,7 +4,7 @@
 import type { ColumnTable } from "arquero";
 import { amountsOrOnes, label, values } from "./columns.js";
 import { baseLayout, emptyFigure, makeFigure, type PlotFigure } from "./figure.js";
-import { escapeText } from "./numbers.js";
+import { escapeText } from "./escape.js";
 
 export interface FlamegraphOptions {
   /** Folded stacks ("root;child;leaf") or arrays of frames, root first. Default "stack". */

@@ -2,18 +2,18 @@
  * fell in each (time, bucket) cell. Shows what a histogram averages away: modes that
  * come and go, outliers clustered in time. */
 import type { ColumnTable } from "arquero";
+import { bucketFormat, type BucketUnit } from "./bucket-format.js";
 import { bucketAxis, bucketAxisTitle, bucketText, edgeTicks } from "./buckets.js";
 import { amountsOrOnes, toNumber, values } from "./columns.js";
 import { baseLayout, emptyFigure, makeFigure, type PlotFigure } from "./figure.js";
 import { formatCount } from "./numbers.js";
 import { axisValues, readTimes, timeGrid, timeText, timeTitle } from "./time-axis.js";
-import { UNIT_NS, normalizeUnit, type InputUnit } from "./units.js";
 
 export interface HeatmapOptions {
   /** Interval numbers, seconds from the start, epoch milliseconds or Dates. Default "interval". */
   time?: string;
-  /** The unit of `low` and `high`. Default "ns". */
-  unit?: InputUnit;
+  /** The unit of `low` and `high`: "ns" (default), "us", "ms", "s", "bytes" or "none" (plain numbers). */
+  unit?: BucketUnit;
   title?: string;
   /** Colour by log10(count + 1): a few busy cells then no longer wash out the rest. Default false. */
   logColor?: boolean;
@@ -21,6 +21,8 @@ export interface HeatmapOptions {
   low?: string;
   high?: string;
   count?: string;
+  /** The bucket axis's title. Default "latency (log2 buckets)", or "size" / "value" for other units. */
+  axisTitle?: string;
 }
 
 /** White for empty cells, then light yellow to dark red: an empty cell never looks like a small count. */
@@ -35,9 +37,8 @@ const COLORSCALE: readonly [number, string][] = [
 
 export function heatmap(table: ColumnTable, opts: HeatmapOptions = {}): PlotFigure {
   const timeName = opts.time ?? "interval";
-  const unit = normalizeUnit(opts.unit ?? "ns", "heatmap");
-  const unitNs = UNIT_NS[unit];
-  const title = opts.title ?? "latency heatmap";
+  const fmt = bucketFormat(opts.unit ?? "ns", "heatmap");
+  const title = opts.title ?? `${fmt.quantity} heatmap`;
   const times = readTimes(table, timeName, "heatmap");
   const lows = values(table, opts.low ?? "low", "heatmap").map(toNumber);
   const highs = values(table, opts.high ?? "high", "heatmap").map(toNumber);
@@ -57,7 +58,7 @@ export function heatmap(table: ColumnTable, opts: HeatmapOptions = {}): PlotFigu
   let max = 0;
   for (const row of z) for (const v of row) if (v > max) max = v;
 
-  const rowText = buckets.lows.map((_, yi) => bucketText(buckets, yi, unitNs, unit));
+  const rowText = buckets.lows.map((_, yi) => bucketText(buckets, yi, fmt));
   const hovertext = z.map((row, yi) => row.map((c, xi) => `${timeText(timeName, times, grid.values[xi])}<br>${rowText[yi]}<br>count: ${formatCount(c)}`));
   const log = opts.logColor ?? false;
   const colorbar: Record<string, unknown> = { title: { text: log ? "count (log)" : "count" }, separatethousands: true };
@@ -81,7 +82,7 @@ export function heatmap(table: ColumnTable, opts: HeatmapOptions = {}): PlotFigu
   const layout = {
     ...baseLayout(title),
     xaxis,
-    yaxis: { title: { text: bucketAxisTitle(buckets) }, tickmode: "array", ...edgeTicks(buckets, unitNs), range: [0, ny], automargin: true, showgrid: false, ticks: "outside" },
+    yaxis: { title: { text: opts.axisTitle ?? bucketAxisTitle(buckets, fmt) }, tickmode: "array", ...edgeTicks(buckets, fmt), range: [0, ny], automargin: true, showgrid: false, ticks: "outside" },
   };
   return makeFigure([trace], layout);
 }

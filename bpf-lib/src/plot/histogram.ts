@@ -3,14 +3,15 @@
  * percentile marks. */
 import type { ColumnTable } from "arquero";
 import { InvalidArgumentError } from "../errors.js";
+import { bucketFormat, type BucketUnit } from "./bucket-format.js";
 import { bucketAxis, bucketAxisTitle, bucketText, edgeTicks, type Buckets } from "./buckets.js";
 import { amountsOrOnes, byTitle, keyLabels, toNumber, values } from "./columns.js";
 import { baseLayout, emptyFigure, makeFigure, type PlotFigure, type PlotTrace } from "./figure.js";
-import { escapeText, formatCount, formatShare } from "./numbers.js";
+import { escapeText } from "./escape.js";
+import { formatCount, formatShare } from "./numbers.js";
 import { seriesColor } from "./palette.js";
 import { locatePercentile } from "./percentile.js";
 import { OTHER_COLOR, checkTop, otherLabel, rankKeys } from "./top.js";
-import { UNIT_NS, formatDuration, normalizeUnit, type InputUnit } from "./units.js";
 
 export interface PercentileMarks {
   /** Percentiles (0..100) to draw as vertical lines. Default [50, 90, 99]. */
@@ -18,8 +19,8 @@ export interface PercentileMarks {
 }
 
 export interface HistogramOptions {
-  /** The unit of `low` and `high`. Default "ns". */
-  unit?: InputUnit;
+  /** The unit of `low` and `high`: "ns" (default), "us", "ms", "s", "bytes" or "none" (plain numbers). */
+  unit?: BucketUnit;
   /** Key column(s): one small chart per key; several are joined with " · ". */
   by?: string | readonly string[];
   /** Keys shown before the rest are merged into "other". Default 6. */
@@ -31,6 +32,8 @@ export interface HistogramOptions {
   low?: string;
   high?: string;
   count?: string;
+  /** The bucket axis's title. Default "latency (log2 buckets)", or "size" / "value" for other units. */
+  axisTitle?: string;
 }
 
 const DEFAULT_MARKS: readonly number[] = [50, 90, 99];
@@ -47,11 +50,10 @@ interface Group {
 }
 
 export function histogram(table: ColumnTable, opts: HistogramOptions = {}): PlotFigure {
-  const unit = normalizeUnit(opts.unit ?? "ns", "histogram");
-  const unitNs = UNIT_NS[unit];
+  const fmt = bucketFormat(opts.unit ?? "ns", "histogram");
   const top = checkTop(opts.top ?? 6, "histogram");
   const marks = percentileMarks(opts.percentiles);
-  const title = opts.title ?? (opts.by ? `latency by ${byTitle(opts.by)}` : "latency");
+  const title = opts.title ?? (opts.by ? `${fmt.quantity} by ${byTitle(opts.by)}` : fmt.quantity);
   const lows = values(table, opts.low ?? "low", "histogram").map(toNumber);
   const highs = values(table, opts.high ?? "high", "histogram").map(toNumber);
   const counts = amountsOrOnes(table, opts.count, "count", "histogram");
@@ -65,7 +67,7 @@ export function histogram(table: ColumnTable, opts: HistogramOptions = {}): Plot
   const plotPx = n * ROW_PX + (n - 1) * ROW_GAP_PX;
   const gap = single ? 0 : ROW_GAP_PX / plotPx;
   const rowFrac = single ? 1 : ROW_PX / plotPx;
-  const ticks = edgeTicks(buckets, unitNs);
+  const ticks = edgeTicks(buckets, fmt);
 
   const data: PlotTrace[] = [];
   const shapes: Record<string, unknown>[] = [];
@@ -86,7 +88,7 @@ export function histogram(table: ColumnTable, opts: HistogramOptions = {}): Plot
       xaxis: xa,
       yaxis: ya,
       marker: { color },
-      hovertext: buckets.lows.map((_, i) => `${bucketText(buckets, i, unitNs, unit)}<br>count: ${formatCount(g.counts[i])} (${formatShare(g.counts[i], g.total)})`),
+      hovertext: buckets.lows.map((_, i) => `${bucketText(buckets, i, fmt)}<br>count: ${formatCount(g.counts[i])} (${formatShare(g.counts[i], g.total)})`),
       hovertemplate: single ? "%{hovertext}<extra></extra>" : "%{hovertext}<extra>%{fullData.name}</extra>",
     });
     const last = r === n - 1;
@@ -99,7 +101,7 @@ export function histogram(table: ColumnTable, opts: HistogramOptions = {}): Plot
       ticks: "outside",
       showgrid: true,
       zeroline: false,
-      ...(last ? { title: { text: bucketAxisTitle(buckets) } } : {}),
+      ...(last ? { title: { text: opts.axisTitle ?? bucketAxisTitle(buckets, fmt) } } : {}),
       ...(r > 0 ? { matches: "x" } : {}),
     };
     layout[`yaxis${sfx}`] = { domain: [bottom, rowTop], anchor: xa, title: { text: "count" }, rangemode: "tozero", separatethousands: true, automargin: true };
@@ -109,7 +111,7 @@ export function histogram(table: ColumnTable, opts: HistogramOptions = {}): Plot
       const at = locatePercentile(buckets.lows, buckets.highs, g.counts, p);
       if (!at) return;
       const x = at.index + at.fraction;
-      const text = `p${p} ${formatDuration(at.value * unitNs)}`;
+      const text = `p${p} ${fmt.format(at.value)}`;
       summary.push(text);
       shapes.push({ type: "line", xref: xa, yref: `${ya} domain`, x0: x, x1: x, y0: 0, y1: 1, line: { color: "#333", width: 1.5, dash: "dash" } });
       // Staggered so the labels of nearby percentiles do not sit on each other.

@@ -5,7 +5,7 @@ import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import type { FigureLike } from "./figure.js";
 import { CONFIG } from "./figure.js";
-import { escapeText } from "./numbers.js";
+import { escapeText } from "./escape.js";
 
 export interface HTMLOptions {
   /** The page title. Default: the figure's title. */

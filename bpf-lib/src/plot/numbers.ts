@@ -14,7 +14,22 @@ export function formatShare(part: number, total: number): string {
   return `${Number(pct.toFixed(1))}%`;
 }
 
-/** Plotly escapes nothing in hover text and titles; table values are arbitrary strings. */
-export function escapeText(s: string): string {
-  return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+/** 3 significant digits with k/M/G, for tick labels of plain numbers: 1024 → "1.02K". */
+export function formatCompact(n: number): string {
+  if (!Number.isFinite(n)) return n > 0 ? "∞" : n < 0 ? "−∞" : "NaN";
+  return n.toLocaleString("en-US", { notation: "compact", maximumSignificantDigits: 3 });
+}
+
+const BYTE_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB"];
+
+/** Binary units, as log2 buckets of sizes fall on them exactly: 4096 → "4 KiB". */
+export function formatBytes(n: number): string {
+  if (!Number.isFinite(n)) return n > 0 ? "∞" : n < 0 ? "−∞" : "NaN";
+  let i = 0;
+  let v = Math.abs(n);
+  while (v >= 1024 && i < BYTE_UNITS.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${n < 0 ? "-" : ""}${Number(v.toPrecision(3))} ${BYTE_UNITS[i]}`;
 }

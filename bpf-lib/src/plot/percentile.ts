@@ -28,12 +28,15 @@ export function locatePercentile(lows: ArrayLike<number>, highs: ArrayLike<numbe
     last = i;
     if (below + c >= target) {
       const fraction = Math.min(1, Math.max(0, (target - below) / c));
-      return { index: i, fraction, value: lows[i] + fraction * (highs[i] - lows[i]) };
+      // Under- and overflow buckets have one finite bound, which is all that is known.
+      const lo = Number.isFinite(lows[i]) ? lows[i] : highs[i];
+      const hi = Number.isFinite(highs[i]) ? highs[i] : lows[i];
+      return { index: i, fraction, value: lo + fraction * (hi - lo) };
     }
     below += c;
   }
   // Only rounding in the running sum gets here (p = 100): the top of the last bucket.
-  return { index: last, fraction: 1, value: highs[last] };
+  return { index: last, fraction: 1, value: Number.isFinite(highs[last]) ? highs[last] : lows[last] };
 }
 
 /**

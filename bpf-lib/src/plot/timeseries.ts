@@ -3,7 +3,8 @@
 import type { ColumnTable } from "arquero";
 import { amountsOrOnes, byTitle, keyLabels } from "./columns.js";
 import { baseLayout, emptyFigure, makeFigure, type PlotFigure, type PlotTrace } from "./figure.js";
-import { escapeText } from "./numbers.js";
+import { escapeText } from "./escape.js";
+import { seriesColor } from "./palette.js";
 import { scaledTitle, valueScale, type ValueScale } from "./scale.js";
 import { axisValues, readTimes, timeGrid, timeTitle } from "./time-axis.js";
 import { OTHER_COLOR, checkTop, otherLabel, rankKeys } from "./top.js";
@@ -66,7 +67,7 @@ export function timeseries(table: ColumnTable, opts: TimeseriesOptions = {}): Pl
   }
   const scale = valueScale(opts.unit, max, "timeseries");
   const x = axisValues(grid.values, times.dates);
-  const data = lines.map((l) => line(l.name, x, l.ys, scale, stacked, l.other));
+  const data = lines.map((l, i) => line(l.name, x, l.ys, scale, stacked, l.other ? OTHER_COLOR : seriesColor(i)));
 
   const xaxis: Record<string, unknown> = { title: { text: timeTitle(timeName, times) }, automargin: true };
   if (times.dates) Object.assign(xaxis, { type: "date", hoverformat: "%Y-%m-%d %H:%M:%S.%L" });
@@ -83,7 +84,8 @@ export function timeseries(table: ColumnTable, opts: TimeseriesOptions = {}): Pl
   return makeFigure(data, layout);
 }
 
-function line(name: string, x: (number | string)[], ys: Float64Array, scale: ValueScale, stacked: boolean, other: boolean): PlotTrace {
+function line(name: string, x: (number | string)[], ys: Float64Array, scale: ValueScale, stacked: boolean, color: string): PlotTrace {
+  const other = color === OTHER_COLOR;
   const unit = scale.shown ? ` ${scale.shown}` : "";
   const trace: PlotTrace = {
     type: "scatter",
@@ -92,10 +94,8 @@ function line(name: string, x: (number | string)[], ys: Float64Array, scale: Val
     x,
     y: Array.from(ys, scale.apply),
     hovertemplate: `%{y:,}${unit}`,
-    line: { width: stacked ? 0.5 : 2 },
+    line: { width: stacked ? 0.5 : 2, color, ...(other && !stacked ? { dash: "dot" } : {}) },
   };
   if (stacked) trace.stackgroup = "one";
-  if (other) trace.line = { ...(trace.line as object), color: OTHER_COLOR, ...(stacked ? {} : { dash: "dot" }) };
-  if (other && stacked) trace.fillcolor = "rgba(158, 158, 158, 0.5)";
   return trace;
 }

@@ -26,7 +26,7 @@ export function pickUnit(maxNs: number): DurationUnit {
 
 /** 3 significant digits and the unit that suits the value: 1024000 → "1.02 ms", 1000 → "1 µs". */
 export function formatDuration(ns: number, digits = 3): string {
-  if (!Number.isFinite(ns)) return String(ns);
+  if (!Number.isFinite(ns)) return ns > 0 ? "∞" : ns < 0 ? "−∞" : "NaN";
   if (ns === 0) return "0 ns";
   const sign = ns < 0 ? "-" : "";
   const a = Math.abs(ns);
