@@ -47,16 +47,17 @@ async function bpfbookE2E(): Promise<Row> {
   return { bench: "e2e getppid", who: "bpfbook → Arquero table", events: t.numRows(), lost: t.stats.lost, seconds, eventsPerSec: t.numRows() / seconds, note: "first event → finished table" };
 }
 
-async function cE2E(mode: "poll" | "busy"): Promise<Row> {
+async function cE2E(mode: "poll" | "busy", wakeupBytes = 0): Promise<Row> {
   const w = gated(["getppid", String(E2E_N)]);
-  const c = spawn(CONSUMER, ["e2e", "--pid", String(w.child.pid), "--events", String(E2E_N), "--mode", mode], { stdio: ["ignore", "pipe", "inherit"] });
+  const c = spawn(CONSUMER, ["e2e", "--pid", String(w.child.pid), "--events", String(E2E_N), "--mode", mode, "--wakeup-bytes", String(wakeupBytes)], { stdio: ["ignore", "pipe", "inherit"] });
   const it = lines(c);
   const ready = await it.next();
   if (!String(ready.value).includes("ready")) throw new Error(`C consumer did not get ready: ${ready.value}`);
   await w.go();
   const res = JSON.parse(String((await it.next()).value)) as { received: number; lost: number; seconds: number; events_per_sec: number };
   await new Promise((r) => c.once("exit", r));
-  return { bench: "e2e getppid", who: `C libbpf ring_buffer__${mode === "poll" ? "poll" : "consume (busy)"}`, events: res.received, lost: res.lost, seconds: res.seconds, eventsPerSec: res.events_per_sec, note: "first → last event" };
+  const who = `C libbpf ring_buffer__${mode === "poll" ? "poll" : "consume (busy)"}${wakeupBytes ? ", bpfbook's wakeup threshold" : ""}`;
+  return { bench: "e2e getppid", who, events: res.received, lost: res.lost, seconds: res.seconds, eventsPerSec: res.events_per_sec, note: "first → last event" };
 }
 
 async function bpftraceE2E(): Promise<Row> {
@@ -226,7 +227,7 @@ async function main(): Promise<void> {
   const only = process.argv.slice(2);
   const want = (name: string) => only.length === 0 || only.includes(name);
   if (want("e2e")) {
-    for (const [who, fn] of [["bpfbook", bpfbookE2E], ["c-poll", () => cE2E("poll")], ["c-busy", () => cE2E("busy")]] as const) {
+    for (const [who, fn] of [["bpfbook", bpfbookE2E], ["c-poll", () => cE2E("poll")], ["c-busy", () => cE2E("busy")], ["c-busy-threshold", () => cE2E("busy", 1 << 20)]] as const) {
       const rs: Row[] = [];
       for (let i = 0; i < ROUNDS; i++) rs.push(await fn());
       const b = best(rs);

@@ -247,14 +247,14 @@ describe("histogram", () => {
   it("lhist tables: evenly spaced buckets filled in, under- and overflow at the ends; sizes in bytes", () => {
     const t = aq.table({ low: [-Infinity, 0, 1024, 4096], high: [0, 512, 1536, Infinity], count: [1, 2, 3, 4] });
     const fig = plot.histogram(t, { unit: "bytes" });
-    assert.deepEqual(fig.data[0].y, [1, 2, 0, 3, 0, 0, 0, 0, 0, 0, 4], "(-∞,0), 0…4096 by 512, [4096,∞)");
+    assert.deepEqual(fig.data[0].y, [1, 2, 0, 3, 0, 0, 0, 0, 0, 4], "(-∞,0), 0…3584 by 512, [4096,∞)");
     const xa = obj(fig.layout.xaxis);
     assert.equal(titleText(xa), "size (buckets)");
     assert.equal(arr(xa.ticktext)[0], "−∞");
     assert.equal(arr(xa.ticktext).at(-1), "∞");
     assert.ok(arr(xa.ticktext).includes("1 KiB"));
     assert.match(String(arr(fig.data[0].hovertext)[0]), /^below 0 B<br>\(-∞, 0\) bytes/);
-    assert.match(String(arr(fig.data[0].hovertext)[10]), /^4 KiB and above<br>\[4,096, ∞\) bytes<br>count: 4/);
+    assert.match(String(arr(fig.data[0].hovertext)[9]), /^4 KiB and above<br>\[4,096, ∞\) bytes<br>count: 4/);
     assert.equal(titleText(fig.layout), "size");
     const plain = plot.histogram(aq.table({ low: [1, 1024], high: [2, 2048], count: [1, 1] }), { unit: "none", axisTitle: "queue depth" });
     assert.equal(arr(obj(plain.layout.xaxis).ticktext)[0], "1");

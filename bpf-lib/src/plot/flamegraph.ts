@@ -5,6 +5,8 @@ import type { ColumnTable } from "arquero";
 import { amountsOrOnes, label, values } from "./columns.js";
 import { baseLayout, emptyFigure, makeFigure, type PlotFigure } from "./figure.js";
 import { escapeText } from "./escape.js";
+import { formatCount } from "./numbers.js";
+import { checkTop } from "./top.js";
 
 export interface FlamegraphOptions {
   /** Folded stacks ("root;child;leaf") or arrays of frames, root first. Default "stack". */
@@ -14,11 +16,15 @@ export interface FlamegraphOptions {
   title?: string;
   /** Stacks list the leaf first, as the kernel's stack walkers return them. Default false. */
   leafFirst?: boolean;
+  /** Most boxes drawn; the smallest call paths beyond are left out (their samples still count in their callers). Default 20,000. */
+  maxNodes?: number;
 }
 
 const ROOT = "all";
 /** Frame names longer than this are cut in the boxes; hover shows the whole name. */
 const MAX_LABEL_CHARS = 60;
+/** Beyond this many boxes the browser takes seconds to draw, and the boxes left out are specks. */
+const DEFAULT_MAX_NODES = 20_000;
 
 interface Tree {
   names: string[];
@@ -35,11 +41,13 @@ export function flamegraph(table: ColumnTable, opts: FlamegraphOptions = {}): Pl
   const amounts = amountsOrOnes(table, opts.value, "count", "flamegraph");
   if (stacks.length === 0) return emptyFigure(title);
 
-  const tree = buildTree(stacks, amounts, opts.leafFirst ?? false);
-  const n = tree.names.length;
+  const full = buildTree(stacks, amounts, opts.leafFirst ?? false);
   // Children come after their parents, so one backward pass turns self into inclusive sums.
-  const inclusive = tree.self.slice();
-  for (let i = n - 1; i > 0; i--) inclusive[tree.parents[i]] += inclusive[i];
+  const fullInclusive = full.self.slice();
+  for (let i = full.names.length - 1; i > 0; i--) fullInclusive[full.parents[i]] += fullInclusive[i];
+  const maxNodes = checkTop(opts.maxNodes ?? DEFAULT_MAX_NODES, "flamegraph");
+  const { tree, inclusive, threshold } = prune(full, fullInclusive, maxNodes);
+  const hidden = full.names.length - tree.names.length;
   const maxDepth = tree.depth.reduce((m, d) => Math.max(m, d), 0);
 
   const trace = {
@@ -57,9 +65,14 @@ export function flamegraph(table: ColumnTable, opts: FlamegraphOptions = {}): Pl
     marker: { colors: tree.names.map((s, i) => (i === 0 ? "#d9d9d9" : frameColor(s))), line: { width: 1, color: "#ffffff" } },
     pathbar: { visible: true, side: "top" },
   };
+  const layout = baseLayout(title);
+  if (hidden > 0) {
+    const t = layout.title as Record<string, unknown>;
+    t.subtitle = { text: `${formatCount(hidden)} call paths of ${formatCount(threshold)} ${escapeText(valueName)} or fewer not drawn (maxNodes ${formatCount(maxNodes)})` };
+  }
   return makeFigure([trace], {
-    ...baseLayout(title),
-    margin: { t: 56, r: 8, b: 8, l: 8 },
+    ...layout,
+    margin: { t: hidden > 0 ? 76 : 56, r: 8, b: 8, l: 8 },
     height: Math.min(1400, Math.max(450, 120 + 24 * (maxDepth + 1))),
     // Labels too small to read are hidden rather than shrunk to specks.
     uniformtext: { minsize: 10, mode: "hide" },
@@ -94,6 +107,29 @@ function buildTree(stacks: readonly unknown[], amounts: readonly number[], leafF
     tree.self[node] += v;
   }
   return tree;
+}
+
+/**
+ * The `maxNodes` widest boxes. A caller is at least as wide as its callees, so keeping
+ * every node wider than a threshold keeps a connected tree; ids are renumbered in order.
+ */
+function prune(tree: Tree, inclusive: number[], maxNodes: number): { tree: Tree; inclusive: number[]; threshold: number } {
+  const n = tree.names.length;
+  if (n <= maxNodes) return { tree, inclusive, threshold: 0 };
+  const threshold = inclusive.slice().sort((a, b) => b - a)[maxNodes];
+  const newId = new Int32Array(n).fill(-1);
+  const out: Tree = { names: [], parents: [], self: [], depth: [] };
+  const kept: number[] = [];
+  for (let i = 0; i < n; i++) {
+    if (i > 0 && !(inclusive[i] > threshold)) continue;
+    newId[i] = out.names.length;
+    out.names.push(tree.names[i]);
+    out.parents.push(i === 0 ? -1 : newId[tree.parents[i]]);
+    out.self.push(tree.self[i]);
+    out.depth.push(tree.depth[i]);
+    kept.push(inclusive[i]);
+  }
+  return { tree: out, inclusive: kept, threshold };
 }
 
 function framesOf(cell: unknown): string[] {

@@ -104,9 +104,9 @@ export function histogram(table: ColumnTable, opts: HistogramOptions = {}): Plot
       ...(last ? { title: { text: opts.axisTitle ?? bucketAxisTitle(buckets, fmt) } } : {}),
       ...(r > 0 ? { matches: "x" } : {}),
     };
-    layout[`yaxis${sfx}`] = { domain: [bottom, rowTop], anchor: xa, title: { text: "count" }, rangemode: "tozero", separatethousands: true, automargin: true };
+    layout[`yaxis${sfx}`] = { domain: [bottom, rowTop], anchor: xa, title: { text: "count" }, rangemode: "tozero", separatethousands: true, automargin: true, ...countTicks(g.counts) };
 
-    const summary = [`${formatCount(g.total)} events`];
+    const summary = [`${formatCount(g.total)} ${g.total === 1 ? "event" : "events"}`];
     marks.forEach((p, j) => {
       const at = locatePercentile(buckets.lows, buckets.highs, g.counts, p);
       if (!at) return;
@@ -114,8 +114,10 @@ export function histogram(table: ColumnTable, opts: HistogramOptions = {}): Plot
       const text = `p${p} ${fmt.format(at.value)}`;
       summary.push(text);
       shapes.push({ type: "line", xref: xa, yref: `${ya} domain`, x0: x, x1: x, y0: 0, y1: 1, line: { color: "#333", width: 1.5, dash: "dash" } });
-      // Staggered so the labels of nearby percentiles do not sit on each other.
-      annotations.push({ xref: xa, yref: `${ya} domain`, x, y: 1 - 0.14 * j, text, showarrow: false, xanchor: "left", yanchor: "top", xshift: 3, font: { size: 11, color: "#333" }, bgcolor: "rgba(255,255,255,0.75)" });
+      // Staggered so the labels of nearby percentiles do not sit on each other, and
+      // left of the line near the right edge, where they would be cut off.
+      const right = x > 0.75 * buckets.lows.length;
+      annotations.push({ xref: xa, yref: `${ya} domain`, x, y: 1 - 0.14 * j, text, showarrow: false, xanchor: right ? "right" : "left", yanchor: "top", xshift: right ? -3 : 3, font: { size: 11, color: "#333" }, bgcolor: "rgba(255,255,255,0.75)" });
     });
     if (single) {
       (layout.title as Record<string, unknown>).subtitle = { text: summary.join(" · ") };
@@ -128,6 +130,13 @@ export function histogram(table: ColumnTable, opts: HistogramOptions = {}): Plot
   if (single) layout.margin = { ...MARGIN, t: 80 };
   else layout.height = plotPx + MARGIN.t + MARGIN.b;
   return makeFigure(data, layout);
+}
+
+/** Counts are whole: a chart of a few events gets ticks 0, 1, 2 rather than 0, 0.5, 1. */
+function countTicks(counts: Float64Array): Record<string, unknown> {
+  let max = 0;
+  for (const c of counts) max = Math.max(max, c);
+  return max <= 5 && counts.every(Number.isInteger) ? { dtick: 1 } : {};
 }
 
 function percentileMarks(opt: HistogramOptions["percentiles"]): readonly number[] {
