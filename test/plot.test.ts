@@ -395,6 +395,17 @@ describe("flamegraph", () => {
     assert.ok(ms < 2000, `took ${ms.toFixed(0)} ms`);
     const g = parentsAndValues(fig);
     assert.equal(g.values[0], nums(t.array("count")).reduce((s, v) => s + v, 0));
+    assert.ok(g.ids.length <= 5000, "the browser is given at most maxNodes boxes");
+    assert.match(String(obj(obj(fig.layout.title).subtitle).text), /^the widest [\d,]+ of [\d,]+ call paths/);
+  });
+  it("maxNodes keeps the widest call paths as a connected tree", () => {
+    const t = aq.table({ stack: ["a;b;c", "a;b;d", "a;e", "f"], count: [5, 1, 2, 1] });
+    const fig = plot.flamegraph(t, { maxNodes: 4 });
+    const g = parentsAndValues(fig);
+    // widths: all 9, a 8, b 6, c 5, e 2, d 1, f 1: the 4 widest are all, a, b, c.
+    assert.deepEqual(Object.fromEntries(g.byPath), { all: 9, "all;a": 8, "all;a;b": 6, "all;a;b;c": 5 });
+    assert.ok(g.parents.every((p) => p === "" || g.at.has(p)));
+    assert.equal(obj(plot.flamegraph(t).layout.title).subtitle, undefined, "nothing left out, nothing said");
   });
 });
 

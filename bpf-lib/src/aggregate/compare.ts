@@ -3,28 +3,9 @@
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import { InvalidArgumentError } from "../errors.js";
+import { percentileFromBuckets } from "../plot/percentile.js";
 
-/**
- * The p-th percentile (0..100) of a histogram given as bucket bounds and counts,
- * interpolated linearly inside the bucket it falls in: exact to within one bucket.
- */
-export function percentileFromBuckets(lows: ArrayLike<number>, highs: ArrayLike<number>, counts: ArrayLike<number>, p: number): number {
-  if (!(p >= 0 && p <= 100)) throw new InvalidArgumentError(`percentile must be between 0 and 100, got ${p}`);
-  const idx = Array.from({ length: counts.length }, (_, i) => i).sort((a, b) => lows[a] - lows[b]);
-  const total = idx.reduce((s, i) => s + counts[i], 0);
-  if (total === 0) return NaN;
-  const target = (p / 100) * total;
-  let seen = 0;
-  for (const i of idx) {
-    if (seen + counts[i] >= target && counts[i] > 0) {
-      const lo = Number.isFinite(lows[i]) ? lows[i] : highs[i];
-      const hi = Number.isFinite(highs[i]) ? highs[i] : lows[i];
-      return lo + ((target - seen) / counts[i]) * (hi - lo);
-    }
-    seen += counts[i];
-  }
-  return highs[idx[idx.length - 1]];
-}
+export { percentileFromBuckets };
 
 /** Percentiles per key from a histogram table (columns low, high, count, plus keys). */
 export function percentiles(hist: ColumnTable, ps: readonly number[] = [50, 90, 99], opts: { by?: readonly string[] } = {}): ColumnTable {

@@ -83,6 +83,7 @@ export function histogram(table: ColumnTable, opts: HistogramOptions = {}): Plot
     data.push({
       type: "bar",
       name: escapeText(g.name),
+      // Bucket i spans i..i+1 on the axis, so its ticks sit on the bounds they name.
       x: buckets.lows.map((_, i) => i + 0.5),
       y: Array.from(g.counts),
       xaxis: xa,

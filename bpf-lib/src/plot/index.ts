@@ -21,3 +21,4 @@ export type { HeatmapOptions } from "./heatmap.js";
 export type { FlamegraphOptions } from "./flamegraph.js";
 export type { HTMLOptions } from "./html.js";
 export type { DurationUnit, InputUnit } from "./units.js";
+export type { BucketUnit } from "./bucket-format.js";
