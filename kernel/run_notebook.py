@@ -26,12 +26,16 @@ def main() -> int:
     started = {}
 
     def on_start(cell, cell_index):
+        if cell.cell_type != "code":
+            return
         started[cell_index] = time.monotonic()
         n = code_cells.index(cell_index) + 1 if cell_index in code_cells else 0
         first = (cell.source.strip().splitlines() or [""])[0][:70]
         print(f"[{n}/{len(code_cells)}] cell {cell_index + 1}: {first}", file=sys.stderr, flush=True)
 
     def on_done(cell, cell_index, execute_reply):
+        if cell.cell_type != "code":
+            return
         took = time.monotonic() - started.get(cell_index, time.monotonic())
         print(f"        done in {took:.1f} s", file=sys.stderr, flush=True)
 
