@@ -175,3 +175,27 @@ describe("cross-check with bpftrace", { skip: hasBpftrace ? false : "bpftrace is
     assert.equal(ours[0]?.count, Number(m[1]));
   });
 });
+
+describe("latency as events, and errors by name", () => {
+  it("streams one row per matched pair with its latency", async () => {
+    const w = workload(["sleep", "5", "12"]);
+    const trace = syscalls.latency({ where: { pid: w.pid } }).startEvents();
+    await w.go();
+    const t = await trace.table();
+    const sleeps = t.filter((d: { latency: number }) => d.latency >= 5e6);
+    assert.equal(sleeps.numRows(), 12, "12 nanosleeps of 5 ms");
+    assert.ok((sleeps.array("latency") as ArrayLike<number>)[0] < 50e6);
+    assert.equal(t.stats.received + t.stats.lost, t.stats.produced);
+    assert.equal(liveCount(), 0);
+  });
+
+  it("counts failed syscalls with errno names", async () => {
+    // The workload stops at its first failed open (exit 1): exactly one ENOENT.
+    const w = workload(["openat", "/nonexistent-dir/x", "7"]);
+    const run = syscalls.errors({ by: ["syscall"], where: { pid: w.pid } }).start();
+    assert.equal(await w.go(), 1);
+    await run.stop();
+    const rows = rowsOf(await run.finished()).filter((r) => r.syscall === "openat");
+    assert.deepEqual(rows, [{ syscall: "openat", ret: -2, count: 1, errno: "ENOENT" }]);
+  });
+});

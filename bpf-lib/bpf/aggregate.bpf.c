@@ -47,7 +47,7 @@ const volatile __u32 cfg_hist = HIST_NONE;
 const volatile __s64 cfg_lmin = 0;
 const volatile __s64 cfg_lmax = 0;
 const volatile __s64 cfg_lstep = 1;
-const volatile __u32 cfg_stream = 0; /* also send each value as an event (end role) */
+const volatile __u32 cfg_stream = 0; /* 1: also send each value as an event; 2: only send it */
 
 struct scratch {
 	__u8 win[MAX_WINDOW];
@@ -257,6 +257,8 @@ int on_aggregate(void *ctx)
 			*(__s64 *)(ev + 1) = v;
 			stream_submit(ev);
 		}
+		if (cfg_stream == 2)
+			return 0;
 	}
 	build_key(s->key, cfg_parts, cfg_nparts, s->win, &id, cfg_hist ? bucket_of(v) : 0);
 	add(s->key, v);

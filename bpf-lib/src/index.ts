@@ -6,6 +6,7 @@ export { latency, syscalls, sched, block } from "./aggregate/latency.js";
 export type { LatencyOptions } from "./aggregate/latency.js";
 export { percentiles, percentileFromBuckets, compare } from "./aggregate/compare.js";
 export { syscallName, syscallNumber } from "./aggregate/syscalls.js";
+export { withErrno } from "./aggregate/errno.js";
 export { plot } from "./plot/index.js";
 export type { PlotFigure, BarOptions, TimeseriesOptions, HistogramOptions, HeatmapOptions, FlamegraphOptions } from "./plot/index.js";
 export type { TracepointOptions, TracepointRow, TracepointPlan, StandardRow, Where, FieldName, KeyName } from "./probes/tracepoint.js";

@@ -14,7 +14,11 @@ import { track, untrack } from "../lifecycle.js";
 import { clocks } from "../stream/stats.js";
 import { STAT_COUNT } from "../stream/layout.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "../stream/running.js";
-import type { StopOptions } from "../stream/trace.js";
+import { Trace, type StopOptions, type CollectOptions } from "../stream/trace.js";
+import { collect as collectTrace } from "../stream/consume.js";
+import { decoders } from "../stream/fields.js";
+import { HDR_SIZE } from "../stream/layout.js";
+import type { TraceTable } from "../stream/table.js";
 import type { TracepointProbe } from "../probes/tracepoint.js";
 import { planKey, encodeParts, resolveKeyField, type KeyPlan, type KeyValue } from "./keys.js";
 import { mergePerCpu, AGG_VAL_SIZE } from "./values.js";
@@ -79,6 +83,8 @@ export interface AggSpec {
   options: AggregateOptions;
   /** Latency: the start probes and the pair keys that match starts to ends. */
   latency?: { starts: TracepointProbe<string, string>[]; startKey: readonly string[]; endKey: readonly string[] };
+  /** Adds derived columns to the result (errno names, ...); stats are kept. */
+  decorate?: (t: ColumnTable) => ColumnTable;
 }
 
 function histBounds(h: HistSpec, b: number): [number, number] {
@@ -190,10 +196,7 @@ export class Aggregation {
     }
   }
 
-  /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
-  start(opts: AggCollectOptions = {}): AggregationRun {
-    requireTracingPrivileges(`aggregating ${this.spec.source}`);
-    if (opts.interval !== undefined && !(opts.interval >= 0.05)) throw new InvalidArgumentError(`interval must be at least 0.05 seconds, got ${opts.interval}`);
+  #load(streamMode: 0 | 2, bufferBytes: number): { objects: BpfObject[]; end: BpfObject; starts: BpfObject[]; attach: () => Link[] } {
     const objects: BpfObject[] = [];
     try {
       const starts: BpfObject[] = [];
@@ -208,6 +211,12 @@ export class Aggregation {
       const end = BpfObject.open(bpfObjectPath("aggregate"), "aggregate");
       objects.push(end);
       this.#configure(end, this.#end, this.spec.latency ? ROLE.end : ROLE.agg, this.#pairEnd);
+      if (streamMode) {
+        end.setConstant("cfg_stream", streamMode);
+        end.setConstant("cfg_event_size", HDR_SIZE + 8);
+        end.setConstant("cfg_wakeup_bytes", Math.min(bufferBytes / 4, 1 << 20));
+        end.map("events").setMaxEntries(bufferBytes);
+      }
       if (starts.length) end.map("starts").reuse(starts[0].map("starts"));
       end.load();
       const attach = (): Link[] => {
@@ -222,11 +231,36 @@ export class Aggregation {
         }
         return links;
       };
-      return new AggregationRun(this, { objects, end, attach, plan: this.#plan }, opts);
+      return { objects, end, starts, attach };
     } catch (e) {
       for (const o of objects.reverse()) o.dispose();
       throw e;
     }
+  }
+
+  /**
+   * Latency as an event stream instead of an aggregate: one row per matched pair with
+   * the standard columns of the end event and `latency` (ns). A running Trace.
+   */
+  startEvents(stop: StopOptions = {}, opts: { bufferBytes?: number } = {}): Trace {
+    if (!this.spec.latency) throw new InvalidArgumentError("events() streams latency pairs; for other aggregations use the tracepoint's own collect()/stream()");
+    requireTracingPrivileges(`tracing ${this.spec.source}`);
+    const bufferBytes = opts.bufferBytes ?? 16 << 20;
+    const { end, starts, attach } = this.#load(2, bufferBytes);
+    return new Trace({ source: this.spec.source, object: end, others: starts, eventSize: HDR_SIZE + 8, bufferBytes, fields: [decoders.int("latency", HDR_SIZE, 8, true)], attach }, stop);
+  }
+
+  /** Collects latency pairs as rows (see startEvents). */
+  collectEvents(opts: CollectOptions & { bufferBytes?: number }): Promise<TraceTable> {
+    return collectTrace(() => this.startEvents(opts, opts), opts);
+  }
+
+  /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
+  start(opts: AggCollectOptions = {}): AggregationRun {
+    requireTracingPrivileges(`aggregating ${this.spec.source}`);
+    if (opts.interval !== undefined && !(opts.interval >= 0.05)) throw new InvalidArgumentError(`interval must be at least 0.05 seconds, got ${opts.interval}`);
+    const { objects, end, attach } = this.#load(0, 4096);
+    return new AggregationRun(this, { objects, end, attach, plan: this.#plan }, opts);
   }
 
   /** Aggregates until a stop condition; returns the table (one row per key, or per interval and key). */
@@ -400,6 +434,7 @@ export class AggregationRun implements Running, Disposable {
       startNs: this.#start.monoNs, epochOffsetNs: this.#start.epochOffsetNs, maxKeys: this.#agg.spec.options.maxKeys ?? 10240,
       stoppedBy: this.#stoppedBy, ...(this.#agg.spec.latency ? { unit: "ns" as const } : {}),
     };
+    if (this.#agg.spec.decorate && t.numRows()) t = this.#agg.spec.decorate(t);
     Object.defineProperty(t, "stats", { value: Object.freeze(stats), enumerable: false });
     return t as AggTable;
   }

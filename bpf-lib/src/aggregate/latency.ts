@@ -5,6 +5,7 @@ import { tracepoint, TracepointProbe, type Where } from "../probes/tracepoint.js
 import { Aggregation, type HistSpec } from "./aggregation.js";
 import { listTracepoints } from "../tracefs/catalog.js";
 import { NotSupportedError } from "../errors.js";
+import { withErrno } from "./errno.js";
 
 export interface LatencyOptions {
   /** The event(s) that start the clock. */
@@ -49,6 +50,16 @@ export const syscalls = {
       by: opts.by ?? ["syscall"],
       hist: opts.hist,
       maxKeys: opts.maxKeys,
+    });
+  },
+  /** Failed syscalls (negative return) per key, with the error's name: columns keys…, ret, count, errno. */
+  errors(opts: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; maxKeys?: number } = {}): Aggregation {
+    const probe = tracepoint("raw_syscalls:sys_exit", { fields: [], where: { ...(opts.where ?? {}), ret: { lt: 0 } } as Where<string> }) as TracepointProbe<string, string>;
+    return new Aggregation({
+      source: "raw_syscalls:sys_exit (ret < 0)",
+      probe,
+      options: { by: [...(opts.by ?? ["syscall"]), "ret"], maxKeys: opts.maxKeys },
+      decorate: (t) => withErrno(t, "ret"),
     });
   },
   /** Syscalls per key (default: per syscall name). */

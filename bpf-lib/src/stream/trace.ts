@@ -44,6 +44,8 @@ export interface StreamSetup {
   bufferBytes: number;
   fields: FieldDecoder[];
   attach: () => Link[];
+  /** Other objects the stream's programs need (latency start events), released with it. */
+  others?: BpfObject[];
 }
 
 const POLL_MS = 20;
@@ -82,6 +84,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
       // nothing half-attached stays: close what was made, links first (the object owns them)
       reader?.close();
       setup.object.dispose();
+      for (const o of setup.others ?? []) o.dispose();
       throw e;
     }
     this.#start = clocks();
@@ -174,6 +177,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     } finally {
       this.#reader.close();
       this.#setup.object.dispose();
+      for (const o of this.#setup.others ?? []) o.dispose();
       untrack(this);
     }
     this.#final = {
