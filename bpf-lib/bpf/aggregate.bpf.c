@@ -178,6 +178,16 @@ static __always_inline __u32 bucket_of(__s64 v)
 	return (__u32)((__u64)(v - cfg_lmin) / (__u64)cfg_lstep) + 1;
 }
 
+static __always_inline void accumulate(struct agg_val *val, __s64 v)
+{
+	val->count += 1;
+	val->sum += v;
+	if (v < val->min)
+		val->min = v;
+	if (v > val->max)
+		val->max = v;
+}
+
 static __always_inline void add(__u8 *key, __s64 v)
 {
 	__u32 zero = 0;
@@ -185,26 +195,15 @@ static __always_inline void add(__u8 *key, __s64 v)
 	void *map = (active && *active) ? (void *)&agg1 : (void *)&agg0;
 	struct agg_val *val = bpf_map_lookup_elem(map, key);
 	if (val) {
-		val->count += 1;
-		val->sum += v;
-		if (v < val->min)
-			val->min = v;
-		if (v > val->max)
-			val->max = v;
+		accumulate(val, v);
 		return;
 	}
 	struct agg_val init = { .count = 1, .sum = v, .min = v, .max = v };
 	long err = bpf_map_update_elem(map, key, &init, BPF_NOEXIST);
 	if (err == -17 /* EEXIST: another CPU created it */) {
 		val = bpf_map_lookup_elem(map, key);
-		if (val) {
-			val->count += 1;
-			val->sum += v;
-			if (v < val->min)
-				val->min = v;
-			if (v > val->max)
-				val->max = v;
-		}
+		if (val)
+			accumulate(val, v);
 	} else if (err) {
 		stat_inc(STAT_DROPPED); /* the map is full: counted, never silent */
 	}

@@ -3,7 +3,7 @@
  * 127.0.0.1, and a stop() that shuts its kernels down (REST API first, then by pid)
  * and removes the temp dir, whatever state things are in. */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -99,26 +99,8 @@ export function pidsMentioning(needle: string): number[] {
   return out;
 }
 
-/** BPF program ids a process holds open (from /proc/PID/fdinfo of its bpf-prog fds). */
-export function bpfProgIdsOf(pid: number): number[] {
-  const ids: number[] = [];
-  let fds: string[];
-  try {
-    fds = readdirSync(`/proc/${pid}/fd`);
-  } catch {
-    return ids;
-  }
-  for (const fd of fds) {
-    try {
-      if (readlinkSync(`/proc/${pid}/fd/${fd}`) !== "anon_inode:bpf-prog") continue;
-      const m = /^prog_id:\s*(\d+)/m.exec(readFileSync(`/proc/${pid}/fdinfo/${fd}`, "utf8"));
-      if (m) ids.push(Number(m[1]));
-    } catch {
-      // closed meanwhile
-    }
-  }
-  return ids;
-}
+/** BPF program ids a process holds open (shared with the other tests). */
+export { programIdsOf as bpfProgIdsOf } from "./workload.js";
 
 export async function startNotebookServer(opts: NotebookServerOptions = {}): Promise<NotebookServer> {
   const token = opts.token ?? `bpfbook-${Math.random().toString(36).slice(2)}`;
