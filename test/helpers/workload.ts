@@ -19,6 +19,8 @@ export interface Gated {
 export function workload(args: string[], opts: { binary?: string } = {}): Gated {
   if (!existsSync(WORKLOAD)) throw new Error(`${WORKLOAD} is missing: run make -C test/fixtures`);
   const child = spawn(opts.binary ?? WORKLOAD, args, { stdio: ["pipe", "inherit", "inherit"] });
+  // With --now the child never reads the gate byte and may be gone before we write it.
+  child.stdin!.on("error", () => {});
   const exited = new Promise<number>((resolve, reject) => {
     child.once("error", reject);
     child.once("exit", (code) => resolve(code ?? -1));
