@@ -11,27 +11,19 @@
 #include "event.h"
 #include "stream.h"
 #include "record.h"
+#include "agg.h"
 
-#define MAX_KEY 64
 #define MAX_PARTS 8
 
 enum part_src { PART_NONE = 0, PART_PID, PART_TID, PART_COMM, PART_CPU, PART_CGROUP, PART_FIELD, PART_USTR, PART_BUCKET };
 enum role { ROLE_AGG = 0, ROLE_START, ROLE_END };
 enum value_src { VAL_ONE = 0, VAL_FIELD, VAL_DELTA };
-enum hist_kind { HIST_NONE = 0, HIST_LOG2, HIST_LINEAR };
 
 struct key_part {
 	__u16 src;
 	__u16 woff;   /* offset in the window (fields, user pointers) */
 	__u16 koff;   /* offset in the key */
 	__u16 size;   /* bytes in the key */
-};
-
-struct agg_val {
-	__u64 count;
-	__u64 sum;
-	__s64 min;
-	__s64 max;
 };
 
 const volatile __u32 cfg_role = ROLE_AGG;
@@ -43,10 +35,6 @@ const volatile __u32 cfg_value_src = VAL_ONE;
 const volatile __u32 cfg_value_woff = 0;
 const volatile __u32 cfg_value_size = 8;
 const volatile __u32 cfg_value_signed = 0;
-const volatile __u32 cfg_hist = HIST_NONE;
-const volatile __s64 cfg_lmin = 0;
-const volatile __s64 cfg_lmax = 0;
-const volatile __s64 cfg_lstep = 1;
 const volatile __u32 cfg_stream = 0; /* 1: also send each value as an event; 2: only send it */
 
 struct scratch {
@@ -62,28 +50,6 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-struct agg_key {
-	__u8 b[MAX_KEY];
-};
-
-/* Two maps, so user space can read one interval's totals while the next interval
- * counts into the other: no tearing, no lost updates. `ctl` says which is live. */
-struct agg_map {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, 10240); /* resized before load */
-	__type(key, struct agg_key); /* key size set before load */
-	__type(value, struct agg_val);
-};
-struct agg_map agg0 SEC(".maps");
-struct agg_map agg1 SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} ctl SEC(".maps");
-
 /* start timestamps by pair key; the end object reuses the start object's map */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -91,18 +57,6 @@ struct {
 	__type(key, struct agg_key);
 	__type(value, __u64);
 } starts SEC(".maps");
-
-static __always_inline __u32 log2_u64(__u64 v)
-{
-	__u32 r = 0;
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) { r += 1; }
-	return r;
-}
 
 /* Fills key[] from the configured parts. Returns false when a part cannot be read. */
 static __always_inline bool build_key(__u8 *key, const volatile struct key_part *parts, __u32 n, const __u8 *win,
@@ -163,49 +117,6 @@ static __always_inline __s64 field_value(const __u8 *win)
 	case 2: return cfg_value_signed ? (__s64)*(const __s16 *)(win + o) : (__s64)*(const __u16 *)(win + o);
 	case 4: return cfg_value_signed ? (__s64)*(const __s32 *)(win + o) : (__s64)*(const __u32 *)(win + o);
 	default: return *(const __s64 *)(win + o);
-	}
-}
-
-static __always_inline __u32 bucket_of(__s64 v)
-{
-	if (cfg_hist == HIST_LOG2)
-		return v <= 0 ? 0 : log2_u64((__u64)v) + 1; /* bucket b >= 1 holds [2^(b-1), 2^b) */
-	if (v < cfg_lmin)
-		return 0;
-	/* unsigned division: clang 14's BPF target has no signed divide, and both are >= 0 here */
-	if (v >= cfg_lmax)
-		return (__u32)((__u64)(cfg_lmax - cfg_lmin) / (__u64)cfg_lstep) + 1;
-	return (__u32)((__u64)(v - cfg_lmin) / (__u64)cfg_lstep) + 1;
-}
-
-static __always_inline void accumulate(struct agg_val *val, __s64 v)
-{
-	val->count += 1;
-	val->sum += v;
-	if (v < val->min)
-		val->min = v;
-	if (v > val->max)
-		val->max = v;
-}
-
-static __always_inline void add(__u8 *key, __s64 v)
-{
-	__u32 zero = 0;
-	__u32 *active = bpf_map_lookup_elem(&ctl, &zero);
-	void *map = (active && *active) ? (void *)&agg1 : (void *)&agg0;
-	struct agg_val *val = bpf_map_lookup_elem(map, key);
-	if (val) {
-		accumulate(val, v);
-		return;
-	}
-	struct agg_val init = { .count = 1, .sum = v, .min = v, .max = v };
-	long err = bpf_map_update_elem(map, key, &init, BPF_NOEXIST);
-	if (err == -17 /* EEXIST: another CPU created it */) {
-		val = bpf_map_lookup_elem(map, key);
-		if (val)
-			accumulate(val, v);
-	} else if (err) {
-		stat_inc(STAT_DROPPED); /* the map is full: counted, never silent */
 	}
 }
 

@@ -1,7 +1,7 @@
 /* bpfbook: trace the running Linux kernel from TypeScript, into Arquero tables. */
 export { tracepoint, TracepointProbe } from "./probes/tracepoint.js";
 export { Aggregation, AggregationRun } from "./aggregate/aggregation.js";
-export type { AggregateOptions, AggCollectOptions, AggStats, AggTable, HistSpec } from "./aggregate/aggregation.js";
+export type { AggregateOptions, AggCollectOptions, AggStats, AggTable, HistSpec, AggShape, RunSetup } from "./aggregate/aggregation.js";
 export { latency, syscalls, sched, block } from "./aggregate/latency.js";
 export type { LatencyOptions } from "./aggregate/latency.js";
 export { percentiles, percentileFromBuckets, compare } from "./aggregate/compare.js";

@@ -95,6 +95,22 @@ function histBounds(h: HistSpec, b: number): [number, number] {
   return [h.min + (b - 1) * h.step, h.min + b * h.step];
 }
 
+/**
+ * What AggregationRun needs to know about an aggregation to read it back: any
+ * aggregating program that uses bpf-lib/bpf/agg.h (tracepoints here; uprobes, XDP)
+ * describes itself with one of these.
+ */
+export interface AggShape {
+  source: string;
+  hist?: HistSpec;
+  /** Values are latencies in ns. */
+  latency: boolean;
+  maxKeys: number;
+  /** The result's columns, in order (see Aggregation.columns). */
+  columns(interval: boolean): string[];
+  decorate?: (t: ColumnTable) => ColumnTable;
+}
+
 export class Aggregation {
   readonly spec: AggSpec;
   readonly #end: TracepointProbe<string, string>;
@@ -147,6 +163,17 @@ export class Aggregation {
     this.#end = spec.probe.withFields([...need]);
     const maxKeys = o.maxKeys ?? 10240;
     if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1 << 22) throw new InvalidArgumentError(`maxKeys must be between 1 and ${1 << 22}, got ${maxKeys}`);
+  }
+
+  shape(): AggShape {
+    return {
+      source: this.spec.source,
+      hist: this.spec.options.hist,
+      latency: Boolean(this.spec.latency),
+      maxKeys: this.spec.options.maxKeys ?? 10240,
+      columns: (interval) => this.columns(interval),
+      decorate: this.spec.decorate,
+    };
   }
 
   /** The table's columns, in order. */
@@ -260,7 +287,7 @@ export class Aggregation {
     requireTracingPrivileges(`aggregating ${this.spec.source}`);
     if (opts.interval !== undefined && !(opts.interval >= 0.05)) throw new InvalidArgumentError(`interval must be at least 0.05 seconds, got ${opts.interval}`);
     const { objects, end, attach } = this.#load(0, 4096);
-    return new AggregationRun(this, { objects, end, attach, plan: this.#plan }, opts);
+    return new AggregationRun(this.shape(), { objects, end, attach, plan: this.#plan }, opts);
   }
 
   /** Aggregates until a stop condition; returns the table (one row per key, or per interval and key). */
@@ -273,7 +300,8 @@ export class Aggregation {
   }
 }
 
-interface RunSetup {
+/** The loaded objects of an aggregation; `end` holds the agg0/agg1/ctl/stats maps. */
+export interface RunSetup {
   objects: BpfObject[];
   end: BpfObject;
   attach: () => Link[];
@@ -284,7 +312,7 @@ type Rows = Record<string, unknown[]>;
 
 export class AggregationRun implements Running, Disposable {
   readonly source: string;
-  readonly #agg: Aggregation;
+  readonly #agg: AggShape;
   readonly #setup: RunSetup;
   readonly #opts: AggCollectOptions;
   readonly #links: Link[];
@@ -302,11 +330,11 @@ export class AggregationRun implements Running, Disposable {
   #live: { update(v: unknown): void } | null = null;
   #onAbort = () => void this.stop("signal");
 
-  constructor(agg: Aggregation, setup: RunSetup, opts: AggCollectOptions) {
+  constructor(agg: AggShape, setup: RunSetup, opts: AggCollectOptions) {
     this.#agg = agg;
     this.#setup = setup;
     this.#opts = opts;
-    this.source = agg.spec.source;
+    this.source = agg.source;
     this.#rows = Object.fromEntries(agg.columns(opts.interval !== undefined).map((c) => [c, []]));
     this.#done = new Promise((r) => (this.#resolveDone = r));
     try {
@@ -363,7 +391,7 @@ export class AggregationRun implements Running, Disposable {
     const { keys, values } = drain ? map.drain() : map.entries();
     const ncpu = possibleCpus();
     const parts = this.#setup.plan.parts;
-    const h = this.#agg.spec.options.hist;
+    const h = this.#agg.hist;
     const scalar = !h && (into.sum !== undefined);
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
@@ -424,17 +452,17 @@ export class AggregationRun implements Running, Disposable {
     const cols: Record<string, unknown[]> = {};
     for (const [k, v] of Object.entries(rows)) cols[k] = v.slice();
     let t = aq.table(cols);
-    const h = this.#agg.spec.options.hist;
+    const h = this.#agg.hist;
     const keyCols = this.#setup.plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
     const order = [...(rows.interval ? ["interval"] : []), ...keyCols, ...(h ? ["bucket"] : [])];
     if (order.length && t.numRows()) t = t.orderby(...order);
     const c = this.#counters();
     const stats: AggStats = {
       source: this.source, ...c, keys: t.numRows(), intervals: this.#interval, seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9,
-      startNs: this.#start.monoNs, epochOffsetNs: this.#start.epochOffsetNs, maxKeys: this.#agg.spec.options.maxKeys ?? 10240,
-      stoppedBy: this.#stoppedBy, ...(this.#agg.spec.latency ? { unit: "ns" as const } : {}),
+      startNs: this.#start.monoNs, epochOffsetNs: this.#start.epochOffsetNs, maxKeys: this.#agg.maxKeys,
+      stoppedBy: this.#stoppedBy, ...(this.#agg.latency ? { unit: "ns" as const } : {}),
     };
-    if (this.#agg.spec.decorate && t.numRows()) t = this.#agg.spec.decorate(t);
+    if (this.#agg.decorate && t.numRows()) t = this.#agg.decorate(t);
     Object.defineProperty(t, "stats", { value: Object.freeze(stats), enumerable: false });
     return t as AggTable;
   }
