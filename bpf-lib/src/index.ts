@@ -1,5 +1,5 @@
 /* bpfbook: trace the running Linux kernel from TypeScript, into Arquero tables. */
-export { tracepoint, TracepointProbe } from "./probes/tracepoint.js";
+export { tracepoint, anyTracepoint, TracepointProbe } from "./probes/tracepoint.js";
 export { Aggregation, AggregationRun } from "./aggregate/aggregation.js";
 export type { AggregateOptions, AggCollectOptions, AggStats, AggTable, HistSpec, AggShape, RunSetup } from "./aggregate/aggregation.js";
 export { latency, syscalls, sched, block } from "./aggregate/latency.js";

@@ -1,7 +1,7 @@
 /* Latency: the time from a start event to the matching end event (by default on
  * the same thread), aggregated in the kernel. Built in: syscall latency, run-queue
  * latency, block I/O latency. */
-import { tracepoint, TracepointProbe, type Where } from "../probes/tracepoint.js";
+import { anyTracepoint, type TracepointProbe, type Where } from "../probes/tracepoint.js";
 import { Aggregation, type HistSpec } from "./aggregation.js";
 import { listTracepoints } from "../tracefs/catalog.js";
 import { NotSupportedError } from "../errors.js";
@@ -45,8 +45,8 @@ export const syscalls = {
   latency(opts: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; hist?: HistSpec | "stats"; maxKeys?: number } = {}): Aggregation {
     const where = (opts.where ?? {}) as Where<string>;
     return latency({
-      start: tracepoint("raw_syscalls:sys_enter", { fields: [], where }) as TracepointProbe<string, string>,
-      end: tracepoint("raw_syscalls:sys_exit", { fields: [], where }) as TracepointProbe<string, string>,
+      start: anyTracepoint("raw_syscalls:sys_enter", { fields: [], where }),
+      end: anyTracepoint("raw_syscalls:sys_exit", { fields: [], where }),
       by: opts.by ?? ["syscall"],
       hist: opts.hist,
       maxKeys: opts.maxKeys,
@@ -54,7 +54,7 @@ export const syscalls = {
   },
   /** Failed syscalls (negative return) per key, with the error's name: columns keys…, ret, count, errno. */
   errors(opts: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; maxKeys?: number } = {}): Aggregation {
-    const probe = tracepoint("raw_syscalls:sys_exit", { fields: [], where: { ...(opts.where ?? {}), ret: { lt: 0 } } as Where<string> }) as TracepointProbe<string, string>;
+    const probe = anyTracepoint("raw_syscalls:sys_exit", { fields: [], where: { ...(opts.where ?? {}), ret: { lt: 0 } } as Where<string> });
     return new Aggregation({
       source: "raw_syscalls:sys_exit (ret < 0)",
       probe,
@@ -64,7 +64,7 @@ export const syscalls = {
   },
   /** Syscalls per key (default: per syscall name). */
   count(opts: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; maxKeys?: number } = {}): Aggregation {
-    return tracepoint("raw_syscalls:sys_enter", { fields: [], where: (opts.where ?? {}) as Where<string> }).count({ by: opts.by ?? ["syscall"], maxKeys: opts.maxKeys });
+    return anyTracepoint("raw_syscalls:sys_enter", { fields: [], where: (opts.where ?? {}) as Where<string> }).count({ by: opts.by ?? ["syscall"], maxKeys: opts.maxKeys });
   },
 };
 
@@ -77,8 +77,8 @@ export const sched = {
     requireTracepoints("run-queue latency", ["sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_switch"]);
     const by = (opts.by ?? []).map((k) => (k === "comm" ? "next_comm" : k === "pid" ? "next_pid" : k));
     return latency({
-      start: [tracepoint("sched:sched_wakeup", { fields: [] }), tracepoint("sched:sched_wakeup_new", { fields: [] })] as TracepointProbe<string, string>[],
-      end: tracepoint("sched:sched_switch", { fields: [] }) as TracepointProbe<string, string>,
+      start: [anyTracepoint("sched:sched_wakeup", { fields: [] }), anyTracepoint("sched:sched_wakeup_new", { fields: [] })],
+      end: anyTracepoint("sched:sched_switch", { fields: [] }),
       match: { start: ["args_pid"], end: ["next_pid"] },
       by,
       hist: opts.hist,
@@ -92,8 +92,8 @@ export const block = {
   ioLatency(opts: { by?: readonly ("dev" | "rwbs")[]; hist?: HistSpec | "stats"; maxKeys?: number } = {}): Aggregation {
     requireTracepoints("block I/O latency", ["block:block_rq_issue", "block:block_rq_complete"]);
     return latency({
-      start: tracepoint("block:block_rq_issue", { fields: [] }) as TracepointProbe<string, string>,
-      end: tracepoint("block:block_rq_complete", { fields: [] }) as TracepointProbe<string, string>,
+      start: anyTracepoint("block:block_rq_issue", { fields: [] }),
+      end: anyTracepoint("block:block_rq_complete", { fields: [] }),
       match: { start: ["dev", "sector"], end: ["dev", "sector"] },
       by: opts.by ?? [],
       hist: opts.hist,

@@ -330,9 +330,18 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
  * A tracepoint of the running kernel, by "group:name" (see listTracepoints()).
  * Names and fields are typed from this machine's tracefs (generated at install).
  */
-export function tracepoint<N extends TracepointName | (string & {}), F extends FieldName<N> = FieldName<N>>(
+export function tracepoint<N extends TracepointName, F extends FieldName<N> = FieldName<N>>(
   name: N,
   opts: TracepointOptions<N, F> = {},
 ): TracepointProbe<N, F> {
   return new TracepointProbe<N, F>(name, opts);
+}
+
+/**
+ * A tracepoint by a name only known at run time (not in this machine's generated
+ * types, e.g. from a module loaded later): checked when called, untyped fields.
+ * The library uses it too, so it compiles on kernels that lack some tracepoints.
+ */
+export function anyTracepoint(name: string, opts: TracepointOptions<string, string> = {}): TracepointProbe<string, string> {
+  return new TracepointProbe<string, string>(name, opts);
 }

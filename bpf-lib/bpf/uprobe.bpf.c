@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0
+/* User-space function probes: one object for every uprobe stream and aggregation.
+ *
+ * on_entry (uprobe) reads up to six integer arguments from the registers
+ * (x86_64 calling convention: PT_REGS_PARM1..6); on_return (uretprobe) reads the
+ * return value. Both fill the same 64-byte "window" of 8-byte slots:
+ *
+ *   slot 0: ret   slot 1: latency (ns, entry → return)   slots 2..7: arg0..arg5
+ *
+ * which is what filters (record.h predicates), keys and values read, so the
+ * TypeScript side describes them as fields of a fixed layout. When the return
+ * needs what the entry saw (arguments on a uretprobe, latency), the entry stores
+ * {ts, args} by thread in `starts` and the return completes the window (paired
+ * mode, like the start/end roles of aggregate.bpf.c).
+ *
+ * The registers are read straight from the context (PT_REGS_PARMn, not the _CORE
+ * variants): uprobe programs may load pt_regs fields directly, and that needs no
+ * bpf_probe_read_kernel, which lockdown=confidentiality refuses. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "event.h"
+#include "stream.h"
+#include "record.h"
+#include "agg.h"
+
+/* libbpf 1.1's bpf_tracing.h stops at PARM5; the sixth integer argument is r9 on x86_64. */
+#if !defined(PT_REGS_PARM6) && defined(bpf_target_x86)
+#define PT_REGS_PARM6(x) (((const struct pt_regs *)(x))->r9)
+#endif
+
+#define NSLOTS 8
+#define MAX_ARGS 6
+#define SLOT_RET 0
+#define SLOT_LAT 1
+#define SLOT_ARG0 2
+#define MAX_PARTS 8
+
+enum part_src { PART_NONE = 0, PART_PID, PART_TID, PART_COMM, PART_CPU, PART_CGROUP, PART_FIELD, PART_USTR, PART_BUCKET };
+enum value_src { VAL_ONE = 0, VAL_FIELD };
+
+struct key_part {
+	__u16 src;
+	__u16 woff;
+	__u16 koff;
+	__u16 size;
+};
+
+const volatile __u32 cfg_nargs = 0;       /* arguments read at entry */
+const volatile __u32 cfg_paired = 0;      /* entry stores {ts, args}; return completes the window */
+const volatile __u32 cfg_aggregate = 0;   /* 0: stream events; 1: aggregate into agg0/agg1 */
+const volatile __u32 cfg_first_slot = 0;  /* stream: event payload = slots [first, first + nslots) */
+const volatile __u32 cfg_nslots = 0;
+const volatile __u32 cfg_nparts = 0;
+const volatile struct key_part cfg_parts[MAX_PARTS] = {};
+const volatile __u32 cfg_value_src = VAL_ONE;
+const volatile __u32 cfg_value_woff = 0;
+const volatile __u32 cfg_value_size = 8;
+const volatile __u32 cfg_value_signed = 1;
+
+struct scratch {
+	__u8 win[MAX_WINDOW]; /* only the first 64 bytes are used; predicates may address up to MAX_WINDOW */
+	__u8 key[MAX_KEY];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+struct start {
+	__u64 ts;
+	__u64 args[MAX_ARGS];
+};
+/* entry timestamps and arguments by thread (pid_tgid), for the return */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536); /* resized before load */
+	__type(key, __u64);
+	__type(value, struct start);
+} starts SEC(".maps");
+
+static __always_inline void build_key(__u8 *key, const __u8 *win, const struct stream_ident *id, __u32 bucket)
+{
+#pragma unroll
+	for (int w = 0; w < MAX_KEY / 8; w++)
+		((__u64 *)key)[w] = 0;
+	__u32 n = cfg_nparts;
+	for (int i = 0; i < MAX_PARTS; i++) {
+		if (i >= n)
+			break;
+		__u32 src = cfg_parts[i].src, ko = cfg_parts[i].koff & (MAX_KEY - 1), wo = cfg_parts[i].woff & (MAX_WINDOW - 1), sz = cfg_parts[i].size;
+		switch (src) {
+		case PART_PID:
+			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = id->pid_tgid >> 32;
+			break;
+		case PART_TID:
+			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = (__u32)id->pid_tgid;
+			break;
+		case PART_CPU:
+			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bpf_get_smp_processor_id();
+			break;
+		case PART_CGROUP:
+			*(__u64 *)(key + (ko & (MAX_KEY - 8))) = bpf_get_current_cgroup_id();
+			break;
+		case PART_BUCKET:
+			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bucket;
+			break;
+		case PART_COMM:
+			for (int j = 0; j < COMM_LEN; j++)
+				key[(ko + j) & (MAX_KEY - 1)] = id->comm[j];
+			break;
+		case PART_FIELD:
+			for (int j = 0; j < 8; j++) {
+				if (j >= sz)
+					break;
+				key[(ko + j) & (MAX_KEY - 1)] = win[(wo + j) & (MAX_WINDOW - 1)];
+			}
+			break;
+		default:
+			break;
+		}
+	}
+}
+
+static __always_inline __s64 value_of(const __u8 *win)
+{
+	__u32 o = cfg_value_woff & (NSLOTS * 8 - 8);
+	switch (cfg_value_size) {
+	case 1: return cfg_value_signed ? (__s64)*(const __s8 *)(win + o) : (__s64)*(const __u8 *)(win + o);
+	case 2: return cfg_value_signed ? (__s64)*(const __s16 *)(win + o) : (__s64)*(const __u16 *)(win + o);
+	case 4: return cfg_value_signed ? (__s64)*(const __s32 *)(win + o) : (__s64)*(const __u32 *)(win + o);
+	default: return *(const __s64 *)(win + o);
+	}
+}
+
+/* The window is complete: filter, then stream it or count it. */
+static __always_inline int emit(struct scratch *s, const struct stream_ident *id)
+{
+	if (!preds_match(s->win)) {
+		stat_inc(STAT_FILTERED);
+		return 0;
+	}
+	stat_inc(STAT_PRODUCED);
+	if (!cfg_aggregate) {
+		struct event_hdr *ev = bpf_ringbuf_reserve(&events, cfg_event_size, 0);
+		if (!ev) {
+			stat_inc(STAT_LOST);
+			return 0;
+		}
+		stream_fill_hdr(ev, id);
+		__u64 *dst = (__u64 *)(ev + 1);
+		const __u64 *src = (const __u64 *)s->win;
+		__u32 first = cfg_first_slot, ns = cfg_nslots;
+		for (int k = 0; k < NSLOTS; k++) {
+			if (k >= ns)
+				break;
+			dst[k] = src[(first + k) & (NSLOTS - 1)];
+		}
+		stream_submit(ev);
+		return 0;
+	}
+	__s64 v = cfg_value_src == VAL_FIELD ? value_of(s->win) : 1;
+	build_key(s->key, s->win, id, cfg_hist ? bucket_of(v) : 0);
+	add(s->key, v);
+	return 0;
+}
+
+SEC("uprobe")
+int on_entry(struct pt_regs *ctx)
+{
+	struct stream_ident id;
+	__u32 zero = 0;
+	struct scratch *s;
+
+	if (!stream_ident_match(&id))
+		return 0;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+	__u64 *w = (__u64 *)s->win;
+	__u32 na = cfg_nargs;
+	w[SLOT_RET] = 0;
+	w[SLOT_LAT] = 0;
+	/* registers by argument position: constant context offsets, as the verifier wants */
+	if (na > 0) w[SLOT_ARG0 + 0] = PT_REGS_PARM1(ctx);
+	if (na > 1) w[SLOT_ARG0 + 1] = PT_REGS_PARM2(ctx);
+	if (na > 2) w[SLOT_ARG0 + 2] = PT_REGS_PARM3(ctx);
+	if (na > 3) w[SLOT_ARG0 + 3] = PT_REGS_PARM4(ctx);
+	if (na > 4) w[SLOT_ARG0 + 4] = PT_REGS_PARM5(ctx);
+	if (na > 5) w[SLOT_ARG0 + 5] = PT_REGS_PARM6(ctx);
+	if (cfg_paired) {
+		struct start st = { .ts = bpf_ktime_get_ns() };
+#pragma unroll
+		for (int k = 0; k < MAX_ARGS; k++)
+			st.args[k] = k < na ? w[SLOT_ARG0 + k] : 0;
+		if (bpf_map_update_elem(&starts, &id.pid_tgid, &st, BPF_ANY))
+			stat_inc(STAT_START_DROPPED);
+		return 0;
+	}
+	return emit(s, &id);
+}
+
+SEC("uretprobe")
+int on_return(struct pt_regs *ctx)
+{
+	struct stream_ident id;
+	__u32 zero = 0;
+	struct scratch *s;
+
+	if (!stream_ident_match(&id))
+		return 0;
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+	__u64 *w = (__u64 *)s->win;
+	w[SLOT_RET] = PT_REGS_RC(ctx);
+	w[SLOT_LAT] = 0;
+	if (cfg_paired) {
+		struct start *st = bpf_map_lookup_elem(&starts, &id.pid_tgid);
+		if (!st) {
+			stat_inc(STAT_UNMATCHED);
+			return 0;
+		}
+		w[SLOT_LAT] = bpf_ktime_get_ns() - st->ts;
+#pragma unroll
+		for (int k = 0; k < MAX_ARGS; k++)
+			w[SLOT_ARG0 + k] = st->args[k];
+		bpf_map_delete_elem(&starts, &id.pid_tgid);
+	}
+	return emit(s, &id);
+}
+
+char LICENSE[] SEC("license") = "GPL";

@@ -1,0 +1,403 @@
+/* CPU profiling: sample what runs on every CPU at `hz` (a cpu-clock perf event per
+ * CPU running profile.bpf.c), count samples per (pid, comm, kernel stack, user
+ * stack) in the kernel, and turn them into folded stacks (Brendan Gregg's
+ * format: root→leaf frames joined by ";", kernel frames suffixed "_[k]") in an
+ * Arquero table that plot.flamegraph() draws. User addresses are named from the
+ * process's mappings, read while it runs (they are gone once it exits). */
+import * as aq from "arquero";
+import type { ColumnTable } from "arquero";
+import { BpfObject } from "../libbpf/object.js";
+import type { Link } from "../libbpf/link.js";
+import { possibleCpus } from "../libbpf/map.js";
+import { bpfObjectPath } from "../paths.js";
+import { requireTracingPrivileges } from "../privileges.js";
+import { InvalidArgumentError } from "../errors.js";
+import { closeFd } from "../ffi/libc.js";
+import { track, untrack } from "../lifecycle.js";
+import { clocks } from "../stream/stats.js";
+import { started, stopped, type Running, type RunningStats, type StoppedBy } from "../stream/running.js";
+import type { StopOptions } from "../stream/trace.js";
+import { cString } from "../stream/strings.js";
+import { KernelSymbols } from "../symbols/kallsyms.js";
+import { snapshotProcess, UserSymbolizer, type ProcessImage } from "../symbols/process.js";
+import { onlineCpus, openSamplingEvents } from "./perf.js";
+
+export interface ProfileOptions extends StopOptions {
+  /** Samples per second on each CPU (default 99: not a divisor of common timer rates, so it does not beat with them). */
+  hz?: number;
+  /** Only this process (tgid): other samples are dropped in the kernel. Default: every process. */
+  pid?: number;
+  /** Record kernel stacks (default true). */
+  kernel?: boolean;
+  /** Record user stacks (default true). */
+  user?: boolean;
+  /** Keep samples of the idle task (pid 0, "swapper/N"); default false: counted in stats.idle only. */
+  idle?: boolean;
+  /** Distinct stacks the kernel's stack map holds (default 16384); more are counted as lost. */
+  maxStacks?: number;
+  /** Distinct (pid, comm, stacks) keys counted (default 40960); more are counted as dropped. */
+  maxKeys?: number;
+  /** CPUs to sample (default: every online CPU). */
+  cpus?: readonly number[];
+}
+
+export interface ProfileStats {
+  source: string;
+  /** Samples in the table (the sum of `count`). */
+  samples: number;
+  /** Samples in the table whose kernel or user stack could not be recorded (stack map full, or a hash collision): their frames show as "[lost stack]". */
+  lost: number;
+  /** Samples not counted at all because the counts map was full (raise maxKeys). */
+  dropped: number;
+  /** Samples of the idle task left out (see the idle option). */
+  idle: number;
+  /** Samples of other processes (with a pid filter). */
+  filtered: number;
+  seconds: number;
+  hz: number;
+  /** CPUs sampled. */
+  cpus: number;
+  /** Distinct stacks recorded. */
+  stacks: number;
+  /** "ok"; "hidden" when /proc/kallsyms shows zeros (kptr_restrict: kernel frames stay addresses); "off" without kernel stacks. */
+  kernelSymbols: "ok" | "hidden" | "off";
+  /** Processes whose mappings could not be read (they exited before they were looked at): their user frames stay addresses. */
+  exited: number[];
+  startNs: number;
+  epochOffsetNs: number;
+  stoppedBy: StoppedBy;
+}
+
+/** Folded stacks: pid, comm, stack, count, most samples first; `.stats` says what was sampled and what was lost. */
+export type ProfileTable = ColumnTable & { readonly stats: ProfileStats };
+
+const EFAULT = 14;
+const MAX_DEPTH = 127;
+const PS = { samples: 0, idle: 1, filtered: 2, dropped: 3, kstackLost: 4, ustackLost: 5 } as const;
+const PS_COUNT = 6;
+const KEY_SIZE = 32;
+/** How often the mappings of the processes seen so far are read while profiling. */
+const SNAPSHOT_MS = 500;
+
+interface Key {
+  pid: number;
+  kstack: number;
+  ustack: number;
+  comm: string;
+  count: number;
+}
+
+function checkOptions(o: ProfileOptions): void {
+  const hz = o.hz ?? 99;
+  if (!Number.isInteger(hz) || hz < 1 || hz > 100000) throw new InvalidArgumentError(`hz must be an integer between 1 and 100000, got ${o.hz}`);
+  if (o.pid !== undefined && !(Number.isInteger(o.pid) && o.pid > 0)) throw new InvalidArgumentError(`pid must be a positive integer, got ${o.pid}`);
+  if (o.kernel === false && o.user === false) throw new InvalidArgumentError("profile needs kernel or user stacks (or both); both are off");
+  if (o.seconds !== undefined && !(o.seconds > 0)) throw new InvalidArgumentError(`seconds must be positive, got ${o.seconds}`);
+  for (const [k, v, max] of [["maxStacks", o.maxStacks, 1 << 20], ["maxKeys", o.maxKeys, 1 << 22]] as const) {
+    if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= max)) throw new InvalidArgumentError(`${k} must be an integer between 1 and ${max}, got ${v}`);
+  }
+}
+
+export class ProfileRun implements Running, Disposable {
+  readonly source: string;
+  readonly hz: number;
+  readonly #opts: ProfileOptions;
+  readonly #obj: BpfObject;
+  readonly #links: Link[] = [];
+  readonly #cpus: number;
+  readonly #images = new Map<number, ProcessImage>();
+  #start = clocks();
+  #stopNs = 0;
+  #stoppedBy: StoppedBy = "stop";
+  #finished = false;
+  #table: ProfileTable | null = null;
+  #error: unknown = null;
+  #timers: NodeJS.Timeout[] = [];
+  #done: Promise<void>;
+  #resolveDone!: () => void;
+  #onAbort = () => void this.stop("signal");
+
+  /** @internal use startProfile() / profile() */
+  constructor(opts: ProfileOptions) {
+    checkOptions(opts);
+    requireTracingPrivileges("CPU profiling");
+    this.#opts = opts;
+    this.hz = opts.hz ?? 99;
+    this.source = `profile ${this.hz} Hz${opts.pid !== undefined ? ` pid ${opts.pid}` : ""}`;
+    this.#done = new Promise((r) => (this.#resolveDone = r));
+    const obj = BpfObject.open(bpfObjectPath("profile"), "profile");
+    let fds: { cpu: number; fd: number }[] = [];
+    try {
+      if (opts.pid !== undefined) obj.setConstant("cfg_pid", opts.pid);
+      obj.setConstant("cfg_kernel", opts.kernel === false ? 0 : 1);
+      obj.setConstant("cfg_user", opts.user === false ? 0 : 1);
+      obj.setConstant("cfg_idle", opts.idle ? 1 : 0);
+      obj.map("stacks").setMaxEntries(opts.maxStacks ?? 16384);
+      obj.map("counts").setMaxEntries(opts.maxKeys ?? 40960);
+      obj.load();
+      fds = openSamplingEvents(this.hz, opts.cpus ?? onlineCpus());
+      this.#cpus = fds.length;
+      const prog = obj.program("on_sample");
+      // Each link owns its perf event fd from here on (libbpf closes it on detach).
+      while (fds.length) {
+        const { cpu, fd } = fds[0];
+        this.#links.push(prog.attachPerfEvent(fd, `cpu-clock ${this.hz} Hz on CPU ${cpu}`));
+        fds.shift();
+      }
+    } catch (e) {
+      for (const l of this.#links) l.dispose();
+      for (const { fd } of fds) closeFd(fd);
+      obj.dispose();
+      throw e;
+    }
+    this.#obj = obj;
+    this.#start = clocks();
+    if (opts.pid !== undefined) this.#snapshot(opts.pid);
+    track(this);
+    started(this);
+    this.#timers.push(setInterval(() => this.#snapshotSeen(), SNAPSHOT_MS));
+    if (opts.seconds !== undefined) this.#timers.push(setTimeout(() => void this.stop("seconds"), opts.seconds * 1000));
+    if (opts.signal?.aborted) void this.stop("signal");
+    opts.signal?.addEventListener("abort", this.#onAbort, { once: true });
+  }
+
+  get running(): boolean {
+    return !this.#finished;
+  }
+
+  /** Reads a process's mappings now, keeping the last good read once it has exited. */
+  #snapshot(pid: number): void {
+    if (pid === 0) return;
+    const img = snapshotProcess(pid);
+    const old = this.#images.get(pid);
+    if (img.maps || !old) this.#images.set(pid, img);
+  }
+
+  /** Every process sampled so far gets its mappings read (again: libraries load at run time). */
+  #snapshotSeen(): void {
+    if (this.#finished || this.#opts.user === false) return;
+    try {
+      const pids = new Set<number>();
+      for (const k of this.#obj.map("counts").keys()) pids.add(new DataView(k.buffer, k.byteOffset).getUint32(0, true));
+      for (const pid of pids) this.#snapshot(pid);
+    } catch {
+      // the map went away under us: the run is finishing
+    }
+  }
+
+  #counters(): { samples: number; idle: number; filtered: number; dropped: number } {
+    const ncpu = possibleCpus();
+    const map = this.#obj.map("pstats");
+    const sum = (idx: number) => {
+      const key = new Uint8Array(4);
+      new DataView(key.buffer).setUint32(0, idx, true);
+      const v = map.lookup(key);
+      if (!v) return 0;
+      const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+      let s = 0;
+      for (let c = 0; c < ncpu; c++) s += Number(dv.getBigUint64(c * 8, true));
+      return s;
+    };
+    void PS_COUNT;
+    return { samples: sum(PS.samples), idle: sum(PS.idle), filtered: sum(PS.filtered), dropped: sum(PS.dropped) };
+  }
+
+  #readKeys(): Key[] {
+    const { keys, values } = this.#obj.map("counts").entries();
+    const out: Key[] = [];
+    for (let i = 0; i < keys.length; i++) {
+      const k = keys[i];
+      const dv = new DataView(k.buffer, k.byteOffset, KEY_SIZE);
+      const v = values[i];
+      const count = Number(new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true));
+      out.push({ pid: dv.getUint32(0, true), kstack: dv.getInt32(4, true), ustack: dv.getInt32(8, true), comm: cString(k, 16, 16), count });
+    }
+    return out;
+  }
+
+  /** Symbolizes the counted stacks into a folded-stack table (while the object, and its stack map, is loaded). */
+  #makeTable(final: boolean): ProfileTable {
+    const keys = this.#readKeys();
+    const stackMap = this.#obj.map("stacks");
+    const raw = new Map<number, bigint[]>();
+    const readStack = (id: number): bigint[] => {
+      let s = raw.get(id);
+      if (s) return s;
+      s = [];
+      const key = new Uint8Array(4);
+      new DataView(key.buffer).setUint32(0, id, true);
+      const v = stackMap.lookup(key);
+      if (v) {
+        const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+        for (let i = 0; i < MAX_DEPTH && i * 8 < v.byteLength; i++) {
+          const ip = dv.getBigUint64(i * 8, true);
+          if (ip === 0n) break;
+          s.push(ip);
+        }
+      }
+      raw.set(id, s);
+      return s;
+    };
+
+    const wantKernel = this.#opts.kernel !== false;
+    const ksyms = wantKernel && keys.some((k) => k.kstack >= 0) ? KernelSymbols.load() : null;
+    const kframes = new Map<number, string[]>();
+    const kernelFrames = (id: number): string[] => {
+      if (id < 0) return id === -EFAULT ? [] : ["[lost stack]_[k]"];
+      let f = kframes.get(id);
+      if (f) return f;
+      f = readStack(id).map((ip, i) => {
+        const s = ksyms?.symbolize(i === 0 ? ip : ip - 1n);
+        return `${s ? s.name : "0x" + ip.toString(16)}_[k]`;
+      }).reverse();
+      kframes.set(id, f);
+      return f;
+    };
+
+    if (final) for (const pid of new Set(keys.map((k) => k.pid))) if (!this.#images.get(pid)?.maps) this.#snapshot(pid);
+    const users = new UserSymbolizer();
+    const uframes = new Map<string, string[]>();
+    const exited = new Set<number>();
+    const userFrames = (pid: number, id: number): string[] => {
+      if (id < 0) return id === -EFAULT ? [] : ["[lost stack]"];
+      const ck = `${pid}:${id}`;
+      let f = uframes.get(ck);
+      if (f) return f;
+      const img = this.#images.get(pid) ?? null;
+      if (pid !== 0 && !img?.maps) exited.add(pid);
+      f = readStack(id).map((ip, i) => users.symbolize(img, Number(ip), i > 0)).reverse();
+      uframes.set(ck, f);
+      return f;
+    };
+
+    // Different stack ids can fold to the same names (other call sites in the same functions): merge them.
+    const merged = new Map<string, { pid: number; comm: string; stack: string; count: number }>();
+    let lost = 0;
+    for (const k of keys) {
+      const frames = [...userFrames(k.pid, k.ustack), ...kernelFrames(k.kstack)];
+      if ((k.kstack < 0 && k.kstack !== -EFAULT) || (k.ustack < 0 && k.ustack !== -EFAULT)) lost += k.count;
+      const stack = frames.length ? frames.join(";") : "[unknown]";
+      const mk = `${k.pid}\0${k.comm}\0${stack}`;
+      const row = merged.get(mk);
+      if (row) row.count += k.count;
+      else merged.set(mk, { pid: k.pid, comm: k.comm, stack, count: k.count });
+    }
+    const rows = [...merged.values()].sort((a, b) => b.count - a.count || a.pid - b.pid || (a.stack < b.stack ? -1 : 1));
+    const t = aq.table({
+      pid: rows.map((r) => r.pid),
+      comm: rows.map((r) => r.comm),
+      stack: rows.map((r) => r.stack),
+      count: rows.map((r) => r.count),
+    });
+    const c = this.#counters();
+    const samples = keys.reduce((s, k) => s + k.count, 0);
+    const stats: ProfileStats = {
+      source: this.source, samples, lost, dropped: c.dropped, idle: c.idle, filtered: c.filtered,
+      seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9, hz: this.hz, cpus: this.#cpus,
+      stacks: raw.size, kernelSymbols: !wantKernel ? "off" : ksyms?.hidden ? "hidden" : "ok",
+      exited: [...exited].sort((a, b) => a - b),
+      startNs: this.#start.monoNs, epochOffsetNs: this.#start.epochOffsetNs, stoppedBy: this.#stoppedBy,
+    };
+    Object.defineProperty(t, "stats", { value: Object.freeze(stats), enumerable: false });
+    return t as ProfileTable;
+  }
+
+  /** The stacks so far, symbolized, without stopping. */
+  snapshot(): ProfileTable {
+    if (this.#table) return this.#table;
+    return this.#makeTable(false);
+  }
+
+  #finish(by: StoppedBy): void {
+    if (this.#finished) return;
+    this.#stoppedBy = by;
+    for (const t of this.#timers) clearInterval(t);
+    this.#opts.signal?.removeEventListener("abort", this.#onAbort);
+    // Detaching closes the perf events: no sample arrives after this.
+    for (const l of this.#links) l.dispose();
+    this.#stopNs = clocks().monoNs;
+    try {
+      this.#table = this.#makeTable(true);
+    } catch (e) {
+      this.#error = e;
+    } finally {
+      this.#obj.dispose();
+      untrack(this);
+      this.#finished = true;
+    }
+    const s = this.#table?.stats;
+    if (s && (s.lost > 0 || s.dropped > 0)) {
+      process.emitWarning(`${this.source}: ${s.lost ? `${s.lost} samples lost their stack (raise maxStacks)` : ""}${s.lost && s.dropped ? "; " : ""}${s.dropped ? `${s.dropped} samples were not counted (raise maxKeys)` : ""}`, { code: "BPFBOOK_PROFILE_LOST" });
+    }
+    stopped(this);
+    this.#resolveDone();
+  }
+
+  /** Stops sampling (idempotent) and resolves once the table is made. */
+  async stop(by: StoppedBy = "stop"): Promise<void> {
+    this.#finish(by);
+    await this.#done;
+  }
+
+  /** Waits for a stop condition (seconds, signal, or stop()), then returns the folded stacks. */
+  async finished(): Promise<ProfileTable> {
+    await this.#done;
+    if (this.#error) throw this.#error;
+    return this.#table!;
+  }
+
+  /** Stops now and returns the folded stacks. */
+  async table(): Promise<ProfileTable> {
+    await this.stop();
+    return this.finished();
+  }
+
+  result(): ColumnTable | null {
+    return this.#table;
+  }
+
+  progressStats(): RunningStats {
+    const c = this.#table ? { samples: this.#table.stats.samples, dropped: this.#table.stats.dropped } : this.#counters();
+    return { source: this.source, received: c.samples, lost: c.dropped, seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9, stoppedBy: this.#stoppedBy };
+  }
+
+  describe(): string {
+    const s = this.#table?.stats;
+    if (!s) return `${this.source}: sampling`;
+    const extra = [s.lost ? `${s.lost} lost stacks` : "", s.dropped ? `${s.dropped} dropped` : "", s.exited.length ? `${s.exited.length} processes exited before symbolization` : ""].filter(Boolean);
+    return `${s.source}: ${s.samples} samples in ${this.#table!.numRows()} stacks on ${s.cpus} CPUs${extra.length ? ", " + extra.join(", ") : ""}, ${s.seconds.toFixed(2)} s`;
+  }
+
+  /** The perf event links (one per CPU) while sampling. */
+  get links(): readonly Link[] {
+    return this.#links;
+  }
+
+  [Symbol.dispose](): void {
+    this.#finish("stop");
+  }
+}
+
+/** Starts sampling; stop it with stop()/table(), or let `seconds`/`signal` end it. */
+export function startProfile(opts: ProfileOptions = {}): ProfileRun {
+  return new ProfileRun(opts);
+}
+
+/**
+ * Profiles for `seconds` (or until `signal`) and returns folded stacks: columns pid,
+ * comm, stack (root→leaf, ";"-joined, kernel frames suffixed "_[k]"), count.
+ */
+export async function profile(opts: ProfileOptions = {}): Promise<ProfileTable> {
+  if (opts.seconds === undefined && opts.signal === undefined) throw new InvalidArgumentError("profile() needs a stop condition: { seconds } or { signal } (or use startProfile() and stop it)");
+  return startProfile(opts).finished();
+}
+
+/** Folded-stack text ("stack count" lines), as flamegraph.pl and speedscope read it; prefixes the comm as the root frame when `comm` is set. */
+export function foldedText(t: ColumnTable, opts: { comm?: boolean } = {}): string {
+  const stacks = t.array("stack") as ArrayLike<string>, counts = t.array("count") as ArrayLike<number>;
+  const comms = opts.comm ? (t.array("comm") as ArrayLike<string>) : null;
+  let out = "";
+  for (let i = 0; i < stacks.length; i++) out += `${comms ? comms[i] + ";" : ""}${stacks[i]} ${counts[i]}\n`;
+  return out;
+}
+
