@@ -216,7 +216,12 @@ mount -t sysfs sysfs /mnt/sys
 mount -t devtmpfs devtmpfs /mnt/dev
 mount -t devpts devpts /mnt/dev/pts 2>/dev/null
 mount -t tmpfs tmpfs /mnt/dev/shm 2>/dev/null
+# The host's /tmp stays reachable, read-only, at /tmp/host under the guest's own tmpfs.
+mkdir -p /hosttmp
+mount --bind /mnt/tmp /hosttmp
 mount -t tmpfs -o mode=1777 tmpfs /mnt/tmp
+mkdir -p /mnt/tmp/host
+mount --move /hosttmp /mnt/tmp/host 2>/dev/null || mount --bind /hosttmp /mnt/tmp/host
 mount -t tmpfs tmpfs /mnt/run
 mount -t tracefs tracefs /mnt/sys/kernel/tracing
 mount -t debugfs debugfs /mnt/sys/kernel/debug
