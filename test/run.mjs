@@ -13,11 +13,20 @@ if (process.env.BPFBOOK_TEST_NO_BUILD !== "1" && run("npm", ["run", "-s", "build
 
 const only = process.argv.slice(2);
 const dir = join(root, "dist", "test");
-const files = readdirSync(dir)
-  .filter((f) => f.endsWith(".test.js"))
-  .filter((f) => only.length === 0 || only.some((o) => f.includes(o)))
-  .sort()
-  .map((f) => join(dir, f));
+// Host tests first, then the ones that boot a second kernel under qemu (test/vm/).
+const files = ["", "vm"].flatMap((sub) => {
+  let names = [];
+  try {
+    names = readdirSync(join(dir, sub));
+  } catch {
+    return [];
+  }
+  return names
+    .filter((f) => f.endsWith(".test.js"))
+    .filter((f) => only.length === 0 || only.some((o) => join(sub, f).includes(o)))
+    .sort()
+    .map((f) => join(dir, sub, f));
+});
 // Programs loaded before the suite (by someone else) are not ours to judge.
 const programs = () => JSON.parse(execFileSync("bpftool", ["prog", "show", "--json"], { encoding: "utf8" }));
 let before = new Set();

@@ -10,6 +10,7 @@ const usage = `usage: node dist/test/vm/run.js [options] '<command>'
   --cpus N            guest CPUs (default 2)
   --env NAME=VALUE    extra environment for the command (repeatable)
   --cwd DIR           directory the command starts in (default: this checkout)
+  --out DIR           host directory shared read-write at /tmp/out in the VM
   --console           also show the whole serial console (kernel messages) on stderr
   --quiet             no timing line on stderr
 The host's root is visible read-only in the VM: write to /tmp.`;
@@ -20,6 +21,7 @@ function main(): void {
   let memMb: number | undefined;
   let cpus: number | undefined;
   let cwd: string | undefined;
+  let outDir: string | undefined;
   let showConsole = false;
   let quiet = false;
   const env: Record<string, string> = {};
@@ -36,6 +38,7 @@ function main(): void {
       else if (a === "--mem") memMb = Number(value(++i, a));
       else if (a === "--cpus") cpus = Number(value(++i, a));
       else if (a === "--cwd") cwd = value(++i, a);
+      else if (a === "--out") outDir = value(++i, a);
       else if (a === "--env") {
         const kv = value(++i, a);
         const eq = kv.indexOf("=");
@@ -68,6 +71,7 @@ function main(): void {
     memMb,
     cpus,
     cwd,
+    outDir,
     env,
     onOutput: (l) => process.stdout.write(l.endsWith("\n") ? l : l + "\n"),
     onConsole: showConsole ? (l) => process.stderr.write(`[console] ${l}\n`) : undefined,

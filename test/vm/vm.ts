@@ -22,9 +22,11 @@ export interface VmOptions {
   env?: Record<string, string>;
   /** Directory the command starts in, a host path (default: this checkout). */
   cwd?: string;
+  /** A host directory shared read-write at /tmp/out in the guest, to bring files back (created if missing). */
+  outDir?: string;
   /** More qemu arguments, appended (for experiments and debugging). */
   qemuArgs?: string[];
-  /** More kernel command-line parameters, appended to "console=ttyS0 panic=-1 quiet". */
+  /** More kernel command-line parameters, appended to KERNEL_CMDLINE. */
   append?: string;
   /** Called with each line of the command's output as it arrives. */
   onOutput?: (line: string) => void;
@@ -64,6 +66,15 @@ export const VM_MODULES = [
 ];
 
 export const QEMU = "qemu-system-x86_64";
+/**
+ * quiet: only errors reach the console (it is also where the command's output goes).
+ * panic=-1 with qemu's -no-reboot: a panic ends the VM at once.
+ * lpj=: skips the delay-loop calibration of each CPU (0.7 s under TCG); the value
+ * is about a 2.5 GHz TSC at HZ=250 and only sets udelay()'s accuracy.
+ * tsc=reliable: TCG's TSC is the host's, synchronised across vCPUs, but the
+ * guest's sync check fails under emulation and falls back to the HPET.
+ */
+export const KERNEL_CMDLINE = "console=ttyS0 panic=-1 quiet lpj=10000000 tsc=reliable";
 export const CACHE_DIR = "/tmp/bpfbook-vm";
 const BUSYBOX_CANDIDATES = ["/bin/busybox", "/usr/bin/busybox"];
 
@@ -229,6 +240,10 @@ mount -t securityfs securityfs /mnt/sys/kernel/security 2>/dev/null
 mount -t bpf bpf /mnt/sys/fs/bpf
 mount -t cgroup2 cgroup2 /mnt/sys/fs/cgroup 2>/dev/null
 mkdir -p /mnt/tmp/home /mnt/tmp/.bpfbook-vm
+if [ "$BPFBOOK_OUT" = 1 ]; then
+  mkdir -p /mnt/tmp/out
+  mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 out /mnt/tmp/out || say "mounting the out directory failed"
+fi
 cp /bpfbook/cmd.sh /bpfbook/env.sh /mnt/tmp/.bpfbook-vm/
 echo "$BPFBOOK_START"
 chroot /mnt /bin/sh -c '. /tmp/.bpfbook-vm/env.sh && cd "$BPFBOOK_CWD" && exec /bin/sh -c "$(cat /tmp/.bpfbook-vm/cmd.sh)"' </dev/null 2>&1
@@ -387,7 +402,20 @@ export function killAllVms(): void {
   for (const c of live) c.kill("SIGKILL");
 }
 
-const LAST_LINES = 40;
+const LAST_LINES = 60;
+
+/** Per-run initramfs files left behind by processes that died before cleaning up. */
+function removeOrphanedRunFiles(): void {
+  for (const f of readdirSync(CACHE_DIR)) {
+    const pid = Number(/^run-(\d+)-[0-9a-f]+\.cpio$/.exec(f)?.[1]);
+    if (!pid || pid === process.pid) continue;
+    try {
+      process.kill(pid, 0);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === "ESRCH") rmSync(join(CACHE_DIR, f), { force: true });
+    }
+  }
+}
 
 export async function runInVm(command: string, opts: VmOptions = {}): Promise<VmResult> {
   const timeoutMs = opts.timeoutMs ?? 120_000;
@@ -400,6 +428,11 @@ export async function runInVm(command: string, opts: VmOptions = {}): Promise<Vm
   const base = readFileSync(baseInitramfs(kernel));
   const image = bootImage(kernel);
 
+  const outDir = opts.outDir ? resolve(opts.outDir) : null;
+  if (outDir) {
+    if (outDir.includes(",")) throw new Error(`outDir cannot contain a comma (qemu's option syntax): ${outDir}`);
+    mkdirSync(outDir, { recursive: true });
+  }
   const token = randomBytes(8).toString("hex");
   const START = `@@bpfbook-vm start ${token}@@`;
   const END = `@@bpfbook-vm end ${token}`;
@@ -416,7 +449,7 @@ export async function runInVm(command: string, opts: VmOptions = {}): Promise<Vm
     .map(([k, v]) => `export ${k}=${shQuote(v)}\n`)
     .join("");
   const conf =
-    `BPFBOOK_START=${shQuote(START)}\n` + `BPFBOOK_END=${shQuote(END)}\n` + `BPFBOOK_WATCHDOG_S=${Math.ceil(timeoutMs / 1000) + 30}\n`;
+    `BPFBOOK_START=${shQuote(START)}\n` + `BPFBOOK_END=${shQuote(END)}\n` + `BPFBOOK_WATCHDOG_S=${Math.ceil(timeoutMs / 1000) + 30}\n` + `BPFBOOK_OUT=${opts.outDir ? 1 : 0}\n`;
   // The per-run files go in a second (uncompressed) cpio appended to the cached one: the kernel unpacks both.
   const run = cpio([
     { name: "bpfbook", mode: DIR },
@@ -425,6 +458,7 @@ export async function runInVm(command: string, opts: VmOptions = {}): Promise<Vm
     { name: "bpfbook/cmd.sh", mode: FILE, data: Buffer.from(command) },
   ]);
   mkdirSync(CACHE_DIR, { recursive: true });
+  removeOrphanedRunFiles();
   const initrd = join(CACHE_DIR, `run-${process.pid}-${token}.cpio`);
   writeFileSync(initrd, Buffer.concat([base, run]));
 
@@ -438,8 +472,9 @@ export async function runInVm(command: string, opts: VmOptions = {}): Promise<Vm
     "-net", "none",
     "-kernel", image,
     "-initrd", initrd,
-    "-append", ["console=ttyS0 panic=-1 quiet", opts.append].filter(Boolean).join(" "),
+    "-append", [KERNEL_CMDLINE, opts.append].filter(Boolean).join(" "),
     "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
+    ...(outDir ? ["-virtfs", `local,path=${outDir},mount_tag=out,security_model=none,multidevs=remap`] : []),
     ...(opts.qemuArgs ?? []),
   ];
 
@@ -471,7 +506,9 @@ export async function runInVm(command: string, opts: VmOptions = {}): Promise<Vm
     const tail = () => last.join("\n") + (pending ? "\n" + pending : "") + (stderr.trim() ? `\n[qemu stderr] ${stderr.trim()}` : "");
 
     const line = (raw: string) => {
-      const l = raw.replace(/\r+$/, "");
+      let l = raw.replace(/\r+$/, "");
+      // SeaBIOS clears the screen with escape sequences: drop them from the boot noise (not from the command's output).
+      if (state !== "cmd") l = l.replace(/\x1b(?:\[[0-9;?]*[A-Za-z]|c)/g, "");
       last.push(l);
       if (last.length > LAST_LINES) last.shift();
       opts.onConsole?.(l);
@@ -498,8 +535,9 @@ export async function runInVm(command: string, opts: VmOptions = {}): Promise<Vm
       }
     };
 
-    child.stdout!.on("data", (d: Buffer) => {
-      pending += d.toString("utf8");
+    child.stdout!.setEncoding("utf8"); // decodes characters split across reads
+    child.stdout!.on("data", (d: string) => {
+      pending += d;
       let nl: number;
       while ((nl = pending.indexOf("\n")) >= 0) {
         line(pending.slice(0, nl));
