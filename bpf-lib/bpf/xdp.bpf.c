@@ -401,7 +401,10 @@ int xdp_packets(struct xdp_md *ctx)
 		__u32 mo = cfg_copies[i].moff & (XDP_META_SIZE - 1), ko = cfg_copies[i].koff & (MAX_KEY - 1);
 		__builtin_memcpy(key.b + ko, (__u8 *)&w + mo, 16);
 	}
-	__builtin_memset(key.b + (cfg_key_end & (MAX_KEY - 1)), 0, 16);
+	__u32 ke = cfg_key_end;
+	if (ke > MAX_KEY)
+		ke = MAX_KEY;
+	__builtin_memset(key.b + ke, 0, 16);
 	if (cfg_hist) {
 		__u32 b = bucket_of((__s64)m.len);
 		__u32 bo = cfg_bucket_koff & (MAX_KEY - 4);

@@ -34,3 +34,5 @@ export { privileges } from "./privileges.js";
 export { doctor } from "./doctor/doctor.js";
 export type { DoctorReport } from "./doctor/doctor.js";
 export { saveTrace, loadTrace, traceToArrow, traceFromArrow } from "./stream/persist.js";
+export { xdp, XdpProbe, XdpAggregation, XdpRun, XdpSample, XdpSampleRun, testFrames, buildFrame, ruleTable, XDP_KEYS, resolveInterface, listInterfaces, xdpPrograms, UnknownInterfaceError, XdpBusyError, formatAddress, parseAddress, protocolName, serviceName } from "./xdp/index.js";
+export type { XdpOptions, XdpCountOptions, XdpHistOptions, XdpSampleOptions, XdpInfo, XdpStats, XdpTable, XdpPacketStats, XdpPacketTable, XdpTotals, RuleInfo, RuleCount, PacketMatch, XdpRule, PortSpec, XdpKey, XdpMode, XdpAttachedMode, AttachedProgram, NetworkInterface, FrameSpec } from "./xdp/index.js";
