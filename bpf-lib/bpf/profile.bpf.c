@@ -3,13 +3,20 @@
  * records the kernel and user stacks of whatever was running (stack ids in a
  * BPF_MAP_TYPE_STACK_TRACE map) and counts samples per (pid, kernel stack, user
  * stack, comm). User space symbolizes the stacks afterwards
- * (bpf-lib/src/profile/). Every sample is accounted for in `pstats`. */
+ * (bpf-lib/src/profile/). Every sample is accounted for in `pstats`.
+ *
+ * The stack map keeps one stack per hash bucket: a new stack whose bucket holds
+ * another one gets -EEXIST (bpf_get_stackid without BPF_F_REUSE_STACKID, which
+ * would silently re-point older samples at the new stack). Such a stack is then
+ * copied with bpf_get_stack into `spill`, keyed by a 64-bit hash of its frames, so
+ * collisions cost a copy instead of the stack. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 
 #define COMM_LEN 16
 #define MAX_DEPTH 127 /* PERF_MAX_STACK_DEPTH */
 #define EFAULT 14
+#define EEXIST 17
 
 /* Counters, per CPU. SAMPLES counts every sample kept (in the table); the rest say
  * why a sample or a stack is missing. */
@@ -34,6 +41,12 @@ struct pkey {
 	__s32 ustack;
 	__u32 _pad;
 	char comm[COMM_LEN];
+	__u64 khash;  /* kstack == -EEXIST: the stack's key in `spill` (0: not recorded) */
+	__u64 uhash;
+};
+
+struct stack_buf {
+	__u64 ips[MAX_DEPTH];
 };
 
 struct {
@@ -42,6 +55,22 @@ struct {
 	__uint(key_size, sizeof(__u32));
 	__uint(value_size, MAX_DEPTH * sizeof(__u64));
 } stacks SEC(".maps");
+
+/* stacks that collided in `stacks`, by hash of their frames; allocated as used */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096); /* resized before load */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, __u64);
+	__type(value, struct stack_buf);
+} spill SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct stack_buf);
+} sbuf SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -64,6 +93,30 @@ static __always_inline void pstat_inc(__u32 idx)
 		*c += 1;
 }
 
+/* Copies the stack into `spill` under a hash of its frames; returns the hash, or 0 if it could not. */
+static __always_inline __u64 spill_stack(void *ctx, __u64 flags)
+{
+	__u32 zero = 0;
+	struct stack_buf *b = bpf_map_lookup_elem(&sbuf, &zero);
+	if (!b)
+		return 0;
+	long n = bpf_get_stack(ctx, b->ips, sizeof(b->ips), flags); /* zero-fills the rest */
+	if (n <= 0)
+		return 0;
+	__u64 h = 14695981039346656037ULL; /* FNV-1a over 64-bit words, with a final mix */
+	__u32 nw = (__u32)n / 8;
+	for (int i = 0; i < MAX_DEPTH; i++) {
+		if (i >= nw)
+			break;
+		h = (h ^ b->ips[i]) * 1099511628211ULL;
+		h ^= h >> 29;
+	}
+	h |= 1; /* never 0, which means "none" */
+	if (bpf_map_update_elem(&spill, &h, b, BPF_NOEXIST) && !bpf_map_lookup_elem(&spill, &h))
+		return 0; /* spill is full */
+	return h;
+}
+
 SEC("perf_event")
 int on_sample(struct bpf_perf_event_data *ctx)
 {
@@ -84,12 +137,16 @@ int on_sample(struct bpf_perf_event_data *ctx)
 	key.ustack = -EFAULT;
 	if (cfg_kernel) {
 		key.kstack = bpf_get_stackid(ctx, &stacks, 0);
-		if (key.kstack < 0 && key.kstack != -EFAULT)
+		if (key.kstack == -EEXIST)
+			key.khash = spill_stack(ctx, 0);
+		if (key.kstack < 0 && key.kstack != -EFAULT && !key.khash)
 			pstat_inc(PS_KSTACK_LOST);
 	}
 	if (cfg_user) {
 		key.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-		if (key.ustack < 0 && key.ustack != -EFAULT)
+		if (key.ustack == -EEXIST)
+			key.uhash = spill_stack(ctx, BPF_F_USER_STACK);
+		if (key.ustack < 0 && key.ustack != -EFAULT && !key.uhash)
 			pstat_inc(PS_USTACK_LOST);
 	}
 	bpf_get_current_comm(key.comm, COMM_LEN);
@@ -110,6 +167,118 @@ int on_sample(struct bpf_perf_event_data *ctx)
 		}
 	}
 	pstat_inc(PS_SAMPLES);
+	return 0;
+}
+
+/* Off-CPU time (on_switch, loaded instead of on_sample): at sched_switch the task
+ * leaving the CPU is still `current`, so its stacks are recorded with the time it
+ * left; when the same thread is switched back in, the time it spent off the CPU
+ * is added to its (pid, comm, stacks) key in `offcounts`. */
+const volatile __u32 cfg_preempted = 0;   /* also count switches of runnable (preempted) tasks */
+const volatile __u64 cfg_min_ns = 0;      /* ignore shorter off-CPU periods */
+
+struct offval {
+	__u64 ns;
+	__u64 count;
+};
+
+struct offstart {
+	__u64 ts;
+	struct pkey key;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* sized before load when used */
+	__type(key, struct pkey);
+	__type(value, struct offval);
+} offcounts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1); /* sized before load when used */
+	__type(key, __u32); /* tid */
+	__type(value, struct offstart);
+} offstarts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct offstart);
+} offbuf SEC(".maps");
+
+SEC("tracepoint/sched/sched_switch")
+int on_switch(struct trace_event_raw_sched_switch *ctx)
+{
+	__u64 now = bpf_ktime_get_ns();
+	__u32 zero = 0;
+	__u32 prev_tid = ctx->prev_pid, next_tid = ctx->next_pid;
+	long prev_state = ctx->prev_state;
+
+	/* The task leaving: remember when, and where (its stacks). */
+	if (prev_tid != 0 && (cfg_preempted || (prev_state & 0xff) != 0)) {
+		__u64 pid_tgid = bpf_get_current_pid_tgid();
+		__u32 pid = pid_tgid >> 32;
+		if (!cfg_pid || pid == cfg_pid) {
+			struct offstart *st = bpf_map_lookup_elem(&offbuf, &zero);
+			if (st) {
+				__builtin_memset(st, 0, sizeof(*st));
+				st->ts = now;
+				st->key.pid = pid;
+				st->key.kstack = -EFAULT;
+				st->key.ustack = -EFAULT;
+				if (cfg_kernel) {
+					st->key.kstack = bpf_get_stackid(ctx, &stacks, 0);
+					if (st->key.kstack == -EEXIST)
+						st->key.khash = spill_stack(ctx, 0);
+					if (st->key.kstack < 0 && st->key.kstack != -EFAULT && !st->key.khash)
+						pstat_inc(PS_KSTACK_LOST);
+				}
+				if (cfg_user) {
+					st->key.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+					if (st->key.ustack == -EEXIST)
+						st->key.uhash = spill_stack(ctx, BPF_F_USER_STACK);
+					if (st->key.ustack < 0 && st->key.ustack != -EFAULT && !st->key.uhash)
+						pstat_inc(PS_USTACK_LOST);
+				}
+				bpf_get_current_comm(st->key.comm, COMM_LEN);
+				if (bpf_map_update_elem(&offstarts, &prev_tid, st, BPF_ANY))
+					pstat_inc(PS_DROPPED);
+			}
+		} else {
+			pstat_inc(PS_FILTERED);
+		}
+	}
+
+	/* The task arriving: if we saw it leave, it was off the CPU until now. */
+	struct offstart *st = bpf_map_lookup_elem(&offstarts, &next_tid);
+	if (!st)
+		return 0;
+	__u64 delta = now - st->ts;
+	if (delta >= cfg_min_ns) {
+		struct offval *v = bpf_map_lookup_elem(&offcounts, &st->key);
+		if (v) {
+			__sync_fetch_and_add(&v->ns, delta);
+			__sync_fetch_and_add(&v->count, 1);
+		} else {
+			struct offval init = { .ns = delta, .count = 1 };
+			long err = bpf_map_update_elem(&offcounts, &st->key, &init, BPF_NOEXIST);
+			if (err == -17) {
+				v = bpf_map_lookup_elem(&offcounts, &st->key);
+				if (v) {
+					__sync_fetch_and_add(&v->ns, delta);
+					__sync_fetch_and_add(&v->count, 1);
+				}
+			} else if (err) {
+				pstat_inc(PS_DROPPED);
+				bpf_map_delete_elem(&offstarts, &next_tid);
+				return 0;
+			}
+		}
+		pstat_inc(PS_SAMPLES);
+	}
+	bpf_map_delete_elem(&offstarts, &next_tid);
 	return 0;
 }
 

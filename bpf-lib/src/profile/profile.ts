@@ -3,7 +3,8 @@
  * stack) in the kernel, and turn them into folded stacks (Brendan Gregg's
  * format: root→leaf frames joined by ";", kernel frames suffixed "_[k]") in an
  * Arquero table that plot.flamegraph() draws. User addresses are named from the
- * process's mappings, read while it runs (they are gone once it exits). */
+ * process's mappings, read while it runs (they are gone once it exits).
+ * offcpu() is the same machinery on sched_switch: time off the CPU per stack. */
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import { BpfObject } from "../libbpf/object.js";
@@ -20,6 +21,7 @@ import type { StopOptions } from "../stream/trace.js";
 import { cString } from "../stream/strings.js";
 import { KernelSymbols } from "../symbols/kallsyms.js";
 import { snapshotProcess, UserSymbolizer, type ProcessImage } from "../symbols/process.js";
+import { demangle } from "../symbols/demangle.js";
 import { onlineCpus, openSamplingEvents } from "./perf.js";
 
 export interface ProfileOptions extends StopOptions {
@@ -33,19 +35,34 @@ export interface ProfileOptions extends StopOptions {
   user?: boolean;
   /** Keep samples of the idle task (pid 0, "swapper/N"); default false: counted in stats.idle only. */
   idle?: boolean;
-  /** Distinct stacks the kernel's stack map holds (default 16384); more are counted as lost. */
+  /** Distinct stacks the kernel's stack map holds (default 16384; stacks that collide in it are copied to a second map of the same size); more are counted as lost. */
   maxStacks?: number;
   /** Distinct (pid, comm, stacks) keys counted (default 40960); more are counted as dropped. */
   maxKeys?: number;
   /** CPUs to sample (default: every online CPU). */
   cpus?: readonly number[];
+  /** Demangle C++ names (`_ZN2v88internal4Heap8ScavengeEv` → `v8::internal::Heap::Scavenge`) with c++filt when it is installed. Default true. */
+  demangle?: boolean;
+}
+
+export interface OffcpuOptions extends Omit<ProfileOptions, "hz" | "idle" | "cpus"> {
+  /** Also count time a runnable task spent preempted (waiting for a CPU), not only time blocked (sleeping, waiting for I/O or a lock). Default false. */
+  preempted?: boolean;
+  /** Ignore off-CPU periods shorter than this many ns (default 1000). */
+  minNs?: number;
+  /** Threads off the CPU at once that can be tracked (default 65536); more are counted in stats.dropped. */
+  maxThreads?: number;
 }
 
 export interface ProfileStats {
   source: string;
-  /** Samples in the table (the sum of `count`). */
+  /** "cpu": sampled on-CPU stacks (profile); "offcpu": time off the CPU per stack (offcpu). */
+  kind: "cpu" | "offcpu";
+  /** Samples in the table (the sum of `count`); for offcpu, the off-CPU periods counted. */
   samples: number;
-  /** Samples in the table whose kernel or user stack could not be recorded (stack map full, or a hash collision): their frames show as "[lost stack]". */
+  /** offcpu: the total time off the CPU in the table, ns (the sum of `ns`). */
+  ns?: number;
+  /** Samples in the table whose kernel or user stack could not be recorded (the stack maps were full): their frames show as "[lost stack]". */
   lost: number;
   /** Samples not counted at all because the counts map was full (raise maxKeys). */
   dropped: number;
@@ -54,11 +71,14 @@ export interface ProfileStats {
   /** Samples of other processes (with a pid filter). */
   filtered: number;
   seconds: number;
+  /** Samples per second per CPU (0 for offcpu). */
   hz: number;
   /** CPUs sampled. */
   cpus: number;
   /** Distinct stacks recorded. */
   stacks: number;
+  /** Of those, stacks that collided in the kernel's stack map and were copied aside instead (see docs/probes.md). */
+  spilled: number;
   /** "ok"; "hidden" when /proc/kallsyms shows zeros (kptr_restrict: kernel frames stay addresses); "off" without kernel stacks. */
   kernelSymbols: "ok" | "hidden" | "off";
   /** Processes whose mappings could not be read (they exited before they were looked at): their user frames stay addresses. */
@@ -68,26 +88,35 @@ export interface ProfileStats {
   stoppedBy: StoppedBy;
 }
 
-/** Folded stacks: pid, comm, stack, count, most samples first; `.stats` says what was sampled and what was lost. */
+/** Folded stacks: pid, comm, stack, (ns,) count, most samples (time) first; `.stats` says what was sampled and what was lost. */
 export type ProfileTable = ColumnTable & { readonly stats: ProfileStats };
 
-const EFAULT = 14;
+const EFAULT = 14, EEXIST = 17;
 const MAX_DEPTH = 127;
 const PS = { samples: 0, idle: 1, filtered: 2, dropped: 3, kstackLost: 4, ustackLost: 5 } as const;
 const PS_COUNT = 6;
-const KEY_SIZE = 32;
-/** How often the mappings of the processes seen so far are read while profiling. */
+const KEY_SIZE = 48;
+/** How often newly sampled processes get their mappings read while profiling. */
 const SNAPSHOT_MS = 500;
+/** How often every sampled process gets them read again (libraries loaded at run time). */
+const RESNAPSHOT_MS = 5000;
 
 interface Key {
   pid: number;
   kstack: number;
   ustack: number;
   comm: string;
+  /** Stacks that collided in the stack map were copied to `spill` under these keys (0n: none). */
+  khash: bigint;
+  uhash: bigint;
   count: number;
+  /** offcpu: ns off the CPU */
+  ns: number;
 }
 
-function checkOptions(o: ProfileOptions): void {
+function checkOptions(o: ProfileOptions & OffcpuOptions): void {
+  if (o.minNs !== undefined && !(Number.isInteger(o.minNs) && o.minNs >= 0)) throw new InvalidArgumentError(`minNs must be a non-negative integer, got ${o.minNs}`);
+  if (o.maxThreads !== undefined && !(Number.isInteger(o.maxThreads) && o.maxThreads >= 1 && o.maxThreads <= 1 << 22)) throw new InvalidArgumentError(`maxThreads must be an integer between 1 and ${1 << 22}, got ${o.maxThreads}`);
   const hz = o.hz ?? 99;
   if (!Number.isInteger(hz) || hz < 1 || hz > 100000) throw new InvalidArgumentError(`hz must be an integer between 1 and 100000, got ${o.hz}`);
   if (o.pid !== undefined && !(Number.isInteger(o.pid) && o.pid > 0)) throw new InvalidArgumentError(`pid must be a positive integer, got ${o.pid}`);
@@ -100,8 +129,9 @@ function checkOptions(o: ProfileOptions): void {
 
 export class ProfileRun implements Running, Disposable {
   readonly source: string;
+  readonly kind: "cpu" | "offcpu";
   readonly hz: number;
-  readonly #opts: ProfileOptions;
+  readonly #opts: ProfileOptions & OffcpuOptions;
   readonly #obj: BpfObject;
   readonly #links: Link[] = [];
   readonly #cpus: number;
@@ -117,13 +147,15 @@ export class ProfileRun implements Running, Disposable {
   #resolveDone!: () => void;
   #onAbort = () => void this.stop("signal");
 
-  /** @internal use startProfile() / profile() */
-  constructor(opts: ProfileOptions) {
+  /** @internal use startProfile() / profile() / startOffcpu() / offcpu() */
+  constructor(opts: ProfileOptions & OffcpuOptions, kind: "cpu" | "offcpu" = "cpu") {
     checkOptions(opts);
-    requireTracingPrivileges("CPU profiling");
+    requireTracingPrivileges(kind === "cpu" ? "CPU profiling" : "off-CPU profiling");
     this.#opts = opts;
-    this.hz = opts.hz ?? 99;
-    this.source = `profile ${this.hz} Hz${opts.pid !== undefined ? ` pid ${opts.pid}` : ""}`;
+    this.kind = kind;
+    this.hz = kind === "cpu" ? opts.hz ?? 99 : 0;
+    const who = opts.pid !== undefined ? ` pid ${opts.pid}` : "";
+    this.source = kind === "cpu" ? `profile ${this.hz} Hz${who}` : `offcpu${who}`;
     this.#done = new Promise((r) => (this.#resolveDone = r));
     const obj = BpfObject.open(bpfObjectPath("profile"), "profile");
     let fds: { cpu: number; fd: number }[] = [];
@@ -133,16 +165,31 @@ export class ProfileRun implements Running, Disposable {
       obj.setConstant("cfg_user", opts.user === false ? 0 : 1);
       obj.setConstant("cfg_idle", opts.idle ? 1 : 0);
       obj.map("stacks").setMaxEntries(opts.maxStacks ?? 16384);
-      obj.map("counts").setMaxEntries(opts.maxKeys ?? 40960);
+      obj.map("spill").setMaxEntries(opts.maxStacks ?? 16384);
+      const keys = opts.maxKeys ?? 40960;
+      obj.map("counts").setMaxEntries(kind === "cpu" ? keys : 1);
+      obj.map("offcounts").setMaxEntries(kind === "offcpu" ? keys : 1);
+      obj.map("offstarts").setMaxEntries(kind === "offcpu" ? opts.maxThreads ?? 65536 : 1);
+      obj.program("on_sample").setAutoload(kind === "cpu");
+      obj.program("on_switch").setAutoload(kind === "offcpu");
+      if (kind === "offcpu") {
+        obj.setConstant("cfg_preempted", opts.preempted ? 1 : 0);
+        obj.setConstant("cfg_min_ns", BigInt(opts.minNs ?? 1000));
+      }
       obj.load();
-      fds = openSamplingEvents(this.hz, opts.cpus ?? onlineCpus());
-      this.#cpus = fds.length;
-      const prog = obj.program("on_sample");
-      // Each link owns its perf event fd from here on (libbpf closes it on detach).
-      while (fds.length) {
-        const { cpu, fd } = fds[0];
-        this.#links.push(prog.attachPerfEvent(fd, `cpu-clock ${this.hz} Hz on CPU ${cpu}`));
-        fds.shift();
+      if (kind === "cpu") {
+        fds = openSamplingEvents(this.hz, opts.cpus ?? onlineCpus());
+        this.#cpus = fds.length;
+        const prog = obj.program("on_sample");
+        // Each link owns its perf event fd from here on (libbpf closes it on detach).
+        while (fds.length) {
+          const { cpu, fd } = fds[0];
+          this.#links.push(prog.attachPerfEvent(fd, `cpu-clock ${this.hz} Hz on CPU ${cpu}`));
+          fds.shift();
+        }
+      } else {
+        this.#cpus = onlineCpus().length;
+        this.#links.push(obj.program("on_switch").attachTracepoint("sched", "sched_switch"));
       }
     } catch (e) {
       for (const l of this.#links) l.dispose();
@@ -173,16 +220,24 @@ export class ProfileRun implements Running, Disposable {
     if (img.maps || !old) this.#images.set(pid, img);
   }
 
-  /** Every process sampled so far gets its mappings read (again: libraries load at run time). */
+  #lastFull = Date.now();
+
+  /** Processes sampled for the first time get their mappings read; every few seconds all of them again (libraries load at run time). */
   #snapshotSeen(): void {
     if (this.#finished || this.#opts.user === false) return;
     try {
-      const pids = new Set<number>();
-      for (const k of this.#obj.map("counts").keys()) pids.add(new DataView(k.buffer, k.byteOffset).getUint32(0, true));
-      for (const pid of pids) this.#snapshot(pid);
+      const full = Date.now() - this.#lastFull >= RESNAPSHOT_MS;
+      if (full) this.#lastFull = Date.now();
+      for (const pid of this.#sampledPids()) if (full || !this.#images.has(pid)) this.#snapshot(pid);
     } catch {
       // the map went away under us: the run is finishing
     }
+  }
+
+  #sampledPids(): Set<number> {
+    const pids = new Set<number>();
+    for (const k of this.#obj.map(this.kind === "cpu" ? "counts" : "offcounts").entries().keys) pids.add(new DataView(k.buffer, k.byteOffset).getUint32(0, true));
+    return pids;
   }
 
   #counters(): { samples: number; idle: number; filtered: number; dropped: number } {
@@ -203,14 +258,17 @@ export class ProfileRun implements Running, Disposable {
   }
 
   #readKeys(): Key[] {
-    const { keys, values } = this.#obj.map("counts").entries();
+    const cpu = this.kind === "cpu";
+    const { keys, values } = this.#obj.map(cpu ? "counts" : "offcounts").entries();
     const out: Key[] = [];
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
       const dv = new DataView(k.buffer, k.byteOffset, KEY_SIZE);
-      const v = values[i];
-      const count = Number(new DataView(v.buffer, v.byteOffset, 8).getBigUint64(0, true));
-      out.push({ pid: dv.getUint32(0, true), kstack: dv.getInt32(4, true), ustack: dv.getInt32(8, true), comm: cString(k, 16, 16), count });
+      const v = new DataView(values[i].buffer, values[i].byteOffset, values[i].byteLength);
+      // counts: u64 samples; offcounts: { u64 ns; u64 count }
+      const count = Number(v.getBigUint64(cpu ? 0 : 8, true));
+      const ns = cpu ? 0 : Number(v.getBigUint64(0, true));
+      out.push({ pid: dv.getUint32(0, true), kstack: dv.getInt32(4, true), ustack: dv.getInt32(8, true), comm: cString(k, 16, 16), khash: dv.getBigUint64(32, true), uhash: dv.getBigUint64(40, true), count, ns });
     }
     return out;
   }
@@ -218,15 +276,24 @@ export class ProfileRun implements Running, Disposable {
   /** Symbolizes the counted stacks into a folded-stack table (while the object, and its stack map, is loaded). */
   #makeTable(final: boolean): ProfileTable {
     const keys = this.#readKeys();
-    const stackMap = this.#obj.map("stacks");
-    const raw = new Map<number, bigint[]>();
-    const readStack = (id: number): bigint[] => {
-      let s = raw.get(id);
+    const stackMap = this.#obj.map("stacks"), spill = this.#obj.map("spill");
+    const raw = new Map<string, bigint[]>();
+    /** A stack by id in `stacks`, or (id −EEXIST) by hash in `spill`. */
+    const readStack = (id: number, hash: bigint): bigint[] => {
+      const rk = id >= 0 ? `${id}` : `h${hash}`;
+      let s = raw.get(rk);
       if (s) return s;
       s = [];
-      const key = new Uint8Array(4);
-      new DataView(key.buffer).setUint32(0, id, true);
-      const v = stackMap.lookup(key);
+      let v: Uint8Array | undefined;
+      if (id >= 0) {
+        const key = new Uint8Array(4);
+        new DataView(key.buffer).setUint32(0, id, true);
+        v = stackMap.lookup(key);
+      } else {
+        const key = new Uint8Array(8);
+        new DataView(key.buffer).setBigUint64(0, hash, true);
+        v = spill.lookup(key);
+      }
       if (v) {
         const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
         for (let i = 0; i < MAX_DEPTH && i * 8 < v.byteLength; i++) {
@@ -235,66 +302,82 @@ export class ProfileRun implements Running, Disposable {
           s.push(ip);
         }
       }
-      raw.set(id, s);
+      raw.set(rk, s);
       return s;
     };
+    const recorded = (id: number, hash: bigint) => id >= 0 || (id === -EEXIST && hash !== 0n);
 
     const wantKernel = this.#opts.kernel !== false;
-    const ksyms = wantKernel && keys.some((k) => k.kstack >= 0) ? KernelSymbols.load() : null;
-    const kframes = new Map<number, string[]>();
-    const kernelFrames = (id: number): string[] => {
-      if (id < 0) return id === -EFAULT ? [] : ["[lost stack]_[k]"];
-      let f = kframes.get(id);
+    const ksyms = wantKernel && keys.some((k) => recorded(k.kstack, k.khash)) ? KernelSymbols.load() : null;
+    const kframes = new Map<string, string[]>();
+    const kernelFrames = (id: number, hash: bigint): string[] => {
+      if (!recorded(id, hash)) return id === -EFAULT ? [] : ["[lost stack]_[k]"];
+      const ck = `${id}:${hash}`;
+      let f = kframes.get(ck);
       if (f) return f;
-      f = readStack(id).map((ip, i) => {
+      f = readStack(id, hash).map((ip, i) => {
         const s = ksyms?.symbolize(i === 0 ? ip : ip - 1n);
         return `${s ? s.name : "0x" + ip.toString(16)}_[k]`;
       }).reverse();
-      kframes.set(id, f);
+      kframes.set(ck, f);
       return f;
     };
 
-    if (final) for (const pid of new Set(keys.map((k) => k.pid))) if (!this.#images.get(pid)?.maps) this.#snapshot(pid);
+    // The latest mappings of every process still alive (kept: the last good read of those that exited).
+    if (final && this.#opts.user !== false) for (const pid of new Set(keys.map((k) => k.pid))) this.#snapshot(pid);
     const users = new UserSymbolizer();
     const uframes = new Map<string, string[]>();
     const exited = new Set<number>();
-    const userFrames = (pid: number, id: number): string[] => {
-      if (id < 0) return id === -EFAULT ? [] : ["[lost stack]"];
-      const ck = `${pid}:${id}`;
+    const userFrames = (pid: number, id: number, hash: bigint): string[] => {
+      if (!recorded(id, hash)) return id === -EFAULT ? [] : ["[lost stack]"];
+      const ck = `${pid}:${id}:${hash}`;
       let f = uframes.get(ck);
       if (f) return f;
       const img = this.#images.get(pid) ?? null;
       if (pid !== 0 && !img?.maps) exited.add(pid);
-      f = readStack(id).map((ip, i) => users.symbolize(img, Number(ip), i > 0)).reverse();
+      f = readStack(id, hash).map((ip, i) => users.symbolize(img, Number(ip), i > 0)).reverse();
+      // Runs of garbage frames (a frame-pointer walk gone astray) fold into one.
+      f = f.filter((x, i) => !(x === "[unknown]" && f![i - 1] === "[unknown]"));
       uframes.set(ck, f);
       return f;
     };
 
+    const frameLists = keys.map((k) => [...userFrames(k.pid, k.ustack, k.uhash), ...kernelFrames(k.kstack, k.khash)]);
+    if (this.#opts.demangle !== false) {
+      const names = demangle(frameLists.flat());
+      if (names.size) for (const f of frameLists) for (let i = 0; i < f.length; i++) f[i] = names.get(f[i]) ?? f[i];
+    }
     // Different stack ids can fold to the same names (other call sites in the same functions): merge them.
-    const merged = new Map<string, { pid: number; comm: string; stack: string; count: number }>();
+    const merged = new Map<string, { pid: number; comm: string; stack: string; count: number; ns: number }>();
     let lost = 0;
-    for (const k of keys) {
-      const frames = [...userFrames(k.pid, k.ustack), ...kernelFrames(k.kstack)];
-      if ((k.kstack < 0 && k.kstack !== -EFAULT) || (k.ustack < 0 && k.ustack !== -EFAULT)) lost += k.count;
+    for (const [j, k] of keys.entries()) {
+      const frames = frameLists[j];
+      if ((!recorded(k.kstack, k.khash) && k.kstack !== -EFAULT) || (!recorded(k.ustack, k.uhash) && k.ustack !== -EFAULT)) lost += k.count;
       const stack = frames.length ? frames.join(";") : "[unknown]";
       const mk = `${k.pid}\0${k.comm}\0${stack}`;
       const row = merged.get(mk);
-      if (row) row.count += k.count;
-      else merged.set(mk, { pid: k.pid, comm: k.comm, stack, count: k.count });
+      if (row) {
+        row.count += k.count;
+        row.ns += k.ns;
+      } else {
+        merged.set(mk, { pid: k.pid, comm: k.comm, stack, count: k.count, ns: k.ns });
+      }
     }
-    const rows = [...merged.values()].sort((a, b) => b.count - a.count || a.pid - b.pid || (a.stack < b.stack ? -1 : 1));
+    const cpu = this.kind === "cpu";
+    const rows = [...merged.values()].sort((a, b) => (cpu ? b.count - a.count : b.ns - a.ns) || a.pid - b.pid || (a.stack < b.stack ? -1 : 1));
     const t = aq.table({
       pid: rows.map((r) => r.pid),
       comm: rows.map((r) => r.comm),
       stack: rows.map((r) => r.stack),
+      ...(cpu ? {} : { ns: rows.map((r) => r.ns) }),
       count: rows.map((r) => r.count),
     });
     const c = this.#counters();
     const samples = keys.reduce((s, k) => s + k.count, 0);
     const stats: ProfileStats = {
-      source: this.source, samples, lost, dropped: c.dropped, idle: c.idle, filtered: c.filtered,
+      source: this.source, kind: this.kind, samples, ...(cpu ? {} : { ns: keys.reduce((s, k) => s + k.ns, 0) }), lost, dropped: c.dropped, idle: c.idle, filtered: c.filtered,
       seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9, hz: this.hz, cpus: this.#cpus,
-      stacks: raw.size, kernelSymbols: !wantKernel ? "off" : ksyms?.hidden ? "hidden" : "ok",
+      stacks: raw.size, spilled: [...raw.keys()].filter((k) => k.startsWith("h")).length, kernelSymbols: !wantKernel ? "off" : ksyms?.hidden ? "hidden" : "ok",
       exited: [...exited].sort((a, b) => a - b),
       startNs: this.#start.monoNs, epochOffsetNs: this.#start.epochOffsetNs, stoppedBy: this.#stoppedBy,
     };
@@ -357,15 +440,16 @@ export class ProfileRun implements Running, Disposable {
   }
 
   progressStats(): RunningStats {
-    const c = this.#table ? { samples: this.#table.stats.samples, dropped: this.#table.stats.dropped } : this.#counters();
+    const c = this.#table ? { samples: this.#table.stats.samples, dropped: this.#table.stats.dropped } : this.#finished ? { samples: 0, dropped: 0 } : this.#counters();
     return { source: this.source, received: c.samples, lost: c.dropped, seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9, stoppedBy: this.#stoppedBy };
   }
 
   describe(): string {
     const s = this.#table?.stats;
-    if (!s) return `${this.source}: sampling`;
+    if (!s) return `${this.source}: ${this.kind === "cpu" ? "sampling" : "recording"}`;
     const extra = [s.lost ? `${s.lost} lost stacks` : "", s.dropped ? `${s.dropped} dropped` : "", s.exited.length ? `${s.exited.length} processes exited before symbolization` : ""].filter(Boolean);
-    return `${s.source}: ${s.samples} samples in ${this.#table!.numRows()} stacks on ${s.cpus} CPUs${extra.length ? ", " + extra.join(", ") : ""}, ${s.seconds.toFixed(2)} s`;
+    const what = s.kind === "cpu" ? `${s.samples} samples in ${this.#table!.numRows()} stacks on ${s.cpus} CPUs` : `${((s.ns ?? 0) / 1e9).toFixed(3)} s off CPU in ${s.samples} periods, ${this.#table!.numRows()} stacks`;
+    return `${s.source}: ${what}${extra.length ? ", " + extra.join(", ") : ""}, ${s.seconds.toFixed(2)} s`;
   }
 
   /** The perf event links (one per CPU) while sampling. */
@@ -383,6 +467,23 @@ export function startProfile(opts: ProfileOptions = {}): ProfileRun {
   return new ProfileRun(opts);
 }
 
+/** Starts recording off-CPU time per stack; stop it with stop()/table(), or let `seconds`/`signal` end it. */
+export function startOffcpu(opts: OffcpuOptions = {}): ProfileRun {
+  return new ProfileRun(opts, "offcpu");
+}
+
+/**
+ * Off-CPU time per stack for `seconds` (or until `signal`): at each context switch
+ * the stacks of the thread leaving the CPU are recorded, and when it comes back the
+ * time it was away is added to them. Columns pid, comm, stack, ns (time off the
+ * CPU), count (off-CPU periods), most time first; draw with
+ * plot.flamegraph(t, { value: "ns" }).
+ */
+export async function offcpu(opts: OffcpuOptions = {}): Promise<ProfileTable> {
+  if (opts.seconds === undefined && opts.signal === undefined) throw new InvalidArgumentError("offcpu() needs a stop condition: { seconds } or { signal } (or use startOffcpu() and stop it)");
+  return startOffcpu(opts).finished();
+}
+
 /**
  * Profiles for `seconds` (or until `signal`) and returns folded stacks: columns pid,
  * comm, stack (root→leaf, ";"-joined, kernel frames suffixed "_[k]"), count.
@@ -392,9 +493,13 @@ export async function profile(opts: ProfileOptions = {}): Promise<ProfileTable> 
   return startProfile(opts).finished();
 }
 
-/** Folded-stack text ("stack count" lines), as flamegraph.pl and speedscope read it; prefixes the comm as the root frame when `comm` is set. */
-export function foldedText(t: ColumnTable, opts: { comm?: boolean } = {}): string {
-  const stacks = t.array("stack") as ArrayLike<string>, counts = t.array("count") as ArrayLike<number>;
+/**
+ * Folded-stack text ("stack count" lines), as flamegraph.pl and speedscope read it;
+ * prefixes the comm as the root frame when `comm` is set. `value`: the column counted
+ * (default "count"; "ns" for offcpu tables).
+ */
+export function foldedText(t: ColumnTable, opts: { comm?: boolean; value?: string } = {}): string {
+  const stacks = t.array("stack") as ArrayLike<string>, counts = t.array(opts.value ?? "count") as ArrayLike<number>;
   const comms = opts.comm ? (t.array("comm") as ArrayLike<string>) : null;
   let out = "";
   for (let i = 0; i < stacks.length; i++) out += `${comms ? comms[i] + ";" : ""}${stacks[i]} ${counts[i]}\n`;

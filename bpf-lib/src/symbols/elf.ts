@@ -9,7 +9,7 @@ import { BinaryNotFoundError, NotElfError } from "./errors.js";
 
 export const ElfType = { none: 0, rel: 1, exec: 2, dyn: 3, core: 4 } as const;
 const PT_LOAD = 1;
-const SHT_SYMTAB = 2, SHT_NOBITS = 8, SHT_DYNSYM = 11;
+const SHT_SYMTAB = 2, SHT_NOBITS = 8, SHT_DYNSYM = 11, SHT_GNU_VERSYM = 0x6fffffff;
 const STT_FUNC = 2, STT_GNU_IFUNC = 10;
 const STB_LOCAL = 0, STB_GLOBAL = 1, STB_WEAK = 2;
 
@@ -44,6 +44,8 @@ export interface ElfSymbol {
   /** Where the first instruction lies in the file (what a uprobe attaches at), or -1 if in no loaded segment. */
   fileOffset: number;
   table: "symtab" | "dynsym";
+  /** A non-default symbol version (memcpy@GLIBC_2.2.5 next to memcpy@@GLIBC_2.14): kept for old binaries, not what new ones call. */
+  oldVersion?: true;
 }
 
 function fail(path: string, e: unknown): never {
@@ -101,9 +103,10 @@ export class ElfFile {
       if (offset + length > fileSize || readInto(b, offset) < length) throw new NotElfError(path, `truncated: wanted ${length} bytes at offset ${offset}, the file has ${fileSize}`);
       return b;
     };
+    const magic = fileSize >= 4 ? read(0, 4).readUInt32BE(0) : 0;
+    if (magic !== 0x7f454c46) throw new NotElfError(path, fileSize === 0 ? "it is empty" : "no ELF magic (\\x7fELF) at its start");
     if (fileSize < 64) throw new NotElfError(path, `only ${fileSize} bytes long`);
     const h = read(0, 64);
-    if (h.readUInt32BE(0) !== 0x7f454c46) throw new NotElfError(path, "no ELF magic (\\x7fELF) at its start");
     if (h[4] !== 2) throw new NotElfError(path, h[4] === 1 ? "32-bit ELF files are not supported" : `unknown ELF class ${h[4]}`);
     if (h[5] !== 1) throw new NotElfError(path, "big-endian ELF files are not supported");
     const num = (b: Buffer, at: number) => Number(b.readBigUInt64LE(at));
@@ -153,8 +156,10 @@ export class ElfFile {
 
   #readSymbols(): void {
     const out: ElfSymbol[] = [];
-    for (const s of this.sections) {
+    for (const [index, s] of this.sections.entries()) {
       if (s.type !== SHT_SYMTAB && s.type !== SHT_DYNSYM) continue;
+      const vs = s.type === SHT_DYNSYM ? this.sections.find((x) => x.type === SHT_GNU_VERSYM && x.link === index) : undefined;
+      const versym = vs && vs.size ? this.#load!(vs.offset, vs.size) : null;
       const strtab = this.sections[s.link];
       if (!strtab || strtab.type === SHT_NOBITS || s.size === 0) continue;
       const ent = s.entsize || 24;
@@ -172,10 +177,12 @@ export class ElfFile {
         const end = strs.indexOf(0, nameOff);
         const name = strs.toString("utf8", nameOff, end < 0 ? strs.length : end);
         if (!name) continue;
+        const i = o / ent;
+        const old = versym !== null && i * 2 + 2 <= versym.length && (versym.readUInt16LE(i * 2) & 0x8000) !== 0;
         out.push({
           name, value, size: Number(data.readBigUInt64LE(o + 16)), kind: t === STT_FUNC ? "func" : "ifunc",
           binding: bind === STB_LOCAL ? "local" : bind === STB_WEAK ? "weak" : bind === STB_GLOBAL ? "global" : "global",
-          fileOffset: this.fileOffsetOf(value), table,
+          fileOffset: this.fileOffsetOf(value), table, ...(old ? { oldVersion: true as const } : {}),
         });
       }
     }
@@ -235,7 +242,7 @@ export class ElfFile {
   /** Function symbols sorted by address, one per address (the most telling alias). */
   #sortedSymbols(): ElfSymbol[] {
     if (this.#sorted) return this.#sorted;
-    const rank = (s: ElfSymbol) => (s.binding === "global" ? 0 : s.binding === "weak" ? 1 : 2) + (/^_/.test(s.name) ? 3 : 0) + (/^__/.test(s.name) ? 3 : 0);
+    const rank = (s: ElfSymbol) => (s.binding === "global" ? 0 : s.binding === "weak" ? 1 : 2) + (/^_/.test(s.name) ? 3 : 0) + (/^__/.test(s.name) ? 3 : 0) + (s.oldVersion ? 10 : 0);
     const all = [...this.#symbols!].sort((a, b) => a.value - b.value || rank(a) - rank(b) || b.size - a.size);
     const out: ElfSymbol[] = [];
     for (const s of all) if (out.length === 0 || out[out.length - 1].value !== s.value) out.push(s);

@@ -31,10 +31,11 @@ export function parseMaps(text: string): MapEntry[] {
   return out.sort((a, b) => a.start - b.start);
 }
 
-/** The executable mappings of a live process, or null once it is gone (or not readable). */
+/** The executable mappings of a live process, or null once it is gone (or not readable; a zombie's maps are empty). */
 export function readMaps(pid: number): MapEntry[] | null {
   try {
-    return parseMaps(readFileSync(`/proc/${pid}/maps`, "utf8"));
+    const maps = parseMaps(readFileSync(`/proc/${pid}/maps`, "utf8"));
+    return maps.length ? maps : null;
   } catch {
     return null;
   }
@@ -136,8 +137,11 @@ export class UserSymbolizer {
 
   /**
    * The frame name of `addr` in process `img`: the function, else `module+0xVADDR`,
-   * else `0xADDR`. `returnAddress`: the address follows a call (every frame but the
-   * leaf), so the call itself is at addr − 1, which may belong to another function.
+   * else `0xADDR`; "[unknown]" when the process's mappings are known and no executable
+   * one holds the address (a frame-pointer walk through code built without frame
+   * pointers reads garbage "return addresses"). `returnAddress`: the address follows
+   * a call (every frame but the leaf), so the call itself is at addr − 1, which may
+   * belong to another function.
    */
   symbolize(img: ProcessImage | null, addr: number, returnAddress: boolean): string {
     const at = returnAddress ? addr - 1 : addr;
@@ -173,6 +177,7 @@ export class UserSymbolizer {
       }
       if (i >= 0 && at < pm.ends[i]) return pm.names[i];
     }
+    if (img?.maps && !m) return "[unknown]";
     return `0x${addr.toString(16)}`;
   }
 }

@@ -166,10 +166,15 @@ export function resolveFunction(path: string, symbol: string, offset = 0): Resol
     const names = elf.functions().map((s) => s.name);
     throw new UnknownSymbolError(path, symbol, nearestSymbols(symbol, names), elf.hasSymtab ? "" : "only exported (.dynsym) functions are visible: the binary is stripped");
   }
-  const rank = (s: ElfSymbol) => (s.fileOffset < 0 ? 10 : 0) + (s.binding === "local" ? 1 : 0);
+  // The default version of a versioned symbol (what programs linked today call), then exported over local.
+  const rank = (s: ElfSymbol) => (s.fileOffset < 0 ? 100 : 0) + (s.oldVersion ? 10 : 0) + (s.binding === "local" ? 1 : 0);
   const sym = [...found].sort((a, b) => rank(a) - rank(b))[0];
   if (sym.kind === "ifunc") {
-    throw new InvalidArgumentError(`${symbol} in ${path} is a GNU indirect function (ifunc): its symbol is the resolver that picks an implementation at load time, which runs once, not on each call; probe the implementation instead (for example ${nearestSymbols(`__${symbol}`, elf.functions().filter((s) => s.kind === "func").map((s) => s.name), 3).join(", ")})`);
+    const impls = elf.functions().filter((s) => s.kind === "func" && !s.oldVersion && (s.name.startsWith(`__${symbol}_`) || s.name.startsWith(`${symbol}_`))).map((s) => s.name);
+    const hint = impls.length
+      ? `probe an implementation instead: ${[...new Set(impls)].sort((a, b) => a.length - b.length).slice(0, 6).join(", ")}`
+      : `its implementations (like __${symbol}_avx2) are local symbols that this ${elf.hasSymtab ? "binary does not have" : "stripped binary left out: install its debug symbols, or probe a caller"}`;
+    throw new InvalidArgumentError(`${symbol} in ${path} is a GNU indirect function (ifunc): its symbol is the resolver that picks an implementation once, at load time, not the code each call runs; ${hint}`);
   }
   if (sym.fileOffset < 0) throw new InvalidArgumentError(`${symbol} in ${path} is at 0x${sym.value.toString(16)}, which no loaded segment of the file holds`);
   if (!Number.isInteger(offset) || offset < 0 || (sym.size > 0 && offset >= sym.size)) {

@@ -1,0 +1,460 @@
+/* uprobe(binary, symbol, options): a typed description of a user-space function
+ * probe. The binary and function are resolved (and errors thrown) when it is made;
+ * nothing touches the kernel until start()/collect()/stream() or an aggregation
+ * starts. Then uprobe.bpf.c is configured through .rodata, loaded, and attached
+ * at the function's file offset: on entry (arguments), on return (the return
+ * value), or both, paired by thread (latency, arguments seen at return). */
+import { BpfObject } from "../libbpf/object.js";
+import type { Link } from "../libbpf/link.js";
+import { BpfbookError, InvalidArgumentError } from "../errors.js";
+import { bpfObjectPath } from "../paths.js";
+import { requireTracingPrivileges } from "../privileges.js";
+import { decoders } from "../stream/fields.js";
+import type { FieldDecoder } from "../stream/decoder.js";
+import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../stream/filter.js";
+import { HDR_SIZE, RECORD_BASE } from "../stream/layout.js";
+import { Trace, type CollectOptions, type StopOptions, type StreamSetup } from "../stream/trace.js";
+import type { TraceTable } from "../stream/table.js";
+import { collect, stream, type StreamOptions } from "../stream/consume.js";
+import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
+import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable, type HistSpec } from "../aggregate/aggregation.js";
+import { planKey, encodeParts, type KeyPlan } from "../aggregate/keys.js";
+import { resolveBinary, resolveFunction, type ResolvedFunction } from "../symbols/resolve.js";
+import type { StandardRow } from "./tracepoint.js";
+
+/** How an integer argument or return value decodes (from the low bytes of its 64-bit register). */
+export type IntType =
+  | "i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "i64" | "u64"
+  | "char" | "short" | "int" | "unsigned int" | "long" | "unsigned long" | "size_t" | "ssize_t" | "bool" | "pointer";
+
+const TYPES: Record<IntType, { size: 1 | 2 | 4 | 8; signed: boolean; pointer?: true }> = {
+  i8: { size: 1, signed: true }, u8: { size: 1, signed: false }, i16: { size: 2, signed: true }, u16: { size: 2, signed: false },
+  i32: { size: 4, signed: true }, u32: { size: 4, signed: false }, i64: { size: 8, signed: true }, u64: { size: 8, signed: false },
+  char: { size: 1, signed: true }, short: { size: 2, signed: true }, int: { size: 4, signed: true }, "unsigned int": { size: 4, signed: false },
+  long: { size: 8, signed: true }, "unsigned long": { size: 8, signed: false }, size_t: { size: 8, signed: false }, ssize_t: { size: 8, signed: true },
+  bool: { size: 1, signed: false }, pointer: { size: 8, signed: false, pointer: true },
+};
+
+export const MAX_UPROBE_ARGS = 6;
+const SLOT = { ret: 0, latency: 1, arg0: 2 } as const;
+const NSLOTS = 8;
+
+export type ArgName = "arg0" | "arg1" | "arg2" | "arg3" | "arg4" | "arg5";
+
+/** Filters run in the kernel: the task, and comparisons on arguments and the return value. */
+export type UprobeWhere = {
+  pid?: number;
+  tid?: number;
+  comm?: string;
+} & { [K in ArgName | "ret"]?: FieldFilter<number | bigint> };
+
+export interface UprobeOptions {
+  /** Only this process: the uprobe is attached for it alone (and checked in the program). */
+  pid?: number;
+  /** A uretprobe: fires when the function returns, with its return value in `ret`. */
+  retprobe?: boolean;
+  /** How many integer arguments to capture (0..6), as columns arg0..argN-1: x86_64 registers rdi, rsi, rdx, rcx, r8, r9. */
+  args?: number;
+  /** How each argument decodes (default "i64" for all; "pointer" gives bigints). */
+  argTypes?: readonly IntType[];
+  /** How the return value decodes (default "i64"). */
+  retType?: IntType;
+  /** Return streams: also time each call (entry → return, ns) in a `latency` column. Implied by args > 0 on a retprobe. */
+  latency?: boolean;
+  /** Bytes into the function to place an entry probe at (default 0). */
+  offset?: number;
+  /** Kernel filters: pid, tid, comm, argN, ret. */
+  where?: UprobeWhere;
+  /** Ring buffer size for streams (a power of two of at least 4096), default 16 MiB. */
+  bufferBytes?: number;
+  /** Wake the reader once this much data waits (default: a quarter of the buffer, at most 1 MiB). */
+  wakeupBytes?: number;
+}
+
+/** A row of a uprobe stream: the standard columns plus arg0.., ret, latency. */
+export type UprobeRow = StandardRow & { [K in ArgName | "ret" | "latency"]?: number | bigint };
+
+export interface UprobePlan {
+  binary: string;
+  symbol: string;
+  /** The function's virtual address in the ELF file. */
+  address: string;
+  /** Where the probe is placed in the file. */
+  fileOffset: string;
+  programs: ("uprobe" | "uretprobe")[];
+  columns: string[];
+  eventBytes: number;
+  kernelFilters: string[];
+  pid?: number;
+}
+
+/** Key columns of uprobe aggregations: task columns, arguments and (on return) the return value. */
+export type UprobeKey = "pid" | "tid" | "comm" | "cpu" | "cgroup" | ArgName | "ret";
+
+export interface UprobeAggregateOptions {
+  by?: readonly UprobeKey[];
+  /** The value aggregated: an argument, "ret", or "latency" (default: count calls). */
+  value?: ArgName | "ret" | "latency";
+  hist?: HistSpec;
+  maxKeys?: number;
+}
+
+const DEFAULT_BUFFER = 16 << 20;
+const isPow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
+
+function slotField(name: string, slot: number, type: IntType): TracepointField {
+  const t = TYPES[type];
+  return {
+    name, type, offset: RECORD_BASE + slot * 8, size: t.size, signed: t.signed, common: false,
+    decl: t.pointer ? { kind: "pointer", pointee: "void", userString: false } : { kind: "int", size: t.size, signed: t.signed },
+  };
+}
+
+interface Layout {
+  entry: boolean;
+  ret: boolean;
+  paired: boolean;
+  /** Slots the stream sends, in order. */
+  first: number;
+  nslots: number;
+}
+
+export class UprobeProbe {
+  readonly binary: string;
+  readonly symbol: string;
+  readonly function: ResolvedFunction;
+  readonly #opts: UprobeOptions;
+  readonly #nargs: number;
+  readonly #argTypes: IntType[];
+  readonly #retType: IntType;
+  readonly #format: TracepointFormat;
+  readonly #preds: Pred[];
+  readonly #bufferBytes: number;
+
+  /** Resolves the binary and the function, and validates every option: errors come here, before the kernel is touched. */
+  constructor(binary: string, symbol: string, opts: UprobeOptions = {}) {
+    this.#opts = opts;
+    if (opts.pid !== undefined && !(Number.isInteger(opts.pid) && opts.pid > 0)) throw new InvalidArgumentError(`pid must be a positive integer, got ${opts.pid}`);
+    const n = opts.args ?? 0;
+    if (!Number.isInteger(n) || n < 0 || n > MAX_UPROBE_ARGS) throw new InvalidArgumentError(`args must be an integer from 0 to ${MAX_UPROBE_ARGS} (the integer registers of the x86_64 calling convention), got ${opts.args}`);
+    this.#nargs = n;
+    const types = opts.argTypes ?? [];
+    if (types.length > n) throw new InvalidArgumentError(`argTypes lists ${types.length} types for ${n} captured arguments; raise args`);
+    for (const t of [...types, ...(opts.retType ? [opts.retType] : [])]) if (!(t in TYPES)) throw new InvalidArgumentError(`unknown integer type "${t}"; use one of ${Object.keys(TYPES).join(", ")}`);
+    this.#argTypes = Array.from({ length: n }, (_, i) => types[i] ?? "i64");
+    this.#retType = opts.retType ?? "i64";
+    if (opts.offset !== undefined && opts.retprobe) throw new InvalidArgumentError("offset places an entry probe inside the function; a uretprobe always attaches at the function's start");
+    const buf = opts.bufferBytes ?? DEFAULT_BUFFER;
+    if (!isPow2(buf) || buf < 4096) throw new InvalidArgumentError(`bufferBytes must be a power of two of at least 4096, got ${buf}`);
+    this.#bufferBytes = buf;
+
+    this.binary = resolveBinary(binary, { pid: opts.pid });
+    this.function = resolveFunction(this.binary, symbol, opts.offset ?? 0);
+    this.symbol = symbol;
+
+    const fields: TracepointField[] = this.#argTypes.map((t, i) => slotField(`arg${i}`, SLOT.arg0 + i, t));
+    fields.push(slotField("ret", SLOT.ret, this.#retType));
+    fields.push(slotField("latency", SLOT.latency, "u64"));
+    this.#format = { group: "uprobe", name: `${this.binary}:${symbol}`, id: 0, fields, printFmt: "" };
+
+    const where = (opts.where ?? {}) as Record<string, unknown>;
+    this.#preds = [];
+    for (const [k, v] of Object.entries(where)) {
+      if (v === undefined || k === "pid" || k === "tid" || k === "comm") continue;
+      this.#preds.push(...predsFor(this.#field(k, Boolean(opts.retprobe), "filter on"), v, this.source));
+    }
+    encodePreds(this.#preds);
+    for (const k of ["pid", "tid"] as const) {
+      const v = where[k];
+      if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) throw new InvalidArgumentError(`where.${k} must be a positive integer, got ${String(v)}`);
+    }
+    if (opts.pid !== undefined && where.pid !== undefined && where.pid !== opts.pid) throw new InvalidArgumentError(`pid ${opts.pid} and where.pid ${String(where.pid)} disagree`);
+    if (where.comm !== undefined) encodeComm(String(where.comm));
+  }
+
+  /** A column that can be filtered, keyed or aggregated: argN (captured), ret (on return). */
+  #field(name: string, hasReturn: boolean, what: string): TracepointField {
+    const m = /^arg(\d)$/.exec(name);
+    if (m) {
+      if (Number(m[1]) >= this.#nargs) throw new InvalidArgumentError(`${what} ${name}: capture it with { args: ${Number(m[1]) + 1} } (this probe captures ${this.#nargs} argument${this.#nargs === 1 ? "" : "s"})`);
+      return this.#format.fields[Number(m[1])];
+    }
+    if (name === "ret") {
+      if (!hasReturn) throw new InvalidArgumentError(`${what} ret: the return value needs { retprobe: true }`);
+      return this.#format.fields[this.#nargs];
+    }
+    if (name === "latency") return this.#format.fields[this.#nargs + 1];
+    throw new InvalidArgumentError(`${what} "${name}": a uprobe has pid, tid, comm, cpu, cgroup, arg0..arg${Math.max(0, this.#nargs - 1)}${hasReturn ? ", ret" : ""}`);
+  }
+
+  /** "uprobe:/path:symbol" or "uretprobe:/path:symbol". */
+  get source(): string {
+    return `${this.#opts.retprobe ? "uretprobe" : "uprobe"}:${this.binary}:${this.symbol}${this.#opts.offset ? `+${this.#opts.offset}` : ""}`;
+  }
+
+  #streamLayout(): Layout {
+    if (!this.#opts.retprobe) return { entry: true, ret: false, paired: false, first: SLOT.arg0, nslots: this.#nargs };
+    const paired = this.#nargs > 0 || Boolean(this.#opts.latency);
+    return { entry: paired, ret: true, paired, first: SLOT.ret, nslots: paired ? 2 + this.#nargs : 1 };
+  }
+
+  #columns(l: Layout): string[] {
+    const names = ["ret", "latency", ...this.#argTypes.map((_, i) => `arg${i}`)];
+    return Array.from({ length: l.nslots }, (_, k) => names[l.first + k]);
+  }
+
+  /** What will be loaded and attached: where, which programs, columns, filters. */
+  plan(): UprobePlan {
+    const l = this.#streamLayout();
+    const w = (this.#opts.where ?? {}) as Record<string, unknown>;
+    return {
+      binary: this.binary,
+      symbol: this.symbol,
+      address: "0x" + this.function.symbol.value.toString(16),
+      fileOffset: "0x" + this.function.fileOffset.toString(16),
+      programs: [...(l.entry ? ["uprobe" as const] : []), ...(l.ret ? ["uretprobe" as const] : [])],
+      columns: ["ts", "cpu", "pid", "tid", "comm", ...this.#columns(l)],
+      eventBytes: HDR_SIZE + 8 * l.nslots,
+      kernelFilters: [
+        ...(["pid", "tid", "comm"] as const).filter((k) => w[k] !== undefined).map((k) => `${k} == ${JSON.stringify(w[k])}`),
+        ...this.#preds.map((p) => `${p.field} ${p.op} ${p.value[0]}`),
+      ],
+      ...(this.#opts.pid !== undefined ? { pid: this.#opts.pid } : {}),
+    };
+  }
+
+  /** @internal Opens and configures uprobe.bpf.c for a layout; the caller loads it. */
+  configure(l: Layout, mode: { aggregate?: { plan: KeyPlan; value: TracepointField | null; hist?: HistSpec; maxKeys: number } }): { obj: BpfObject; attach: () => Link[] } {
+    requireTracingPrivileges(`tracing ${this.source}`);
+    const obj = BpfObject.open(bpfObjectPath("uprobe"), "uprobe");
+    try {
+      const o = this.#opts;
+      const w = (o.where ?? {}) as { pid?: number; tid?: number; comm?: string };
+      const pid = w.pid ?? o.pid;
+      if (pid !== undefined) obj.setConstant("cfg_pid", pid);
+      if (w.tid !== undefined) obj.setConstant("cfg_tid", w.tid);
+      if (w.comm !== undefined) {
+        const c = encodeComm(w.comm);
+        obj.setConstant("cfg_comm", c.bytes);
+        obj.setConstant("cfg_comm_len", c.len);
+      }
+      obj.setConstant("cfg_npreds", this.#preds.length);
+      obj.setConstant("cfg_preds", encodePreds(this.#preds));
+      obj.setConstant("cfg_nargs", this.#nargs);
+      obj.setConstant("cfg_paired", l.paired ? 1 : 0);
+      if (!l.paired) obj.map("starts").setMaxEntries(1);
+      obj.program("on_entry").setAutoload(l.entry);
+      obj.program("on_return").setAutoload(l.ret);
+      const a = mode.aggregate;
+      if (a) {
+        obj.setConstant("cfg_aggregate", 1);
+        obj.map("events").setMaxEntries(4096);
+        obj.setConstant("cfg_nparts", a.plan.parts.length);
+        obj.setConstant("cfg_parts", encodeParts(a.plan.parts));
+        for (const m of ["agg0", "agg1"]) {
+          obj.map(m).setKeySize(a.plan.size);
+          obj.map(m).setMaxEntries(a.maxKeys);
+        }
+        if (a.value) {
+          obj.setConstant("cfg_value_src", 1);
+          obj.setConstant("cfg_value_woff", a.value.offset - RECORD_BASE);
+          obj.setConstant("cfg_value_size", a.value.size);
+          obj.setConstant("cfg_value_signed", a.value.signed ? 1 : 0);
+        }
+        const h = a.hist;
+        obj.setConstant("cfg_hist", !h ? 0 : h === "log2" ? 1 : 2);
+        if (h && h !== "log2") {
+          obj.setConstant("cfg_lmin", BigInt(h.min));
+          obj.setConstant("cfg_lmax", BigInt(h.max));
+          obj.setConstant("cfg_lstep", BigInt(h.step));
+        }
+      } else {
+        for (const m of ["agg0", "agg1"]) {
+          obj.map(m).setKeySize(8);
+          obj.map(m).setMaxEntries(1);
+        }
+        obj.setConstant("cfg_first_slot", l.first);
+        obj.setConstant("cfg_nslots", l.nslots);
+        obj.setConstant("cfg_event_size", HDR_SIZE + 8 * l.nslots);
+        obj.setConstant("cfg_wakeup_bytes", o.wakeupBytes ?? Math.min(this.#bufferBytes / 4, 1 << 20));
+        obj.map("events").setMaxEntries(this.#bufferBytes);
+      }
+      obj.load();
+    } catch (e) {
+      obj.dispose();
+      throw e;
+    }
+    const { path, fileOffset } = this.function;
+    const attachPid = this.#opts.pid;
+    const attach = (): Link[] => {
+      const links: Link[] = [];
+      try {
+        // The return first: an entry seen before its return probe exists would only leave a stale start.
+        if (l.ret) links.push(obj.program("on_return").attachUprobe(path, null, { pid: attachPid, retprobe: true, offset: fileOffset - (this.#opts.offset ?? 0) }));
+        if (l.entry) links.push(obj.program("on_entry").attachUprobe(path, null, { pid: attachPid, retprobe: false, offset: fileOffset }));
+      } catch (e) {
+        for (const k of links) k.dispose();
+        if (attachPid !== undefined && (e as { errno?: number }).errno === 3 /* ESRCH */) {
+          throw new BpfbookError("ESRCH", `cannot attach ${this.source} to process ${attachPid}: no such process (it exited?)`, { errno: 3, cause: e });
+        }
+        throw e;
+      }
+      return links;
+    };
+    return { obj, attach };
+  }
+
+  #setup(): StreamSetup {
+    const l = this.#streamLayout();
+    const { obj, attach } = this.configure(l, {});
+    const fields: FieldDecoder[] = this.#columns(l).map((name, k) => {
+      const at = HDR_SIZE + 8 * k;
+      if (name === "latency") return decoders.int(name, at, 8, false);
+      const t = TYPES[name === "ret" ? this.#retType : this.#argTypes[Number(name.slice(3))]];
+      return t.pointer ? decoders.pointer(name, at) : decoders.int(name, at, t.size, t.signed);
+    });
+    return { source: this.source, object: obj, eventSize: HDR_SIZE + 8 * l.nslots, bufferBytes: this.#bufferBytes, fields, attach };
+  }
+
+  /** Loads, attaches and starts collecting events; stop it with stop() / table(), or dispose it. */
+  start(stop: StopOptions = {}): Trace {
+    return new Trace(this.#setup(), stop);
+  }
+
+  /** Collects calls until a stop condition (seconds, events, signal): one row per call (or return). */
+  collect(opts: CollectOptions): Promise<TraceTable<UprobeRow>> {
+    return collect<UprobeRow>(() => this.start(opts), opts);
+  }
+
+  /** Yields the calls as Arquero tables, batch by batch. Breaking out of the loop stops the trace. */
+  stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<UprobeRow>> {
+    return stream<UprobeRow>(() => this.start(opts), opts);
+  }
+
+  /** Aggregates in the kernel: keys from `by`, an optional value, an optional histogram. */
+  aggregate(opts: UprobeAggregateOptions = {}): UprobeAggregation {
+    return new UprobeAggregation(this, opts, false);
+  }
+  /** Calls per key (bpftrace's count()). */
+  count(opts: { by?: readonly UprobeKey[]; maxKeys?: number } = {}): UprobeAggregation {
+    return this.aggregate(opts);
+  }
+  /** count, sum, min, max, avg of an argument or the return value, per key. */
+  stats(value: ArgName | "ret", opts: { by?: readonly UprobeKey[]; maxKeys?: number } = {}): UprobeAggregation {
+    return this.aggregate({ ...opts, value });
+  }
+  /** A log2 histogram of an argument or the return value, per key. */
+  hist(value: ArgName | "ret", opts: { by?: readonly UprobeKey[]; maxKeys?: number } = {}): UprobeAggregation {
+    return this.aggregate({ ...opts, value, hist: "log2" });
+  }
+  /** A linear histogram of an argument or the return value, per key. */
+  lhist(value: ArgName | "ret", range: Exclude<HistSpec, "log2">, opts: { by?: readonly UprobeKey[]; maxKeys?: number } = {}): UprobeAggregation {
+    return this.aggregate({ ...opts, value, hist: range });
+  }
+  /**
+   * Time from entry to return of each call, in ns, paired by thread, aggregated in the
+   * kernel: a log2 histogram (default), a linear one, or "stats" (count/sum/min/max/avg).
+   */
+  latency(opts: { by?: readonly UprobeKey[]; hist?: HistSpec | "stats"; maxKeys?: number } = {}): UprobeAggregation {
+    return new UprobeAggregation(this, { by: opts.by, value: "latency", hist: opts.hist === "stats" ? undefined : opts.hist ?? "log2", maxKeys: opts.maxKeys }, true);
+  }
+
+  /** @internal */
+  get nargs(): number {
+    return this.#nargs;
+  }
+  /** @internal */
+  get retprobe(): boolean {
+    return Boolean(this.#opts.retprobe);
+  }
+  /** @internal the fields as a tracepoint-like format, for key planning */
+  get format(): TracepointFormat {
+    return this.#format;
+  }
+  /** @internal */
+  field(name: string, hasReturn: boolean, what: string): TracepointField {
+    return this.#field(name, hasReturn, what);
+  }
+  /** @internal whether a filter reads the return value */
+  get filtersReturn(): boolean {
+    return this.#preds.some((p) => p.field === "ret");
+  }
+}
+
+/** An in-kernel aggregation of a uprobe's calls; read back by the shared AggregationRun. */
+export class UprobeAggregation {
+  readonly source: string;
+  readonly #probe: UprobeProbe;
+  readonly #opts: UprobeAggregateOptions;
+  readonly #latency: boolean;
+  readonly #plan: KeyPlan;
+  readonly #value: TracepointField | null;
+  readonly #layout: Layout;
+  readonly #maxKeys: number;
+
+  constructor(probe: UprobeProbe, opts: UprobeAggregateOptions, latency: boolean) {
+    this.#probe = probe;
+    this.#opts = opts;
+    this.#latency = latency;
+    const by = opts.by ?? [];
+    const hasReturn = probe.retprobe || latency;
+    for (const k of by) if (!["pid", "tid", "comm", "cpu", "cgroup"].includes(k)) probe.field(k, hasReturn, "key");
+    if (opts.value === "latency" && !latency) throw new InvalidArgumentError("latency is aggregated with probe.latency()");
+    this.#value = opts.value ? probe.field(opts.value, hasReturn, "value") : null;
+    if (opts.hist && !opts.value) throw new InvalidArgumentError("a histogram needs a value: an argument (arg0..), ret, or use latency()");
+    if (opts.hist && opts.hist !== "log2") {
+      const { min, max, step } = opts.hist;
+      if (!(Number.isInteger(min) && Number.isInteger(max) && Number.isInteger(step) && step > 0 && max > min)) throw new InvalidArgumentError(`linear histogram needs integers min < max and step > 0, got ${JSON.stringify(opts.hist)}`);
+      if ((max - min) / step > 10000) throw new InvalidArgumentError(`linear histogram with ${(max - min) / step} buckets: use fewer (at most 10000)`);
+    }
+    this.#plan = planKey(by, probe.format, { bucket: Boolean(opts.hist) });
+    this.#maxKeys = opts.maxKeys ?? 10240;
+    if (!Number.isInteger(this.#maxKeys) || this.#maxKeys < 1 || this.#maxKeys > 1 << 22) throw new InvalidArgumentError(`maxKeys must be between 1 and ${1 << 22}, got ${opts.maxKeys}`);
+    // On return when anything needs the return (or the time since entry); paired when the return needs the entry.
+    const ret = hasReturn;
+    const paired = latency || (ret && probe.nargs > 0);
+    this.#layout = { entry: !ret || paired, ret, paired, first: 0, nslots: 0 };
+    this.source = `${latency ? "latency " : ""}${probe.source}`;
+  }
+
+  /** The table's columns, in order. */
+  columns(interval: boolean): string[] {
+    const keys = this.#plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
+    const vals = this.#opts.hist ? ["bucket", "low", "high", "count"] : this.#value ? ["count", "sum", "min", "max", "avg"] : ["count"];
+    return [...(interval ? ["interval", "time"] : []), ...keys, ...vals];
+  }
+
+  shape(): AggShape {
+    return { source: this.source, hist: this.#opts.hist, latency: this.#latency, maxKeys: this.#maxKeys, columns: (i) => this.columns(i) };
+  }
+
+  /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
+  start(opts: AggCollectOptions = {}): AggregationRun {
+    if (opts.interval !== undefined && !(opts.interval >= 0.05)) throw new InvalidArgumentError(`interval must be at least 0.05 seconds, got ${opts.interval}`);
+    const { obj, attach } = this.#probe.configure(this.#layout, { aggregate: { plan: this.#plan, value: this.#value, hist: this.#opts.hist, maxKeys: this.#maxKeys } });
+    return new AggregationRun(this.shape(), { objects: [obj], end: obj, attach, plan: this.#plan }, opts);
+  }
+
+  /** Aggregates until a stop condition; returns the table (one row per key, or per interval and key). */
+  async collect(opts: AggCollectOptions): Promise<AggTable> {
+    if (opts.seconds === undefined && opts.events === undefined && opts.signal === undefined) {
+      throw new InvalidArgumentError("collect() needs a stop condition: { seconds }, { events } or { signal }");
+    }
+    return this.start(opts).finished();
+  }
+}
+
+/**
+ * A probe on a user-space function: `binary` is a path, an executable on PATH
+ * ("bash"), or a library ("libc", "c", "libssl.so.3"); `symbol` a function in its
+ * symbol table. Throws BinaryNotFoundError, NotElfError, UnknownSymbolError (with
+ * the nearest names) or PermissionError right away.
+ */
+export function uprobe(binary: string, symbol: string, opts: UprobeOptions = {}): UprobeProbe {
+  return new UprobeProbe(binary, symbol, opts);
+}
+
+/** A probe on a function's return: uprobe(binary, symbol, { ...opts, retprobe: true }). */
+export function uretprobe(binary: string, symbol: string, opts: Omit<UprobeOptions, "retprobe" | "offset"> = {}): UprobeProbe {
+  return new UprobeProbe(binary, symbol, { ...opts, retprobe: true });
+}

@@ -1,0 +1,211 @@
+/* CPU profiling against the real kernel: the gated workload spins in spin_here()
+ * (frame pointers on), so its samples and their stacks are known. */
+import { describe, it, after } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { liveCount, InvalidArgumentError, plot } from "../bpf-lib/src/index.js";
+import { profile, startProfile, foldedText, offcpu, startOffcpu } from "../bpf-lib/src/profile/profile.js";
+import { onlineCpus, samplingAttr } from "../bpf-lib/src/profile/perf.js";
+import { KernelSymbols } from "../bpf-lib/src/symbols/kallsyms.js";
+import { parseMaps, UserSymbolizer, snapshotProcess, vdsoElf } from "../bpf-lib/src/symbols/process.js";
+import { openElf } from "../bpf-lib/src/symbols/elf.js";
+import { workload, programIdsOf, WORKLOAD } from "./helpers/workload.js";
+
+type Row = { pid: number; comm: string; stack: string; count: number };
+const rowsOf = (t: { objects(): object[] }) => t.objects() as Row[];
+const perfFds = () => {
+  let n = 0;
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      if (readlinkSync(`/proc/self/fd/${fd}`) === "anon_inode:[perf_event]") n++;
+    } catch {
+      // closed while we looked
+    }
+  }
+  return n;
+};
+const programsBefore = programIdsOf();
+const perfBefore = perfFds();
+
+after(() => {
+  assert.deepEqual(programIdsOf(), programsBefore, "no BPF program of this process is left loaded");
+  assert.equal(perfFds(), perfBefore, "every perf event fd is closed");
+  assert.equal(liveCount(), 0);
+});
+
+describe("kernel symbols", () => {
+  const ksyms = KernelSymbols.load();
+  it("maps a known kernel function's address back to its name", { skip: ksyms.hidden ? "kernel addresses are hidden (kptr_restrict)" : false }, () => {
+    assert.ok(ksyms.count > 1000, `${ksyms.count} text symbols`);
+    for (const name of ["do_sys_openat2", "schedule", "do_syscall_64"]) {
+      const addr = ksyms.address(name);
+      assert.ok(addr !== undefined, `${name} is in /proc/kallsyms`);
+      assert.deepEqual(ksyms.symbolize(addr), { name, module: undefined, offset: 0 });
+      assert.equal(ksyms.symbolize(addr + 5n)?.name, name);
+    }
+  });
+
+  it("parses kallsyms text, modules included, and knows when addresses are hidden", () => {
+    const k = KernelSymbols.parse("ffffffff81000000 T _stext\nffffffff81000100 t helper\nffffffff81000200 D some_data\nffffffffc0000000 t mod_fn\t[mymod]\n");
+    assert.equal(k.hidden, false);
+    assert.equal(k.count, 3); // data symbols are left out
+    assert.deepEqual(k.symbolize(0xffffffff81000150n), { name: "helper", module: undefined, offset: 0x50 });
+    assert.deepEqual(k.symbolize(0xffffffffc0000010n), { name: "mod_fn", module: "mymod", offset: 0x10 });
+    assert.equal(k.symbolize(0xffffffff80000000n), null);
+    const hidden = KernelSymbols.parse("0000000000000000 T _stext\n0000000000000000 t helper\n");
+    assert.equal(hidden.hidden, true);
+    assert.equal(hidden.symbolize(0xffffffff81000150n), null);
+  });
+});
+
+describe("user symbols", () => {
+  it("names addresses of a PIE executable through its mappings and load bias", async () => {
+    const w = workload(["call", "1"]);
+    await new Promise((r) => setTimeout(r, 100)); // let it exec and map itself
+    const img = snapshotProcess(w.pid);
+    await w.go();
+    assert.ok(img.maps && img.maps.length > 0);
+    const exe = img.maps!.find((m) => m.path === WORKLOAD)!;
+    const elf = openElf(WORKLOAD);
+    const sym = elf.lookup("spin_here")[0];
+    // runtime address = mapping start + (file offset − mapping offset)
+    const addr = exe.start + (sym.fileOffset - exe.offset) + 4;
+    const u = new UserSymbolizer();
+    assert.equal(u.symbolize(img, addr, false), "spin_here");
+    assert.equal(u.symbolize(img, addr - 4, true), elf.symbolize(sym.value - 1)?.name ?? `workload+0x${(sym.value - 1).toString(16)}`, "return addresses look up the byte before");
+    assert.equal(u.symbolize(null, 0x1234, false), "0x1234");
+  });
+
+  it("parses /proc/PID/maps lines and reads the vDSO", () => {
+    const maps = parseMaps("5581a000-5581b000 r--p 00000000 08:01 123 /bin/x\n5581b000-5581c000 r-xp 00001000 08:01 123 /bin/x\n7ffd1000-7ffd3000 r-xp 00000000 00:00 0 [vdso]\n");
+    assert.deepEqual(maps.map((m) => [m.path, m.offset]), [["/bin/x", 0x1000], ["[vdso]", 0]]);
+    const vdso = vdsoElf();
+    if (vdso) assert.ok(vdso.functions().some((s) => /clock_gettime/.test(s.name)));
+  });
+});
+
+describe("profile()", () => {
+  it("workload spin 2 at 99 Hz with a pid filter: spin_here dominates, the sample count fits hz × seconds", async () => {
+    const w = workload(["spin", "2"]);
+    const run = startProfile({ pid: w.pid, hz: 99, seconds: 2.5 });
+    assert.equal(run.links.length, onlineCpus().length, "one perf event per online CPU");
+    // Samples measure CPU time, which on a busy machine is less than the 2 s of wall time: track it.
+    let cpuNs = 0;
+    const poll = setInterval(() => {
+      try {
+        cpuNs = Number(readFileSync(`/proc/${w.pid}/schedstat`, "utf8").split(" ")[0]);
+      } catch {
+        // exited
+      }
+    }, 10);
+    await w.go();
+    clearInterval(poll);
+    const t = await run.finished();
+    const rows = rowsOf(t);
+    assert.deepEqual(t.columnNames(), ["pid", "comm", "stack", "count"]);
+    assert.ok(rows.every((r) => r.pid === w.pid && r.comm === "workload"));
+    const total = rows.reduce((s, r) => s + r.count, 0);
+    assert.equal(total, t.stats.samples);
+    // The workload spins 2 s: 198 samples on an idle machine; in any case about its CPU time × 99.
+    const expected = (cpuNs / 1e9) * 99;
+    assert.ok(cpuNs > 0.3e9, `the workload ran ${cpuNs / 1e6} ms`);
+    assert.ok(total >= 0.8 * expected - 5 && total <= 1.1 * expected + 5 && total <= 1.1 * 99 * 2.5, `${total} samples for ${(cpuNs / 1e6).toFixed(0)} ms of CPU (${expected.toFixed(0)} expected)`);
+    const spinning = rows.filter((r) => r.stack.split(";").includes("spin_here")).reduce((s, r) => s + r.count, 0);
+    assert.ok(spinning >= 0.9 * total, `${spinning} of ${total} samples in spin_here:\n${foldedText(t)}`);
+    const top = rows[0].stack.split(";");
+    assert.equal(top.filter((f) => !f.endsWith("_[k]")).at(-1), "spin_here", `top stack: ${rows[0].stack}`);
+    assert.ok(top.indexOf("main") >= 0 && top.indexOf("main") < top.indexOf("spin_here"), "root → leaf order: main before spin_here");
+    assert.equal(t.stats.hz, 99);
+    assert.equal(t.stats.lost, 0);
+    assert.equal(t.stats.dropped, 0);
+    assert.deepEqual(t.stats.exited, [], "the mappings were read while the workload ran");
+    assert.ok(t.stats.filtered > 0 || onlineCpus().length === 1);
+    assert.equal(t.stats.stoppedBy, "seconds");
+    // The flame graph draws it.
+    const fig = plot.flamegraph(t) as unknown as { data: { labels: string[]; values: number[] }[] };
+    assert.ok(fig.data[0].labels.includes("spin_here"));
+    assert.equal(fig.data[0].values[0], total);
+    assert.match(foldedText(t, { comm: true }), /^workload;.*spin_here \d+$/m);
+  });
+
+  it("kernel stacks of a syscall-heavy workload name the syscall path, suffixed _[k]", async (ctx) => {
+    if (KernelSymbols.load().hidden) return ctx.skip("kernel addresses are hidden (kptr_restrict)");
+    const w = workload(["getppid", "3000000"]);
+    const run = startProfile({ pid: w.pid, hz: 999 });
+    await w.go();
+    const t = await run.table();
+    const rows = rowsOf(t);
+    assert.ok(t.stats.samples > 20, `${t.stats.samples} samples`);
+    assert.equal(t.stats.kernelSymbols, "ok");
+    const kernel = rows.filter((r) => r.stack.includes("_[k]"));
+    assert.ok(kernel.length > 0, "some samples were in the kernel");
+    assert.ok(kernel.some((r) => /(entry_SYSCALL_64|do_syscall_64)[^;]*_\[k\]/.test(r.stack)), kernel.map((r) => r.stack).join("\n"));
+    // User frames come first (root), kernel frames after (leaf).
+    for (const r of kernel) {
+      const f = r.stack.split(";");
+      const firstK = f.findIndex((x) => x.endsWith("_[k]"));
+      assert.ok(f.slice(firstK).every((x) => x.endsWith("_[k]")), r.stack);
+    }
+  });
+
+  it("user-only profiles have no kernel frames", async () => {
+    const w = workload(["spin", "0.5"]);
+    const run = startProfile({ pid: w.pid, kernel: false, hz: 199 });
+    await w.go();
+    const t = await run.table();
+    assert.equal(t.stats.kernelSymbols, "off");
+    assert.ok(rowsOf(t).every((r) => !r.stack.includes("_[k]")));
+    assert.ok(t.stats.samples > 0);
+  });
+
+  it("options are checked; a stop condition is required", async () => {
+    await assert.rejects(profile({ pid: 1 }), /stop condition/);
+    assert.throws(() => startProfile({ kernel: false, user: false }), InvalidArgumentError);
+    assert.throws(() => startProfile({ hz: 0 }), InvalidArgumentError);
+    assert.throws(() => startProfile({ pid: -1 }), InvalidArgumentError);
+    assert.equal(liveCount(), 0);
+  });
+
+  it("the perf_event_attr image asks for cpu-clock in frequency mode, disabled", () => {
+    const a = new DataView(samplingAttr(1, 0, 99).buffer);
+    assert.equal(a.getUint32(0, true), 1); // PERF_TYPE_SOFTWARE
+    assert.equal(a.getUint32(4, true), 128);
+    assert.equal(a.getBigUint64(8, true), 0n); // PERF_COUNT_SW_CPU_CLOCK
+    assert.equal(a.getBigUint64(16, true), 99n);
+    assert.equal(a.getBigUint64(40, true), (1n << 10n) | 1n); // freq | disabled
+  });
+
+  it("offcpu(): time blocked per stack adds up to the workload's sleeps", async () => {
+    const w = workload(["sleep", "20", "15"]); // 15 nanosleeps of 20 ms
+    const run = startOffcpu({ pid: w.pid });
+    await w.go();
+    const t = await run.table();
+    assert.deepEqual(t.columnNames(), ["pid", "comm", "stack", "ns", "count"]);
+    const rows = t.objects() as (Row & { ns: number })[];
+    const sleeping = rows.filter((r) => /nanosleep/.test(r.stack));
+    const ns = sleeping.reduce((s, r) => s + r.ns, 0), n = sleeping.reduce((s, r) => s + r.count, 0);
+    assert.equal(n, 15, rows.map((r) => `${r.stack} ${r.count}`).join("\n"));
+    assert.ok(ns >= 15 * 20e6 && ns < 15 * 20e6 * 1.5, `${ns} ns asleep`);
+    assert.ok(sleeping.every((r) => r.stack.includes("schedule_[k]")), "kernel frames down to schedule()");
+    assert.equal(t.stats.kind, "offcpu");
+    assert.equal(t.stats.ns, rows.reduce((s, r) => s + r.ns, 0));
+    assert.equal(t.stats.lost, 0);
+    const fig = plot.flamegraph(t, { value: "ns" }) as unknown as { data: { values: number[] }[] };
+    assert.equal(fig.data[0].values[0], t.stats.ns);
+    assert.match(foldedText(t, { value: "ns" }), /nanosleep.* \d{8,}$/m);
+    await assert.rejects(offcpu({}), /stop condition/);
+  });
+
+  it("stop() mid-run detaches and closes every perf event", async () => {
+    const before = perfFds();
+    const run = startProfile({ hz: 49 });
+    assert.equal(perfFds(), before + onlineCpus().length);
+    await new Promise((r) => setTimeout(r, 200));
+    const snap = run.snapshot();
+    assert.deepEqual(snap.columnNames(), ["pid", "comm", "stack", "count"]);
+    const t = await run.table();
+    assert.equal(perfFds(), before);
+    assert.equal(t.stats.stoppedBy, "stop");
+    assert.equal(run.running, false);
+  });
+});
