@@ -233,6 +233,18 @@ mount --bind /mnt/tmp /hosttmp
 mount -t tmpfs -o mode=1777 tmpfs /mnt/tmp
 mkdir -p /mnt/tmp/host
 mount --move /hosttmp /mnt/tmp/host 2>/dev/null || mount --bind /hosttmp /mnt/tmp/host
+# A checkout that lives under the host's /tmp (CI clones there) keeps its path:
+# bind its top directory from the host's /tmp over the guest's tmpfs.
+for d in "$BPFBOOK_CWD_DIR" "$BPFBOOK_PROJECT_DIR"; do
+  case "$d" in
+    /tmp/host|/tmp/host/*|/tmp/out|/tmp/out/*|/tmp/home|/tmp/home/*) ;;
+    /tmp/?*)
+      top="\${d#/tmp/}"; top="\${top%%/*}"
+      if [ -d "/mnt/tmp/host/$top" ] && [ ! -e "/mnt/tmp/$top" ]; then
+        mkdir -p "/mnt/tmp/$top" && mount --bind "/mnt/tmp/host/$top" "/mnt/tmp/$top"
+      fi ;;
+  esac
+done
 mount -t tmpfs tmpfs /mnt/run
 mount -t tracefs tracefs /mnt/sys/kernel/tracing
 mount -t debugfs debugfs /mnt/sys/kernel/debug
@@ -449,7 +461,8 @@ export async function runInVm(command: string, opts: VmOptions = {}): Promise<Vm
     .map(([k, v]) => `export ${k}=${shQuote(v)}\n`)
     .join("");
   const conf =
-    `BPFBOOK_START=${shQuote(START)}\n` + `BPFBOOK_END=${shQuote(END)}\n` + `BPFBOOK_WATCHDOG_S=${Math.ceil(timeoutMs / 1000) + 30}\n` + `BPFBOOK_OUT=${opts.outDir ? 1 : 0}\n`;
+    `BPFBOOK_START=${shQuote(START)}\n` + `BPFBOOK_END=${shQuote(END)}\n` + `BPFBOOK_WATCHDOG_S=${Math.ceil(timeoutMs / 1000) + 30}\n` + `BPFBOOK_OUT=${opts.outDir ? 1 : 0}\n` +
+    `BPFBOOK_CWD_DIR=${shQuote(cwd)}\n` + `BPFBOOK_PROJECT_DIR=${shQuote(PROJECT_ROOT)}\n`;
   // The per-run files go in a second (uncompressed) cpio appended to the cached one: the kernel unpacks both.
   const run = cpio([
     { name: "bpfbook", mode: DIR },
