@@ -48,7 +48,7 @@ if (py.length) {
   }
 }
 
-const ours = ["on_tracepoint", "on_tracepoint_d", "burst", "emit", "on_aggregate", "xdp_packets", "xdp_pass", "on_entry", "on_return", "on_sample", "on_switch"];
+const ours = ["on_tracepoint", "on_tracepoint_d", "burst", "emit", "on_aggregate", "xdp_packets", "xdp_pass", "on_entry", "on_return", "on_sample", "on_switch", "kp_entry", "kp_return", "fe_entry", "fe_exit"];
 let leaked = [];
 try {
   leaked = programs().filter((p) => !before.has(p.id) && (ours.includes(p.name) || /^f_/.test(p.name ?? "")));

@@ -39,6 +39,9 @@ static __always_inline void stat_inc(__u32 idx)
 static __always_inline bool stream_ident_match(struct stream_ident *id)
 {
 	id->pid_tgid = bpf_get_current_pid_tgid();
+	/* older kernels leave stack bytes after the name: zero it so comm keys compare equal */
+	*(__u64 *)&id->comm[0] = 0;
+	*(__u64 *)&id->comm[8] = 0;
 	if (cfg_pid && (__u32)(id->pid_tgid >> 32) != cfg_pid)
 		return false;
 	if (cfg_tid && (__u32)id->pid_tgid != cfg_tid)

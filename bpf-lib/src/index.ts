@@ -47,3 +47,5 @@ export { ElfFile } from "./symbols/elf.js";
 export type { ElfSymbol, ElfSegment, ElfSection } from "./symbols/elf.js";
 export { KernelSymbols } from "./symbols/kallsyms.js";
 export type { KernelSymbol } from "./symbols/kallsyms.js";
+export { kprobe, kretprobe, kfuncLatency, kfuncPrototype, kfuncColumnName, KernelFunctionProbe, KfuncAggregation, KernelBtf, formatPrototype, kernelFunctions, traceability, kfuncSupport, UnknownKernelFunctionError, UntraceableKernelFunctionError, UnknownArgumentError } from "./kfunc/index.js";
+export type { KprobeOptions, KretprobeOptions, KprobeRow, KretprobeRow, KfuncWhere, KfuncPlan, KfuncAggregateOptions, KfuncArgName, KfuncStringArg, KfuncKeyName, KfuncValueName, KfuncColumn, StringSource, KfuncPrototype, KfuncArg, KfuncValueKind, Traceability, KfuncSupport, KernelFunctionSignatures, KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings, IsKernelFunction } from "./kfunc/index.js";

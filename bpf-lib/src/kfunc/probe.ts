@@ -1,0 +1,736 @@
+/* kprobe(fn, options) and kretprobe(fn, options): typed descriptions of kernel
+ * function probes. The function's BTF prototype names and types the arguments;
+ * nothing touches the kernel until start()/collect()/stream() or an aggregation
+ * starts. Then kprobe.bpf.c is configured through .rodata, loaded and attached —
+ * as fentry/fexit when the kernel allows it (typed, cheaper), else as
+ * kprobe/kretprobe — and read by the same engines as tracepoints: Trace for event
+ * streams, AggregationRun for in-kernel aggregations (agg.h). */
+import { BpfObject } from "../libbpf/object.js";
+import type { Link } from "../libbpf/link.js";
+import { AttachError, BpfbookError, InvalidArgumentError, LoadError, NotSupportedError, PermissionError, VerifierError } from "../errors.js";
+import { bpfObjectPath } from "../paths.js";
+import { privileges, requireTracingPrivileges } from "../privileges.js";
+import { decoders } from "../stream/fields.js";
+import type { FieldDecoder } from "../stream/decoder.js";
+import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../stream/filter.js";
+import { HDR_SIZE, MAX_USTR_LEN, RECORD_BASE, COMM_LEN } from "../stream/layout.js";
+import { Trace, type CollectOptions, type StopOptions } from "../stream/trace.js";
+import type { TraceTable } from "../stream/table.js";
+import { collect, stream, type StreamOptions } from "../stream/consume.js";
+import { cString } from "../stream/strings.js";
+import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable, type HistSpec } from "../aggregate/aggregation.js";
+import { encodeParts, MAX_KEY, MAX_PARTS, PartSrc, type KeyPart, type KeyPlan, type KeyValue } from "../aggregate/keys.js";
+import type { TracepointField } from "../tracefs/format.js";
+import type { StandardRow } from "../probes/tracepoint.js";
+import { nearest } from "../tracefs/nearest.js";
+import type { KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings } from "../generated/kfuncs.js";
+import { KernelBtf, formatPrototype, untypedPrototype, type KfuncPrototype, type KfuncValueKind } from "./prototype.js";
+import { nearestFunctions, requireTraceable, type Traceability } from "./names.js";
+import { kindsFor, refused, unsupported, type Via } from "./support.js";
+import { UnknownArgumentError, UntraceableKernelFunctionError } from "./errors.js";
+
+// ---------------------------------------------------------------------------
+// Types
+
+type StdColumn = "ts" | "cpu" | "pid" | "tid" | "comm";
+/** An argument named like a standard column, `ret` or `latency` becomes `args_<name>`. */
+export type KfuncColumn<K extends string> = K extends StdColumn | "ret" | "latency" ? `args_${K}` : K;
+/** The readable arguments of kernel function N (every name for a function the build did not know). */
+export type KfuncArgName<N extends string> = Extract<keyof KernelFunctionArgs<N>, string>;
+/** The char-pointer arguments of N, which can be read as strings. */
+export type KfuncStringArg<N extends string> = KernelFunctionStrings<N>;
+type ArgValue<N extends string, K extends string> = K extends keyof KernelFunctionArgs<N> ? KernelFunctionArgs<N>[K] : number | bigint;
+type ArgColumns<N extends string, A extends string, S extends string> = { [K in A | S as KfuncColumn<K>]: K extends S ? string : ArgValue<N, K> };
+
+/** A kprobe/fentry row: the standard columns and the chosen arguments. */
+export type KprobeRow<N extends string, A extends string, S extends string> = StandardRow & ArgColumns<N, A, S>;
+/** A kretprobe/fexit row: also the return value, and `latency` (ns since entry) when asked for. */
+export type KretprobeRow<N extends string, A extends string, S extends string, L extends boolean> =
+  KprobeRow<N, A, S> & { ret: KernelFunctionReturn<N> } & (L extends true ? { latency: number } : unknown);
+
+/** What an aggregation can be keyed by. */
+export type KfuncKeyName<N extends string> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "ret" | "latency" | KfuncColumn<KfuncArgName<N>>;
+/** What an aggregation can sum or put in a histogram: an integer argument, `ret`, `latency`. */
+export type KfuncValueName<N extends string> = "ret" | "latency" | KfuncColumn<KfuncArgName<N>>;
+
+export type KfuncWhere<N extends string> = {
+  pid?: number;
+  tid?: number;
+  comm?: string;
+  /** Return probes: the return value. */
+  ret?: FieldFilter<number | bigint>;
+  /** Return probes: ns since the entry of the same thread (pairs entries and returns). */
+  latency?: FieldFilter<number>;
+} & { [K in KfuncArgName<N> as KfuncColumn<K>]?: FieldFilter<number | bigint> };
+
+/** Where a string argument is read: user memory, kernel memory, or by its address (the default when BTF does not say `__user`). */
+export type StringSource = "user" | "kernel" | "auto";
+
+export interface KprobeOptions<N extends string, A extends string = KfuncArgName<N>, S extends string = never> {
+  /** Arguments to decode, by name (default: every readable argument). */
+  args?: readonly A[];
+  /** `char *` arguments to read as strings (up to 4), optionally saying where they point. */
+  strings?: readonly S[] | { readonly [K in S]?: StringSource };
+  /** Filters evaluated in the kernel: pid, tid, comm, and comparisons on integer/pointer arguments (`ret`, `latency` on returns). */
+  where?: KfuncWhere<N>;
+  /** "auto" (default): fentry/fexit when the kernel allows it, else kprobes. */
+  via?: "auto" | Via;
+  /** Bytes read for each string, a multiple of 8 up to 1024 (default 256). */
+  stringBytes?: number;
+  /** Ring buffer size (a power of two of at least 4096), default 16 MiB. */
+  bufferBytes?: number;
+  /** Wake user space once this much data waits (default: a quarter of the buffer, at most 1 MiB). */
+  wakeupBytes?: number;
+}
+
+export interface KretprobeOptions<N extends string, A extends string = KfuncArgName<N>, S extends string = never, L extends boolean = false>
+  extends KprobeOptions<N, A, S> {
+  /** Add a `latency` column: ns from the function's entry to this return, paired by thread in the kernel. */
+  latency?: L;
+}
+
+export interface KfuncPlan {
+  function: string;
+  prototype: string;
+  probe: "kprobe" | "kretprobe";
+  /** As asked; the mechanism used is decided at start (see `probe.lastVia`). */
+  via: "auto" | Via;
+  /** What the readable lists say about this function (null: possible, or unknown). */
+  traceable: { fentry: string | null; kprobe: string | null };
+  columns: { name: string; column: string; type: string; as: "number" | "bigint" | "string"; read?: StringSource }[];
+  eventBytes: number;
+  argSlots: number;
+  kernelFilters: string[];
+  bufferBytes: number;
+}
+
+// ---------------------------------------------------------------------------
+// The program's layout (bpf-lib/bpf/kprobe.bpf.c)
+
+const SLOT = { ret: 0, latency: 1, arg0: 2 } as const;
+const MAX_ARGS = 6;
+const MAX_STR = 4;
+const STR_MODE: Record<StringSource, number> = { kernel: 0, user: 1, auto: 2 };
+const KEY_STR_SRC: Record<StringSource, number> = { user: PartSrc.ustr, kernel: 9, auto: 10 };
+const HIST = { none: 0, log2: 1, linear: 2 } as const;
+const DEFAULT_BUFFER = 16 << 20;
+const PROGRAMS = { fentry: { entry: "fe_entry", ret: "fe_exit" }, kprobe: { entry: "kp_entry", ret: "kp_return" } } as const;
+
+/** A value the program puts in its window: an argument, the return value or the latency. */
+interface Col {
+  column: string;
+  slot: number;
+  decl: Extract<KfuncValueKind, { kind: "int" | "pointer" }>;
+  type: string;
+  /** The argument it is (undefined for ret and latency). */
+  arg?: string;
+  /** Read as a string, from where. */
+  string?: StringSource;
+}
+
+const STANDARD = new Set(["ts", "cpu", "pid", "tid", "comm"]);
+/** The column an argument lands in. */
+export function kfuncColumnName(arg: string): string {
+  return STANDARD.has(arg) || arg === "ret" || arg === "latency" ? `args_${arg}` : arg;
+}
+
+const isPow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
+const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
+
+/** The prototype of `fn`, typed from BTF, or untyped (six 64-bit arguments) when BTF does not know it. */
+export function kfuncPrototype(fn: string): KfuncPrototype {
+  const btf = KernelBtf.tryVmlinux();
+  return btf?.prototype(fn) ?? (requireTraceable(fn, "kprobe"), untypedPrototype(fn));
+}
+
+function intReader(size: number, signed: boolean): KeyPart["read"] {
+  switch (size) {
+    case 1: return (dv, _u, at) => (signed ? dv.getInt8(at) : dv.getUint8(at));
+    case 2: return (dv, _u, at) => (signed ? dv.getInt16(at, true) : dv.getUint16(at, true));
+    case 4: return (dv, _u, at) => (signed ? dv.getInt32(at, true) : dv.getUint32(at, true));
+    default: return (dv, _u, at) => (signed ? dv.getInt32(at + 4, true) : dv.getUint32(at + 4, true)) * 4294967296 + dv.getUint32(at, true);
+  }
+}
+
+/** What a loaded-and-attached probe hands the engines. */
+interface Opened {
+  obj: BpfObject;
+  via: Via;
+  links: Link[];
+  source: string;
+}
+
+/** How one run configures the object beyond what every run shares. */
+interface RunConfig {
+  /** Columns the run reads: decides the argument slots and the pairing. */
+  uses: Col[];
+  /** Latency is needed (a latency column, filter, key or value). */
+  latency: boolean;
+  configure(obj: BpfObject): void;
+}
+
+// ---------------------------------------------------------------------------
+// The probe
+
+export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K extends string = string, V extends string = string> {
+  /** The kernel function. */
+  readonly function: string;
+  /** "kprobe" (entry) or "kretprobe" (return). */
+  readonly kind: "kprobe" | "kretprobe";
+  readonly prototype: KfuncPrototype;
+  readonly #opts: KretprobeOptions<string, string, string, boolean>;
+  readonly #via: "auto" | Via;
+  readonly #traceable: Traceability;
+  readonly #cols = new Map<string, Col>();
+  readonly #event: Col[];
+  readonly #strings: Col[];
+  readonly #preds: Pred[];
+  readonly #predCols: Col[];
+  readonly #slot: number;
+  readonly #bufferBytes: number;
+  /** The mechanism of the last start (fentry or kprobe), null before. */
+  lastVia: Via | null = null;
+
+  /** Validates everything up front: a bad function, argument, filter or size throws here, before the kernel is touched. */
+  constructor(kind: "kprobe" | "kretprobe", fn: string, opts: KretprobeOptions<string, string, string, boolean> = {}) {
+    this.kind = kind;
+    this.function = fn;
+    this.#opts = opts;
+    const via = opts.via ?? "auto";
+    if (via !== "auto" && via !== "fentry" && via !== "kprobe") throw new InvalidArgumentError(`via must be "auto", "fentry" or "kprobe", got ${JSON.stringify(via)}`);
+    this.#via = via;
+    if (typeof fn !== "string" || !/^[A-Za-z_][\w.]*$/.test(fn)) throw new InvalidArgumentError(`a kernel function name is an identifier, got ${JSON.stringify(fn)}`);
+    this.#traceable = requireTraceable(fn, via);
+    const proto = KernelBtf.tryVmlinux()?.prototype(fn) ?? untypedPrototype(fn);
+    this.prototype = proto;
+    if (via === "fentry" && !proto.typed) throw new NotSupportedError(`fentry on ${fn}`, "fentry needs the function's BTF prototype, and the kernel's BTF has none; use via: \"kprobe\"");
+    const ret = kind === "kretprobe";
+    if (via === "fentry" && ret && proto.slots > MAX_ARGS) {
+      throw new NotSupportedError(`fexit on ${fn}`, `its return value follows ${proto.slots} argument slots; the program reads it after at most ${MAX_ARGS}. Use via: "kprobe"`);
+    }
+
+    // Every value the program can put in its window, by column name.
+    for (const a of proto.args) {
+      if (!a.readable || a.decl.kind === "other") continue;
+      this.#cols.set(kfuncColumnName(a.name), { column: kfuncColumnName(a.name), slot: SLOT.arg0 + a.slot, decl: a.decl, type: a.type, arg: a.name });
+    }
+    if (ret) {
+      if (proto.ret && proto.ret.decl.kind !== "other") this.#cols.set("ret", { column: "ret", slot: SLOT.ret, decl: proto.ret.decl, type: proto.ret.type });
+      this.#cols.set("latency", { column: "latency", slot: SLOT.latency, decl: { kind: "int", size: 8, signed: false }, type: "u64 (ns)" });
+    }
+
+    // Strings: char pointers read in the kernel into fixed slots.
+    const strings = new Map<string, StringSource>();
+    const so = opts.strings;
+    if (Array.isArray(so)) for (const s of so as readonly string[]) strings.set(s, "auto");
+    else if (so) for (const [s, m] of Object.entries(so as Record<string, StringSource | undefined>)) strings.set(s, m ?? "auto");
+    this.#strings = [];
+    for (const [name, mode] of strings) {
+      if (mode !== "user" && mode !== "kernel" && mode !== "auto") throw new InvalidArgumentError(`strings.${name} must be "user", "kernel" or "auto", got ${JSON.stringify(mode)}`);
+      const c = this.#argCol(name);
+      if (c.decl.kind !== "pointer" || (proto.typed && !c.decl.char)) {
+        throw new InvalidArgumentError(`${fn}: argument "${c.arg}" is ${c.type}, not a char pointer; only char * arguments can be read as strings`);
+      }
+      // BTF's __user tag decides unless the caller did; without tags, the address does.
+      const read: StringSource = mode !== "auto" ? mode : c.decl.user === true ? "user" : c.decl.user === false ? "kernel" : "auto";
+      const col = { ...c, string: read };
+      this.#cols.set(c.column, col);
+      this.#strings.push(col);
+    }
+    if (this.#strings.length > MAX_STR) throw new InvalidArgumentError(`at most ${MAX_STR} strings per event; ${fn} asks for ${[...strings.keys()].join(", ")}`);
+    this.#slot = opts.stringBytes ?? 256;
+    if (!Number.isInteger(this.#slot) || this.#slot < 8 || this.#slot > MAX_USTR_LEN || this.#slot % 8) {
+      throw new InvalidArgumentError(`stringBytes must be a multiple of 8 between 8 and ${MAX_USTR_LEN}, got ${opts.stringBytes}`);
+    }
+
+    // The event's columns: arguments in prototype order, then ret and latency.
+    const names = opts.args ?? proto.args.filter((a) => a.readable).map((a) => a.name);
+    const chosen = new Set<Col>();
+    for (const n of names) chosen.add(this.#argCol(n));
+    for (const s of this.#strings) chosen.add(this.#cols.get(s.column)!);
+    const args = [...chosen].map((c) => this.#cols.get(c.column)!).sort((a, b) => a.slot - b.slot);
+    const tail = ret ? [this.#cols.get("ret"), opts.latency ? this.#cols.get("latency") : undefined].filter((c): c is Col => c !== undefined) : [];
+    this.#event = [...args, ...tail];
+
+    const buf = opts.bufferBytes ?? DEFAULT_BUFFER;
+    if (!isPow2(buf) || buf < 4096) throw new InvalidArgumentError(`bufferBytes must be a power of two of at least 4096, got ${buf}`);
+    this.#bufferBytes = buf;
+
+    // Filters: pid/tid/comm in stream.h; the rest as predicates on the window (record.h).
+    const where = (opts.where ?? {}) as Record<string, unknown>;
+    this.#preds = [];
+    this.#predCols = [];
+    for (const [k, v] of Object.entries(where)) {
+      if (v === undefined || k === "pid" || k === "tid" || k === "comm") continue;
+      const c = this.column(k);
+      if (c.string) throw new InvalidArgumentError(`${fn}: "${k}" is read as a string, which cannot be filtered in the kernel; filter the table instead, e.g. t.filter(d => d.${c.column} === ...)`);
+      this.#preds.push(...predsFor(fieldOf(c), v, `${this.kind}:${fn}`));
+      this.#predCols.push(c);
+    }
+    encodePreds(this.#preds);
+    if (where.pid !== undefined && !(Number.isInteger(where.pid) && (where.pid as number) > 0)) throw new InvalidArgumentError(`where.pid must be a positive integer, got ${String(where.pid)}`);
+    if (where.tid !== undefined && !(Number.isInteger(where.tid) && (where.tid as number) > 0)) throw new InvalidArgumentError(`where.tid must be a positive integer, got ${String(where.tid)}`);
+    if (where.comm !== undefined) encodeComm(String(where.comm));
+  }
+
+  /** An argument by name (or by its column name). */
+  #argCol(name: string): Col {
+    const c = this.#cols.get(name) ?? this.#cols.get(kfuncColumnName(name));
+    if (c?.arg !== undefined && (c.arg === name || c.column === name)) return c;
+    throw this.#unknown(name, true);
+  }
+
+  #unknown(name: string, argsOnly: boolean): BpfbookError {
+    const p = this.prototype;
+    const bad = p.args.find((a) => a.name === name && !a.readable);
+    const available = argsOnly ? p.args.filter((a) => a.readable).map((a) => a.name) : [...this.#cols.keys()];
+    if (bad) return new UnknownArgumentError(this.function, name, available, [], `${this.function}: argument "${name}" (${bad.type}) cannot be read: ${bad.why}`);
+    if (!argsOnly && (name === "ret" || name === "latency") && this.kind === "kprobe") {
+      return new InvalidArgumentError(`"${name}" exists only on return probes: use kretprobe("${this.function}")`);
+    }
+    return new UnknownArgumentError(this.function, name, available, nearest(name, [...available, ...(argsOnly ? [] : ["pid", "tid", "comm", "cpu", "cgroup"])], 3));
+  }
+
+  /** @internal A column of the window by name: argument (name or column), `ret`, `latency`. */
+  column(name: string): Col {
+    const c = this.#cols.get(name);
+    if (c) return c;
+    const a = [...this.#cols.values()].find((x) => x.arg === name);
+    if (a && !STANDARD.has(name)) return a;
+    throw this.#unknown(name, false);
+  }
+
+  /** What will be loaded: the prototype, columns and how each decodes, event size, filters. */
+  plan(): KfuncPlan {
+    const w = (this.#opts.where ?? {}) as Record<string, unknown>;
+    return {
+      function: this.function,
+      prototype: formatPrototype(this.prototype),
+      probe: this.kind,
+      via: this.#via,
+      traceable: { fentry: this.#traceable.fentry, kprobe: this.#traceable.kprobe },
+      columns: this.#event.map((c) => ({
+        name: c.arg ?? c.column, column: c.column, type: c.type,
+        as: c.string ? "string" : c.decl.kind === "int" ? "number" : "bigint",
+        ...(c.string ? { read: c.string } : {}),
+      })),
+      eventBytes: this.#layout().size,
+      argSlots: this.#argSlots(this.#event),
+      kernelFilters: [
+        ...(["pid", "tid", "comm"] as const).filter((k) => w[k] !== undefined).map((k) => `${k} == ${JSON.stringify(w[k])}`),
+        ...this.#preds.map((p) => `${p.field} ${p.op} ${p.value[0]}`),
+      ],
+      bufferBytes: this.#bufferBytes,
+    };
+  }
+
+  /** Argument slots the programs must read for these columns (and the filters). */
+  #argSlots(uses: readonly Col[]): number {
+    let n = 0;
+    for (const c of [...uses, ...this.#predCols]) if (c.arg !== undefined) n = Math.max(n, c.slot - SLOT.arg0 + 1);
+    return Math.min(n, MAX_ARGS);
+  }
+
+  /** The event: which window slots it copies, then the strings. */
+  #layout(): { first: number; nslots: number; size: number } {
+    const args = this.#event.filter((c) => c.arg !== undefined);
+    const maxArg = args.reduce((m, c) => Math.max(m, c.slot), -1);
+    let first: number, nslots: number;
+    if (this.kind === "kprobe") {
+      first = SLOT.arg0;
+      nslots = maxArg < 0 ? 0 : maxArg - SLOT.arg0 + 1;
+    } else {
+      first = SLOT.ret;
+      nslots = maxArg >= 0 ? maxArg + 1 : this.#opts.latency ? 2 : 1;
+    }
+    return { first, nslots, size: HDR_SIZE + nslots * 8 + this.#strings.length * this.#slot };
+  }
+
+  #decoders(): FieldDecoder[] {
+    const { first, nslots } = this.#layout();
+    return this.#event.map((c) => {
+      const k = this.#strings.findIndex((s) => s.column === c.column);
+      if (k >= 0) return decoders.chars(c.column, HDR_SIZE + nslots * 8 + k * this.#slot, this.#slot);
+      const at = HDR_SIZE + (c.slot - first) * 8;
+      return c.decl.kind === "int" ? decoders.int(c.column, at, c.decl.size, c.decl.signed) : decoders.pointer(c.column, at);
+    });
+  }
+
+  /** Loads and attaches with the first mechanism that works: fentry/fexit, then kprobes (via: "auto"). */
+  #open(run: RunConfig): Opened {
+    requireTracingPrivileges(`tracing kernel function ${this.function}`);
+    const ret = this.kind === "kretprobe";
+    const order: Via[] = this.#via !== "auto" ? [this.#via]
+      : [
+        // fexit finds the return value after the arguments: only where the program can address it
+        ...(this.prototype.typed && this.#traceable.fentry === null && !(ret && this.prototype.slots > MAX_ARGS) ? ["fentry" as const] : []),
+        ...(this.#traceable.kprobe === null ? ["kprobe" as const] : []),
+      ];
+    const failures: { via: Via; paired: boolean; error: unknown }[] = [];
+    const p = privileges();
+    for (const via of order) {
+      const argSlots = this.#argSlots(run.uses);
+      const paired = ret && (run.latency || (via === "kprobe" && argSlots > 0));
+      let obj: BpfObject | null = null;
+      try {
+        obj = BpfObject.open(bpfObjectPath("kprobe"), "kprobe");
+        const progs = PROGRAMS[via];
+        const used = ret ? (paired ? [progs.ret, progs.entry] : [progs.ret]) : [progs.entry];
+        for (const prog of obj.programs.values()) prog.setAutoload(used.includes(prog.name as never));
+        if (via === "fentry") for (const name of used) obj.program(name).setAttachTarget(this.function);
+        this.#configureShared(obj, via, argSlots, paired);
+        run.configure(obj);
+        obj.load();
+        const links: Link[] = [];
+        // The return first: an entry seen before its return is attached would only be stale.
+        for (const name of used) {
+          const prog = obj.program(name);
+          if (via === "fentry") links.push(name === progs.ret ? prog.attachFexit(this.function) : prog.attachFentry(this.function));
+          else links.push(name === progs.ret ? prog.attachKretprobe(this.function) : prog.attachKprobe(this.function));
+        }
+        if (failures.length && refused(kindsFor(failures[0]!.via, ret, failures[0]!.paired)).length === 0) {
+          process.emitWarning(`${this.function}: ${failures[0]!.via} failed (${firstLine(failures[0]!.error)}); tracing it with ${via === "kprobe" ? "kprobes" : "fentry"} instead`, { code: "BPFBOOK_KFUNC_FALLBACK" });
+        }
+        this.lastVia = via;
+        const kind = via === "fentry" ? (ret ? "fexit" : "fentry") : ret ? "kretprobe" : "kprobe";
+        return { obj, via, links, source: `${kind}:${this.function}` };
+      } catch (e) {
+        obj?.dispose();
+        const retry = e instanceof NotSupportedError || e instanceof LoadError || e instanceof VerifierError || e instanceof AttachError
+          || (e instanceof PermissionError && p.capBpf && p.capPerfmon) || (e instanceof InvalidArgumentError && /cannot target/.test(e.message));
+        if (!retry) throw e;
+        failures.push({ via, paired, error: e });
+      }
+    }
+    throw this.#explain(failures);
+  }
+
+  /** Every mechanism failed: the kernel's reasons (NotSupportedError), or why this function cannot be traced. */
+  #explain(failures: { via: Via; paired: boolean; error: unknown }[]): Error {
+    const ret = this.kind === "kretprobe";
+    const tried = failures.map((f) => ({ via: f.via, refused: refused(kindsFor(f.via, ret, f.paired)), error: f.error }));
+    const what = `${this.kind}("${this.function}")${this.#via === "auto" ? "" : ` via ${this.#via}`}`;
+    if (tried.length && tried.every((t) => t.refused.length > 0)) return unsupported(what, tried, failures.at(-1)?.error);
+    const specific = tried.filter((t) => t.refused.length === 0);
+    if (specific.length === 1 && specific[0]!.error instanceof VerifierError) return specific[0]!.error;
+    const why = tried.map((t) => `${t.via}: ${t.refused.length ? t.refused.map((r) => r.reason).join(", ") : firstLine(t.error)}`).join("; ");
+    const errno = specific.map((t) => (t.error instanceof BpfbookError ? t.error.errno : undefined)).find((x) => x !== undefined);
+    return new UntraceableKernelFunctionError(this.function, why, nearestFunctions(this.function).filter((n) => n !== this.function), { errno, cause: specific[0]?.error });
+  }
+
+  /** What every run of this probe sets: filters, argument slots, pairing. */
+  #configureShared(obj: BpfObject, via: Via, argSlots: number, paired: boolean): void {
+    const w = (this.#opts.where ?? {}) as { pid?: number; tid?: number; comm?: string };
+    if (w.pid !== undefined) obj.setConstant("cfg_pid", w.pid);
+    if (w.tid !== undefined) obj.setConstant("cfg_tid", w.tid);
+    if (w.comm !== undefined) {
+      const c = encodeComm(w.comm);
+      obj.setConstant("cfg_comm", c.bytes);
+      obj.setConstant("cfg_comm_len", c.len);
+    }
+    obj.setConstant("cfg_npreds", this.#preds.length);
+    obj.setConstant("cfg_preds", encodePreds(this.#preds));
+    obj.setConstant("cfg_nargs", via === "fentry" ? Math.min(argSlots, this.prototype.slots) : argSlots);
+    const ret = this.kind === "kretprobe";
+    if (ret) {
+      obj.setConstant("cfg_store", paired ? 1 : 0);
+      obj.setConstant("cfg_paired", paired ? 1 : 0);
+      obj.setConstant("cfg_start_args", via === "kprobe" && paired ? 1 : 0);
+      obj.setConstant("cfg_has_ret", this.prototype.ret !== null ? 1 : 0);
+      obj.setConstant("cfg_ret_slot", Math.min(this.prototype.slots, MAX_ARGS));
+    }
+    if (!paired) obj.map("starts").setMaxEntries(1);
+  }
+
+  /** Loads, attaches and starts collecting events; stop it with stop() / table(), or dispose it. */
+  start(stop: StopOptions = {}): Trace {
+    const layout = this.#layout();
+    const strings = this.#strings;
+    const wake = this.#opts.wakeupBytes ?? Math.min(this.#bufferBytes / 4, 1 << 20);
+    const opened = this.#open({
+      uses: [...this.#event, ...strings],
+      latency: this.#event.some((c) => c.column === "latency") || this.#predCols.some((c) => c.column === "latency"),
+      configure: (obj) => {
+        obj.setConstant("cfg_aggregate", 0);
+        obj.setConstant("cfg_first_slot", layout.first);
+        obj.setConstant("cfg_nslots", layout.nslots);
+        obj.setConstant("cfg_event_size", layout.size);
+        obj.setConstant("cfg_nstr", strings.length);
+        const slots = new Uint8Array(MAX_STR * 4), modes = new Uint8Array(MAX_STR * 4);
+        strings.forEach((s, i) => {
+          new DataView(slots.buffer).setUint32(i * 4, s.slot, true);
+          new DataView(modes.buffer).setUint32(i * 4, STR_MODE[s.string!], true);
+        });
+        obj.setConstant("cfg_str_slot", slots);
+        obj.setConstant("cfg_str_mode", modes);
+        obj.setConstant("cfg_str_len", this.#slot);
+        obj.setConstant("cfg_wakeup_bytes", wake);
+        obj.map("events").setMaxEntries(this.#bufferBytes);
+        for (const m of ["agg0", "agg1"]) obj.map(m).setMaxEntries(1);
+      },
+    });
+    return new Trace({ source: opened.source, object: opened.obj, eventSize: layout.size, bufferBytes: this.#bufferBytes, fields: this.#decoders(), attach: () => opened.links }, stop);
+  }
+
+  /** Collects until a stop condition (seconds, events, signal) and returns the events as an Arquero table with `.stats`. */
+  collect(opts: CollectOptions): Promise<TraceTable<Row>> {
+    return collect<Row>(() => this.start(opts), opts);
+  }
+
+  /** Yields the events as Arquero tables, one per batch, as they arrive. Breaking out of the loop stops the trace. */
+  stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<Row>> {
+    return stream<Row>(() => this.start(opts), opts);
+  }
+
+  /** Aggregates in the kernel: keys from `by` (standard columns, arguments, `ret`), an optional value and histogram. */
+  aggregate(opts: KfuncAggregateOptions<K, V> = {}): KfuncAggregation {
+    return new KfuncAggregation(this as unknown as KernelFunctionProbe, opts, false);
+  }
+  /** Calls per key (bpftrace's count()). */
+  count(opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
+    return this.aggregate(opts);
+  }
+  /** count, sum, min, max and avg of an integer argument, `ret` or `latency` per key. */
+  stats(value: V, opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
+    return this.aggregate({ ...opts, value });
+  }
+  /** A log2 histogram of an integer argument, `ret` or `latency` per key (bpftrace's hist()). */
+  hist(value: V, opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
+    return this.aggregate({ ...opts, value, hist: "log2" });
+  }
+  /** A linear histogram (bpftrace's lhist()). */
+  lhist(value: V, range: Exclude<HistSpec, "log2">, opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
+    return this.aggregate({ ...opts, value, hist: range });
+  }
+
+  /**
+   * Entry → return latency of the function, paired by thread in the kernel, as a log2
+   * histogram per key (default), linear buckets, or "stats". Return probes only.
+   */
+  latency(opts: { by?: readonly K[]; hist?: HistSpec | "stats"; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
+    if (this.kind !== "kretprobe") throw new InvalidArgumentError(`latency pairs entries with returns: use kretprobe("${this.function}").latency() or kfuncLatency("${this.function}")`);
+    return new KfuncAggregation(this as unknown as KernelFunctionProbe, { by: opts.by, hist: opts.hist === "stats" ? undefined : opts.hist ?? "log2", maxKeys: opts.maxKeys, stringBytes: opts.stringBytes }, true);
+  }
+
+  /** @internal Loads and attaches for an aggregation (AggregationRun reads agg0/agg1/ctl/stats). */
+  openAggregate(uses: Col[], latency: boolean, configure: (obj: BpfObject) => void): Opened {
+    return this.#open({ uses, latency: latency || this.#predCols.some((c) => c.column === "latency"), configure });
+  }
+
+  /** @internal The same function, filters and mechanism, with latency streamed (for KfuncAggregation.startEvents). */
+  latencyEvents(): KernelFunctionProbe {
+    return new KernelFunctionProbe("kretprobe", this.function, { ...this.#opts, args: [], strings: undefined, latency: true });
+  }
+}
+
+/** A stand-in TracepointField, so `where` uses the tracepoint filter compiler (stream/filter.ts). */
+function fieldOf(c: Col): TracepointField {
+  const decl = c.decl.kind === "int" ? { kind: "int" as const, size: c.decl.size, signed: c.decl.signed } : { kind: "pointer" as const, pointee: c.decl.pointee, userString: false };
+  return { name: c.column, type: c.type, offset: RECORD_BASE + c.slot * 8, size: 8, signed: c.decl.kind === "int" && c.decl.signed, decl, common: false };
+}
+
+// ---------------------------------------------------------------------------
+// Aggregations
+
+export interface KfuncAggregateOptions<K extends string = string, V extends string = string> {
+  /** Key columns: pid, tid, comm, cpu, cgroup, arguments (strings when read as strings), ret. */
+  by?: readonly K[];
+  /** The integer argument, `ret` or `latency` summed / put in a histogram (default: just count calls). */
+  value?: V;
+  hist?: HistSpec;
+  /** Keys the kernel map holds (default 10240); calls of keys beyond it are counted in stats.dropped. */
+  maxKeys?: number;
+  /** Bytes of string keys, 8..48, default 32. */
+  stringBytes?: number;
+}
+
+/** Columns an aggregation's result has besides its keys: a key argument of the same name becomes `args_<name>`. */
+const RESULT_COLUMNS = new Set(["count", "sum", "min", "max", "avg", "bucket", "low", "high", "interval", "time"]);
+
+/** Lays out a key: each part 8-byte aligned, as aggregate/keys.ts does for tracepoints. */
+function planKey(by: readonly string[], probe: KernelFunctionProbe, opts: { stringBytes?: number; bucket: boolean }): { plan: KeyPlan; cols: Col[] } {
+  const parts: KeyPart[] = [];
+  const cols: Col[] = [];
+  let koff = 0;
+  const place = (size: number) => {
+    const at = koff;
+    koff += Math.ceil(size / 8) * 8;
+    return at;
+  };
+  const seen = new Set<string>();
+  const u32: KeyPart["read"] = (dv, _u, at) => dv.getUint32(at, true);
+  for (const name of by) {
+    if (seen.has(name)) throw new InvalidArgumentError(`"${name}" appears twice in by`);
+    seen.add(name);
+    switch (name) {
+      case "pid":
+      case "tid":
+      case "cpu":
+        parts.push({ column: name, src: PartSrc[name], woff: 0, koff: place(4), size: 4, read: u32 });
+        continue;
+      case "cgroup":
+        parts.push({ column: name, src: PartSrc.cgroup, woff: 0, koff: place(8), size: 8, read: intReader(8, false) });
+        continue;
+      case "comm":
+        parts.push({ column: name, src: PartSrc.comm, woff: 0, koff: place(COMM_LEN), size: COMM_LEN, read: (_dv, u8, at) => cString(u8, at, COMM_LEN) });
+        continue;
+    }
+    const c = probe.column(RESULT_COLUMNS.has(name.replace(/^args_/, "")) ? name.replace(/^args_/, "") : name);
+    cols.push(c);
+    const woff = c.slot * 8;
+    const column = RESULT_COLUMNS.has(c.column) ? `args_${c.column}` : c.column;
+    if (c.string) {
+      const size = opts.stringBytes ?? 32;
+      if (!Number.isInteger(size) || size < 8 || size > 48) throw new InvalidArgumentError(`key strings take 8 to 48 bytes, got ${size}`);
+      parts.push({ column, src: KEY_STR_SRC[c.string], woff, koff: place(size), size, read: (_dv, u8, at) => cString(u8, at, size) });
+    } else if (c.decl.kind === "int") {
+      parts.push({ column, src: PartSrc.field, woff, koff: place(c.decl.size), size: c.decl.size, read: intReader(c.decl.size, c.decl.signed) });
+    } else {
+      parts.push({ column, src: PartSrc.field, woff, koff: place(8), size: 8, read: (dv, _u, at): KeyValue => "0x" + dv.getBigUint64(at, true).toString(16) });
+    }
+  }
+  if (opts.bucket) parts.push({ column: "bucket", src: PartSrc.bucket, woff: 0, koff: place(4), size: 4, read: u32 });
+  if (parts.length > MAX_PARTS) throw new InvalidArgumentError(`at most ${MAX_PARTS - (opts.bucket ? 1 : 0)} key columns, got ${by.length}`);
+  const size = Math.max(8, koff);
+  if (size > MAX_KEY) throw new InvalidArgumentError(`the key (${by.join(", ")}) needs ${size} bytes; the kernel program holds ${MAX_KEY}. Use fewer or shorter key columns (stringBytes)`);
+  return { plan: { parts, size }, cols };
+}
+
+/** An aggregation of a kernel function probe: a spec until start()/collect(), then an AggregationRun. */
+export class KfuncAggregation {
+  readonly probe: KernelFunctionProbe;
+  readonly options: KfuncAggregateOptions;
+  /** Values are entry → return latencies (ns). */
+  readonly isLatency: boolean;
+  readonly #plan: KeyPlan;
+  readonly #keyCols: Col[];
+  readonly #value: Col | null;
+
+  constructor(probe: KernelFunctionProbe, opts: KfuncAggregateOptions, latency: boolean) {
+    this.probe = probe;
+    this.options = opts;
+    this.isLatency = latency;
+    const h = opts.hist;
+    if (h && h !== "log2") {
+      const { min, max, step } = h;
+      if (!(Number.isInteger(min) && Number.isInteger(max) && Number.isInteger(step) && step > 0 && max > min)) throw new InvalidArgumentError(`linear histogram needs integers min < max and step > 0, got ${JSON.stringify(h)}`);
+      if ((max - min) / step > 10000) throw new InvalidArgumentError(`linear histogram with ${(max - min) / step} buckets: use fewer (at most 10000)`);
+    }
+    let value: Col | null = null;
+    if (latency) value = probe.column("latency");
+    else if (opts.value !== undefined) {
+      value = probe.column(opts.value);
+      if (value.decl.kind !== "int" || value.string) throw new InvalidArgumentError(`value "${opts.value}" must be an integer argument, ret or latency; it is ${value.type}`);
+    }
+    if (h && !value) throw new InvalidArgumentError("a histogram needs a value: { value: <integer argument, ret or latency> } (or use latency())");
+    this.#value = value;
+    const { plan, cols } = planKey(opts.by ?? [], probe, { stringBytes: opts.stringBytes, bucket: Boolean(h) });
+    this.#plan = plan;
+    this.#keyCols = cols;
+    const maxKeys = opts.maxKeys ?? 10240;
+    if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1 << 22) throw new InvalidArgumentError(`maxKeys must be between 1 and ${1 << 22}, got ${maxKeys}`);
+  }
+
+  /** The table's columns, in order. */
+  columns(interval: boolean): string[] {
+    const keys = this.#plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
+    const vals = this.options.hist ? ["bucket", "low", "high", "count"] : this.#value ? ["count", "sum", "min", "max", "avg"] : ["count"];
+    return [...(interval ? ["interval", "time"] : []), ...keys, ...vals];
+  }
+
+  shape(source: string): AggShape {
+    return { source, hist: this.options.hist, latency: this.isLatency, maxKeys: this.options.maxKeys ?? 10240, columns: (interval) => this.columns(interval) };
+  }
+
+  /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
+  start(opts: AggCollectOptions = {}): AggregationRun {
+    if (opts.interval !== undefined && !(opts.interval >= 0.05)) throw new InvalidArgumentError(`interval must be at least 0.05 seconds, got ${opts.interval}`);
+    const o = this.options;
+    const value = this.#value;
+    const uses = [...this.#keyCols, ...(value ? [value] : [])];
+    const opened = this.probe.openAggregate(uses, uses.some((c) => c.column === "latency"), (obj) => {
+      obj.setConstant("cfg_aggregate", 1);
+      obj.map("events").setMaxEntries(4096);
+      obj.setConstant("cfg_nparts", this.#plan.parts.length);
+      obj.setConstant("cfg_parts", encodeParts(this.#plan.parts));
+      for (const m of ["agg0", "agg1"]) {
+        obj.map(m).setKeySize(this.#plan.size);
+        obj.map(m).setMaxEntries(o.maxKeys ?? 10240);
+      }
+      obj.setConstant("cfg_value_src", value ? 1 : 0);
+      if (value && value.decl.kind === "int") {
+        obj.setConstant("cfg_value_woff", value.slot * 8);
+        obj.setConstant("cfg_value_size", value.decl.size);
+        obj.setConstant("cfg_value_signed", value.decl.signed ? 1 : 0);
+      }
+      const h = o.hist;
+      obj.setConstant("cfg_hist", !h ? HIST.none : h === "log2" ? HIST.log2 : HIST.linear);
+      if (h && h !== "log2") {
+        obj.setConstant("cfg_lmin", BigInt(h.min));
+        obj.setConstant("cfg_lmax", BigInt(h.max));
+        obj.setConstant("cfg_lstep", BigInt(h.step));
+      }
+    });
+    const source = this.isLatency ? `latency ${opened.source}` : opened.source;
+    return new AggregationRun(this.shape(source), { objects: [opened.obj], end: opened.obj, attach: () => opened.links, plan: this.#plan }, opts);
+  }
+
+  /** Aggregates until a stop condition; returns the table (one row per key, or per interval and key). */
+  async collect(opts: AggCollectOptions): Promise<AggTable> {
+    if (opts.seconds === undefined && opts.events === undefined && opts.signal === undefined) {
+      throw new InvalidArgumentError("collect() needs a stop condition: { seconds }, { events } or { signal }");
+    }
+    return this.start(opts).finished();
+  }
+
+  /** Latency as events instead of an aggregate: one row per call with the standard columns and `latency` (ns). */
+  startEvents(stop: StopOptions = {}): Trace {
+    if (!this.isLatency) throw new InvalidArgumentError("startEvents() streams latency pairs; for other aggregations use the probe's own start()/collect()");
+    return this.probe.latencyEvents().start(stop);
+  }
+
+  /** Collects latency pairs as rows (see startEvents). */
+  collectEvents(opts: CollectOptions): Promise<TraceTable> {
+    return collect(() => this.startEvents(opts), opts);
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Entry points
+
+/**
+ * A probe on the entry of kernel function `fn`: one row per call with the standard
+ * columns and the arguments, typed from the kernel's BTF. fentry when the kernel
+ * allows it, else a kprobe (`via` forces one).
+ */
+export function kprobe<N extends string, A extends KfuncArgName<N> = KfuncArgName<N>, S extends KfuncStringArg<N> = never>(
+  fn: N,
+  opts: KprobeOptions<N, A, S> = {},
+): KernelFunctionProbe<KprobeRow<N, A, S>, Exclude<KfuncKeyName<N>, "ret" | "latency">, Exclude<KfuncValueName<N>, "ret" | "latency">> {
+  return new KernelFunctionProbe("kprobe", fn, opts as KretprobeOptions<string, string, string, boolean>);
+}
+
+/**
+ * A probe on the return of kernel function `fn`: one row per call with the standard
+ * columns, `ret`, the arguments (as they were at entry) and optionally `latency`.
+ * fexit when the kernel allows it, else a kretprobe (with a kprobe on entry when
+ * arguments or latency are needed, paired by thread in the kernel).
+ */
+export function kretprobe<N extends string, A extends KfuncArgName<N> = KfuncArgName<N>, S extends KfuncStringArg<N> = never, L extends boolean = false>(
+  fn: N,
+  opts: KretprobeOptions<N, A, S, L> = {},
+): KernelFunctionProbe<KretprobeRow<N, A, S, L>, KfuncKeyName<N>, KfuncValueName<N>> {
+  return new KernelFunctionProbe("kretprobe", fn, opts as KretprobeOptions<string, string, string, boolean>);
+}
+
+/**
+ * Entry → return latency of kernel function `fn` in ns, aggregated in the kernel
+ * (log2 histogram per key by default): `kfuncLatency("vfs_read", { by: ["comm"] })`.
+ */
+export function kfuncLatency<N extends string>(
+  fn: N,
+  opts: { by?: readonly KfuncKeyName<N>[]; where?: KfuncWhere<N>; via?: "auto" | Via; hist?: HistSpec | "stats"; maxKeys?: number; stringBytes?: number } = {},
+): KfuncAggregation {
+  const probe = new KernelFunctionProbe("kretprobe", fn, { where: opts.where as KfuncWhere<string>, via: opts.via, args: [] });
+  return probe.latency({ by: opts.by, hist: opts.hist, maxKeys: opts.maxKeys, stringBytes: opts.stringBytes });
+}
