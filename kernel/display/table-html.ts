@@ -62,5 +62,8 @@ function statsFooter(m: TableModel): string {
   if (!m.stats) return "";
   const lost = m.stats.lost > 0;
   const parts = statsParts(m.stats).map((p) => (p.loud ? `<span class="bt-lost">⚠ ${escapeHtml(p.text)}</span>` : escapeHtml(p.text)));
-  return `<div class="bt-stats${lost ? " bt-has-lost" : ""}">${parts.join(" · ")}</div>`;
+  // 64-bit values a double rounded are as untrustworthy as lost events: said as loudly.
+  const { imprecise, impreciseColumns } = m.stats as { imprecise?: number; impreciseColumns?: string[] };
+  if (imprecise) parts.push(`<span class="bt-lost">⚠ ${escapeHtml(`${imprecise} rounded 64-bit values (${(impreciseColumns ?? []).join(", ")}); bigint: true keeps them exact`)}</span>`);
+  return `<div class="bt-stats${lost || imprecise ? " bt-has-lost" : ""}">${parts.join(" · ")}</div>`;
 }

@@ -7,7 +7,7 @@ import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
 import { InvalidArgumentError, NotSupportedError, VerifierError } from "../errors.js";
 import { bpfObjectPath } from "../paths.js";
 import { requireTracingPrivileges } from "../privileges.js";
-import { decoders } from "../stream/fields.js";
+import { decoders, int64Mode } from "../stream/fields.js";
 import type { FieldDecoder } from "../stream/decoder.js";
 import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../stream/filter.js";
 import { HDR_SIZE, MAX_USTR, MAX_USTR_LEN, MAX_WINDOW, RECORD_BASE } from "../stream/layout.js";
@@ -70,6 +70,12 @@ export interface TracepointOptions<N extends string, F extends FieldName<N>> {
   bufferBytes?: number;
   /** Wake user space once this much data waits (default: a quarter of the buffer, at most 1 MiB). 0: on every event. */
   wakeupBytes?: number;
+  /**
+   * 64-bit integer fields as exact bigints: true (all), a list of columns, or "auto"
+   * (a column turns bigint at its first value beyond ±2^53). Default: numbers, with
+   * any value a double had to round counted in `stats.imprecise`.
+   */
+  bigint?: boolean | "auto" | readonly string[];
 }
 
 export interface TracepointPlan {
@@ -144,8 +150,18 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     for (const p of this.#preds) end = Math.max(end, fieldEnd(p.field));
     if (end - RECORD_BASE > MAX_WINDOW) throw new InvalidArgumentError(`${source} has fields beyond the first ${MAX_WINDOW} bytes of the record, which is what the kernel program copies; pick fewer fields`);
     this.#window = end - RECORD_BASE;
+    this.#checkBigint(source);
     this.#dyn = this.#fields.some((f) => f.decl.kind === "data_loc") ? (opts.dataLocBytes ?? 256) : 0;
     if (this.#dyn > MAX_WINDOW || this.#dyn < 0) throw new InvalidArgumentError(`dataLocBytes must be between 0 and ${MAX_WINDOW}, got ${this.#dyn}`);
+  }
+
+  /** A bigint column list must name this probe's 64-bit integer fields. */
+  #checkBigint(source: string): void {
+    const wide = this.#fields.filter((f) => f.decl.kind === "int" && f.decl.size === 8 && !this.#ustr.includes(f)).map((f) => columnName(f.name));
+    int64Mode(this.#opts.bigint, ""); // throws on a malformed option
+    if (!Array.isArray(this.#opts.bigint)) return;
+    const bad = (this.#opts.bigint as readonly string[]).filter((c) => !wide.includes(c));
+    if (bad.length) throw new InvalidArgumentError(`bigint names ${bad.join(", ")}, which ${bad.length > 1 ? "are not" : "is not a"} 64-bit integer field${bad.length > 1 ? "s" : ""} of ${source}; its 64-bit fields are: ${wide.join(", ") || "(none)"}`);
   }
 
   /** Bytes the window (plus __data_loc data) takes in each event, 8-aligned. */
@@ -158,7 +174,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     const as = (f: TracepointField): TracepointPlan["fields"][number]["as"] => {
       if (this.#ustr.includes(f)) return "string";
       switch (f.decl.kind) {
-        case "int": return "number";
+        case "int": return f.decl.size === 8 && int64Mode(this.#opts.bigint, columnName(f.name)) === "bigint" ? "bigint" : "number";
         case "pointer": return "bigint";
         case "char_array": return "string";
         case "int_array": return "array";
@@ -197,7 +213,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       if (u >= 0) return decoders.chars(col, eventEnd + u * this.#slot, this.#slot);
       const d = f.decl;
       switch (d.kind) {
-        case "int": return decoders.int(col, at, d.size, d.signed);
+        case "int": return decoders.int(col, at, d.size, d.signed, int64Mode(this.#opts.bigint, col));
         case "pointer": return decoders.pointer(col, at);
         case "char_array": return decoders.chars(col, at, d.length);
         case "int_array": return decoders.ints(col, at, d.elem, d.signed, d.length);

@@ -14,6 +14,8 @@ export interface FieldDecoder {
   peek(n: number): ColumnData;
   /** Values that could not be decoded whole (a string cut by the window, ...). */
   truncated: number;
+  /** 64-bit values a double had to round (decoded as numbers, not bigints). */
+  imprecise?: number;
 }
 
 export type Columns = Record<string, ColumnData>;
@@ -173,6 +175,13 @@ export class EventDecoder implements RecordSink, SpanSink {
     let t = 0;
     for (const f of this.fields) t += f.truncated;
     return t;
+  }
+
+  /** Rounded 64-bit values and the columns that hold them, for the stats (absent when none). */
+  precision(): { imprecise?: number; impreciseColumns?: string[] } {
+    const cols = this.fields.filter((f) => (f.imprecise ?? 0) > 0);
+    if (!cols.length) return {};
+    return { imprecise: cols.reduce((s, f) => s + (f.imprecise ?? 0), 0), impreciseColumns: cols.map((f) => f.name) };
   }
 }
 

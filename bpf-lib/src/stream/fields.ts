@@ -3,12 +3,14 @@
 import type { FieldDecoder } from "./decoder.js";
 import { DictBuilder, type ColumnData } from "./columns.js";
 import { cString } from "./strings.js";
+import { InvalidArgumentError } from "../errors.js";
 
 type NumArray = Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
 type NumCtor = new (n: number) => NumArray;
 
 abstract class Base implements FieldDecoder {
   truncated = 0;
+  imprecise = 0;
   constructor(readonly name: string, protected readonly at: number) {}
   abstract grow(capacity: number): void;
   abstract decode(u8: Uint8Array, dv: DataView, base: number, row: number): void;
@@ -48,14 +50,73 @@ class Int32 extends NumBase {
   constructor(name: string, at: number, signed: boolean) { super(name, at, signed ? Int32Array : Uint32Array); }
   decode(_u8: Uint8Array, dv: DataView, base: number, row: number): void { this.data[row] = dv.getUint32(base + this.at, true); }
 }
-/** 64-bit integers as doubles: exact below 2^53, which covers counts, sizes, fds, flags and return values. */
-class Int64 extends NumBase {
-  constructor(name: string, at: number, private readonly signed: boolean) { super(name, at, Float64Array); }
+/**
+ * How a 64-bit integer field decodes. "number": doubles, exact within ±2^53 (counts,
+ * sizes, fds, flags, return values), and every value a double had to round is counted
+ * in `imprecise`. "bigint": BigInt64Array/BigUint64Array, always exact. "auto":
+ * doubles until the first value a double cannot hold, then the column turns bigint.
+ */
+export type Int64Mode = "number" | "bigint" | "auto";
+
+/** The `bigint` option of a probe, for one column; throws a named error for bad input. */
+export function int64Mode(opt: unknown, column: string): Int64Mode {
+  if (opt === undefined || opt === false) return "number";
+  if (opt === true) return "bigint";
+  if (opt === "auto") return "auto";
+  if (Array.isArray(opt) && opt.every((c) => typeof c === "string")) return opt.includes(column) ? "bigint" : "number";
+  throw new InvalidArgumentError(`bigint must be true (every 64-bit field as exact bigints), "auto" (bigints once a value does not fit a double), false, or an array of column names; got ${JSON.stringify(opt) ?? String(opt)}`);
+}
+
+type Int64Data = Float64Array | BigInt64Array | BigUint64Array;
+
+class Int64 extends Base {
+  private data: Int64Data = new Float64Array(0);
+  private big: boolean;
+  constructor(name: string, at: number, private readonly signed: boolean, private readonly mode: Int64Mode) {
+    super(name, at);
+    this.big = mode === "bigint";
+    if (this.big) this.data = this.bigArray(0);
+  }
+  private bigArray(n: number): BigInt64Array | BigUint64Array {
+    return this.signed ? new BigInt64Array(n) : new BigUint64Array(n);
+  }
+  grow(capacity: number): void {
+    const next = this.big ? this.bigArray(capacity) : new Float64Array(capacity);
+    (next as Float64Array).set((this.data as Float64Array).subarray(0, Math.min(this.data.length, capacity)));
+    this.data = next;
+  }
   decode(_u8: Uint8Array, dv: DataView, base: number, row: number): void {
     const o = base + this.at;
+    if (this.big) {
+      this.data[row] = this.signed ? dv.getBigInt64(o, true) : dv.getBigUint64(o, true);
+      return;
+    }
     const lo = dv.getUint32(o, true);
     const hi = this.signed ? dv.getInt32(o + 4, true) : dv.getUint32(o + 4, true);
-    this.data[row] = hi * 4294967296 + lo;
+    // hi within ±2^21 means |value| <= 2^53: a double holds it exactly.
+    if (hi < 0x200000 && hi >= -0x200000) this.data[row] = hi * 4294967296 + lo;
+    else this.wide(this.signed ? dv.getBigInt64(o, true) : dv.getBigUint64(o, true), row);
+  }
+  /** A value beyond ±2^53 (rare): switch to bigints ("auto") or count it if a double rounds it. */
+  private wide(v: bigint, row: number): void {
+    if (this.mode === "auto") {
+      const next = this.bigArray(this.data.length);
+      // every earlier value was within ±2^53, so these conversions are exact
+      for (let i = 0; i < row; i++) next[i] = BigInt(this.data[i] as number);
+      this.data = next;
+      this.big = true;
+      this.data[row] = v;
+      return;
+    }
+    const d = Number(v);
+    if (BigInt(d) !== v) this.imprecise++;
+    this.data[row] = d;
+  }
+  take(n: number): ColumnData {
+    return this.data.slice(0, n);
+  }
+  peek(n: number): ColumnData {
+    return this.data.subarray(0, n);
   }
 }
 
@@ -101,7 +162,15 @@ class IntArray extends ListBase<number[]> {
         case 1: out[i] = this.signed ? dv.getInt8(o) : dv.getUint8(o); break;
         case 2: out[i] = this.signed ? dv.getInt16(o, true) : dv.getUint16(o, true); break;
         case 4: out[i] = this.signed ? dv.getInt32(o, true) : dv.getUint32(o, true); break;
-        default: out[i] = (this.signed ? dv.getInt32(o + 4, true) : dv.getUint32(o + 4, true)) * 4294967296 + dv.getUint32(o, true);
+        default: {
+          const hi = this.signed ? dv.getInt32(o + 4, true) : dv.getUint32(o + 4, true);
+          out[i] = hi * 4294967296 + dv.getUint32(o, true);
+          // arrays stay numbers; a rounded element is counted (see Int64)
+          if (!(hi < 0x200000 && hi >= -0x200000)) {
+            const v = this.signed ? dv.getBigInt64(o, true) : dv.getBigUint64(o, true);
+            if (BigInt(out[i]) !== v) this.imprecise++;
+          }
+        }
       }
     }
     this.data.push(out);
@@ -135,12 +204,13 @@ class Bytes extends ListBase<Uint8Array> {
 }
 
 export const decoders = {
-  int(name: string, at: number, size: 1 | 2 | 4 | 8, signed: boolean): FieldDecoder {
+  /** `mode` matters for 8-byte integers only. */
+  int(name: string, at: number, size: 1 | 2 | 4 | 8, signed: boolean, mode: Int64Mode = "number"): FieldDecoder {
     switch (size) {
       case 1: return new Int8(name, at, signed);
       case 2: return new Int16(name, at, signed);
       case 4: return new Int32(name, at, signed);
-      default: return new Int64(name, at, signed);
+      default: return new Int64(name, at, signed, mode);
     }
   },
   pointer: (name: string, at: number): FieldDecoder => new Pointer(name, at),

@@ -15,6 +15,13 @@ export interface TraceStats {
   filtered: number;
   /** Values cut short (a __data_loc string past the copied window, ...). */
   truncated: number;
+  /**
+   * 64-bit values that a double could not hold exactly and that were rounded (ask
+   * for `bigint: true` or `"auto"` to keep them exact); absent when there were none.
+   */
+  imprecise?: number;
+  /** The columns holding those rounded values. */
+  impreciseColumns?: string[];
   /** Wall-clock duration of the collection, in seconds. */
   seconds: number;
   /** CLOCK_MONOTONIC ns at start and stop: the clock of the `ts` column. */

@@ -183,7 +183,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     this.#final = {
       stats: {
         received: this.#received, lost: counters.lost, produced: counters.produced, filtered: counters.filtered,
-        truncated: this.#decoder.truncated(), seconds: (this.#stopNs - this.#start.monoNs) / 1e9,
+        truncated: this.#decoder.truncated(), ...this.#decoder.precision(), seconds: (this.#stopNs - this.#start.monoNs) / 1e9,
         startNs: this.#start.monoNs, stopNs: this.#stopNs, epochOffsetNs: this.#start.epochOffsetNs,
         bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
       },
@@ -251,7 +251,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     const c = readCounters(this.#setup.object.map("stats"));
     const now = clocks().monoNs;
     return {
-      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, truncated: this.#decoder.truncated(),
+      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, truncated: this.#decoder.truncated(), ...this.#decoder.precision(),
       seconds: (now - this.#start.monoNs) / 1e9, startNs: this.#start.monoNs, stopNs: 0, epochOffsetNs: this.#start.epochOffsetNs,
       bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
     };
