@@ -2,12 +2,16 @@
  * (frame pointers on), so its samples and their stacks are known. */
 import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { execFileSync, spawn } from "node:child_process";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { liveCount, InvalidArgumentError, plot } from "../bpf-lib/src/index.js";
 import { profile, startProfile, foldedText, offcpu, startOffcpu } from "../bpf-lib/src/profile/profile.js";
 import { onlineCpus, samplingAttr } from "../bpf-lib/src/profile/perf.js";
 import { KernelSymbols } from "../bpf-lib/src/symbols/kallsyms.js";
-import { parseMaps, UserSymbolizer, snapshotProcess, vdsoElf } from "../bpf-lib/src/symbols/process.js";
+import { parseMaps, UserSymbolizer, snapshotProcess, vdsoElf, readPerfMap } from "../bpf-lib/src/symbols/process.js";
+import { readTrustedFile } from "../bpf-lib/src/symbols/trusted-file.js";
 import { openElf } from "../bpf-lib/src/symbols/elf.js";
 import { workload, programIdsOf, WORKLOAD } from "./helpers/workload.js";
 
@@ -207,5 +211,69 @@ describe("profile()", () => {
     assert.equal(perfFds(), before);
     assert.equal(t.stats.stoppedBy, "stop");
     assert.equal(run.running, false);
+  });
+});
+
+describe("JIT perf maps planted by others", () => {
+  const skipped = () => {
+    const seen: string[] = [];
+    const on = (w: Error & { code?: string }) => { if (w.code === "BPFBOOK_PERF_MAP_SKIPPED") seen.push(w.message); };
+    process.on("warning", on);
+    return { seen, done: () => process.off("warning", on) };
+  };
+
+  it("a FIFO at /tmp/perf-PID.map is skipped with a warning; the profile ends on time", async () => {
+    const w = workload(["spin", "1"]);
+    const fifo = `/tmp/perf-${w.pid}.map`;
+    execFileSync("mkfifo", ["-m", "0644", fifo]);
+    // Unblocks a reader stuck in open() after 6 s, so a profiler that hangs fails this test instead of hanging it.
+    const watchdog = spawn("sh", ["-c", `sleep 6; exec 3>${fifo}`], { stdio: "ignore" });
+    const warnings = skipped();
+    try {
+      const t0 = Date.now();
+      const run = startProfile({ pid: w.pid, hz: 99, seconds: 1.5 });
+      await w.go();
+      const t = await run.finished();
+      const took = Date.now() - t0;
+      assert.ok(took < 4000, `the profile took ${took} ms`);
+      assert.ok(rowsOf(t).some((r) => r.stack.split(";").includes("spin_here")), "the ELF symbols still name the samples");
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings.seen, [`${fifo} was not read: it is not a regular file (a FIFO); JIT frames of process ${w.pid} stay unnamed`]);
+    } finally {
+      warnings.done();
+      watchdog.kill();
+      rmSync(fifo, { force: true });
+    }
+  });
+
+  it("a symlink, another user's file, a world-writable file and an oversized one are refused; a proper map is read", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bpfbook-perfmap-"));
+    const pid = 2 ** 22 + 17; // above pid_max's ceiling: no real process has it
+    const path = `/tmp/perf-${pid}.map`;
+    const good = join(dir, "good.map");
+    writeFileSync(good, "7f0000001000 40 jitted_fn\n", { mode: 0o644 });
+    const warnings = skipped();
+    try {
+      symlinkSync(good, path);
+      assert.equal(readPerfMap(pid, [1000]), null);
+      rmSync(path);
+      assert.deepEqual(readTrustedFile(good, [1000]), { text: "7f0000001000 40 jitted_fn\n" }, "root's own file is trusted");
+      chownSync(good, 65534, 65534);
+      assert.deepEqual(readTrustedFile(good, [1000]), { skipped: "it is owned by uid 65534, not by the process's user (1000) or root" });
+      assert.deepEqual(readTrustedFile(good, [65534]), { text: "7f0000001000 40 jitted_fn\n" }, "the process's user's file is trusted");
+      chmodSync(good, 0o666);
+      assert.deepEqual(readTrustedFile(good, [65534]), { skipped: "it is writable by everyone (mode 666)" });
+      chmodSync(good, 0o644);
+      assert.deepEqual(readTrustedFile(good, [65534], 16), { skipped: "it is 26 bytes, more than the 16 read at most" });
+      copyFileSync(good, path);
+      chownSync(path, 65534, 65534);
+      assert.deepEqual(readPerfMap(pid, [65534]), { starts: [0x7f0000001000], ends: [0x7f0000001040], names: ["jitted_fn"] });
+      await new Promise((r) => setImmediate(r));
+      assert.deepEqual(warnings.seen, [`${path} was not read: it is a symbolic link; JIT frames of process ${pid} stay unnamed`]);
+    } finally {
+      warnings.done();
+      rmSync(path, { force: true });
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -3,7 +3,7 @@
  * .symtab and .dynsym. Enough to place a uprobe on a function (its file offset) and
  * to name an address in a stack. Reads only the headers and symbol tables, never
  * the whole file, so a 100 MB binary costs what its symbol table costs. */
-import { closeSync, fstatSync, openSync, readSync, statSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync, readSync, statSync } from "node:fs";
 import { PermissionError } from "../errors.js";
 import { BinaryNotFoundError, NotElfError } from "./errors.js";
 
@@ -78,13 +78,15 @@ export class ElfFile {
   static open(path: string): ElfFile {
     let fd: number;
     try {
-      fd = openSync(path, "r");
+      // O_NONBLOCK: a FIFO swapped in for a mapped file must not hang us (it is refused below)
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (e) {
       fail(path, e);
     }
     try {
       const st = fstatSync(fd);
       if (st.isDirectory()) throw new NotElfError(path, "it is a directory");
+      if (!st.isFile()) throw new NotElfError(path, "it is not a regular file");
       return ElfFile.#parse(path, st.size, (b, offset) => readSync(fd, b, 0, b.length, offset));
     } finally {
       closeSync(fd);

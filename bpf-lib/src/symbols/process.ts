@@ -8,6 +8,7 @@
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { basename } from "node:path";
 import { ElfFile, openElf } from "./elf.js";
+import { processUids, readTrustedFile } from "./trusted-file.js";
 
 export interface MapEntry {
   start: number;
@@ -47,14 +48,24 @@ interface PerfMap {
   names: string[];
 }
 
-/** /tmp/perf-PID.map: "START SIZE name" lines (hex), as JITs write them. */
-export function readPerfMap(pid: number): PerfMap | null {
-  let text: string;
-  try {
-    text = readFileSync(`/tmp/perf-${pid}.map`, "utf8");
-  } catch {
+const warned = new Set<string>();
+
+/**
+ * /tmp/perf-PID.map: "START SIZE name" lines (hex), as JITs write them. Read only
+ * if it is a regular file of the process's user or root (trusted-file.ts); otherwise
+ * skipped with a BPFBOOK_PERF_MAP_SKIPPED warning (once per file and reason).
+ */
+export function readPerfMap(pid: number, uids: readonly number[] = processUids(pid)): PerfMap | null {
+  const path = `/tmp/perf-${pid}.map`;
+  const r = readTrustedFile(path, uids);
+  if ("skipped" in r) {
+    if (r.skipped !== "missing" && !warned.has(`${path}: ${r.skipped}`)) {
+      warned.add(`${path}: ${r.skipped}`);
+      process.emitWarning(`${path} was not read: ${r.skipped}; JIT frames of process ${pid} stay unnamed`, { code: "BPFBOOK_PERF_MAP_SKIPPED" });
+    }
     return null;
   }
+  const text = r.text;
   const rows: [number, number, string][] = [];
   for (const line of text.split("\n")) {
     const m = /^([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+(.+)$/.exec(line);
