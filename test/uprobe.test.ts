@@ -10,7 +10,8 @@ import { liveCount, InvalidArgumentError, PermissionError } from "../bpf-lib/src
 import { uprobe, uretprobe } from "../bpf-lib/src/probes/uprobe.js";
 import { ElfFile, openElf } from "../bpf-lib/src/symbols/elf.js";
 import { resolveBinary, nearestSymbols } from "../bpf-lib/src/symbols/resolve.js";
-import { BinaryNotFoundError, NotElfError, UnknownSymbolError } from "../bpf-lib/src/symbols/errors.js";
+import { BinaryNotFoundError, NotElfError, UnknownSymbolError, UnsafeOffsetError } from "../bpf-lib/src/symbols/errors.js";
+import { functionInstructions } from "../bpf-lib/src/symbols/instructions.js";
 import { workload, renamedWorkload, programIdsOf, WORKLOAD } from "./helpers/workload.js";
 
 const rowsOf = (t: { objects(): object[] }) => t.objects() as Record<string, unknown>[];
@@ -117,6 +118,44 @@ describe("errors say what is wrong", () => {
     if (/Cannot find module|ERR_MODULE_NOT_FOUND|EACCES: permission denied, open '.*dist/.test(out)) return; // nobody cannot read the checkout: nothing to check
     assert.match(out, /^PermissionError: .*(CAP_BPF|read permission)/m);
     void PermissionError;
+  });
+});
+
+describe("uprobe offsets", () => {
+  const elf = openElf(WORKLOAD);
+  const sym = elf.lookup("bpfbook_target")[0];
+  const ins = functionInstructions(elf, sym)!.instructions;
+
+  it("an offset on an instruction start: exactly N hits, arguments still read", async () => {
+    const N = 700;
+    const at = ins[1].offset; // the second instruction: rdi (arg0) is not touched before it
+    const w = workload(["call", String(N)]);
+    const trace = uprobe(WORKLOAD, "bpfbook_target", { pid: w.pid, args: 1, argTypes: ["int"], offset: at }).start();
+    assert.equal(await w.go(), 0, "the workload ran to completion");
+    const t = await trace.table();
+    assert.equal(t.numRows(), N);
+    assert.deepEqual(col(t, "arg0"), Array.from({ length: N }, (_, i) => i));
+    assert.equal(t.stats.source, `uprobe:${WORKLOAD}:bpfbook_target+${at}`);
+  });
+
+  it("an offset inside an instruction is refused with the nearest starts, before the kernel is touched", () => {
+    const long = ins.find((i) => i.length >= 2)!;
+    const bad = long.offset + 1;
+    assert.throws(() => uprobe(WORKLOAD, "bpfbook_target", { offset: bad }), (e: unknown) =>
+      e instanceof UnsafeOffsetError && e.offset === bad && e.nearest.join() === [long.offset, long.offset + long.length].join() &&
+      e.message.startsWith(`offset ${bad} into bpfbook_target (${WORKLOAD}) is inside the instruction "${long.text}" at offset ${long.offset}`));
+    assert.throws(() => uprobe(WORKLOAD, "bpfbook_target", { offset: bad, unsafeOffset: "yes" as unknown as boolean }), InvalidArgumentError);
+    assert.equal(liveCount(), 0);
+  });
+
+  it("unsafeOffset: true places it anyway (attached, for a workload that never runs the function)", async () => {
+    const long = ins.find((i) => i.length >= 2)!;
+    const w = workload(["call", "0"]);
+    const trace = uprobe(WORKLOAD, "bpfbook_target", { pid: w.pid, offset: long.offset + 1, unsafeOffset: true }).start();
+    assert.equal(trace.links.length, 1);
+    assert.equal(await w.go(), 0);
+    const t = await trace.table();
+    assert.equal(t.numRows(), 0);
   });
 });
 

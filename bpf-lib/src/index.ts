@@ -40,7 +40,7 @@ export { uprobe, uretprobe, UprobeProbe, UprobeAggregation } from "./probes/upro
 export type { UprobeOptions, UprobeWhere, UprobeRow, UprobePlan, UprobeKey, UprobeAggregateOptions, IntType, ArgName } from "./probes/uprobe.js";
 export { profile, startProfile, offcpu, startOffcpu, ProfileRun, foldedText } from "./profile/profile.js";
 export type { ProfileOptions, OffcpuOptions, ProfileStats, ProfileTable } from "./profile/profile.js";
-export { BinaryNotFoundError, NotElfError, UnknownSymbolError } from "./symbols/errors.js";
+export { BinaryNotFoundError, NotElfError, UnknownSymbolError, UnsafeOffsetError } from "./symbols/errors.js";
 export { resolveBinary, resolveFunction } from "./symbols/resolve.js";
 export type { ResolvedFunction } from "./symbols/resolve.js";
 export { ElfFile } from "./symbols/elf.js";

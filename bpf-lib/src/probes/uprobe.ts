@@ -20,6 +20,8 @@ import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
 import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable, type HistSpec } from "../aggregate/aggregation.js";
 import { planKey, encodeParts, type KeyPlan } from "../aggregate/keys.js";
 import { resolveBinary, resolveFunction, type ResolvedFunction } from "../symbols/resolve.js";
+import { openElf } from "../symbols/elf.js";
+import { requireInstructionStart } from "../symbols/instructions.js";
 import type { StandardRow } from "./tracepoint.js";
 
 /** How an integer argument or return value decodes (from the low bytes of its 64-bit register). */
@@ -61,8 +63,17 @@ export interface UprobeOptions {
   retType?: IntType;
   /** Return streams: also time each call (entry → return, ns) in a `latency` column. Implied by args > 0 on a retprobe. */
   latency?: boolean;
-  /** Bytes into the function to place an entry probe at (default 0). */
+  /**
+   * Bytes into the function to place an entry probe at (default 0). It must be the
+   * start of an instruction (checked by decoding the function), else UnsafeOffsetError.
+   */
   offset?: number;
+  /**
+   * Skip that check (like bpftrace's --unsafe). A probe that is not on an instruction
+   * boundary corrupts the instruction: the traced process, or without a pid filter
+   * every process running the function, crashes.
+   */
+  unsafeOffset?: boolean;
   /** Kernel filters: pid, tid, comm, argN, ret. */
   where?: UprobeWhere;
   /** Ring buffer size for streams (a power of two of at least 4096), default 16 MiB. */
@@ -150,6 +161,8 @@ export class UprobeProbe {
 
     this.binary = resolveBinary(binary, { pid: opts.pid });
     this.function = resolveFunction(this.binary, symbol, opts.offset ?? 0);
+    if (opts.unsafeOffset !== undefined && typeof opts.unsafeOffset !== "boolean") throw new InvalidArgumentError(`unsafeOffset must be true or false, got ${String(opts.unsafeOffset)}`);
+    if (!opts.unsafeOffset) requireInstructionStart(openElf(this.binary), this.function.symbol, opts.offset ?? 0);
     this.symbol = symbol;
 
     const fields: TracepointField[] = this.#argTypes.map((t, i) => slotField(`arg${i}`, SLOT.arg0 + i, t));
@@ -455,6 +468,6 @@ export function uprobe(binary: string, symbol: string, opts: UprobeOptions = {})
 }
 
 /** A probe on a function's return: uprobe(binary, symbol, { ...opts, retprobe: true }). */
-export function uretprobe(binary: string, symbol: string, opts: Omit<UprobeOptions, "retprobe" | "offset"> = {}): UprobeProbe {
+export function uretprobe(binary: string, symbol: string, opts: Omit<UprobeOptions, "retprobe" | "offset" | "unsafeOffset"> = {}): UprobeProbe {
   return new UprobeProbe(binary, symbol, { ...opts, retprobe: true });
 }

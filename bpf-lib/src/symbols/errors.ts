@@ -33,3 +33,23 @@ export class UnknownSymbolError extends BpfbookError {
     this.nearest = nearest;
   }
 }
+
+/**
+ * A uprobe offset that is not proven to start an instruction: a probe there would
+ * corrupt the instruction and crash the traced process. `nearest` lists the closest
+ * offsets that are instruction starts.
+ */
+export class UnsafeOffsetError extends BpfbookError {
+  readonly binary: string;
+  readonly symbol: string;
+  readonly offset: number;
+  readonly nearest: readonly number[];
+  constructor(binary: string, symbol: string, offset: number, why: string, nearest: readonly number[]) {
+    const hint = nearest.length ? `nearest instruction starts: ${nearest.join(", ")}` : "only offset 0 (the function's start) is known to be safe";
+    super("EUNSAFEOFFSET", `offset ${offset} into ${symbol} (${binary}) ${why}, and a uprobe there would crash the traced process; ${hint}; or pass unsafeOffset: true if you know better`);
+    this.binary = binary;
+    this.symbol = symbol;
+    this.offset = offset;
+    this.nearest = nearest;
+  }
+}
