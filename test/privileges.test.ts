@@ -31,4 +31,16 @@ describe("privileges", { skip: process.getuid?.() === 0 && setpriv ? false : "ne
       assert.fail(`expected a permission error, got ${out}`);
     }
   });
+
+  it("the advice is a dedicated, group-restricted node (docs/security.md), never setcap on the system's node", () => {
+    const script = `import(${JSON.stringify(join(ROOT, "dist", "bpf-lib", "src", "privileges.js"))}).then((m) => {
+      try { m.requireTracingPrivileges("tracing"); console.log("no error"); }
+      catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message })); }
+    })`;
+    const r = spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", process.execPath, "-e", script], { encoding: "utf8", cwd: "/tmp" });
+    const e = JSON.parse(r.stdout.trim().split("\n").pop() ?? "") as { name: string; message: string };
+    assert.equal(e.name, "PermissionError");
+    assert.equal(e.message, "tracing needs CAP_BPF and CAP_PERFMON, which this process lacks; run as root (sudo), or under a dedicated copy of node that holds CAP_BPF and CAP_PERFMON and only a trusted group can execute (see docs/security.md; never setcap the system-wide node)");
+    assert.doesNotMatch(e.message, /setcap cap_/, "no setcap command line to copy");
+  });
 });

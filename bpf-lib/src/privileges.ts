@@ -31,7 +31,11 @@ export function privileges(): Privileges {
   };
 }
 
-const HOW = "run as root (sudo), or grant the capabilities to node: sudo setcap cap_bpf,cap_perfmon+ep \"$(command -v node)\"";
+/**
+ * How to get the privileges. Not `setcap` on the system's node: that would hand
+ * CAP_BPF and CAP_PERFMON (as good as root) to every user and every Node program.
+ */
+export const PRIVILEGES_HOW = "run as root (sudo), or under a dedicated copy of node that holds CAP_BPF and CAP_PERFMON and only a trusted group can execute (see docs/security.md; never setcap the system-wide node)";
 
 /** Throws a PermissionError naming what is missing for tracing. */
 export function requireTracingPrivileges(what: string): void {
@@ -39,5 +43,5 @@ export function requireTracingPrivileges(what: string): void {
   const missing: string[] = [];
   if (!p.capBpf) missing.push("CAP_BPF");
   if (!p.capPerfmon) missing.push("CAP_PERFMON");
-  if (missing.length) throw new PermissionError(`${what} needs ${missing.join(" and ")}, which this process lacks; ${HOW}`);
+  if (missing.length) throw new PermissionError(`${what} needs ${missing.join(" and ")}, which this process lacks; ${PRIVILEGES_HOW}`);
 }

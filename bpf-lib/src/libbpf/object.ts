@@ -6,7 +6,7 @@ import { captureLog, verifierExcerpt, warnings } from "./log.js";
 import { DisposedError, InvalidArgumentError, LoadError, PermissionError, VerifierError, errnoName, NotSupportedError } from "../errors.js";
 import { BpfProgram } from "./program.js";
 import { BpfMap } from "./map.js";
-import { privileges } from "../privileges.js";
+import { privileges, PRIVILEGES_HOW } from "../privileges.js";
 
 export class BpfObject implements Disposable {
   readonly name: string;
@@ -129,7 +129,7 @@ export class BpfObject implements Disposable {
       if (e === 1 || e === 13) {
         const p = privileges();
         if (!p.capBpf || !p.capPerfmon) {
-          throw new PermissionError(`loading BPF object "${this.name}" was refused (${errnoName(e)}): this process lacks ${[!p.capBpf && "CAP_BPF", !p.capPerfmon && "CAP_PERFMON"].filter(Boolean).join(" and ")}; run as root, or grant them (sudo setcap cap_bpf,cap_perfmon+ep "$(command -v node)")\n${warnings(lines)}`.trim(), { errno: e });
+          throw new PermissionError(`loading BPF object "${this.name}" was refused (${errnoName(e)}): this process lacks ${[!p.capBpf && "CAP_BPF", !p.capPerfmon && "CAP_PERFMON"].filter(Boolean).join(" and ")}; ${PRIVILEGES_HOW}\n${warnings(lines)}`.trim(), { errno: e });
         }
         // Privileged and still refused: the kernel does not allow this kind of program here.
         throw new NotSupportedError(`program "${failed}"`, `the kernel refused to load it (${errnoName(e)}) although this process has CAP_BPF and CAP_PERFMON; run \`bpfbook doctor\` to see which program kinds work here\n${warnings(lines)}`.trim(), { errno: e });
