@@ -55,7 +55,7 @@ const warned = new Set<string>();
  * if it is a regular file of the process's user or root (trusted-file.ts); otherwise
  * skipped with a BPFBOOK_PERF_MAP_SKIPPED warning (once per file and reason).
  */
-export function readPerfMap(pid: number, uids: readonly number[] = processUids(pid)): PerfMap | null {
+export function readPerfMap(pid: number, uids: readonly number[] | (() => readonly number[]) = () => processUids(pid)): PerfMap | null {
   const path = `/tmp/perf-${pid}.map`;
   const r = readTrustedFile(path, uids);
   if ("skipped" in r) {

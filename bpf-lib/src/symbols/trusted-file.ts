@@ -11,10 +11,10 @@ export const MAX_TRUSTED_BYTES = 64 << 20;
 export type TrustedRead = { text: string } | { skipped: string };
 
 /**
- * The file's text, or why it was not read. `owners`: the uids whose files are
- * trusted (root always is). A missing file is `{ skipped: "missing" }`.
+ * The file's text, or why it was not read. `trusted`: the uids whose files are
+ * trusted (root always is), or a function giving them. A missing file is `{ skipped: "missing" }`.
  */
-export function readTrustedFile(path: string, owners: readonly number[], maxBytes = MAX_TRUSTED_BYTES): TrustedRead {
+export function readTrustedFile(path: string, trusted: readonly number[] | (() => readonly number[]), maxBytes = MAX_TRUSTED_BYTES): TrustedRead {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK | constants.O_NOCTTY);
@@ -25,6 +25,7 @@ export function readTrustedFile(path: string, owners: readonly number[], maxByte
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { skipped: `it is not a regular file (${kind(st.mode)})` };
+    const owners = typeof trusted === "function" ? trusted() : trusted; // only looked up when there is a file
     if (st.uid !== 0 && !owners.includes(st.uid)) return { skipped: `it is owned by uid ${st.uid}, not by the process's user (${owners.join(", ")}) or root` };
     if (st.mode & 0o022) return { skipped: `it is writable by ${st.mode & 0o002 ? "everyone" : "its group"} (mode ${(st.mode & 0o7777).toString(8)})` };
     if (st.size > maxBytes) return { skipped: `it is ${st.size} bytes, more than the ${maxBytes} read at most` };
