@@ -226,8 +226,9 @@ describe("JIT perf maps planted by others", () => {
     const w = workload(["spin", "1"]);
     const fifo = `/tmp/perf-${w.pid}.map`;
     execFileSync("mkfifo", ["-m", "0644", fifo]);
-    // Unblocks a reader stuck in open() after 6 s, so a profiler that hangs fails this test instead of hanging it.
-    const watchdog = spawn("sh", ["-c", `sleep 6; exec 3>${fifo}`], { stdio: "ignore" });
+    // Every 3 s, unblocks a reader stuck on the FIFO (open, then EOF), so a profiler that
+    // would hang fails this test instead of hanging it. It blocks in open() while no one reads.
+    const watchdog = spawn("sh", ["-c", `while :; do sleep 3; : > ${fifo}; done`], { stdio: "ignore" });
     const warnings = skipped();
     try {
       const t0 = Date.now();
