@@ -50,6 +50,40 @@ describe("field decoders", () => {
     );
   });
 
+  it("64-bit integers beyond 2^53: exact as bigints, counted when a double rounds them, boundaries included", () => {
+    const at = HDR_SIZE;
+    const values: [bigint, boolean][] = [
+      // [value as u64 bits, signed]
+      [2n ** 64n - 1n, false], [2n ** 53n, false], [2n ** 53n + 1n, false], [2n ** 53n - 1n, false],
+      [-(2n ** 53n), true], [-(2n ** 53n) - 1n, true], [-(2n ** 63n), true], [2n ** 63n - 1n, true],
+    ];
+    const n = values.length;
+    const view = ring((dv) => values.forEach(([v, signed], i) => (signed ? dv.setBigInt64(at + i * 8, v, true) : dv.setBigUint64(at + i * 8, v, true))), HDR_SIZE + n * 8);
+    const make = (mode: "number" | "bigint" | "auto") => new EventDecoder(view, HDR_SIZE + n * 8, values.map(([, signed], i) => decoders.int(`f${i}`, at + i * 8, 8, signed, mode)));
+    const big = make("bigint");
+    big.record(8, HDR_SIZE + n * 8);
+    const b = big.take();
+    values.forEach(([v, signed], i) => {
+      assert.ok(b[`f${i}`] instanceof (signed ? BigInt64Array : BigUint64Array));
+      assert.equal((b[`f${i}`] as BigInt64Array)[0], v);
+    });
+    assert.deepEqual(big.precision(), {});
+    const num = make("number");
+    num.record(8, HDR_SIZE + n * 8);
+    const c = num.take();
+    values.forEach(([v], i) => assert.equal((c[`f${i}`] as Float64Array)[0], Number(v)));
+    // 2^64-1, 2^53+1, -2^53-1 and 2^63-1 round; 2^53, -2^53 and -2^63 are doubles exactly
+    assert.deepEqual(num.precision(), { imprecise: 4, impreciseColumns: ["f0", "f2", "f5", "f7"] });
+    const auto = make("auto");
+    auto.record(8, HDR_SIZE + n * 8);
+    const a = auto.take();
+    assert.ok(a.f3 instanceof Float64Array && a.f3[0] === Number.MAX_SAFE_INTEGER, "safe integers stay numbers");
+    for (const f of ["f1", "f4"]) assert.ok(a[f] instanceof BigUint64Array || a[f] instanceof BigInt64Array, `${f}: ±2^53 are not safe integers: bigint`);
+    assert.ok(a.f0 instanceof BigUint64Array && a.f6 instanceof BigInt64Array);
+    assert.equal((a.f4 as BigInt64Array)[0], -(2n ** 53n));
+    assert.equal((a.f0 as BigUint64Array)[0], 2n ** 64n - 1n);
+  });
+
   it("char arrays, int arrays and raw bytes", () => {
     const at = HDR_SIZE;
     const view = ring((dv, u8) => {

@@ -72,7 +72,7 @@ export interface TracepointOptions<N extends string, F extends FieldName<N>> {
   wakeupBytes?: number;
   /**
    * 64-bit integer fields as exact bigints: true (all), a list of columns, or "auto"
-   * (a column turns bigint at its first value beyond ±2^53). Default: numbers, with
+   * (a column turns bigint at its first value of 2^53 or more in magnitude). Default: numbers, with
    * any value a double had to round counted in `stats.imprecise`.
    */
   bigint?: boolean | "auto" | readonly string[];

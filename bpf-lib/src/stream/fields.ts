@@ -54,7 +54,8 @@ class Int32 extends NumBase {
  * How a 64-bit integer field decodes. "number": doubles, exact within ±2^53 (counts,
  * sizes, fds, flags, return values), and every value a double had to round is counted
  * in `imprecise`. "bigint": BigInt64Array/BigUint64Array, always exact. "auto":
- * doubles until the first value a double cannot hold, then the column turns bigint.
+ * doubles until the first value that is not a safe integer (|v| >= 2^53), then the
+ * column turns bigint.
  */
 export type Int64Mode = "number" | "bigint" | "auto";
 
@@ -68,6 +69,7 @@ export function int64Mode(opt: unknown, column: string): Int64Mode {
 }
 
 type Int64Data = Float64Array | BigInt64Array | BigUint64Array;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 class Int64 extends Base {
   private data: Int64Data = new Float64Array(0);
@@ -93,15 +95,15 @@ class Int64 extends Base {
     }
     const lo = dv.getUint32(o, true);
     const hi = this.signed ? dv.getInt32(o + 4, true) : dv.getUint32(o + 4, true);
-    // hi within ±2^21 means |value| <= 2^53: a double holds it exactly.
-    if (hi < 0x200000 && hi >= -0x200000) this.data[row] = hi * 4294967296 + lo;
+    // -2^21 < hi < 2^21: |value| < 2^53, a safe integer, which a double holds exactly.
+    if (hi < 0x200000 && hi > -0x200000) this.data[row] = hi * 4294967296 + lo;
     else this.wide(this.signed ? dv.getBigInt64(o, true) : dv.getBigUint64(o, true), row);
   }
-  /** A value beyond ±2^53 (rare): switch to bigints ("auto") or count it if a double rounds it. */
+  /** A value near or beyond ±2^53 (rare): switch to bigints ("auto") or count it if a double rounds it. */
   private wide(v: bigint, row: number): void {
-    if (this.mode === "auto") {
+    if (this.mode === "auto" && (v > MAX_SAFE || v < -MAX_SAFE)) {
       const next = this.bigArray(this.data.length);
-      // every earlier value was within ±2^53, so these conversions are exact
+      // every earlier value was a safe integer, so these conversions are exact
       for (let i = 0; i < row; i++) next[i] = BigInt(this.data[i] as number);
       this.data = next;
       this.big = true;
