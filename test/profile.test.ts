@@ -222,30 +222,36 @@ describe("JIT perf maps planted by others", () => {
     return { seen, done: () => process.off("warning", on) };
   };
 
-  it("a FIFO at /tmp/perf-PID.map is skipped with a warning; the profile ends on time", async () => {
-    const w = workload(["spin", "1"]);
-    const fifo = `/tmp/perf-${w.pid}.map`;
-    execFileSync("mkfifo", ["-m", "0644", fifo]);
-    // Every 3 s, unblocks a reader stuck on the FIFO (open, then EOF), so a profiler that
-    // would hang fails this test instead of hanging it. It blocks in open() while no one reads.
-    const watchdog = spawn("sh", ["-c", `while :; do sleep 3; : > ${fifo}; done`], { stdio: "ignore" });
-    const warnings = skipped();
-    try {
-      const t0 = Date.now();
-      const run = startProfile({ pid: w.pid, hz: 99, seconds: 1.5 });
-      await w.go();
-      const t = await run.finished();
-      const took = Date.now() - t0;
-      assert.ok(took < 4000, `the profile took ${took} ms`);
-      assert.ok(rowsOf(t).some((r) => r.stack.split(";").includes("spin_here")), "the ELF symbols still name the samples");
-      await new Promise((r) => setImmediate(r));
-      assert.deepEqual(warnings.seen, [`${fifo} was not read: it is not a regular file (a FIFO); JIT frames of process ${w.pid} stay unnamed`]);
-    } finally {
-      warnings.done();
-      watchdog.kill();
-      rmSync(fifo, { force: true });
-    }
-  });
+  for (const planted of ["fifo", "symlink"] as const) {
+    it(`a ${planted === "fifo" ? "FIFO" : "symlink to a FIFO"} at /tmp/perf-PID.map is skipped with a warning; the profile ends on time`, async () => {
+      const w = workload(["spin", "1"]);
+      const map = `/tmp/perf-${w.pid}.map`;
+      const fifo = planted === "fifo" ? map : `/tmp/bpfbook-test-fifo-${w.pid}`;
+      execFileSync("mkfifo", ["-m", "0644", fifo]);
+      if (planted === "symlink") symlinkSync(fifo, map);
+      // Every 3 s, unblocks a reader stuck on the FIFO (open, then EOF), so a profiler that
+      // would hang fails this test instead of hanging it. It blocks in open() while no one reads.
+      const watchdog = spawn("sh", ["-c", `while :; do sleep 3; : > ${fifo}; done`], { stdio: "ignore" });
+      const warnings = skipped();
+      try {
+        const t0 = Date.now();
+        const run = startProfile({ pid: w.pid, hz: 99, seconds: 1.5 });
+        await w.go();
+        const t = await run.finished();
+        const took = Date.now() - t0;
+        assert.ok(took < 4000, `the profile took ${took} ms`);
+        assert.ok(rowsOf(t).some((r) => r.stack.split(";").includes("spin_here")), "the ELF symbols still name the samples");
+        await new Promise((r) => setImmediate(r));
+        const why = planted === "fifo" ? "it is not a regular file (a FIFO)" : "it is a symbolic link";
+        assert.deepEqual(warnings.seen, [`${map} was not read: ${why}; JIT frames of process ${w.pid} stay unnamed`]);
+      } finally {
+        warnings.done();
+        watchdog.kill();
+        rmSync(map, { force: true });
+        rmSync(fifo, { force: true });
+      }
+    });
+  }
 
   it("a symlink, another user's file, a world-writable file and an oversized one are refused; a proper map is read", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bpfbook-perfmap-"));
