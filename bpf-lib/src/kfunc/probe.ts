@@ -474,12 +474,12 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
 
   /** Collects until a stop condition (seconds, events, signal) and returns the events as an Arquero table with `.stats`. */
   collect(opts: CollectOptions): Promise<TraceTable<Row>> {
-    return collect<Row>(() => this.start(opts), opts);
+    return collect<Row>((o) => this.start(o), opts);
   }
 
   /** Yields the events as Arquero tables, one per batch, as they arrive. Breaking out of the loop stops the trace. */
   stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<Row>> {
-    return stream<Row>(() => this.start(opts), opts);
+    return stream<Row>((o) => this.start(o), opts);
   }
 
   /** Aggregates in the kernel: keys from `by` (standard columns, arguments, `ret`), an optional value and histogram. */
@@ -691,7 +691,7 @@ export class KfuncAggregation {
 
   /** Collects latency pairs as rows (see startEvents). */
   collectEvents(opts: CollectOptions): Promise<TraceTable> {
-    return collect(() => this.startEvents(opts), opts);
+    return collect((o) => this.startEvents(o), opts);
   }
 }
 

@@ -323,12 +323,12 @@ export class UprobeProbe {
 
   /** Collects calls until a stop condition (seconds, events, signal): one row per call (or return). */
   collect(opts: CollectOptions): Promise<TraceTable<UprobeRow>> {
-    return collect<UprobeRow>(() => this.start(opts), opts);
+    return collect<UprobeRow>((o) => this.start(o), opts);
   }
 
   /** Yields the calls as Arquero tables, batch by batch. Breaking out of the loop stops the trace. */
   stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<UprobeRow>> {
-    return stream<UprobeRow>(() => this.start(opts), opts);
+    return stream<UprobeRow>((o) => this.start(o), opts);
   }
 
   /** Aggregates in the kernel: keys from `by`, an optional value, an optional histogram. */
