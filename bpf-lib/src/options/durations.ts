@@ -57,12 +57,13 @@ export function stopOptions<T extends StopShape>(v: T | undefined, what: string)
  * could only end by an interrupt, and its promise would be the only handle on the
  * run; start() gives a handle to stop().
  */
-export function collectOptions<T extends StopShape & { onProgress?: unknown; progressMs?: number }>(v: T | undefined, what: string, conditions = "{ seconds: 5 }, { events: 1000 } or { signal }"): T {
+export function collectOptions<T extends StopShape & { onProgress?: unknown; progressMs?: number }>(v: T | undefined, what: string, conditions = "{ seconds: 5 }, { events: 1000 } or { signal }", starter = "start()"): T {
   const o = stopOptions(v, what);
   callback(o.onProgress, "onProgress", what);
   millis(o.progressMs, "progressMs", what, 10);
   if (o.seconds === undefined && o.events === undefined && o.signal === undefined) {
-    throw new InvalidOptionError(what, "stop condition", v, `${conditions}; to run until you stop it, use start() and then stop() or table()`, `${what} needs a stop condition: ${conditions} (got ${v === undefined ? "no options" : "none"}); to run until you stop it, use start() and then stop() or table()`);
+    const instead = `to run until you stop it, use ${starter} and then stop() or table()`;
+    throw new InvalidOptionError(what, "stop condition", v, `${conditions}; ${instead}`, `${what} needs a stop condition: ${conditions} (got ${v === undefined ? "no options" : "none"}); ${instead}`);
   }
   return o;
 }

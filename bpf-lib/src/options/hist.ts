@@ -19,3 +19,10 @@ export function histSpec(v: unknown, what: string, extra: readonly string[] = []
   }
   return { min, max, step };
 }
+
+/** lhist()'s range: only a linear { min, max, step } (hist() is the log2 one). */
+export function linearRange(v: unknown, what: string): Exclude<HistSpec, "log2"> {
+  const h = v === "log2" ? null : histSpec(v, what);
+  if (h === undefined || h === null || h === "log2") throw new InvalidOptionError(what, "hist", v, `a linear { min, max, step } for lhist() (hist() makes log2 buckets)`);
+  return h;
+}

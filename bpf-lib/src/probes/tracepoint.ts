@@ -16,6 +16,7 @@ import type { TraceTable } from "../stream/table.js";
 import { collect, stream, type StreamOptions } from "../stream/consume.js";
 import type { TracepointFields, TracepointName, TracepointUserStrings } from "../generated/tracepoints.js";
 import { Aggregation, type AggregateOptions, type HistSpec } from "../aggregate/aggregation.js";
+import { linearRange } from "../options/hist.js";
 import { nameArgument, nameList, objectOption, optionsObject, stringOption, integerIn } from "../options/shapes.js";
 import { bufferBytes, stringSlot, wakeupBytes } from "../options/sizes.js";
 import { processId } from "../options/ranges.js";
@@ -250,7 +251,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
   }
   /** A linear histogram of an integer field per key (bpftrace's lhist()). */
   lhist(value: FieldName<N>, range: Exclude<HistSpec, "log2">, opts: { by?: readonly KeyName<N>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
-    return this.aggregate({ ...opts, value, hist: range });
+    return this.aggregate({ ...opts, value, hist: linearRange(range, this.source) });
   }
 
   /** The same tracepoint and filters, decoding (or covering) other fields. */
