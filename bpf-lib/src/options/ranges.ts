@@ -33,10 +33,10 @@ export function filterMask(v: unknown, field: string, size: number, what: string
   return filterValue(v, field, size, false, what, option);
 }
 
-/** The kernel's PID_MAX_LIMIT: no pid or tid is larger. */
-export const MAX_PID = 4194304;
+/** pid_t's range; one that does not exist is the kernel's to report (ESRCH). */
+export const MAX_PID = 2 ** 31 - 1;
 
-/** A pid or tid filter (where.pid, where.tid, pid): an integer from 1 to 4194304. */
+/** A pid or tid filter (where.pid, where.tid, pid): a positive pid_t. */
 export function processId(v: unknown, option: string, what: string): void {
   if (v === undefined) return;
   if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > MAX_PID) {
