@@ -108,7 +108,8 @@ export class XdpProbe {
 
   /** Checks the interface (nearest names if it does not exist), rules and filter up front. */
   constructor(iface: string, opts: XdpOptions = {}) {
-    nameArgument(iface, "interface", "xdp()", "an interface name such as \"eth0\" (see listInterfaces())");
+    // "" is a name that does not exist: resolveInterface says so, with the nearest ones.
+    if (typeof iface !== "string") nameArgument(iface, "interface", "xdp()", "an interface name such as \"eth0\" (see listInterfaces())");
     const c = checkOptions(opts);
     const i = resolveInterface(iface);
     this.interface = i.name;
