@@ -54,6 +54,9 @@ for (const v of [NaN, -8, 1.5]) add(`dataLocBytes ${shown(v)}`, () => anyTracepo
 
 // --- where: shapes, and values against the field's range (they used to wrap and match nothing)
 for (const v of ["pid", 42]) add(`where ${shown(v)}`, () => tracepoint(TP, { where: any(v) }), opt("where", v));
+for (const v of [42, null]) add(`where.comm ${shown(v)}`, () => tracepoint(TP, { where: { comm: any(v) } }), opt("where.comm", v));
+add("uprobe where.comm 7", () => uprobe(WORKLOAD, "bpfbook_target", { where: { comm: any(7) } }), opt("where.comm", 7));
+add("kprobe where.comm []", () => kprobe("vfs_read", { where: { comm: any([]) } }), opt("where.comm", []));
 for (const v of [-1, 1.5, "1", 0]) add(`where.pid ${shown(v)}`, () => tracepoint(TP, { where: { pid: any(v) } }), opt("where.pid", v));
 const SW = "sched:sched_switch";
 for (const v of [2 ** 31, -(2 ** 31) - 1, 1.5, NaN, Infinity, "5", 2n ** 40n]) add(`s32 prev_pid ${shown(v)}`, () => anyTracepoint(SW, { where: { prev_pid: any(v) } }), opt("where.prev_pid", v, /-2147483648 to 2147483647/));
@@ -96,6 +99,9 @@ add("lhist range null", () => rd().lhist("count", any(null)), opt("hist", null))
 add("lhist range 'log2'", () => rd().lhist("count", any("log2")), opt("hist", "log2"));
 for (const v of [0, NaN, 2 ** 23]) add(`aggregate maxKeys ${shown(v)}`, () => rd().count({ maxKeys: v }), named(InvalidArgumentError, /maxKeys must be between 1 and 4194304/));
 add("aggregate value 42", () => rd().aggregate({ value: any(42) }), opt("value", 42));
+add("count(null)", () => rd().count(any(null)), opt("options", null));
+add("withFields('fd')", () => rd().withFields(any("fd")), opt("fields", "fd"));
+add("aggregate stringBytes 64", () => rd().count({ by: ["comm"], stringBytes: 64 }), opt("stringBytes", 64, /from 8 to 48/));
 add("aggregate options null", () => rd().aggregate(any(null)), opt("options", null));
 const agg = () => rd().count({ by: ["comm"] });
 for (const v of [undefined, {}]) add(`aggregation collect(${shown(v)})`, () => agg().collect(any(v)), named(InvalidOptionError, /needs a stop condition/));

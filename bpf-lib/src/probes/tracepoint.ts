@@ -71,7 +71,7 @@ export interface TracepointOptions<N extends string, F extends FieldName<N>> {
   stringBytes?: number;
   /** Extra bytes copied after the fixed fields for __data_loc strings and arrays, default 256. */
   dataLocBytes?: number;
-  /** Ring buffer size (a power of two of at least 4096), default 16 MiB. */
+  /** Ring buffer size (a power of two from 4096 to 1 GiB), default 16 MiB. */
   bufferBytes?: number;
   /** Wake user space once this much data waits (default: a quarter of the buffer, at most 1 MiB). 0: on every event. */
   wakeupBytes?: number;

@@ -70,7 +70,7 @@ export interface UprobeOptions {
   offset?: number;
   /** Kernel filters: pid, tid, comm, argN, ret. */
   where?: UprobeWhere;
-  /** Ring buffer size for streams (a power of two of at least 4096), default 16 MiB. */
+  /** Ring buffer size for streams (a power of two from 4096 to 1 GiB), default 16 MiB. */
   bufferBytes?: number;
   /** Wake the reader once this much data waits (default: a quarter of the buffer, at most 1 MiB). */
   wakeupBytes?: number;
