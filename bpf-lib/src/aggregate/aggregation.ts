@@ -23,7 +23,7 @@ import type { TracepointProbe } from "../probes/tracepoint.js";
 import { planKey, encodeParts, resolveKeyField, type KeyPlan, type KeyValue } from "./keys.js";
 import { mergePerCpu, AGG_VAL_SIZE } from "./values.js";
 import { syscallName } from "./syscalls.js";
-import { histSpec } from "../options/hist.js";
+import { histSpec, type HistSpec } from "../options/hist.js";
 import { integerIn, nameList, optionsObject, stringOption } from "../options/shapes.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 import { bufferBytes as checkBufferBytes } from "../options/sizes.js";
@@ -32,7 +32,6 @@ const ROLE = { agg: 0, start: 1, end: 2 } as const;
 const VAL = { one: 0, field: 1, delta: 2 } as const;
 const HIST = { none: 0, log2: 1, linear: 2 } as const;
 
-import type { HistSpec } from "../options/hist.js";
 export type { HistSpec };
 
 export interface AggregateOptions {
