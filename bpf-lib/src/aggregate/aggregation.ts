@@ -26,7 +26,7 @@ import { syscallName } from "./syscalls.js";
 import { histSpec, type HistSpec } from "../options/hist.js";
 import { integerIn, nameList, optionsObject, stringOption } from "../options/shapes.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
-import { bufferBytes as checkBufferBytes } from "../options/sizes.js";
+import { bufferBytes as checkBufferBytes, maxKeys as checkMaxKeys } from "../options/sizes.js";
 
 const ROLE = { agg: 0, start: 1, end: 2 } as const;
 const VAL = { one: 0, field: 1, delta: 2 } as const;
@@ -164,7 +164,7 @@ export class Aggregation {
     }
     this.#end = spec.probe.withFields([...need]);
     const maxKeys = o.maxKeys ?? 10240;
-    if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1 << 22) throw new InvalidArgumentError(`maxKeys must be between 1 and ${1 << 22}, got ${maxKeys}`);
+    checkMaxKeys(maxKeys, spec.source);
   }
 
   shape(): AggShape {

@@ -30,7 +30,7 @@ import { kindsFor, refused, unsupported, type Via } from "./support.js";
 import { UnknownArgumentError, UntraceableKernelFunctionError } from "./errors.js";
 import { histSpec, linearRange } from "../options/hist.js";
 import { nameList, objectOption, optionsObject, stringOption } from "../options/shapes.js";
-import { bufferBytes, stringSlot, wakeupBytes } from "../options/sizes.js";
+import { bufferBytes, maxKeys as checkMaxKeys, stringSlot, wakeupBytes } from "../options/sizes.js";
 import { processId } from "../options/ranges.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 
@@ -630,7 +630,7 @@ export class KfuncAggregation {
     this.#plan = plan;
     this.#keyCols = cols;
     const maxKeys = opts.maxKeys ?? 10240;
-    if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1 << 22) throw new InvalidArgumentError(`maxKeys must be between 1 and ${1 << 22}, got ${maxKeys}`);
+    checkMaxKeys(maxKeys, what);
   }
 
   /** The table's columns, in order. */

@@ -34,3 +34,14 @@ export function stringSlot(v: unknown, what: string, max: number, fallback = 256
   }
   return v;
 }
+
+/** The most keys an aggregation map holds (per-CPU hash entries). */
+export const MAX_KEYS = 1 << 22;
+export const DEFAULT_KEYS = 10240;
+
+/** `maxKeys`: keys the kernel's map holds, 1 to 4194304 (default 10240). */
+export function maxKeys(v: unknown, what: string, fallback = DEFAULT_KEYS): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > MAX_KEYS) throw new InvalidOptionError(what, "maxKeys", v, `an integer from 1 to ${MAX_KEYS} (default ${DEFAULT_KEYS})`);
+  return v;
+}

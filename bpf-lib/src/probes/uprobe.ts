@@ -9,7 +9,7 @@ import type { Link } from "../libbpf/link.js";
 import { BpfbookError, InvalidArgumentError } from "../errors.js";
 import { histSpec, linearRange } from "../options/hist.js";
 import { nameArgument, nameList, objectOption, optionsObject, stringOption } from "../options/shapes.js";
-import { bufferBytes, wakeupBytes } from "../options/sizes.js";
+import { bufferBytes, maxKeys as checkMaxKeys, wakeupBytes } from "../options/sizes.js";
 import { processId } from "../options/ranges.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 import { bpfObjectPath } from "../paths.js";
@@ -411,7 +411,7 @@ export class UprobeAggregation {
     if (opts.hist && !opts.value) throw new InvalidArgumentError("a histogram needs a value: an argument (arg0..), ret, or use latency()");
     this.#plan = planKey(by, probe.format, { bucket: Boolean(opts.hist) });
     this.#maxKeys = opts.maxKeys ?? 10240;
-    if (!Number.isInteger(this.#maxKeys) || this.#maxKeys < 1 || this.#maxKeys > 1 << 22) throw new InvalidArgumentError(`maxKeys must be between 1 and ${1 << 22}, got ${opts.maxKeys}`);
+    checkMaxKeys(opts.maxKeys, probe.source);
     // On return when anything needs the return (or the time since entry); paired when the return needs the entry.
     const ret = hasReturn;
     const paired = latency || (ret && probe.nargs > 0);

@@ -15,6 +15,8 @@ import { requireTracingPrivileges } from "../privileges.js";
 import { InvalidArgumentError, InvalidOptionError } from "../errors.js";
 import { collectOptions, stopOptions } from "../options/durations.js";
 import { cpuList } from "../options/cpus.js";
+import { integerIn } from "../options/shapes.js";
+import { processId } from "../options/ranges.js";
 import { closeFd } from "../ffi/libc.js";
 import { track, untrack } from "../lifecycle.js";
 import { clocks } from "../stream/stats.js";
@@ -120,15 +122,13 @@ function checkOptions(options: ProfileOptions & OffcpuOptions, what: string): vo
   const o = stopOptions(options, what);
   if (o.events !== undefined) throw new InvalidOptionError(what, "events", o.events, "left out: profiles stop on seconds or signal (or stop())");
   if (o.cpus !== undefined) cpuList(o.cpus, onlineCpus(), what);
-  if (o.minNs !== undefined && !(Number.isInteger(o.minNs) && o.minNs >= 0)) throw new InvalidArgumentError(`minNs must be a non-negative integer, got ${o.minNs}`);
-  if (o.maxThreads !== undefined && !(Number.isInteger(o.maxThreads) && o.maxThreads >= 1 && o.maxThreads <= 1 << 22)) throw new InvalidArgumentError(`maxThreads must be an integer between 1 and ${1 << 22}, got ${o.maxThreads}`);
-  const hz = o.hz ?? 99;
-  if (!Number.isInteger(hz) || hz < 1 || hz > 100000) throw new InvalidArgumentError(`hz must be an integer between 1 and 100000, got ${o.hz}`);
-  if (o.pid !== undefined && !(Number.isInteger(o.pid) && o.pid > 0)) throw new InvalidArgumentError(`pid must be a positive integer, got ${o.pid}`);
+  integerIn(o.minNs, "minNs", what, 0, Number.MAX_SAFE_INTEGER);
+  integerIn(o.maxThreads, "maxThreads", what, 1, 1 << 22);
+  integerIn(o.hz, "hz", what, 1, 100000);
+  processId(o.pid, "pid", what);
   if (o.kernel === false && o.user === false) throw new InvalidArgumentError("profile needs kernel or user stacks (or both); both are off");
-  for (const [k, v, max] of [["maxStacks", o.maxStacks, 1 << 20], ["maxKeys", o.maxKeys, 1 << 22]] as const) {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= max)) throw new InvalidArgumentError(`${k} must be an integer between 1 and ${max}, got ${v}`);
-  }
+  integerIn(o.maxStacks, "maxStacks", what, 1, 1 << 20);
+  integerIn(o.maxKeys, "maxKeys", what, 1, 1 << 22);
 }
 
 export class ProfileRun implements Running, Disposable {

@@ -12,7 +12,7 @@ import { privileges, requireTracingPrivileges } from "../privileges.js";
 import { InvalidArgumentError, PermissionError } from "../errors.js";
 import { histSpec } from "../options/hist.js";
 import { nameArgument, nameList, optionsObject } from "../options/shapes.js";
-import { bufferBytes } from "../options/sizes.js";
+import { bufferBytes, maxKeys as checkMaxKeys } from "../options/sizes.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 import { AggregationRun, type AggCollectOptions, type AggShape, type AggStats, type AggTable, type HistSpec } from "../aggregate/aggregation.js";
 import { Trace, type CollectOptions, type StopOptions } from "../stream/trace.js";
@@ -256,7 +256,7 @@ export class XdpAggregation {
     this.#plan = planXdpKey(opts.by ?? (hist ? [] : ["protocol"]), { bucket: Boolean(hist), ruleNames: probe.rules.map((r) => r.name) });
     this.by = this.#plan.columns;
     this.maxKeys = opts.maxKeys ?? DEFAULT_MAX_KEYS;
-    if (!Number.isInteger(this.maxKeys) || this.maxKeys < 1 || this.maxKeys > 1 << 22) throw new InvalidArgumentError(`maxKeys must be between 1 and ${1 << 22}, got ${this.maxKeys}`);
+    checkMaxKeys(this.maxKeys, probe.describe());
   }
 
   get source(): string {
