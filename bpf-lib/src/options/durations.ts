@@ -55,14 +55,14 @@ export function stopOptions<T extends StopShape>(v: T | undefined, what: string)
 /**
  * collect()'s options: as start()'s, plus a stop condition. A collect() with none
  * could only end by an interrupt, and its promise would be the only handle on the
- * run; start() gives a handle to stop().
+ * run; start() returns one to stop().
  */
 export function collectOptions<T extends StopShape & { onProgress?: unknown; progressMs?: number }>(v: T | undefined, what: string, conditions = "{ seconds: 5 }, { events: 1000 } or { signal }", starter = "start()"): T {
   const o = stopOptions(v, what);
   callback(o.onProgress, "onProgress", what);
   millis(o.progressMs, "progressMs", what, 10);
   if (o.seconds === undefined && o.events === undefined && o.signal === undefined) {
-    const instead = `to run until you stop it, use ${starter} and then stop() or table()`;
+    const instead = `to run until you decide, use ${starter} and call stop() on what it returns (a notebook interrupt stops it too)`;
     throw new InvalidOptionError(what, "stop condition", v, `${conditions}; ${instead}`, `${what} needs a stop condition: ${conditions} (got ${v === undefined ? "no options" : "none"}); ${instead}`);
   }
   return o;
