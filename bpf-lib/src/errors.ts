@@ -2,6 +2,7 @@
  * `code`; kernel failures carry `errno`. NotSupportedError is the sentinel for
  * "this kernel cannot do that", which tests use to skip. */
 import { constants } from "node:os";
+import { shown } from "./options/describe.js";
 
 const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([k, v]) => [v, k]));
 
@@ -72,6 +73,20 @@ export class MapError extends BpfbookError {
 export class InvalidArgumentError extends BpfbookError {
   constructor(message: string) {
     super("EINVAL", message);
+  }
+}
+
+/**
+ * An option (or argument) with a value that cannot work: `.option` names it, `.got`
+ * is what was given; the message says what would work.
+ */
+export class InvalidOptionError extends InvalidArgumentError {
+  readonly option: string;
+  readonly got: unknown;
+  constructor(what: string, option: string, got: unknown, expected: string, message?: string) {
+    super(message ?? `${what}: ${option} must be ${expected}; got ${shown(got)}`);
+    this.option = option;
+    this.got = got;
   }
 }
 

@@ -23,7 +23,7 @@ export type { FieldFilter, Comparison } from "./stream/filter.js";
 export { listTracepoints, readFormat } from "./tracefs/catalog.js";
 export type { TracepointFormat, TracepointField, FieldKind } from "./tracefs/format.js";
 export * from "./errors.js";
-export { TracefsNotMountedError, UnknownTracepointError, UnknownFieldError } from "./tracefs/errors.js";
+export { TracefsNotMountedError, TracepointFormatError, UnknownTracepointError, UnknownFieldError } from "./tracefs/errors.js";
 export { BpfObject } from "./libbpf/object.js";
 export { BpfProgram } from "./libbpf/program.js";
 export { BpfMap } from "./libbpf/map.js";

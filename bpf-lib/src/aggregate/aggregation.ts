@@ -23,12 +23,16 @@ import type { TracepointProbe } from "../probes/tracepoint.js";
 import { planKey, encodeParts, resolveKeyField, type KeyPlan, type KeyValue } from "./keys.js";
 import { mergePerCpu, AGG_VAL_SIZE } from "./values.js";
 import { syscallName } from "./syscalls.js";
+import { histSpec, type HistSpec } from "../options/hist.js";
+import { integerIn, nameList, optionsObject, stringOption } from "../options/shapes.js";
+import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
+import { bufferBytes as checkBufferBytes, maxKeys as checkMaxKeys } from "../options/sizes.js";
 
 const ROLE = { agg: 0, start: 1, end: 2 } as const;
 const VAL = { one: 0, field: 1, delta: 2 } as const;
 const HIST = { none: 0, log2: 1, linear: 2 } as const;
 
-export type HistSpec = "log2" | { min: number; max: number; step: number };
+export type { HistSpec };
 
 export interface AggregateOptions {
   /** Key columns: pid, tid, comm, cpu, cgroup, syscall, or fields of the tracepoint. */
@@ -123,13 +127,11 @@ export class Aggregation {
   /** Validates keys, value and histogram against the tracepoint's fields up front. */
   constructor(spec: AggSpec) {
     this.spec = spec;
-    const o = spec.options;
-    const by = o.by ?? [];
-    if (o.hist && o.hist !== "log2") {
-      const { min, max, step } = o.hist;
-      if (!(Number.isInteger(min) && Number.isInteger(max) && Number.isInteger(step) && step > 0 && max > min)) throw new InvalidArgumentError(`linear histogram needs integers min < max and step > 0, got ${JSON.stringify(o.hist)}`);
-      if ((max - min) / step > 10000) throw new InvalidArgumentError(`linear histogram with ${(max - min) / step} buckets: use fewer (at most 10000)`);
-    }
+    const o = optionsObject(spec.options, spec.source);
+    const by = nameList(o.by, "by", spec.source) ?? [];
+    histSpec(o.hist, spec.source, spec.latency ? ["stats"] : []);
+    if (o.value !== undefined) stringOption(o.value, "value", spec.source, "the name of an integer field");
+    integerIn(o.stringBytes, "stringBytes", spec.source, 8, 48);
     if (o.hist && !o.value && !spec.latency) throw new InvalidArgumentError("a histogram needs a value: { value: <integer field> } (or use latency())");
     const fmt = spec.probe.format;
     this.#plan = planKey(by, fmt, { stringBytes: o.stringBytes, bucket: Boolean(o.hist), syscallNames: syscallName });
@@ -162,7 +164,7 @@ export class Aggregation {
     }
     this.#end = spec.probe.withFields([...need]);
     const maxKeys = o.maxKeys ?? 10240;
-    if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1 << 22) throw new InvalidArgumentError(`maxKeys must be between 1 and ${1 << 22}, got ${maxKeys}`);
+    checkMaxKeys(maxKeys, spec.source);
   }
 
   shape(): AggShape {
@@ -271,30 +273,29 @@ export class Aggregation {
    */
   startEvents(stop: StopOptions = {}, opts: { bufferBytes?: number } = {}): Trace {
     if (!this.spec.latency) throw new InvalidArgumentError("events() streams latency pairs; for other aggregations use the tracepoint's own collect()/stream()");
+    const checked = stopOptions(stop, "startEvents()");
+    const bufferBytes = checkBufferBytes(optionsObject(opts, "startEvents()").bufferBytes, this.spec.source);
     requireTracingPrivileges(`tracing ${this.spec.source}`);
-    const bufferBytes = opts.bufferBytes ?? 16 << 20;
     const { end, starts, attach } = this.#load(2, bufferBytes);
-    return new Trace({ source: this.spec.source, object: end, others: starts, eventSize: HDR_SIZE + 8, bufferBytes, fields: [decoders.int("latency", HDR_SIZE, 8, true)], attach }, stop);
+    return new Trace({ source: this.spec.source, object: end, others: starts, eventSize: HDR_SIZE + 8, bufferBytes, fields: [decoders.int("latency", HDR_SIZE, 8, true)], attach }, checked);
   }
 
   /** Collects latency pairs as rows (see startEvents). */
   collectEvents(opts: CollectOptions & { bufferBytes?: number }): Promise<TraceTable> {
-    return collectTrace(() => this.startEvents(opts, opts), opts);
+    return collectTrace((o) => this.startEvents(o, opts), opts);
   }
 
   /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
-  start(opts: AggCollectOptions = {}): AggregationRun {
+  start(options: AggCollectOptions = {}): AggregationRun {
+    const opts = aggregateRunOptions(options, "start()");
     requireTracingPrivileges(`aggregating ${this.spec.source}`);
-    if (opts.interval !== undefined && !(opts.interval >= 0.05)) throw new InvalidArgumentError(`interval must be at least 0.05 seconds, got ${opts.interval}`);
     const { objects, end, attach } = this.#load(0, 4096);
     return new AggregationRun(this.shape(), { objects, end, attach, plan: this.#plan }, opts);
   }
 
   /** Aggregates until a stop condition; returns the table (one row per key, or per interval and key). */
-  async collect(opts: AggCollectOptions): Promise<AggTable> {
-    if (opts.seconds === undefined && opts.events === undefined && opts.signal === undefined) {
-      throw new InvalidArgumentError("collect() needs a stop condition: { seconds }, { events } or { signal }");
-    }
+  async collect(options: AggCollectOptions): Promise<AggTable> {
+    const opts = collectOptions(aggregateRunOptions(options, "collect()"), "collect()");
     const run = this.start(opts);
     return run.finished();
   }

@@ -1,11 +1,20 @@
 /* Latency: the time from a start event to the matching end event (by default on
  * the same thread), aggregated in the kernel. Built in: syscall latency, run-queue
  * latency, block I/O latency. */
-import { anyTracepoint, type TracepointProbe, type Where } from "../probes/tracepoint.js";
+import { anyTracepoint, TracepointProbe, type Where } from "../probes/tracepoint.js";
 import { Aggregation, type HistSpec } from "./aggregation.js";
 import { listTracepoints } from "../tracefs/catalog.js";
 import { NotSupportedError } from "../errors.js";
 import { withErrno } from "./errno.js";
+import { InvalidOptionError } from "../errors.js";
+import { nameList, objectOption, optionsObject } from "../options/shapes.js";
+
+const PROBE = "a tracepoint probe, e.g. tracepoint(\"sched:sched_wakeup\")";
+
+function probeOption(v: unknown, option: string): TracepointProbe<string, string> {
+  if (!(v instanceof TracepointProbe)) throw new InvalidOptionError("latency()", option, v, PROBE);
+  return v as TracepointProbe<string, string>;
+}
 
 export interface LatencyOptions {
   /** The event(s) that start the clock. */
@@ -21,9 +30,13 @@ export interface LatencyOptions {
   maxKeys?: number;
 }
 
-export function latency(o: LatencyOptions): Aggregation {
-  const starts = Array.isArray(o.start) ? o.start : [o.start];
-  const match = o.match ?? { start: ["tid"], end: ["tid"] };
+export function latency(options: LatencyOptions): Aggregation {
+  const o = optionsObject(options, "latency()");
+  const starts = (Array.isArray(o.start) ? o.start : [o.start]).map((p) => probeOption(p, "start"));
+  if (starts.length === 0) throw new InvalidOptionError("latency()", "start", o.start, PROBE);
+  probeOption(o.end, "end");
+  const m = objectOption(o.match, "match", "latency()", "{ start: [keys], end: [keys] }, e.g. { start: [\"tid\"], end: [\"tid\"] }");
+  const match = o.match === undefined ? { start: ["tid"], end: ["tid"] } : { start: nameList(m.start, "match.start", "latency()") ?? [], end: nameList(m.end, "match.end", "latency()") ?? [] };
   return new Aggregation({
     source: `${starts.map((s) => s.source).join(" | ")} → ${o.end.source}`,
     probe: o.end,
@@ -42,7 +55,8 @@ function requireTracepoints(what: string, names: string[]): void {
 
 export const syscalls = {
   /** Time from each syscall's entry to its exit, per key: by "syscall" (named), "comm", "pid", "tid", "cgroup". */
-  latency(opts: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; hist?: HistSpec | "stats"; maxKeys?: number } = {}): Aggregation {
+  latency(options: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; hist?: HistSpec | "stats"; maxKeys?: number } = {}): Aggregation {
+    const opts = optionsObject(options, "syscalls.latency()");
     const where = (opts.where ?? {}) as Where<string>;
     return latency({
       start: anyTracepoint("raw_syscalls:sys_enter", { fields: [], where }),
@@ -53,7 +67,10 @@ export const syscalls = {
     });
   },
   /** Failed syscalls (negative return) per key, with the error's name: columns keys…, ret, count, errno. */
-  errors(opts: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; maxKeys?: number } = {}): Aggregation {
+  errors(options: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; maxKeys?: number } = {}): Aggregation {
+    const opts = optionsObject(options, "syscalls.errors()");
+    nameList(opts.by, "by", "syscalls.errors()");
+    objectOption(opts.where, "where", "syscalls.errors()", "an object of filters, e.g. { pid: 1234 }");
     const probe = anyTracepoint("raw_syscalls:sys_exit", { fields: [], where: { ...(opts.where ?? {}), ret: { lt: 0 } } as Where<string> });
     return new Aggregation({
       source: "raw_syscalls:sys_exit (ret < 0)",
@@ -63,7 +80,8 @@ export const syscalls = {
     });
   },
   /** Syscalls per key (default: per syscall name). */
-  count(opts: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; maxKeys?: number } = {}): Aggregation {
+  count(options: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; maxKeys?: number } = {}): Aggregation {
+    const opts = optionsObject(options, "syscalls.count()");
     return anyTracepoint("raw_syscalls:sys_enter", { fields: [], where: (opts.where ?? {}) as Where<string> }).count({ by: opts.by ?? ["syscall"], maxKeys: opts.maxKeys });
   },
 };
@@ -73,9 +91,10 @@ export const sched = {
    * Run-queue latency: from a task's wakeup to when it runs (sched_wakeup/sched_wakeup_new →
    * sched_switch), per key of the task that runs: "comm" and "pid" here mean the woken task.
    */
-  runqueueLatency(opts: { by?: readonly ("comm" | "pid" | "cpu")[]; hist?: HistSpec | "stats"; maxKeys?: number } = {}): Aggregation {
+  runqueueLatency(options: { by?: readonly ("comm" | "pid" | "cpu")[]; hist?: HistSpec | "stats"; maxKeys?: number } = {}): Aggregation {
+    const opts = optionsObject(options, "sched.runqueueLatency()");
     requireTracepoints("run-queue latency", ["sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_switch"]);
-    const by = (opts.by ?? []).map((k) => (k === "comm" ? "next_comm" : k === "pid" ? "next_pid" : k));
+    const by = (nameList(opts.by, "by", "sched.runqueueLatency()") ?? []).map((k) => (k === "comm" ? "next_comm" : k === "pid" ? "next_pid" : k));
     return latency({
       start: [anyTracepoint("sched:sched_wakeup", { fields: [] }), anyTracepoint("sched:sched_wakeup_new", { fields: [] })],
       end: anyTracepoint("sched:sched_switch", { fields: [] }),
@@ -89,7 +108,8 @@ export const sched = {
 
 export const block = {
   /** Block I/O latency: request issue → completion, matched by device and sector; by "dev" optionally. */
-  ioLatency(opts: { by?: readonly ("dev" | "rwbs")[]; hist?: HistSpec | "stats"; maxKeys?: number } = {}): Aggregation {
+  ioLatency(options: { by?: readonly ("dev" | "rwbs")[]; hist?: HistSpec | "stats"; maxKeys?: number } = {}): Aggregation {
+    const opts = optionsObject(options, "block.ioLatency()");
     requireTracepoints("block I/O latency", ["block:block_rq_issue", "block:block_rq_complete"]);
     return latency({
       start: anyTracepoint("block:block_rq_issue", { fields: [] }),

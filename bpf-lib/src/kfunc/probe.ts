@@ -28,6 +28,11 @@ import { KernelBtf, formatPrototype, untypedPrototype, type KfuncPrototype, type
 import { nearestFunctions, requireTraceable, type Traceability } from "./names.js";
 import { kindsFor, refused, unsupported, type Via } from "./support.js";
 import { UnknownArgumentError, UntraceableKernelFunctionError } from "./errors.js";
+import { histSpec, linearRange } from "../options/hist.js";
+import { nameList, objectOption, optionsObject, stringOption } from "../options/shapes.js";
+import { bufferBytes, maxKeys as checkMaxKeys, stringSlot, wakeupBytes } from "../options/sizes.js";
+import { processId } from "../options/ranges.js";
+import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 
 // ---------------------------------------------------------------------------
 // Types
@@ -113,7 +118,6 @@ const MAX_STR = 4;
 const STR_MODE: Record<StringSource, number> = { kernel: 0, user: 1, auto: 2 };
 const KEY_STR_SRC: Record<StringSource, number> = { user: PartSrc.ustr, kernel: 9, auto: 10 };
 const HIST = { none: 0, log2: 1, linear: 2 } as const;
-const DEFAULT_BUFFER = 16 << 20;
 const PROGRAMS = { fentry: { entry: "fe_entry", ret: "fe_exit" }, kprobe: { entry: "kp_entry", ret: "kp_return" } } as const;
 
 /** A value the program puts in its window: an argument, the return value or the latency. */
@@ -134,7 +138,6 @@ export function kfuncColumnName(arg: string): string {
   return STANDARD.has(arg) || arg === "ret" || arg === "latency" ? `args_${arg}` : arg;
 }
 
-const isPow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
 
 /** The prototype of `fn`, typed from BTF, or untyped (six 64-bit arguments) when BTF does not know it. */
@@ -192,14 +195,25 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   lastVia: Via | null = null;
 
   /** Validates everything up front: a bad function, argument, filter or size throws here, before the kernel is touched. */
-  constructor(kind: "kprobe" | "kretprobe", fn: string, opts: KretprobeOptions<string, string, string, boolean> = {}) {
+  constructor(kind: "kprobe" | "kretprobe", fn: string, options: KretprobeOptions<string, string, string, boolean> = {}) {
     this.kind = kind;
     this.function = fn;
+    if (typeof fn !== "string" || !/^[A-Za-z_][\w.]*$/.test(fn)) throw new InvalidArgumentError(`a kernel function name is an identifier, got ${JSON.stringify(fn)}`);
+    // Options first: they are wrong on any kernel, whether or not this one can trace the function.
+    const what = `${kind}("${fn}")`;
+    const opts = optionsObject(options, what);
     this.#opts = opts;
+    this.#bufferBytes = bufferBytes(opts.bufferBytes, what);
+    wakeupBytes(opts.wakeupBytes, this.#bufferBytes, what);
+    this.#slot = stringSlot(opts.stringBytes, what, MAX_USTR_LEN);
+    nameList(opts.args, "args", what);
+    const where = objectOption(opts.where, "where", what, "an object of filters, e.g. { pid: 1234, count: { gt: 4096 } }");
+    processId(where.pid, "where.pid", what);
+    processId(where.tid, "where.tid", what);
+    if (where.comm !== undefined) encodeComm(stringOption(where.comm, "where.comm", what, "a process name (comm) string, e.g. \"bash\""));
     const via = opts.via ?? "auto";
     if (via !== "auto" && via !== "fentry" && via !== "kprobe") throw new InvalidArgumentError(`via must be "auto", "fentry" or "kprobe", got ${JSON.stringify(via)}`);
     this.#via = via;
-    if (typeof fn !== "string" || !/^[A-Za-z_][\w.]*$/.test(fn)) throw new InvalidArgumentError(`a kernel function name is an identifier, got ${JSON.stringify(fn)}`);
     this.#traceable = requireTraceable(fn, via);
     const proto = KernelBtf.tryVmlinux()?.prototype(fn) ?? untypedPrototype(fn);
     this.prototype = proto;
@@ -238,10 +252,6 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
       this.#strings.push(col);
     }
     if (this.#strings.length > MAX_STR) throw new InvalidArgumentError(`at most ${MAX_STR} strings per event; ${fn} asks for ${[...strings.keys()].join(", ")}`);
-    this.#slot = opts.stringBytes ?? 256;
-    if (!Number.isInteger(this.#slot) || this.#slot < 8 || this.#slot > MAX_USTR_LEN || this.#slot % 8) {
-      throw new InvalidArgumentError(`stringBytes must be a multiple of 8 between 8 and ${MAX_USTR_LEN}, got ${opts.stringBytes}`);
-    }
 
     // The event's columns: arguments in prototype order, then ret and latency.
     const names = opts.args ?? proto.args.filter((a) => a.readable).map((a) => a.name);
@@ -252,12 +262,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     const tail = ret ? [this.#cols.get("ret"), opts.latency ? this.#cols.get("latency") : undefined].filter((c): c is Col => c !== undefined) : [];
     this.#event = [...args, ...tail];
 
-    const buf = opts.bufferBytes ?? DEFAULT_BUFFER;
-    if (!isPow2(buf) || buf < 4096) throw new InvalidArgumentError(`bufferBytes must be a power of two of at least 4096, got ${buf}`);
-    this.#bufferBytes = buf;
-
     // Filters: pid/tid/comm in stream.h; the rest as predicates on the window (record.h).
-    const where = (opts.where ?? {}) as Record<string, unknown>;
     this.#preds = [];
     this.#predCols = [];
     for (const [k, v] of Object.entries(where)) {
@@ -268,9 +273,6 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
       this.#predCols.push(c);
     }
     encodePreds(this.#preds);
-    if (where.pid !== undefined && !(Number.isInteger(where.pid) && (where.pid as number) > 0)) throw new InvalidArgumentError(`where.pid must be a positive integer, got ${String(where.pid)}`);
-    if (where.tid !== undefined && !(Number.isInteger(where.tid) && (where.tid as number) > 0)) throw new InvalidArgumentError(`where.tid must be a positive integer, got ${String(where.tid)}`);
-    if (where.comm !== undefined) encodeComm(String(where.comm));
   }
 
   /** An argument by name (or by its column name). */
@@ -444,9 +446,10 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
 
   /** Loads, attaches and starts collecting events; stop it with stop() / table(), or dispose it. */
   start(stop: StopOptions = {}): Trace {
+    const checked = stopOptions(stop, "start()");
     const layout = this.#layout();
     const strings = this.#strings;
-    const wake = this.#opts.wakeupBytes ?? Math.min(this.#bufferBytes / 4, 1 << 20);
+    const wake = wakeupBytes(this.#opts.wakeupBytes, this.#bufferBytes, this.kind);
     const opened = this.#open({
       uses: [...this.#event, ...strings],
       latency: this.#event.some((c) => c.column === "latency") || this.#predCols.some((c) => c.column === "latency"),
@@ -469,17 +472,17 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
         for (const m of ["agg0", "agg1"]) obj.map(m).setMaxEntries(1);
       },
     });
-    return new Trace({ source: opened.source, object: opened.obj, eventSize: layout.size, bufferBytes: this.#bufferBytes, fields: this.#decoders(), attach: () => opened.links }, stop);
+    return new Trace({ source: opened.source, object: opened.obj, eventSize: layout.size, bufferBytes: this.#bufferBytes, fields: this.#decoders(), attach: () => opened.links }, checked);
   }
 
   /** Collects until a stop condition (seconds, events, signal) and returns the events as an Arquero table with `.stats`. */
   collect(opts: CollectOptions): Promise<TraceTable<Row>> {
-    return collect<Row>(() => this.start(opts), opts);
+    return collect<Row>((o) => this.start(o), opts);
   }
 
   /** Yields the events as Arquero tables, one per batch, as they arrive. Breaking out of the loop stops the trace. */
   stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<Row>> {
-    return stream<Row>(() => this.start(opts), opts);
+    return stream<Row>((o) => this.start(o), opts);
   }
 
   /** Aggregates in the kernel: keys from `by` (standard columns, arguments, `ret`), an optional value and histogram. */
@@ -500,7 +503,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   }
   /** A linear histogram (bpftrace's lhist()). */
   lhist(value: V, range: Exclude<HistSpec, "log2">, opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
-    return this.aggregate({ ...opts, value, hist: range });
+    return this.aggregate({ ...opts, value, hist: linearRange(range, `${this.kind}("${this.function}")`) });
   }
 
   /**
@@ -606,16 +609,15 @@ export class KfuncAggregation {
   readonly #keyCols: Col[];
   readonly #value: Col | null;
 
-  constructor(probe: KernelFunctionProbe, opts: KfuncAggregateOptions, latency: boolean) {
+  constructor(probe: KernelFunctionProbe, options: KfuncAggregateOptions, latency: boolean) {
+    const what = `${probe.kind}("${probe.function}")`;
+    const opts = optionsObject(options, what);
     this.probe = probe;
     this.options = opts;
     this.isLatency = latency;
-    const h = opts.hist;
-    if (h && h !== "log2") {
-      const { min, max, step } = h;
-      if (!(Number.isInteger(min) && Number.isInteger(max) && Number.isInteger(step) && step > 0 && max > min)) throw new InvalidArgumentError(`linear histogram needs integers min < max and step > 0, got ${JSON.stringify(h)}`);
-      if ((max - min) / step > 10000) throw new InvalidArgumentError(`linear histogram with ${(max - min) / step} buckets: use fewer (at most 10000)`);
-    }
+    nameList(opts.by, "by", what);
+    const h = histSpec(opts.hist, what, latency ? ["stats"] : []);
+    if (opts.value !== undefined) stringOption(opts.value, "value", what, "the name of an integer argument, ret or latency");
     let value: Col | null = null;
     if (latency) value = probe.column("latency");
     else if (opts.value !== undefined) {
@@ -628,7 +630,7 @@ export class KfuncAggregation {
     this.#plan = plan;
     this.#keyCols = cols;
     const maxKeys = opts.maxKeys ?? 10240;
-    if (!Number.isInteger(maxKeys) || maxKeys < 1 || maxKeys > 1 << 22) throw new InvalidArgumentError(`maxKeys must be between 1 and ${1 << 22}, got ${maxKeys}`);
+    checkMaxKeys(maxKeys, what);
   }
 
   /** The table's columns, in order. */
@@ -643,8 +645,8 @@ export class KfuncAggregation {
   }
 
   /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
-  start(opts: AggCollectOptions = {}): AggregationRun {
-    if (opts.interval !== undefined && !(opts.interval >= 0.05)) throw new InvalidArgumentError(`interval must be at least 0.05 seconds, got ${opts.interval}`);
+  start(options: AggCollectOptions = {}): AggregationRun {
+    const opts = aggregateRunOptions(options, "start()");
     const o = this.options;
     const value = this.#value;
     const uses = [...this.#keyCols, ...(value ? [value] : [])];
@@ -676,10 +678,8 @@ export class KfuncAggregation {
   }
 
   /** Aggregates until a stop condition; returns the table (one row per key, or per interval and key). */
-  async collect(opts: AggCollectOptions): Promise<AggTable> {
-    if (opts.seconds === undefined && opts.events === undefined && opts.signal === undefined) {
-      throw new InvalidArgumentError("collect() needs a stop condition: { seconds }, { events } or { signal }");
-    }
+  async collect(options: AggCollectOptions): Promise<AggTable> {
+    const opts = collectOptions(aggregateRunOptions(options, "collect()"), "collect()");
     return this.start(opts).finished();
   }
 
@@ -691,7 +691,7 @@ export class KfuncAggregation {
 
   /** Collects latency pairs as rows (see startEvents). */
   collectEvents(opts: CollectOptions): Promise<TraceTable> {
-    return collect(() => this.startEvents(opts), opts);
+    return collect((o) => this.startEvents(o), opts);
   }
 }
 

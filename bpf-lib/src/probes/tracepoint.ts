@@ -16,6 +16,11 @@ import type { TraceTable } from "../stream/table.js";
 import { collect, stream, type StreamOptions } from "../stream/consume.js";
 import type { TracepointFields, TracepointName, TracepointUserStrings } from "../generated/tracepoints.js";
 import { Aggregation, type AggregateOptions, type HistSpec } from "../aggregate/aggregation.js";
+import { linearRange } from "../options/hist.js";
+import { nameArgument, nameList, objectOption, optionsObject, stringOption, integerIn } from "../options/shapes.js";
+import { bufferBytes, stringSlot, wakeupBytes } from "../options/sizes.js";
+import { processId } from "../options/ranges.js";
+import { stopOptions } from "../options/durations.js";
 
 /** Columns every event has. `ts` is CLOCK_MONOTONIC ns (see withTime() for wall clock). */
 export interface StandardRow {
@@ -66,7 +71,7 @@ export interface TracepointOptions<N extends string, F extends FieldName<N>> {
   stringBytes?: number;
   /** Extra bytes copied after the fixed fields for __data_loc strings and arrays, default 256. */
   dataLocBytes?: number;
-  /** Ring buffer size (a power of two of at least 4096), default 16 MiB. */
+  /** Ring buffer size (a power of two from 4096 to 1 GiB), default 16 MiB. */
   bufferBytes?: number;
   /** Wake user space once this much data waits (default: a quarter of the buffer, at most 1 MiB). 0: on every event. */
   wakeupBytes?: number;
@@ -90,12 +95,6 @@ export interface TracepointPlan {
   bufferBytes: number;
 }
 
-const DEFAULT_BUFFER = 16 << 20;
-
-function isPow2(n: number): boolean {
-  return n > 0 && (n & (n - 1)) === 0;
-}
-
 export class TracepointProbe<N extends string, F extends FieldName<N>> {
   readonly name: N;
   readonly format: TracepointFormat;
@@ -109,35 +108,34 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
   readonly #bufferBytes: number;
 
   /** Validates everything up front: a bad name, field, filter or size throws here, before the kernel is touched. */
-  constructor(name: N, opts: TracepointOptions<N, F> = {}) {
+  constructor(name: N, options: TracepointOptions<N, F> = {}) {
+    nameArgument(name, "name", "tracepoint()", `a "group:name" string such as "syscalls:sys_enter_openat" (see listTracepoints())`);
+    const opts = optionsObject(options, `tracepoint("${name}")`);
     this.name = name;
     this.#opts = opts;
     const format = readFormat(name);
     this.format = format;
     const source = `${format.group}:${format.name}`;
-    const wanted = opts.fields ?? format.fields.filter((f) => !f.common).map((f) => f.name as F);
+    const fields = nameList(opts.fields, "fields", source) as readonly F[] | undefined;
+    const wanted = fields ?? format.fields.filter((f) => !f.common).map((f) => f.name as F);
     this.#fields = wanted.map((f) => fieldOf(format, f));
     // Char pointers of syscall arguments point into the calling process: read them as strings.
     this.#ustr = this.#fields.filter((f) => f.decl.kind === "pointer" && f.decl.userString);
     if (this.#ustr.length > MAX_USTR) throw new InvalidArgumentError(`at most ${MAX_USTR} user-space strings per event; ${source} asks for ${this.#ustr.map((f) => f.name).join(", ")}`);
-    this.#slot = opts.stringBytes ?? 256;
-    if (!Number.isInteger(this.#slot) || this.#slot < 8 || this.#slot > MAX_USTR_LEN || this.#slot % 8) {
-      throw new InvalidArgumentError(`stringBytes must be a multiple of 8 between 8 and ${MAX_USTR_LEN}, got ${opts.stringBytes}`);
-    }
-    const buf = opts.bufferBytes ?? DEFAULT_BUFFER;
-    if (!isPow2(buf) || buf < 4096) throw new InvalidArgumentError(`bufferBytes must be a power of two of at least 4096, got ${buf}`);
-    this.#bufferBytes = buf;
+    this.#slot = stringSlot(opts.stringBytes, source, MAX_USTR_LEN);
+    this.#bufferBytes = bufferBytes(opts.bufferBytes, source);
+    wakeupBytes(opts.wakeupBytes, this.#bufferBytes, source);
 
-    const where = (opts.where ?? {}) as Record<string, unknown>;
+    const where = objectOption(opts.where, "where", source, "an object of filters, e.g. { pid: 1234, comm: \"bash\" }");
     this.#preds = [];
     for (const [k, v] of Object.entries(where)) {
       if (v === undefined || k === "pid" || k === "tid" || k === "comm") continue;
       this.#preds.push(...predsFor(fieldOf(format, fieldNameOf(k)), v, source));
     }
     encodePreds(this.#preds); // validates the count
-    if (where.pid !== undefined && !(Number.isInteger(where.pid) && (where.pid as number) > 0)) throw new InvalidArgumentError(`where.pid must be a positive integer, got ${String(where.pid)}`);
-    if (where.tid !== undefined && !(Number.isInteger(where.tid) && (where.tid as number) > 0)) throw new InvalidArgumentError(`where.tid must be a positive integer, got ${String(where.tid)}`);
-    if (where.comm !== undefined) encodeComm(String(where.comm));
+    processId(where.pid, "where.pid", source);
+    processId(where.tid, "where.tid", source);
+    if (where.comm !== undefined) encodeComm(stringOption(where.comm, "where.comm", source, "a process name (comm) string, e.g. \"bash\""));
 
     // The window: every byte a decoded field, a filter or a user pointer needs. It must
     // end at or before the last fixed field: the kernel refuses programs that read past it.
@@ -151,8 +149,8 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     if (end - RECORD_BASE > MAX_WINDOW) throw new InvalidArgumentError(`${source} has fields beyond the first ${MAX_WINDOW} bytes of the record, which is what the kernel program copies; pick fewer fields`);
     this.#window = end - RECORD_BASE;
     this.#checkBigint(source);
-    this.#dyn = this.#fields.some((f) => f.decl.kind === "data_loc") ? (opts.dataLocBytes ?? 256) : 0;
-    if (this.#dyn > MAX_WINDOW || this.#dyn < 0) throw new InvalidArgumentError(`dataLocBytes must be between 0 and ${MAX_WINDOW}, got ${this.#dyn}`);
+    const dyn = integerIn(opts.dataLocBytes, "dataLocBytes", source, 0, MAX_WINDOW) ?? 256;
+    this.#dyn = this.#fields.some((f) => f.decl.kind === "data_loc") ? dyn : 0;
   }
 
   /** A bigint column list must name this probe's 64-bit integer fields. */
@@ -269,7 +267,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
   }
   /** A linear histogram of an integer field per key (bpftrace's lhist()). */
   lhist(value: FieldName<N>, range: Exclude<HistSpec, "log2">, opts: { by?: readonly KeyName<N>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
-    return this.aggregate({ ...opts, value, hist: range });
+    return this.aggregate({ ...opts, value, hist: linearRange(range, this.source) });
   }
 
   /** The same tracepoint and filters, decoding (or covering) other fields. */
@@ -297,8 +295,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       this.#ustr.forEach((f, i) => new DataView(offs.buffer).setUint32(i * 4, f.offset - RECORD_BASE, true));
       obj.setConstant("cfg_ustr_off", offs);
       obj.setConstant("cfg_ustr_len", this.#slot);
-      const wake = this.#opts.wakeupBytes ?? Math.min(this.#bufferBytes / 4, 1 << 20);
-      obj.setConstant("cfg_wakeup_bytes", wake);
+      obj.setConstant("cfg_wakeup_bytes", wakeupBytes(this.#opts.wakeupBytes, this.#bufferBytes, source));
       obj.map("events").setMaxEntries(this.#bufferBytes);
       obj.load();
     } catch (e) {
@@ -328,17 +325,18 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
 
   /** Loads, attaches and starts collecting; stop it with stop() / table(), or dispose it. */
   start(stop: StopOptions = {}): Trace {
-    return new Trace(this.#setup(), stop);
+    const opts = stopOptions(stop, "start()");
+    return new Trace(this.#setup(), opts);
   }
 
   /** Collects until a stop condition (seconds, events, signal) and returns the events as an Arquero table with `.stats`. */
   collect(opts: CollectOptions): Promise<TraceTable<TracepointRow<N, F>>> {
-    return collect<TracepointRow<N, F>>(() => this.start(opts), opts);
+    return collect<TracepointRow<N, F>>((o) => this.start(o), opts);
   }
 
   /** Yields the events as Arquero tables, one per batch, as they arrive. Breaking out of the loop stops the trace. */
   stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<TracepointRow<N, F>>> {
-    return stream<TracepointRow<N, F>>(() => this.start(opts), opts);
+    return stream<TracepointRow<N, F>>((o) => this.start(o), opts);
   }
 }
 

@@ -7,6 +7,11 @@
 import { BpfObject } from "../libbpf/object.js";
 import type { Link } from "../libbpf/link.js";
 import { BpfbookError, InvalidArgumentError } from "../errors.js";
+import { histSpec, linearRange } from "../options/hist.js";
+import { nameArgument, nameList, objectOption, optionsObject, stringOption } from "../options/shapes.js";
+import { bufferBytes, maxKeys as checkMaxKeys, wakeupBytes } from "../options/sizes.js";
+import { processId } from "../options/ranges.js";
+import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 import { bpfObjectPath } from "../paths.js";
 import { requireTracingPrivileges } from "../privileges.js";
 import { decoders } from "../stream/fields.js";
@@ -76,7 +81,7 @@ export interface UprobeOptions {
   unsafeOffset?: boolean;
   /** Kernel filters: pid, tid, comm, argN, ret. */
   where?: UprobeWhere;
-  /** Ring buffer size for streams (a power of two of at least 4096), default 16 MiB. */
+  /** Ring buffer size for streams (a power of two from 4096 to 1 GiB), default 16 MiB. */
   bufferBytes?: number;
   /** Wake the reader once this much data waits (default: a quarter of the buffer, at most 1 MiB). */
   wakeupBytes?: number;
@@ -110,8 +115,6 @@ export interface UprobeAggregateOptions {
   maxKeys?: number;
 }
 
-const DEFAULT_BUFFER = 16 << 20;
-const isPow2 = (n: number) => n > 0 && (n & (n - 1)) === 0;
 
 function slotField(name: string, slot: number, type: IntType): TracepointField {
   const t = TYPES[type];
@@ -143,9 +146,13 @@ export class UprobeProbe {
   readonly #bufferBytes: number;
 
   /** Resolves the binary and the function, and validates every option: errors come here, before the kernel is touched. */
-  constructor(binary: string, symbol: string, opts: UprobeOptions = {}) {
+  constructor(binary: string, symbol: string, options: UprobeOptions = {}) {
+    nameArgument(binary, "binary", "uprobe()", "a path, an executable on PATH (\"bash\") or a library (\"libc\")");
+    nameArgument(symbol, "symbol", "uprobe()", "the name of a function in the binary's symbol table, e.g. \"malloc\"");
+    const what = `uprobe(${JSON.stringify(binary)}, ${JSON.stringify(symbol)})`;
+    const opts = optionsObject(options, what);
     this.#opts = opts;
-    if (opts.pid !== undefined && !(Number.isInteger(opts.pid) && opts.pid > 0)) throw new InvalidArgumentError(`pid must be a positive integer, got ${opts.pid}`);
+    processId(opts.pid, "pid", what);
     const n = opts.args ?? 0;
     if (!Number.isInteger(n) || n < 0 || n > MAX_UPROBE_ARGS) throw new InvalidArgumentError(`args must be an integer from 0 to ${MAX_UPROBE_ARGS} (the integer registers of the x86_64 calling convention), got ${opts.args}`);
     this.#nargs = n;
@@ -155,9 +162,8 @@ export class UprobeProbe {
     this.#argTypes = Array.from({ length: n }, (_, i) => types[i] ?? "i64");
     this.#retType = opts.retType ?? "i64";
     if (opts.offset !== undefined && opts.retprobe) throw new InvalidArgumentError("offset places an entry probe inside the function; a uretprobe always attaches at the function's start");
-    const buf = opts.bufferBytes ?? DEFAULT_BUFFER;
-    if (!isPow2(buf) || buf < 4096) throw new InvalidArgumentError(`bufferBytes must be a power of two of at least 4096, got ${buf}`);
-    this.#bufferBytes = buf;
+    this.#bufferBytes = bufferBytes(opts.bufferBytes, what);
+    wakeupBytes(opts.wakeupBytes, this.#bufferBytes, what);
 
     this.binary = resolveBinary(binary, { pid: opts.pid });
     this.function = resolveFunction(this.binary, symbol, opts.offset ?? 0);
@@ -170,19 +176,17 @@ export class UprobeProbe {
     fields.push(slotField("latency", SLOT.latency, "u64"));
     this.#format = { group: "uprobe", name: `${this.binary}:${symbol}`, id: 0, fields, printFmt: "" };
 
-    const where = (opts.where ?? {}) as Record<string, unknown>;
+    const where = objectOption(opts.where, "where", what, "an object of filters, e.g. { pid: 1234, arg0: { gt: 4096 } }");
     this.#preds = [];
     for (const [k, v] of Object.entries(where)) {
       if (v === undefined || k === "pid" || k === "tid" || k === "comm") continue;
       this.#preds.push(...predsFor(this.#field(k, Boolean(opts.retprobe), "filter on"), v, this.source));
     }
     encodePreds(this.#preds);
-    for (const k of ["pid", "tid"] as const) {
-      const v = where[k];
-      if (v !== undefined && !(Number.isInteger(v) && (v as number) > 0)) throw new InvalidArgumentError(`where.${k} must be a positive integer, got ${String(v)}`);
-    }
+    processId(where.pid, "where.pid", what);
+    processId(where.tid, "where.tid", what);
     if (opts.pid !== undefined && where.pid !== undefined && where.pid !== opts.pid) throw new InvalidArgumentError(`pid ${opts.pid} and where.pid ${String(where.pid)} disagree`);
-    if (where.comm !== undefined) encodeComm(String(where.comm));
+    if (where.comm !== undefined) encodeComm(stringOption(where.comm, "where.comm", what, "a process name (comm) string, e.g. \"bash\""));
   }
 
   /** A column that can be filtered, keyed or aggregated: argN (captured), ret (on return). */
@@ -289,7 +293,7 @@ export class UprobeProbe {
         obj.setConstant("cfg_first_slot", l.first);
         obj.setConstant("cfg_nslots", l.nslots);
         obj.setConstant("cfg_event_size", HDR_SIZE + 8 * l.nslots);
-        obj.setConstant("cfg_wakeup_bytes", o.wakeupBytes ?? Math.min(this.#bufferBytes / 4, 1 << 20));
+        obj.setConstant("cfg_wakeup_bytes", wakeupBytes(o.wakeupBytes, this.#bufferBytes, this.source));
         obj.map("events").setMaxEntries(this.#bufferBytes);
       }
       obj.load();
@@ -331,17 +335,18 @@ export class UprobeProbe {
 
   /** Loads, attaches and starts collecting events; stop it with stop() / table(), or dispose it. */
   start(stop: StopOptions = {}): Trace {
-    return new Trace(this.#setup(), stop);
+    const opts = stopOptions(stop, "start()");
+    return new Trace(this.#setup(), opts);
   }
 
   /** Collects calls until a stop condition (seconds, events, signal): one row per call (or return). */
   collect(opts: CollectOptions): Promise<TraceTable<UprobeRow>> {
-    return collect<UprobeRow>(() => this.start(opts), opts);
+    return collect<UprobeRow>((o) => this.start(o), opts);
   }
 
   /** Yields the calls as Arquero tables, batch by batch. Breaking out of the loop stops the trace. */
   stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<UprobeRow>> {
-    return stream<UprobeRow>(() => this.start(opts), opts);
+    return stream<UprobeRow>((o) => this.start(o), opts);
   }
 
   /** Aggregates in the kernel: keys from `by`, an optional value, an optional histogram. */
@@ -362,7 +367,7 @@ export class UprobeProbe {
   }
   /** A linear histogram of an argument or the return value, per key. */
   lhist(value: ArgName | "ret", range: Exclude<HistSpec, "log2">, opts: { by?: readonly UprobeKey[]; maxKeys?: number } = {}): UprobeAggregation {
-    return this.aggregate({ ...opts, value, hist: range });
+    return this.aggregate({ ...opts, value, hist: linearRange(range, this.source) });
   }
   /**
    * Time from entry to return of each call, in ns, paired by thread, aggregated in the
@@ -405,24 +410,21 @@ export class UprobeAggregation {
   readonly #layout: Layout;
   readonly #maxKeys: number;
 
-  constructor(probe: UprobeProbe, opts: UprobeAggregateOptions, latency: boolean) {
+  constructor(probe: UprobeProbe, options: UprobeAggregateOptions, latency: boolean) {
+    const opts = optionsObject(options, probe.source);
     this.#probe = probe;
     this.#opts = opts;
     this.#latency = latency;
-    const by = opts.by ?? [];
+    const by = nameList(opts.by, "by", probe.source) ?? [];
+    histSpec(opts.hist, probe.source, latency ? ["stats"] : []);
     const hasReturn = probe.retprobe || latency;
     for (const k of by) if (!["pid", "tid", "comm", "cpu", "cgroup"].includes(k)) probe.field(k, hasReturn, "key");
     if (opts.value === "latency" && !latency) throw new InvalidArgumentError("latency is aggregated with probe.latency()");
     this.#value = opts.value ? probe.field(opts.value, hasReturn, "value") : null;
     if (opts.hist && !opts.value) throw new InvalidArgumentError("a histogram needs a value: an argument (arg0..), ret, or use latency()");
-    if (opts.hist && opts.hist !== "log2") {
-      const { min, max, step } = opts.hist;
-      if (!(Number.isInteger(min) && Number.isInteger(max) && Number.isInteger(step) && step > 0 && max > min)) throw new InvalidArgumentError(`linear histogram needs integers min < max and step > 0, got ${JSON.stringify(opts.hist)}`);
-      if ((max - min) / step > 10000) throw new InvalidArgumentError(`linear histogram with ${(max - min) / step} buckets: use fewer (at most 10000)`);
-    }
     this.#plan = planKey(by, probe.format, { bucket: Boolean(opts.hist) });
     this.#maxKeys = opts.maxKeys ?? 10240;
-    if (!Number.isInteger(this.#maxKeys) || this.#maxKeys < 1 || this.#maxKeys > 1 << 22) throw new InvalidArgumentError(`maxKeys must be between 1 and ${1 << 22}, got ${opts.maxKeys}`);
+    checkMaxKeys(opts.maxKeys, probe.source);
     // On return when anything needs the return (or the time since entry); paired when the return needs the entry.
     const ret = hasReturn;
     const paired = latency || (ret && probe.nargs > 0);
@@ -442,17 +444,15 @@ export class UprobeAggregation {
   }
 
   /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
-  start(opts: AggCollectOptions = {}): AggregationRun {
-    if (opts.interval !== undefined && !(opts.interval >= 0.05)) throw new InvalidArgumentError(`interval must be at least 0.05 seconds, got ${opts.interval}`);
+  start(options: AggCollectOptions = {}): AggregationRun {
+    const opts = aggregateRunOptions(options, "start()");
     const { obj, attach } = this.#probe.configure(this.#layout, { aggregate: { plan: this.#plan, value: this.#value, hist: this.#opts.hist, maxKeys: this.#maxKeys } });
     return new AggregationRun(this.shape(), { objects: [obj], end: obj, attach, plan: this.#plan }, opts);
   }
 
   /** Aggregates until a stop condition; returns the table (one row per key, or per interval and key). */
-  async collect(opts: AggCollectOptions): Promise<AggTable> {
-    if (opts.seconds === undefined && opts.events === undefined && opts.signal === undefined) {
-      throw new InvalidArgumentError("collect() needs a stop condition: { seconds }, { events } or { signal }");
-    }
+  async collect(options: AggCollectOptions): Promise<AggTable> {
+    const opts = collectOptions(aggregateRunOptions(options, "collect()"), "collect()");
     return this.start(opts).finished();
   }
 }

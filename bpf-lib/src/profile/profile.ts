@@ -12,7 +12,11 @@ import type { Link } from "../libbpf/link.js";
 import { possibleCpus } from "../libbpf/map.js";
 import { bpfObjectPath } from "../paths.js";
 import { requireTracingPrivileges } from "../privileges.js";
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError, InvalidOptionError } from "../errors.js";
+import { collectOptions, stopOptions } from "../options/durations.js";
+import { cpuList } from "../options/cpus.js";
+import { integerIn } from "../options/shapes.js";
+import { processId } from "../options/ranges.js";
 import { closeFd } from "../ffi/libc.js";
 import { track, untrack } from "../lifecycle.js";
 import { clocks } from "../stream/stats.js";
@@ -114,17 +118,17 @@ interface Key {
   ns: number;
 }
 
-function checkOptions(o: ProfileOptions & OffcpuOptions): void {
-  if (o.minNs !== undefined && !(Number.isInteger(o.minNs) && o.minNs >= 0)) throw new InvalidArgumentError(`minNs must be a non-negative integer, got ${o.minNs}`);
-  if (o.maxThreads !== undefined && !(Number.isInteger(o.maxThreads) && o.maxThreads >= 1 && o.maxThreads <= 1 << 22)) throw new InvalidArgumentError(`maxThreads must be an integer between 1 and ${1 << 22}, got ${o.maxThreads}`);
-  const hz = o.hz ?? 99;
-  if (!Number.isInteger(hz) || hz < 1 || hz > 100000) throw new InvalidArgumentError(`hz must be an integer between 1 and 100000, got ${o.hz}`);
-  if (o.pid !== undefined && !(Number.isInteger(o.pid) && o.pid > 0)) throw new InvalidArgumentError(`pid must be a positive integer, got ${o.pid}`);
+function checkOptions(options: ProfileOptions & OffcpuOptions, what: string): void {
+  const o = stopOptions(options, what);
+  if (o.events !== undefined) throw new InvalidOptionError(what, "events", o.events, "left out: profiles stop on seconds or signal (or stop())");
+  if (o.cpus !== undefined) cpuList(o.cpus, onlineCpus(), what);
+  integerIn(o.minNs, "minNs", what, 0, Number.MAX_SAFE_INTEGER);
+  integerIn(o.maxThreads, "maxThreads", what, 1, 1 << 22);
+  integerIn(o.hz, "hz", what, 1, 100000);
+  processId(o.pid, "pid", what);
   if (o.kernel === false && o.user === false) throw new InvalidArgumentError("profile needs kernel or user stacks (or both); both are off");
-  if (o.seconds !== undefined && !(o.seconds > 0)) throw new InvalidArgumentError(`seconds must be positive, got ${o.seconds}`);
-  for (const [k, v, max] of [["maxStacks", o.maxStacks, 1 << 20], ["maxKeys", o.maxKeys, 1 << 22]] as const) {
-    if (v !== undefined && !(Number.isInteger(v) && v >= 1 && v <= max)) throw new InvalidArgumentError(`${k} must be an integer between 1 and ${max}, got ${v}`);
-  }
+  integerIn(o.maxStacks, "maxStacks", what, 1, 1 << 20);
+  integerIn(o.maxKeys, "maxKeys", what, 1, 1 << 22);
 }
 
 export class ProfileRun implements Running, Disposable {
@@ -149,7 +153,7 @@ export class ProfileRun implements Running, Disposable {
 
   /** @internal use startProfile() / profile() / startOffcpu() / offcpu() */
   constructor(opts: ProfileOptions & OffcpuOptions, kind: "cpu" | "offcpu" = "cpu") {
-    checkOptions(opts);
+    checkOptions(opts, kind === "cpu" ? "startProfile()" : "startOffcpu()");
     requireTracingPrivileges(kind === "cpu" ? "CPU profiling" : "off-CPU profiling");
     this.#opts = opts;
     this.kind = kind;
@@ -479,8 +483,9 @@ export function startOffcpu(opts: OffcpuOptions = {}): ProfileRun {
  * CPU), count (off-CPU periods), most time first; draw with
  * plot.flamegraph(t, { value: "ns" }).
  */
-export async function offcpu(opts: OffcpuOptions = {}): Promise<ProfileTable> {
-  if (opts.seconds === undefined && opts.signal === undefined) throw new InvalidArgumentError("offcpu() needs a stop condition: { seconds } or { signal } (or use startOffcpu() and stop it)");
+export async function offcpu(options: OffcpuOptions = {}): Promise<ProfileTable> {
+  checkOptions(options, "offcpu()");
+  const opts = collectOptions(options, "offcpu()", "{ seconds: 5 } or { signal }", "startOffcpu()");
   return startOffcpu(opts).finished();
 }
 
@@ -488,8 +493,9 @@ export async function offcpu(opts: OffcpuOptions = {}): Promise<ProfileTable> {
  * Profiles for `seconds` (or until `signal`) and returns folded stacks: columns pid,
  * comm, stack (root→leaf, ";"-joined, kernel frames suffixed "_[k]"), count.
  */
-export async function profile(opts: ProfileOptions = {}): Promise<ProfileTable> {
-  if (opts.seconds === undefined && opts.signal === undefined) throw new InvalidArgumentError("profile() needs a stop condition: { seconds } or { signal } (or use startProfile() and stop it)");
+export async function profile(options: ProfileOptions = {}): Promise<ProfileTable> {
+  checkOptions(options, "profile()");
+  const opts = collectOptions(options, "profile()", "{ seconds: 5 } or { signal }", "startProfile()");
   return startProfile(opts).finished();
 }
 

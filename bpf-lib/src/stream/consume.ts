@@ -4,20 +4,17 @@ import { Trace, type CollectOptions, type StopOptions } from "./trace.js";
 import { toTraceTable, type TraceTable } from "./table.js";
 import type { Columns } from "./decoder.js";
 import { DictColumn, type ColumnData } from "./columns.js";
-import { InvalidArgumentError } from "../errors.js";
+import { collectOptions, millis, stopOptions } from "../options/durations.js";
 
 export interface StreamOptions extends StopOptions {
   /** Minimum time between batches, in ms (default 250). */
   batchMs?: number;
 }
 
-export async function collect<Row extends object>(start: () => Trace, opts: CollectOptions): Promise<TraceTable<Row>> {
-  if (opts.seconds === undefined && opts.events === undefined && opts.signal === undefined) {
-    throw new InvalidArgumentError("collect() needs a stop condition: { seconds }, { events } or { signal }");
-  }
-  if (opts.seconds !== undefined && !(opts.seconds > 0)) throw new InvalidArgumentError(`seconds must be positive, got ${opts.seconds}`);
-  if (opts.events !== undefined && !(Number.isInteger(opts.events) && opts.events > 0)) throw new InvalidArgumentError(`events must be a positive integer, got ${opts.events}`);
-  const trace = start();
+/** Checks the options (before anything loads), starts the trace and collects until a stop condition. */
+export async function collect<Row extends object>(start: (opts: CollectOptions) => Trace, options: CollectOptions | undefined): Promise<TraceTable<Row>> {
+  const opts = collectOptions(options, "collect()");
+  const trace = start(opts);
   let timer: NodeJS.Timeout | undefined;
   if (opts.onProgress) {
     const report = () => {
@@ -35,8 +32,15 @@ export async function collect<Row extends object>(start: () => Trace, opts: Coll
   }
 }
 
-export async function* stream<Row extends object>(start: () => Trace, opts: StreamOptions): AsyncGenerator<TraceTable<Row>> {
-  const trace = start();
+/** Checks the options when called (not at the first next()), then yields batches as tables. */
+export function stream<Row extends object>(start: (opts: StopOptions) => Trace, options: StreamOptions | undefined): AsyncGenerator<TraceTable<Row>> {
+  const opts = stopOptions(options, "stream()");
+  millis(opts.batchMs, "batchMs", "stream()", 0);
+  return batches<Row>(start, opts);
+}
+
+async function* batches<Row extends object>(start: (opts: StopOptions) => Trace, opts: StreamOptions): AsyncGenerator<TraceTable<Row>> {
+  const trace = start(opts);
   const minGap = opts.batchMs ?? 250;
   let last = 0;
   let pending: Columns[] = [];

@@ -1,6 +1,7 @@
 /* `where` clauses → the predicates the kernel program evaluates (struct pred in
  * bpf-lib/bpf/event.h). Pure, so it is unit-tested without a kernel. */
 import { InvalidArgumentError } from "../errors.js";
+import { filterMask, filterValue } from "../options/ranges.js";
 import type { TracepointField } from "../tracefs/format.js";
 import { MAX_PREDS, PRED_SIZE, PredOp, RECORD_BASE, COMM_LEN } from "./layout.js";
 
@@ -33,16 +34,18 @@ export function predsFor(field: TracepointField, filter: unknown, tracepoint: st
     ? Object.entries(filter).filter(([k]) => k !== "mask")
     : [["eq", filter]];
   if (cmps.length === 0) throw new InvalidArgumentError(`filter on ${tracepoint} field "${field.name}" has no comparison; use one of ${OPS.join(", ")}`);
-  const mask = isComparison(filter) && filter.mask !== undefined ? BigInt.asUintN(64, BigInt(filter.mask)) : 0n;
+  const numeric = d.kind === "int" || d.kind === "pointer";
+  const size = d.kind === "int" ? d.size : 8;
+  const signed = d.kind === "int" ? d.signed : false;
+  const option = `where.${field.name}`;
+  const mask = isComparison(filter) && filter.mask !== undefined && numeric ? filterMask(filter.mask, field.name, size, tracepoint, `${option}.mask`) : 0n;
   const out: Pred[] = [];
   for (const [op, v] of cmps) {
     if (!(OPS as readonly string[]).includes(op)) throw new InvalidArgumentError(`unknown comparison "${op}" in filter on "${field.name}"; use ${OPS.join(", ")} (and mask)`);
-    if (d.kind === "int" || d.kind === "pointer") {
-      if (typeof v !== "number" && typeof v !== "bigint") throw new InvalidArgumentError(`filter on ${tracepoint} field "${field.name}" (${field.type}) needs a number, got ${JSON.stringify(v)}`);
-      if (typeof v === "number" && !Number.isInteger(v)) throw new InvalidArgumentError(`filter on "${field.name}" needs an integer, got ${v}`);
-      const size = d.kind === "int" ? d.size : 8;
-      const signed = d.kind === "int" ? d.signed : false;
-      out.push({ field: field.name, op: op as Pred["op"], off: woff, size, signed, value: [BigInt.asUintN(64, BigInt(v)), 0n], mask: [mask, 0n] });
+    if (numeric) {
+      // Out of the field's range, a value would wrap in the kernel's comparison and silently match nothing.
+      const value = filterValue(v, field.name, size, signed, tracepoint, isComparison(filter) ? `${option}.${op}` : option);
+      out.push({ field: field.name, op: op as Pred["op"], off: woff, size, signed, value: [BigInt.asUintN(64, value), 0n], mask: [mask, 0n] });
     } else if (d.kind === "char_array") {
       if (typeof v !== "string") throw new InvalidArgumentError(`filter on ${tracepoint} field "${field.name}" (${field.type}) needs a string, got ${JSON.stringify(v)}`);
       if (op !== "eq" && op !== "ne") throw new InvalidArgumentError(`string field "${field.name}" can only be compared with eq or ne, not ${op}`);

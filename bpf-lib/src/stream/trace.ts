@@ -14,7 +14,7 @@ import { InvalidArgumentError } from "../errors.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "./running.js";
 
 export interface StopOptions {
-  /** Stop after this many seconds. */
+  /** Stop after this many seconds (above 0, at most 2147483 = 24.8 days; leave it out to run until stopped). */
   seconds?: number;
   /** Stop once at least this many events were received (all received events are kept). */
   events?: number;

@@ -10,6 +10,10 @@ import type { Link } from "../libbpf/link.js";
 import { bpfObjectPath } from "../paths.js";
 import { privileges, requireTracingPrivileges } from "../privileges.js";
 import { InvalidArgumentError, PermissionError } from "../errors.js";
+import { histSpec } from "../options/hist.js";
+import { nameArgument, nameList, optionsObject } from "../options/shapes.js";
+import { bufferBytes, maxKeys as checkMaxKeys } from "../options/sizes.js";
+import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 import { AggregationRun, type AggCollectOptions, type AggShape, type AggStats, type AggTable, type HistSpec } from "../aggregate/aggregation.js";
 import { Trace, type CollectOptions, type StopOptions } from "../stream/trace.js";
 import type { TraceStats } from "../stream/stats.js";
@@ -76,7 +80,8 @@ export function xdp(iface: string, opts: XdpOptions = {}): XdpProbe {
   return new XdpProbe(iface, opts);
 }
 
-function checkOptions(opts: XdpOptions): { rules: RuleInfo[]; ruleBytes: Uint8Array; where: Uint8Array | null; whereText: string | null } {
+function checkOptions(options: XdpOptions): { rules: RuleInfo[]; ruleBytes: Uint8Array; where: Uint8Array | null; whereText: string | null } {
+  const opts = optionsObject(options, "xdp()");
   const known = ["mode", "rules", "dryRun", "where"];
   for (const k of Object.keys(opts)) if (!known.includes(k)) throw new InvalidArgumentError(`xdp(): unknown option "${k}" (options: ${known.join(", ")})`);
   if (opts.mode !== undefined && !["auto", "native", "generic"].includes(opts.mode)) throw new InvalidArgumentError(`xdp(): mode must be "auto", "native" or "generic", got ${JSON.stringify(opts.mode)}`);
@@ -103,11 +108,13 @@ export class XdpProbe {
 
   /** Checks the interface (nearest names if it does not exist), rules and filter up front. */
   constructor(iface: string, opts: XdpOptions = {}) {
+    // "" is a name that does not exist: resolveInterface says so, with the nearest ones.
+    if (typeof iface !== "string") nameArgument(iface, "interface", "xdp()", "an interface name such as \"eth0\" (see listInterfaces())");
+    const c = checkOptions(opts);
     const i = resolveInterface(iface);
     this.interface = i.name;
     this.ifindex = i.ifindex;
     this.options = Object.freeze({ ...opts });
-    const c = checkOptions(opts);
     this.rules = c.rules;
     this.#ruleBytes = c.ruleBytes;
     this.#where = c.where;
@@ -239,19 +246,17 @@ export class XdpAggregation {
   readonly #plan: XdpKeyPlan;
 
   /** Validates keys and sizes up front. */
-  constructor(probe: XdpProbe, opts: XdpCountOptions, hist: HistSpec | undefined) {
+  constructor(probe: XdpProbe, options: XdpCountOptions, hist: HistSpec | undefined) {
+    const opts = optionsObject(options, probe.describe());
+    nameList(opts.by, "by", probe.describe());
+    histSpec(hist, probe.describe());
     for (const k of Object.keys(opts)) if (!["by", "maxKeys", "hist"].includes(k)) throw new InvalidArgumentError(`unknown option "${k}" (options: by, maxKeys${hist ? ", hist" : ""})`);
     this.probe = probe;
     this.hist = hist;
-    if (hist && hist !== "log2") {
-      const { min, max, step } = hist;
-      if (!(Number.isInteger(min) && Number.isInteger(max) && Number.isInteger(step) && step > 0 && max > min)) throw new InvalidArgumentError(`linear histogram needs integers min < max and step > 0, got ${JSON.stringify(hist)}`);
-      if ((max - min) / step > 10000) throw new InvalidArgumentError(`linear histogram with ${(max - min) / step} buckets: use fewer (at most 10000)`);
-    }
     this.#plan = planXdpKey(opts.by ?? (hist ? [] : ["protocol"]), { bucket: Boolean(hist), ruleNames: probe.rules.map((r) => r.name) });
     this.by = this.#plan.columns;
     this.maxKeys = opts.maxKeys ?? DEFAULT_MAX_KEYS;
-    if (!Number.isInteger(this.maxKeys) || this.maxKeys < 1 || this.maxKeys > 1 << 22) throw new InvalidArgumentError(`maxKeys must be between 1 and ${1 << 22}, got ${this.maxKeys}`);
+    checkMaxKeys(this.maxKeys, probe.describe());
   }
 
   get source(): string {
@@ -293,9 +298,9 @@ export class XdpAggregation {
   }
 
   /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
-  start(opts: AggCollectOptions = {}): XdpRun {
+  start(options: AggCollectOptions = {}): XdpRun {
+    const opts = aggregateRunOptions(options, "start()");
     requireXdpPrivileges(`counting packets on ${this.probe.interface}`);
-    if (opts.interval !== undefined && !(opts.interval >= 0.05)) throw new InvalidArgumentError(`interval must be at least 0.05 seconds, got ${opts.interval}`);
     const obj = this.probe.open(RunMode.aggregate);
     let totals: TotalsReader | null = null;
     try {
@@ -310,10 +315,8 @@ export class XdpAggregation {
   }
 
   /** Counts until a stop condition; returns the table (one row per key, or per interval and key). */
-  async collect(opts: AggCollectOptions): Promise<XdpTable> {
-    if (opts.seconds === undefined && opts.events === undefined && opts.signal === undefined) {
-      throw new InvalidArgumentError("collect() needs a stop condition: { seconds }, { events } or { signal }");
-    }
+  async collect(options: AggCollectOptions): Promise<XdpTable> {
+    const opts = collectOptions(aggregateRunOptions(options, "collect()"), "collect()");
     return this.start(opts).finished();
   }
 
@@ -446,22 +449,18 @@ function packetTable(t: TraceTable, stats: XdpPacketStats, extra?: Record<string
   return withStats(out, stats);
 }
 
-function checkBuffer(bytes: number): void {
-  if (!Number.isInteger(bytes) || bytes < 4096 || (bytes & (bytes - 1)) !== 0) throw new InvalidArgumentError(`bufferBytes must be a power of two of at least 4096, got ${bytes}`);
-}
-
 export class XdpSample {
   readonly probe: XdpProbe;
   readonly every: number;
   readonly bufferBytes: number;
 
-  constructor(probe: XdpProbe, opts: XdpSampleOptions) {
+  constructor(probe: XdpProbe, options: XdpSampleOptions) {
+    const opts = optionsObject(options, probe.describe());
     for (const k of Object.keys(opts)) if (!["every", "bufferBytes"].includes(k)) throw new InvalidArgumentError(`unknown option "${k}" (options: every, bufferBytes)`);
     this.probe = probe;
     this.every = opts.every ?? 1;
     if (!Number.isInteger(this.every) || this.every < 1) throw new InvalidArgumentError(`every must be a positive integer (1: every packet), got ${opts.every}`);
-    this.bufferBytes = opts.bufferBytes ?? 4 << 20;
-    checkBuffer(this.bufferBytes);
+    this.bufferBytes = bufferBytes(opts.bufferBytes, probe.describe(), 4 << 20);
   }
 
   get source(): string {
@@ -469,7 +468,8 @@ export class XdpSample {
   }
 
   /** Loads and attaches; a running stream of packet rows. */
-  start(stop: StopOptions = {}): XdpSampleRun {
+  start(options: StopOptions = {}): XdpSampleRun {
+    const stop = stopOptions(options, "start()");
     requireXdpPrivileges(`sampling packets on ${this.probe.interface}`);
     const obj = this.probe.open(RunMode.sample);
     let totals: TotalsReader;
@@ -491,10 +491,8 @@ export class XdpSample {
   }
 
   /** Samples until a stop condition; one row per sampled packet. */
-  async collect(opts: CollectOptions): Promise<XdpPacketTable> {
-    if (opts.seconds === undefined && opts.events === undefined && opts.signal === undefined) {
-      throw new InvalidArgumentError("collect() needs a stop condition: { seconds }, { events } or { signal }");
-    }
+  async collect(options: CollectOptions): Promise<XdpPacketTable> {
+    const opts = collectOptions(options, "collect()");
     const run = this.start(opts);
     let timer: NodeJS.Timeout | undefined;
     if (opts.onProgress) {
