@@ -125,11 +125,14 @@ export class Trace implements Disposable, AsyncDisposable, Running {
         if (stop.events !== undefined && this.#received >= stop.events) this.#requestStop("events");
         else if (clocks().monoNs >= deadline) this.#requestStop("seconds");
         if (this.#stopRequested) break;
-        if (n === 0) {
+        if (n >= DRAIN_CHUNK) {
+          // a full chunk: more is queued, keep up without sleeping (but let the loop breathe)
+          await yieldToLoop();
+        } else {
+          // Sleep until the kernel's wakeup threshold or the poll period, never because
+          // a few bytes wait: those may be this process's own syscalls (includeSelf).
           const left = (deadline - clocks().monoNs) / 1e6;
           await this.#reader.wait(Math.max(1, Math.min(POLL_MS, left)));
-        } else {
-          await yieldToLoop();
         }
       }
     } catch (e) {
@@ -158,6 +161,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     if (this.#stopRequested) return;
     this.#stopRequested = true;
     this.#stoppedBy = by;
+    this.#reader.cancelWait();
     this.#wake?.();
   }
 
