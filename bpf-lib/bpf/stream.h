@@ -5,6 +5,9 @@
 
 const volatile __u32 cfg_pid = 0;          /* tgid to keep, 0 = any */
 const volatile __u32 cfg_tid = 0;          /* tid to keep, 0 = any */
+/* The tracer's own process, left out of whole-machine traces: its reads and waits
+ * would otherwise show up in (and feed) what it measures. 0 = keep it. */
+const volatile __u32 cfg_exclude_tgid = 0;
 const volatile __u32 cfg_comm_len = 0;     /* 0 = no comm filter */
 const volatile char cfg_comm[COMM_LEN] = {};
 const volatile __u32 cfg_event_size = 40;  /* bytes reserved per event */
@@ -42,6 +45,8 @@ static __always_inline bool stream_ident_match(struct stream_ident *id)
 	/* older kernels leave stack bytes after the name: zero it so comm keys compare equal */
 	*(__u64 *)&id->comm[0] = 0;
 	*(__u64 *)&id->comm[8] = 0;
+	if (cfg_exclude_tgid && (__u32)(id->pid_tgid >> 32) == cfg_exclude_tgid)
+		return false;
 	if (cfg_pid && (__u32)(id->pid_tgid >> 32) != cfg_pid)
 		return false;
 	if (cfg_tid && (__u32)id->pid_tgid != cfg_tid)
