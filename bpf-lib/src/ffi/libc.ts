@@ -15,6 +15,8 @@ const f = {
   syscall6: libc.func("long syscall(long nr, ...)"),
   sysconf: libc.func("long sysconf(int name)"),
   if_nametoindex: libc.func("unsigned int if_nametoindex(const char *name)"),
+  // syscall(2) with membarrier's fixed arguments: a variadic call cannot go to the thread pool
+  membarrier: libc.func("long syscall(long nr, int cmd, unsigned int flags, int cpu)"),
   eventfd: libc.func("int eventfd(unsigned int initval, int flags)"),
   write: libc.func("long write(int fd, const uint8_t *buf, size_t n)"),
   read: libc.func("long read(int fd, _Out_ uint8_t *buf, size_t n)"),
@@ -126,6 +128,28 @@ export class Readiness {
     f.close(this.cancelFd);
     f.close(this.epfd);
   }
+}
+
+const SYS_membarrier = 324; // x86_64
+const MEMBARRIER_CMD_QUERY = 0, MEMBARRIER_CMD_GLOBAL = 1;
+let globalBarrier: boolean | undefined;
+
+/**
+ * Waits, on libuv's thread pool, until every CPU has passed through a quiescent
+ * state: membarrier(MEMBARRIER_CMD_GLOBAL) is synchronize_rcu() in the kernel, so
+ * every BPF program run that began before the call (they run inside RCU read-side
+ * sections) has finished when it resolves. Resolves false where the kernel lacks
+ * the command (CONFIG_MEMBARRIER off, nohz_full): the caller must fall back.
+ */
+export function waitForRunningPrograms(): Promise<boolean> {
+  globalBarrier ??= (() => {
+    const mask = Number(f.membarrier(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0));
+    return mask > 0 && (mask & MEMBARRIER_CMD_GLOBAL) !== 0;
+  })();
+  if (!globalBarrier) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    f.membarrier.async(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0, (err: unknown, r: number | bigint) => resolve(!err && Number(r) === 0));
+  });
 }
 
 const SYS_perf_event_open = 298; // x86_64
