@@ -11,8 +11,11 @@ const volatile __u32 cfg_exclude_tgid = 0;
 const volatile __u32 cfg_comm_len = 0;     /* 0 = no comm filter */
 const volatile char cfg_comm[COMM_LEN] = {};
 const volatile __u32 cfg_event_size = 40;  /* bytes reserved per event */
-/* Wake the consumer only when this much data waits (0: on every event, as libbpf
- * does). The consumer also polls on a short timer, so a trickle is never stuck. */
+/* Force a wakeup once this much data waits. Below it, the kernel's own rule applies
+ * (flags 0): only the record at the consumer's position wakes, i.e. the first one
+ * after each drain. So an idle ring costs no wakeups at all, a trickle one wakeup
+ * per drain (the consumer holds off its next drain for a poll period), and a flood
+ * one wakeup per threshold's worth of data. */
 const volatile __u64 cfg_wakeup_bytes = 0;
 
 struct {
@@ -81,7 +84,7 @@ static __always_inline void stream_submit(void *ev)
 	__u64 flags = 0;
 	if (cfg_wakeup_bytes)
 		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes
-				? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+				? BPF_RB_FORCE_WAKEUP : 0;
 	bpf_ringbuf_submit(ev, flags);
 }
 

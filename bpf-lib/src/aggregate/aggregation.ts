@@ -409,7 +409,9 @@ export class AggregationRun implements Running, Disposable {
   /** Reads one of the two maps into rows (deleting what it read when `drain`). */
   #read(mapName: "agg0" | "agg1", drain: boolean, into: Rows, interval?: { index: number; time: number }): void {
     const map = this.#setup.end.map(mapName);
-    const { keys, values } = drain ? map.drain() : map.entries();
+    // batches no larger than the map: every interval allocates them, and garbage collection was most of a flip's cost
+    const batch = Math.min(map.maxEntries, 4096);
+    const { keys, values } = drain ? map.drain(batch) : map.entries(batch);
     const ncpu = possibleCpus();
     const parts = this.#setup.plan.parts;
     const h = this.#agg.hist;

@@ -471,7 +471,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
         for (const m of ["agg0", "agg1"]) obj.map(m).setMaxEntries(1);
       },
     });
-    return new Trace({ source: opened.source, object: opened.obj, eventSize: layout.size, bufferBytes: this.#bufferBytes, fields: this.#decoders(), attach: () => opened.links }, stop);
+    return new Trace({ source: opened.source, object: opened.obj, eventSize: layout.size, bufferBytes: this.#bufferBytes, wakeupBytes: wake, fields: this.#decoders(), attach: () => opened.links }, stop);
   }
 
   /** Collects until a stop condition (seconds, events, signal) and returns the events as an Arquero table with `.stats`. */

@@ -307,6 +307,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       object: obj,
       eventSize: this.#eventSize(),
       bufferBytes: this.#bufferBytes,
+      wakeupBytes: this.#opts.wakeupBytes,
       fields: this.#decoders(),
       attach: () => [prog.attachTracepoint(this.format.group, this.format.name)],
     };

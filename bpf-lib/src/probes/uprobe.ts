@@ -315,7 +315,7 @@ export class UprobeProbe {
       const t = TYPES[name === "ret" ? this.#retType : this.#argTypes[Number(name.slice(3))]];
       return t.pointer ? decoders.pointer(name, at) : decoders.int(name, at, t.size, t.signed);
     });
-    return { source: this.source, object: obj, eventSize: HDR_SIZE + 8 * l.nslots, bufferBytes: this.#bufferBytes, fields, attach };
+    return { source: this.source, object: obj, eventSize: HDR_SIZE + 8 * l.nslots, bufferBytes: this.#bufferBytes, wakeupBytes: this.#opts.wakeupBytes, fields, attach };
   }
 
   /** Loads, attaches and starts collecting events; stop it with stop() / table(), or dispose it. */
