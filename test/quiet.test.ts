@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { tracepoint, syscalls } from "../bpf-lib/src/index.js";
+import { tracepoint, syscalls, uprobe } from "../bpf-lib/src/index.js";
 import { workload } from "./helpers/workload.js";
 
 /** CPU seconds of this whole process (every thread: libuv's pool included). */
@@ -61,6 +61,24 @@ describe("a quiet tracer", () => {
     const pids = t.array("pid") as ArrayLike<number>;
     assert.equal(countPid(pids, process.pid), 0, "no row for the tracer's own process");
     assert.ok(countPid(pids, w.pid) === 1, "the workload is there");
+  });
+
+  it("leaves itself out of syscall latency pairs, unless includeSelf", async () => {
+    const [dflt, incl] = [syscalls.latency({ by: ["pid"], hist: "stats" }), syscalls.latency({ by: ["pid"], hist: "stats", includeSelf: true })].map((a) => a.start({ seconds: 30 }));
+    await sleep(500);
+    await Promise.all([dflt.stop(), incl.stop()]);
+    const [td, ti] = await Promise.all([dflt.finished(), incl.finished()]);
+    assert.equal(countPid(td.array("pid") as ArrayLike<number>, process.pid), 0);
+    assert.equal(countPid(ti.array("pid") as ArrayLike<number>, process.pid), 1, "includeSelf: the tracer's own syscalls paired");
+  });
+
+  it("leaves itself out of a uprobe on a library every process uses (libc epoll_pwait, node's event loop)", async () => {
+    const [dflt, incl] = [uprobe("libc", "epoll_pwait"), uprobe("libc", "epoll_pwait", { includeSelf: true })].map((p) => p.count({ by: ["pid"] }).start({ seconds: 30 }));
+    await sleep(300); // the event loop and the reader's waits go through epoll_pwait meanwhile
+    await Promise.all([dflt.stop(), incl.stop()]);
+    const [td, ti] = await Promise.all([dflt.finished(), incl.finished()]);
+    assert.equal(countPid(td.array("pid") as ArrayLike<number>, process.pid), 0);
+    assert.equal(countPid(ti.array("pid") as ArrayLike<number>, process.pid), 1);
   });
 
   it("does not spin on its own events: tracing its own syscalls stays quiet", async () => {
