@@ -8,6 +8,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { tracepoint, syscalls, uprobe } from "../bpf-lib/src/index.js";
 import { workload } from "./helpers/workload.js";
+import { BpfObject } from "../bpf-lib/src/libbpf/object.js";
+import { RingBufferReader } from "../bpf-lib/src/ringbuf/reader.js";
+import { bpfObjectPath } from "../bpf-lib/src/paths.js";
+import { HDR_SIZE } from "../bpf-lib/src/stream/layout.js";
 
 /** CPU seconds of this whole process (every thread: libuv's pool included). */
 function cpuSeconds(): number {
@@ -79,6 +83,49 @@ describe("a quiet tracer", () => {
     const [td, ti] = await Promise.all([dflt.finished(), incl.finished()]);
     assert.equal(countPid(td.array("pid") as ArrayLike<number>, process.pid), 0);
     assert.equal(countPid(ti.array("pid") as ArrayLike<number>, process.pid), 1);
+  });
+
+  it("the reader's wait ends on the producer's wakeup or the timeout, not because bytes are pending", async () => {
+    const bufferBytes = 1 << 16;
+    const obj = BpfObject.open(bpfObjectPath("burst"));
+    obj.setConstant("cfg_count", 100);
+    obj.setConstant("cfg_event_size", HDR_SIZE);
+    obj.map("events").setMaxEntries(bufferBytes);
+    obj.load();
+    const reader = new RingBufferReader(obj.map("events").fd, bufferBytes);
+    try {
+      obj.program("burst").testRun(); // 100 events submitted with BPF_RB_NO_WAKEUP
+      assert.ok(reader.pending() > 0);
+      const t0 = performance.now();
+      const woke = await reader.wait(100);
+      const ms = performance.now() - t0;
+      assert.equal(woke, false, "no wakeup was sent");
+      assert.ok(ms >= 90, `returned after ${ms.toFixed(1)} ms, before its timeout`);
+      const c0 = performance.now();
+      const pending = reader.wait(5000);
+      reader.cancelWait();
+      assert.equal(await pending, false);
+      assert.ok(performance.now() - c0 < 1000, "cancelWait() ends a wait at once");
+    } finally {
+      reader.close();
+      obj.dispose();
+    }
+  });
+
+  it("still hands over a lone event promptly: the first event after a drain wakes the reader", async () => {
+    const w = workload(["getppid", "1"]);
+    const tr = tracepoint("syscalls:sys_enter_getppid", { fields: [], where: { pid: w.pid } }).start({ seconds: 30 });
+    try {
+      await sleep(1200); // past the reader's 500 ms safety wait, so only a wakeup can end the next one soon
+      const t0 = performance.now();
+      await w.go();
+      while (tr.received < 1 && performance.now() - t0 < 5000) await sleep(2);
+      const ms = performance.now() - t0;
+      assert.equal(tr.received, 1);
+      assert.ok(ms < 250, `the event reached the table's rows after ${ms.toFixed(0)} ms`);
+    } finally {
+      await tr.stop();
+    }
   });
 
   it("does not spin on its own events: tracing its own syscalls stays quiet", async () => {
