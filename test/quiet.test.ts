@@ -6,7 +6,7 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { tracepoint, syscalls, uprobe } from "../bpf-lib/src/index.js";
+import { tracepoint, syscalls, uprobe, InvalidArgumentError } from "../bpf-lib/src/index.js";
 import { workload } from "./helpers/workload.js";
 import { BpfObject } from "../bpf-lib/src/libbpf/object.js";
 import { RingBufferReader } from "../bpf-lib/src/ringbuf/reader.js";
@@ -53,6 +53,8 @@ describe("a quiet tracer", () => {
     assert.ok(countPid(all.array("pid") as ArrayLike<number>, process.pid) > 0, "includeSelf keeps this process");
     assert.ok(mine.numRows() > 0, "a pid filter naming this process keeps it");
     assert.equal(countPid(mine.array("pid") as ArrayLike<number>, process.pid), mine.numRows());
+    const bad = { includeSelf: "yes" } as unknown as { includeSelf: boolean };
+    await assert.rejects(tracepoint("raw_syscalls:sys_enter", bad).collect({ seconds: 1 }), (e: unknown) => e instanceof InvalidArgumentError && /includeSelf must be true or false, got "yes"/.test((e as Error).message));
   });
 
   it("leaves itself out of syscall aggregations too (count by pid)", async () => {
