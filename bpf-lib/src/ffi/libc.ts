@@ -65,8 +65,9 @@ const EFD_CLOEXEC = 0o2000000, EFD_NONBLOCK = 0o4000;
  * readable. A BPF ring buffer polls readable whenever any byte waits, so a
  * level-triggered wait returns at once for every event, including the events the
  * waiting itself causes when the tracer traces its own syscalls. Edge-triggered,
- * epoll reports only the producer's wakeups (the wakeup threshold), and an
- * eventfd in the same set lets cancel() end a wait early.
+ * epoll reports only the producer's wakeups (the first record after a drain, or
+ * the wakeup threshold: stream.h), and an eventfd in the same set lets cancel()
+ * end a wait early.
  */
 export class Readiness {
   private readonly epfd: number;
