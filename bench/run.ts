@@ -13,6 +13,7 @@ import { readCounters } from "../bpf-lib/src/stream/stats.js";
 import { toTraceTable } from "../bpf-lib/src/stream/table.js";
 import { bpfObjectPath, packageRoot } from "../bpf-lib/src/paths.js";
 import { HDR_SIZE } from "../bpf-lib/src/stream/layout.js";
+import { benchCollectorCost, printCollectorCost } from "./collector-cost.js";
 
 const ROOT = packageRoot();
 const WORKLOAD = join(ROOT, "test", "fixtures", "build", "workload");
@@ -250,6 +251,7 @@ async function main(): Promise<void> {
   const xdpBench = want("xdp") ? await (await import("./xdp.js")).benchXdp() : null;
   const uprobeBench = want("uprobe") ? await (await import("./uprobe-profile.js")).benchUprobeProfile() : null;
   const kprobeBench = want("kprobe") ? await (await import("./kprobe.js")).benchKprobe() : null;
+  const cost = want("cost") ? await benchCollectorCost() : null;
 
   const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
   const ratio = (bench: string, who: string, ref: string) => {
@@ -275,9 +277,10 @@ async function main(): Promise<void> {
     for (const o of over) console.log(`${o.who} | ${o.nsPerCall.toFixed(0)} | ${o.addedNs.toFixed(0)}`);
   }
   if (kernel) console.log(`kernel: kernel_info answered ${kernel.kernel_info_seconds.toFixed(2)} s after launch; first cell ${kernel.first_cell_seconds.toFixed(2)} s; trivial cell round trip median ${kernel.roundtrip_median_ms.toFixed(1)} ms (p90 ${kernel.roundtrip_p90_ms.toFixed(1)} ms)`);
+  if (cost) printCollectorCost(cost);
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
   const out = join(ROOT, "bench", "results", only.length ? `partial-${only.join("-")}.json` : "latest.json");
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernel: release(), node: process.version, rows, ratios, memoryPerEventBytes: mem, notebookKernel: kernel, overhead: over, xdp: xdpBench, uprobeProfile: uprobeBench, kprobe: kprobeBench }, null, 2));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernel: release(), node: process.version, rows, ratios, memoryPerEventBytes: mem, notebookKernel: kernel, overhead: over, xdp: xdpBench, uprobeProfile: uprobeBench, kprobe: kprobeBench, collectorCost: cost }, null, 2));
   console.log(`wrote ${out}`);
 }
 

@@ -5,11 +5,17 @@
 
 const volatile __u32 cfg_pid = 0;          /* tgid to keep, 0 = any */
 const volatile __u32 cfg_tid = 0;          /* tid to keep, 0 = any */
+/* The tracer's own process, left out of whole-machine traces: its reads and waits
+ * would otherwise show up in (and feed) what it measures. 0 = keep it. */
+const volatile __u32 cfg_exclude_tgid = 0;
 const volatile __u32 cfg_comm_len = 0;     /* 0 = no comm filter */
 const volatile char cfg_comm[COMM_LEN] = {};
 const volatile __u32 cfg_event_size = 40;  /* bytes reserved per event */
-/* Wake the consumer only when this much data waits (0: on every event, as libbpf
- * does). The consumer also polls on a short timer, so a trickle is never stuck. */
+/* Force a wakeup once this much data waits. Below it, the kernel's own rule applies
+ * (flags 0): only the record at the consumer's position wakes, i.e. the first one
+ * after each drain. So an idle ring costs no wakeups at all, a trickle one wakeup
+ * per drain (the consumer holds off its next drain for a poll period), and a flood
+ * one wakeup per threshold's worth of data. */
 const volatile __u64 cfg_wakeup_bytes = 0;
 
 struct {
@@ -42,6 +48,8 @@ static __always_inline bool stream_ident_match(struct stream_ident *id)
 	/* older kernels leave stack bytes after the name: zero it so comm keys compare equal */
 	*(__u64 *)&id->comm[0] = 0;
 	*(__u64 *)&id->comm[8] = 0;
+	if (cfg_exclude_tgid && (__u32)(id->pid_tgid >> 32) == cfg_exclude_tgid)
+		return false;
 	if (cfg_pid && (__u32)(id->pid_tgid >> 32) != cfg_pid)
 		return false;
 	if (cfg_tid && (__u32)id->pid_tgid != cfg_tid)
@@ -76,7 +84,7 @@ static __always_inline void stream_submit(void *ev)
 	__u64 flags = 0;
 	if (cfg_wakeup_bytes)
 		flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) >= cfg_wakeup_bytes
-				? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+				? BPF_RB_FORCE_WAKEUP : 0;
 	bpf_ringbuf_submit(ev, flags);
 }
 

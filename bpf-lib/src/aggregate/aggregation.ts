@@ -27,6 +27,23 @@ import { histSpec, type HistSpec } from "../options/hist.js";
 import { integerIn, nameList, optionsObject, stringOption } from "../options/shapes.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 import { bufferBytes as checkBufferBytes, maxKeys as checkMaxKeys } from "../options/sizes.js";
+import { waitForRunningPrograms } from "../ffi/libc.js";
+
+/**
+ * Resolves once every program run that began before the call has finished: after
+ * flipping `ctl` (or detaching), a run that read the old index may still be adding
+ * to the old map. Programs run inside RCU read-side sections, and a global
+ * membarrier is synchronize_rcu(), so this is exact and costs no CPU while it waits.
+ */
+async function programsSettled(): Promise<void> {
+  if (await waitForRunningPrograms()) return;
+  // No global membarrier here (nohz_full, CONFIG_MEMBARRIER off): a run lasts
+  // microseconds, so a timer of a few milliseconds covers it (not provably).
+  await new Promise((r) => setTimeout(r, 5));
+}
+
+/** setTimeout's longest delay; longer waits are taken in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const ROLE = { agg: 0, start: 1, end: 2 } as const;
 const VAL = { one: 0, field: 1, delta: 2 } as const;
@@ -322,6 +339,10 @@ export class AggregationRun implements Running, Disposable {
   #active = 0;
   #interval = 0;
   #timers: NodeJS.Timeout[] = [];
+  #tickTimer: NodeJS.Timeout | null = null;
+  /** A flip whose old map is not read yet (its programs are settling). */
+  #flip: { map: "agg0" | "agg1"; index: number; time: number; settled: Promise<void> } | null = null;
+  #stopping: Promise<void> | null = null;
   #stopNs = 0;
   #stoppedBy: StoppedBy = "stop";
   #finished = false;
@@ -347,7 +368,7 @@ export class AggregationRun implements Running, Disposable {
     this.#start = clocks();
     track(this);
     started(this);
-    if (opts.interval !== undefined) this.#timers.push(setInterval(() => this.#tick(), opts.interval * 1000));
+    if (opts.interval !== undefined) this.#scheduleTick();
     if (opts.seconds !== undefined) this.#timers.push(setTimeout(() => void this.stop("seconds"), opts.seconds * 1000));
     if (opts.events !== undefined) this.#timers.push(setInterval(() => { if (this.#counters().events >= opts.events!) void this.stop("events"); }, 50));
     if (opts.signal?.aborted) void this.stop("signal");
@@ -389,7 +410,9 @@ export class AggregationRun implements Running, Disposable {
   /** Reads one of the two maps into rows (deleting what it read when `drain`). */
   #read(mapName: "agg0" | "agg1", drain: boolean, into: Rows, interval?: { index: number; time: number }): void {
     const map = this.#setup.end.map(mapName);
-    const { keys, values } = drain ? map.drain() : map.entries();
+    // batches no larger than the map: every interval allocates them, and garbage collection was most of a flip's cost
+    const batch = Math.min(map.maxEntries, 4096);
+    const { keys, values } = drain ? map.drain(batch) : map.entries(batch);
     const ncpu = possibleCpus();
     const parts = this.#setup.plan.parts;
     const h = this.#agg.hist;
@@ -426,20 +449,43 @@ export class AggregationRun implements Running, Disposable {
     void AGG_VAL_SIZE;
   }
 
-  #tick(): void {
-    if (this.#finished) return;
+  /**
+   * Arms the timer for the next interval boundary (start + k·interval). Boundaries
+   * missed while a flip settled are skipped, never caught up in a burst, so a tiny
+   * interval costs at most one flip per settle and never spins.
+   */
+  #scheduleTick(): void {
+    if (this.#finished || this.#stopping || this.#opts.interval === undefined) return;
+    const periodMs = this.#opts.interval * 1000;
+    const elapsedMs = (clocks().monoNs - this.#start.monoNs) / 1e6;
+    const next = (Math.floor(elapsedMs / periodMs) + 1) * periodMs;
+    const delay = next - elapsedMs;
+    if (!Number.isFinite(delay)) return;
+    this.#tickTimer = setTimeout(() => {
+      this.#tickTimer = null;
+      if ((clocks().monoNs - this.#start.monoNs) / 1e6 < next - 1) this.#scheduleTick();
+      else void this.#tick();
+    }, Math.min(Math.max(delay, 1), MAX_TIMER_MS));
+  }
+
+  async #tick(): Promise<void> {
+    if (this.#finished || this.#stopping || this.#flip) return;
     const old = this.#active;
     this.#active = 1 - old;
     const ctl = this.#setup.end.map("ctl");
     const v = new Uint8Array(4);
     new DataView(v.buffer).setUint32(0, this.#active, true);
     ctl.update(new Uint8Array(4), v);
-    // Events that read the old index a moment ago finish within microseconds.
-    const until = Date.now() + 2;
-    while (Date.now() < until);
     const time = (clocks().monoNs - this.#start.monoNs) / 1e9;
-    this.#read(old ? "agg1" : "agg0", true, this.#rows, { index: this.#interval++, time });
+    const flip = { map: old ? "agg1" as const : "agg0" as const, index: this.#interval++, time, settled: programsSettled() };
+    this.#flip = flip;
+    await flip.settled;
+    // #finish may have read this flip already (a synchronous dispose while settling)
+    if (this.#flip !== flip) return;
+    this.#flip = null;
+    this.#read(flip.map, true, this.#rows, flip);
     this.#notify();
+    this.#scheduleTick();
   }
 
   #notify(): void {
@@ -477,20 +523,43 @@ export class AggregationRun implements Running, Disposable {
     return this.#makeTable(rows);
   }
 
+  /**
+   * Stops (idempotent): detaches, waits until program runs that began before the
+   * detach have finished, then reads the maps, so no event is counted after the
+   * last read.
+   */
   async stop(by: StoppedBy = "stop"): Promise<void> {
-    if (!this.#finished) this.#finish(by);
+    if (!this.#finished && !this.#stopping) {
+      this.#stoppedBy = by;
+      this.#detach();
+      this.#stopping = (async () => {
+        await programsSettled();
+        await this.#flip?.settled;
+        if (!this.#finished) this.#finish(by);
+      })();
+    }
     await this.#done;
+  }
+
+  #detach(): void {
+    for (const t of this.#timers) clearInterval(t);
+    if (this.#tickTimer) clearTimeout(this.#tickTimer);
+    this.#tickTimer = null;
+    this.#opts.signal?.removeEventListener("abort", this.#onAbort);
+    for (const l of this.#links) l.dispose();
+    this.#stopNs ||= clocks().monoNs;
   }
 
   #finish(by: StoppedBy): void {
     this.#stoppedBy = by;
-    for (const t of this.#timers) clearInterval(t);
-    this.#opts.signal?.removeEventListener("abort", this.#onAbort);
-    for (const l of this.#links) l.dispose();
-    this.#stopNs = clocks().monoNs;
+    this.#detach();
     try {
       const live = this.#active ? "agg1" : "agg0";
       if (this.#opts.interval !== undefined) {
+        // a flip still settling (only on a synchronous dispose): read its interval first
+        const flip = this.#flip;
+        this.#flip = null;
+        if (flip) this.#read(flip.map, true, this.#rows, flip);
         this.#read(live, true, this.#rows, { index: this.#interval++, time: (this.#stopNs - this.#start.monoNs) / 1e9 });
       } else {
         this.#read(live, false, this.#rows);

@@ -46,6 +46,8 @@ export function latency(options: LatencyOptions): Aggregation {
 }
 
 type Filter = { pid?: number; tid?: number; comm?: string };
+/** includeSelf: keep this process's own syscalls (left out by default, see probes/self.ts). */
+type Self = { includeSelf?: boolean };
 
 function requireTracepoints(what: string, names: string[]): void {
   const all = new Set(listTracepoints());
@@ -55,23 +57,23 @@ function requireTracepoints(what: string, names: string[]): void {
 
 export const syscalls = {
   /** Time from each syscall's entry to its exit, per key: by "syscall" (named), "comm", "pid", "tid", "cgroup". */
-  latency(options: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; hist?: HistSpec | "stats"; maxKeys?: number } = {}): Aggregation {
+  latency(options: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; hist?: HistSpec | "stats"; maxKeys?: number } & Self = {}): Aggregation {
     const opts = optionsObject(options, "syscalls.latency()");
     const where = (opts.where ?? {}) as Where<string>;
     return latency({
-      start: anyTracepoint("raw_syscalls:sys_enter", { fields: [], where }),
-      end: anyTracepoint("raw_syscalls:sys_exit", { fields: [], where }),
+      start: anyTracepoint("raw_syscalls:sys_enter", { fields: [], where, includeSelf: opts.includeSelf }),
+      end: anyTracepoint("raw_syscalls:sys_exit", { fields: [], where, includeSelf: opts.includeSelf }),
       by: opts.by ?? ["syscall"],
       hist: opts.hist,
       maxKeys: opts.maxKeys,
     });
   },
   /** Failed syscalls (negative return) per key, with the error's name: columns keys…, ret, count, errno. */
-  errors(options: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; maxKeys?: number } = {}): Aggregation {
+  errors(options: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; maxKeys?: number } & Self = {}): Aggregation {
     const opts = optionsObject(options, "syscalls.errors()");
     nameList(opts.by, "by", "syscalls.errors()");
     objectOption(opts.where, "where", "syscalls.errors()", "an object of filters, e.g. { pid: 1234 }");
-    const probe = anyTracepoint("raw_syscalls:sys_exit", { fields: [], where: { ...(opts.where ?? {}), ret: { lt: 0 } } as Where<string> });
+    const probe = anyTracepoint("raw_syscalls:sys_exit", { fields: [], where: { ...(opts.where ?? {}), ret: { lt: 0 } } as Where<string>, includeSelf: opts.includeSelf });
     return new Aggregation({
       source: "raw_syscalls:sys_exit (ret < 0)",
       probe,
@@ -80,9 +82,9 @@ export const syscalls = {
     });
   },
   /** Syscalls per key (default: per syscall name). */
-  count(options: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; maxKeys?: number } = {}): Aggregation {
+  count(options: { by?: readonly ("syscall" | "comm" | "pid" | "tid" | "cgroup" | "cpu")[]; where?: Filter; maxKeys?: number } & Self = {}): Aggregation {
     const opts = optionsObject(options, "syscalls.count()");
-    return anyTracepoint("raw_syscalls:sys_enter", { fields: [], where: (opts.where ?? {}) as Where<string> }).count({ by: opts.by ?? ["syscall"], maxKeys: opts.maxKeys });
+    return anyTracepoint("raw_syscalls:sys_enter", { fields: [], where: (opts.where ?? {}) as Where<string>, includeSelf: opts.includeSelf }).count({ by: opts.by ?? ["syscall"], maxKeys: opts.maxKeys });
   },
 };
 
@@ -96,8 +98,10 @@ export const sched = {
     requireTracepoints("run-queue latency", ["sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_switch"]);
     const by = (nameList(opts.by, "by", "sched.runqueueLatency()") ?? []).map((k) => (k === "comm" ? "next_comm" : k === "pid" ? "next_pid" : k));
     return latency({
-      start: [anyTracepoint("sched:sched_wakeup", { fields: [] }), anyTracepoint("sched:sched_wakeup_new", { fields: [] })],
-      end: anyTracepoint("sched:sched_switch", { fields: [] }),
+      // The current task here is the waker and the task switched out, not the task
+      // measured: excluding the tracer by current task would drop other tasks' pairs.
+      start: [anyTracepoint("sched:sched_wakeup", { fields: [], includeSelf: true }), anyTracepoint("sched:sched_wakeup_new", { fields: [], includeSelf: true })],
+      end: anyTracepoint("sched:sched_switch", { fields: [], includeSelf: true }),
       match: { start: ["args_pid"], end: ["next_pid"] },
       by,
       hist: opts.hist,
@@ -112,8 +116,9 @@ export const block = {
     const opts = optionsObject(options, "block.ioLatency()");
     requireTracepoints("block I/O latency", ["block:block_rq_issue", "block:block_rq_complete"]);
     return latency({
-      start: anyTracepoint("block:block_rq_issue", { fields: [] }),
-      end: anyTracepoint("block:block_rq_complete", { fields: [] }),
+      // completions run in whatever task the interrupt hit: never filter by current task
+      start: anyTracepoint("block:block_rq_issue", { fields: [], includeSelf: true }),
+      end: anyTracepoint("block:block_rq_complete", { fields: [], includeSelf: true }),
       match: { start: ["dev", "sector"], end: ["dev", "sector"] },
       by: opts.by ?? [],
       hist: opts.hist,

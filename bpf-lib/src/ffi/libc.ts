@@ -15,6 +15,11 @@ const f = {
   syscall6: libc.func("long syscall(long nr, ...)"),
   sysconf: libc.func("long sysconf(int name)"),
   if_nametoindex: libc.func("unsigned int if_nametoindex(const char *name)"),
+  // syscall(2) with membarrier's fixed arguments: a variadic call cannot go to the thread pool
+  membarrier: libc.func("long syscall(long nr, int cmd, unsigned int flags, int cpu)"),
+  eventfd: libc.func("int eventfd(unsigned int initval, int flags)"),
+  write: libc.func("long write(int fd, const uint8_t *buf, size_t n)"),
+  read: libc.func("long read(int fd, _Out_ uint8_t *buf, size_t n)"),
 };
 
 const PROT_READ = 1, PROT_WRITE = 2, MAP_SHARED = 1;
@@ -52,31 +57,100 @@ export function errno(): number {
   return koffi.errno();
 }
 
-/** An epoll set waiting for one fd to become readable, off the JS thread. */
+const EPOLLIN = 1, EPOLLET = 1 << 31, EPOLL_CTL_ADD = 1, EPOLL_CLOEXEC = 0o2000000;
+const EFD_CLOEXEC = 0o2000000, EFD_NONBLOCK = 0o4000;
+
+/**
+ * Waits, off the JS thread, for the kernel to *signal* an fd, not for it to be
+ * readable. A BPF ring buffer polls readable whenever any byte waits, so a
+ * level-triggered wait returns at once for every event, including the events the
+ * waiting itself causes when the tracer traces its own syscalls. Edge-triggered,
+ * epoll reports only the producer's wakeups (the first record after a drain, or
+ * the wakeup threshold: stream.h), and an eventfd in the same set lets cancel()
+ * end a wait early.
+ */
 export class Readiness {
   private readonly epfd: number;
+  private readonly cancelFd: number;
   private readonly events = Buffer.alloc(12 * 4);
+  private readonly one = Buffer.alloc(8);
+  private closed = false;
+  private inFlight = false;
   constructor(fd: number) {
-    this.epfd = f.epoll_create1(0o2000000 /* EPOLL_CLOEXEC */) as number;
+    this.epfd = f.epoll_create1(EPOLL_CLOEXEC) as number;
     if (this.epfd < 0) throw new Error(`epoll_create1 failed: errno ${koffi.errno()}`);
-    const ev = Buffer.alloc(12);
-    ev.writeUInt32LE(1 /* EPOLLIN */, 0);
-    ev.writeUInt32LE(fd, 4);
-    if ((f.epoll_ctl(this.epfd, 1 /* EPOLL_CTL_ADD */, fd, ev) as number) < 0) {
+    this.cancelFd = f.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) as number;
+    if (this.cancelFd < 0 || !this.add(fd, EPOLLIN | EPOLLET) || !this.add(this.cancelFd, EPOLLIN)) {
       const e = koffi.errno();
+      if (this.cancelFd >= 0) f.close(this.cancelFd);
       f.close(this.epfd);
-      throw new Error(`epoll_ctl failed: errno ${e}`);
+      throw new Error(`cannot set up epoll on the ring buffer: errno ${e}`);
     }
+    this.one.writeBigUInt64LE(1n);
   }
-  /** Resolves with true when readable, false on timeout; runs epoll_wait on libuv's thread pool. */
+  private add(fd: number, events: number): boolean {
+    const ev = Buffer.alloc(12);
+    ev.writeUInt32LE(events >>> 0, 0);
+    ev.writeUInt32LE(fd, 4);
+    return (f.epoll_ctl(this.epfd, EPOLL_CTL_ADD, fd, ev) as number) >= 0;
+  }
+  /** Resolves with true on a wakeup, false on timeout or cancel; runs epoll_wait on libuv's thread pool. */
   wait(timeoutMs: number): Promise<boolean> {
+    if (this.closed) return Promise.resolve(false);
+    this.inFlight = true;
     return new Promise((resolve) => {
-      f.epoll_wait.async(this.epfd, this.events, 4, timeoutMs, (err: unknown, n: number) => resolve(!err && n > 0));
+      f.epoll_wait.async(this.epfd, this.events, 4, Math.max(0, Math.ceil(timeoutMs)), (err: unknown, n: number) => {
+        this.inFlight = false;
+        let woke = false;
+        for (let i = 0; !err && i < n; i++) {
+          if (this.events.readUInt32LE(12 * i + 4) === this.cancelFd) f.read(this.cancelFd, Buffer.alloc(8), 8);
+          else woke = true;
+        }
+        if (this.closed) this.release();
+        resolve(woke);
+      });
     });
   }
+  /** Ends a pending wait now (it resolves false); a wait started later is not affected. */
+  cancel(): void {
+    if (!this.closed && this.inFlight) this.kick();
+  }
   close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    // a wait still running on the pool owns the fds until it returns
+    if (this.inFlight) this.kick();
+    else this.release();
+  }
+  private kick(): void {
+    f.write(this.cancelFd, this.one, 8);
+  }
+  private release(): void {
+    f.close(this.cancelFd);
     f.close(this.epfd);
   }
+}
+
+const SYS_membarrier = 324; // x86_64
+const MEMBARRIER_CMD_QUERY = 0, MEMBARRIER_CMD_GLOBAL = 1;
+let globalBarrier: boolean | undefined;
+
+/**
+ * Waits, on libuv's thread pool, until every CPU has passed through a quiescent
+ * state: membarrier(MEMBARRIER_CMD_GLOBAL) is synchronize_rcu() in the kernel, so
+ * every BPF program run that began before the call (they run inside RCU read-side
+ * sections) has finished when it resolves. Resolves false where the kernel lacks
+ * the command (CONFIG_MEMBARRIER off, nohz_full): the caller must fall back.
+ */
+export function waitForRunningPrograms(): Promise<boolean> {
+  globalBarrier ??= (() => {
+    const mask = Number(f.membarrier(SYS_membarrier, MEMBARRIER_CMD_QUERY, 0, 0));
+    return mask > 0 && (mask & MEMBARRIER_CMD_GLOBAL) !== 0;
+  })();
+  if (!globalBarrier) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    f.membarrier.async(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0, (err: unknown, r: number | bigint) => resolve(!err && Number(r) === 0));
+  });
 }
 
 const SYS_perf_event_open = 298; // x86_64

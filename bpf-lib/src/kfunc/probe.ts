@@ -5,6 +5,7 @@
  * as fentry/fexit when the kernel allows it (typed, cheaper), else as
  * kprobe/kretprobe — and read by the same engines as tracepoints: Trace for event
  * streams, AggregationRun for in-kernel aggregations (agg.h). */
+import { excludeSelf, type SelfOption } from "../probes/self.js";
 import { BpfObject } from "../libbpf/object.js";
 import type { Link } from "../libbpf/link.js";
 import { AttachError, BpfbookError, InvalidArgumentError, LoadError, NotSupportedError, PermissionError, VerifierError } from "../errors.js";
@@ -71,7 +72,7 @@ export type KfuncWhere<N extends string> = {
 /** Where a string argument is read: user memory, kernel memory, or by its address (the default when BTF does not say `__user`). */
 export type StringSource = "user" | "kernel" | "auto";
 
-export interface KprobeOptions<N extends string, A extends string = KfuncArgName<N>, S extends string = never> {
+export interface KprobeOptions<N extends string, A extends string = KfuncArgName<N>, S extends string = never> extends SelfOption {
   /** Arguments to decode, by name (default: every readable argument). */
   args?: readonly A[];
   /** `char *` arguments to read as strings (up to 4), optionally saying where they point. */
@@ -425,6 +426,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     const w = (this.#opts.where ?? {}) as { pid?: number; tid?: number; comm?: string };
     if (w.pid !== undefined) obj.setConstant("cfg_pid", w.pid);
     if (w.tid !== undefined) obj.setConstant("cfg_tid", w.tid);
+    excludeSelf(obj, this.#opts, w);
     if (w.comm !== undefined) {
       const c = encodeComm(w.comm);
       obj.setConstant("cfg_comm", c.bytes);
@@ -472,7 +474,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
         for (const m of ["agg0", "agg1"]) obj.map(m).setMaxEntries(1);
       },
     });
-    return new Trace({ source: opened.source, object: opened.obj, eventSize: layout.size, bufferBytes: this.#bufferBytes, fields: this.#decoders(), attach: () => opened.links }, checked);
+    return new Trace({ source: opened.source, object: opened.obj, eventSize: layout.size, bufferBytes: this.#bufferBytes, wakeupBytes: wake, fields: this.#decoders(), attach: () => opened.links }, checked);
   }
 
   /** Collects until a stop condition (seconds, events, signal) and returns the events as an Arquero table with `.stats`. */

@@ -1,6 +1,7 @@
 /* tracepoint("group:name", options): a typed description of an event stream.
  * Nothing touches the kernel until start()/collect()/stream(); then the generic
  * tracepoint program is configured through .rodata, loaded, and attached. */
+import { excludeSelf, type SelfOption } from "./self.js";
 import { BpfObject } from "../libbpf/object.js";
 import { readFormat, fieldOf } from "../tracefs/catalog.js";
 import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
@@ -62,7 +63,7 @@ function fieldNameOf(column: string): string {
   return column.startsWith("args_") && STANDARD.has(column.slice(5)) ? column.slice(5) : column;
 }
 
-export interface TracepointOptions<N extends string, F extends FieldName<N>> {
+export interface TracepointOptions<N extends string, F extends FieldName<N>> extends SelfOption {
   /** Fields to decode (default: every field of the tracepoint). */
   fields?: readonly F[];
   /** Filters evaluated in the kernel: pid, tid, comm, and comparisons on fields. */
@@ -239,6 +240,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     const w = (this.#opts.where ?? {}) as { pid?: number; tid?: number; comm?: string };
     if (w.pid !== undefined) obj.setConstant("cfg_pid", w.pid);
     if (w.tid !== undefined) obj.setConstant("cfg_tid", w.tid);
+    excludeSelf(obj, this.#opts, w);
     if (w.comm !== undefined) {
       const c = encodeComm(w.comm);
       obj.setConstant("cfg_comm", c.bytes);
@@ -318,6 +320,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       object: obj,
       eventSize: this.#eventSize(),
       bufferBytes: this.#bufferBytes,
+      wakeupBytes: this.#opts.wakeupBytes,
       fields: this.#decoders(),
       attach: () => [prog.attachTracepoint(this.format.group, this.format.name)],
     };

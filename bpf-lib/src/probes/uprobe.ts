@@ -4,6 +4,7 @@
  * starts. Then uprobe.bpf.c is configured through .rodata, loaded, and attached
  * at the function's file offset: on entry (arguments), on return (the return
  * value), or both, paired by thread (latency, arguments seen at return). */
+import { excludeSelf, type SelfOption } from "./self.js";
 import { BpfObject } from "../libbpf/object.js";
 import type { Link } from "../libbpf/link.js";
 import { BpfbookError, InvalidArgumentError } from "../errors.js";
@@ -55,7 +56,7 @@ export type UprobeWhere = {
   comm?: string;
 } & { [K in ArgName | "ret"]?: FieldFilter<number | bigint> };
 
-export interface UprobeOptions {
+export interface UprobeOptions extends SelfOption {
   /** Only this process: the uprobe is attached for it alone (and checked in the program). */
   pid?: number;
   /** A uretprobe: fires when the function returns, with its return value in `ret`. */
@@ -250,6 +251,7 @@ export class UprobeProbe {
       const pid = w.pid ?? o.pid;
       if (pid !== undefined) obj.setConstant("cfg_pid", pid);
       if (w.tid !== undefined) obj.setConstant("cfg_tid", w.tid);
+      excludeSelf(obj, o, { pid, tid: w.tid });
       if (w.comm !== undefined) {
         const c = encodeComm(w.comm);
         obj.setConstant("cfg_comm", c.bytes);
@@ -330,7 +332,7 @@ export class UprobeProbe {
       const t = TYPES[name === "ret" ? this.#retType : this.#argTypes[Number(name.slice(3))]];
       return t.pointer ? decoders.pointer(name, at) : decoders.int(name, at, t.size, t.signed);
     });
-    return { source: this.source, object: obj, eventSize: HDR_SIZE + 8 * l.nslots, bufferBytes: this.#bufferBytes, fields, attach };
+    return { source: this.source, object: obj, eventSize: HDR_SIZE + 8 * l.nslots, bufferBytes: this.#bufferBytes, wakeupBytes: this.#opts.wakeupBytes, fields, attach };
   }
 
   /** Loads, attaches and starts collecting events; stop it with stop() / table(), or dispose it. */

@@ -102,10 +102,20 @@ export class RingBufferReader implements Disposable {
     return sink.n - before;
   }
 
-  /** Waits until the kernel signals data (or timeoutMs passes), without blocking the event loop. */
+  /**
+   * Waits until the producer signals (its wakeup threshold was crossed), timeoutMs
+   * passes, or cancelWait() is called, without blocking the event loop. It does not
+   * return early because bytes are pending: pending bytes below the threshold are
+   * the poll period's to collect, or a tracer that sees its own syscalls would wake
+   * for every event it causes by waiting.
+   */
   wait(timeoutMs: number): Promise<boolean> {
-    if (this.pending() > 0) return Promise.resolve(true);
     return this.#ready.wait(timeoutMs);
+  }
+
+  /** Ends a wait() in progress now, e.g. because the trace is stopping. */
+  cancelWait(): void {
+    this.#ready.cancel();
   }
 
   close(): void {

@@ -46,9 +46,14 @@ export interface StreamSetup {
   attach: () => Link[];
   /** Other objects the stream's programs need (latency start events), released with it. */
   others?: BpfObject[];
+  /** The program's cfg_wakeup_bytes (default: a quarter of the buffer, at most 1 MiB). */
+  wakeupBytes?: number;
 }
 
+/** Least time between two drains unless the wakeup threshold is crossed: bounds wakeups per second. */
 const POLL_MS = 20;
+/** Longest sleep without a wakeup; a safety net, since the producer wakes an empty ring's reader. */
+const IDLE_MS = 500;
 const DRAIN_CHUNK = 1 << 16;
 
 export class Trace implements Disposable, AsyncDisposable, Running {
@@ -120,16 +125,28 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     if (stop.signal?.aborted) this.#requestStop("signal");
     stop.signal?.addEventListener("abort", onAbort, { once: true });
     try {
+      const threshold = this.#setup.wakeupBytes ?? Math.min(this.#setup.bufferBytes / 4, 1 << 20);
+      const msLeft = () => Math.max(1, (deadline - clocks().monoNs) / 1e6);
       while (!this.#stopRequested) {
         const n = this.#drainSome();
+        const drainedAt = clocks().monoNs;
         if (stop.events !== undefined && this.#received >= stop.events) this.#requestStop("events");
-        else if (clocks().monoNs >= deadline) this.#requestStop("seconds");
+        else if (drainedAt >= deadline) this.#requestStop("seconds");
         if (this.#stopRequested) break;
-        if (n === 0) {
-          const left = (deadline - clocks().monoNs) / 1e6;
-          await this.#reader.wait(Math.max(1, Math.min(POLL_MS, left)));
-        } else {
+        if (n >= DRAIN_CHUNK) {
+          // a full chunk: more is queued, keep up without sleeping (but let the loop breathe)
           await yieldToLoop();
+          continue;
+        }
+        // Sleep until the producer wakes us: the first record after this drain, or the
+        // threshold. Never because bytes are pending, which could be this process's own
+        // syscalls (includeSelf) and would make every wait cause the next event.
+        await this.#reader.wait(Math.min(IDLE_MS, msLeft()));
+        // Then hold off until a poll period since the drain, unless the threshold is crossed.
+        for (;;) {
+          const hold = (drainedAt - clocks().monoNs) / 1e6 + POLL_MS;
+          if (this.#stopRequested || hold <= 0 || this.#reader.pending() >= threshold || clocks().monoNs >= deadline) break;
+          await this.#reader.wait(Math.min(hold, msLeft()));
         }
       }
     } catch (e) {
@@ -158,6 +175,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     if (this.#stopRequested) return;
     this.#stopRequested = true;
     this.#stoppedBy = by;
+    this.#reader.cancelWait();
     this.#wake?.();
   }
 
