@@ -1,0 +1,120 @@
+/* Cross-checks every aggregation number against ground truth the workload's own
+ * formula gives (test/fixtures/workload.c) and, where bpftrace can express it, against
+ * bpftrace on the same workload in the same run. The workloads run half on CPU 0 and
+ * half on CPU 1, so every key is merged across CPUs. Exact equality throughout. */
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { anyTracepoint } from "../bpf-lib/src/index.js";
+import { workload, WORKLOAD } from "./helpers/workload.js";
+import { bpftrace, parseMap } from "./helpers/bpftrace.js";
+
+type Row = Record<string, unknown>;
+const rowsOf = (t: { objects(): object[] }) => t.objects() as Row[];
+
+interface Totals { count: number; sum: number; min: number; max: number }
+function totals(values: number[]): Totals {
+  return { count: values.length, sum: values.reduce((s, x) => s + x, 0), min: Math.min(...values), max: Math.max(...values) };
+}
+function statsOf(r: Row): Totals & { avg: number } {
+  return { count: Number(r.count), sum: Number(r.sum), min: Number(r.min), max: Number(r.max), avg: Number(r.avg) };
+}
+const withAvg = (t: Totals) => ({ ...t, avg: t.sum / t.count });
+
+/* `workload signals N`: what the i-th rt_sigqueueinfo sends (see workload.c). */
+const SIGNALS = 400;
+const signal = (i: number) => ({ sig: i % 2 ? 28 : 23, errno: 1 + ((i * 37) % 1000), code: -1 - (i % 5) });
+/* Filters keep `code < 0`: the workload's exit also sends SIGCHLD to its parent (code CLD_EXITED, 1). */
+const sent = Array.from({ length: SIGNALS }, (_, i) => signal(i));
+
+describe("cross-check: signal:signal_generate (int fields at unaligned offsets, both CPUs)", () => {
+  it("stats of a 4-byte signed field at an unaligned offset, by another int field, equal the workload's and bpftrace's", async () => {
+    const w = workload(["signals", String(SIGNALS)]);
+    const bt = await bpftrace(
+      `tracepoint:signal:signal_generate /pid == ${w.pid} && args->code < 0/ { @n[args->sig] = count(); @s[args->sig] = sum(args->errno); @lo[args->sig] = min(args->errno); @hi[args->sig] = max(args->errno); }`,
+    );
+    const run = anyTracepoint("signal:signal_generate", { where: { pid: w.pid, code: { lt: 0 } } }).stats("errno", { by: ["sig"] }).start();
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    const out = await bt.stop();
+    const ours = Object.fromEntries(rowsOf(await run.finished()).map((r) => [String(r.sig), statsOf(r)]));
+    const truth = Object.fromEntries([23, 28].map((s) => [String(s), withAvg(totals(sent.filter((x) => x.sig === s).map((x) => x.errno)))]));
+    assert.deepEqual(ours, truth);
+    const [n, s, lo, hi] = ["n", "s", "lo", "hi"].map((m) => parseMap(out, m));
+    for (const sig of ["23", "28"]) {
+      assert.deepEqual({ count: n.get(sig), sum: s.get(sig), min: lo.get(sig), max: hi.get(sig) }, { count: truth[sig].count, sum: truth[sig].sum, min: truth[sig].min, max: truth[sig].max });
+    }
+  });
+
+  it("min and max of negative values merged across CPUs (max is not 0)", async () => {
+    const w = workload(["signals", String(SIGNALS)]);
+    const run = anyTracepoint("signal:signal_generate", { where: { pid: w.pid, code: { lt: 0 } } }).stats("code", { by: ["pid", "comm"] }).start();
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    const rows = rowsOf(await run.finished());
+    assert.equal(rows.length, 1);
+    assert.deepEqual({ pid: rows[0].pid, comm: rows[0].comm, ...statsOf(rows[0]) }, { pid: w.pid, comm: "workload", ...withAvg(totals(sent.map((x) => x.code))) });
+  });
+
+  it("a 4-byte field at offset 36 (result) and the target pid at offset 28 as key", async () => {
+    const w = workload(["signals", String(SIGNALS)]);
+    const run = anyTracepoint("signal:signal_generate", { where: { pid: w.pid, code: { lt: 0 } } }).stats("result", { by: ["args_pid"] }).start();
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    // ignored signals: TRACE_SIGNAL_IGNORED (1), every one
+    assert.deepEqual(rowsOf(await run.finished()).map((r) => ({ pid: r.args_pid, ...statsOf(r) })), [{ pid: w.pid, count: SIGNALS, sum: SIGNALS, min: 1, max: 1, avg: 1 }]);
+  });
+
+  it("log2 and linear histograms of unaligned signed values equal the workload's buckets and bpftrace's", async () => {
+    const w = workload(["signals", String(SIGNALS)]);
+    const bt = await bpftrace(`tracepoint:signal:signal_generate /pid == ${w.pid} && args->code < 0/ { @h = hist(args->errno); }`);
+    const tp = () => anyTracepoint("signal:signal_generate", { where: { pid: w.pid, code: { lt: 0 } } });
+    const log2 = tp().hist("errno").start();
+    const lin = tp().lhist("code", { min: -6, max: 0, step: 1 }).start();
+    assert.equal(await w.go(), 0);
+    await Promise.all([log2.stop(), lin.stop()]);
+    const out = await bt.stop();
+    const want2 = new Map<number, number>();
+    for (const x of sent) {
+      const low = 2 ** Math.floor(Math.log2(x.errno));
+      want2.set(low, (want2.get(low) ?? 0) + 1);
+    }
+    const got2 = new Map(rowsOf(await log2.finished()).map((r) => [Number(r.low), Number(r.count)]));
+    assert.deepEqual([...got2].sort((a, b) => a[0] - b[0]), [...want2].sort((a, b) => a[0] - b[0]));
+    // bpftrace: "[256, 512)   N |@@@|", empty buckets between included; single values print as "[1]"
+    const peer = new Map<number, number>();
+    for (const m of out.matchAll(/^\[(\d+)(?:, [^)]*\))?\]?\s+(\d+) \|/gm)) if (m[2] !== "0") peer.set(Number(m[1]), Number(m[2]));
+    assert.deepEqual([...peer].sort((a, b) => a[0] - b[0]), [...want2].sort((a, b) => a[0] - b[0]));
+    const gotLin = rowsOf(await lin.finished()).map((r) => [Number(r.low), Number(r.count)]);
+    const wantLin = [-5, -4, -3, -2, -1].map((c) => [c, sent.filter((x) => x.code === c).length]);
+    assert.deepEqual(gotLin, wantLin);
+  });
+});
+
+describe("cross-check: 8-byte signed values (lseek offsets) on both CPUs", () => {
+  it("sum/min/max/avg of negative and positive 64-bit values", async () => {
+    const n = 300;
+    const base = -1_000_000_007;
+    const step = 6_700_417;
+    const w = workload(["seek", String(n), String(base), String(step)]);
+    const run = anyTracepoint("syscalls:sys_enter_lseek", { where: { pid: w.pid } }).stats("offset", { by: ["comm"] }).start();
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    const rows = rowsOf(await run.finished());
+    const truth = withAvg(totals(Array.from({ length: n }, (_, i) => base + i * step)));
+    assert.deepEqual(rows.map((r) => ({ comm: r.comm, ...statsOf(r) })), [{ comm: "workload", ...truth }]);
+  });
+});
+
+describe("cross-check: sched:sched_switch next_prio (4 bytes at offset 60)", () => {
+  it("is the niced workload's priority, not its pid", async () => {
+    const w = workload(["-n", "7", WORKLOAD, "sleep", "1", "20"], { binary: "nice" });
+    const run = anyTracepoint("sched:sched_switch", { where: { next_pid: w.pid } }).stats("next_prio", { by: ["next_pid"] }).start();
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    const rows = rowsOf(await run.finished());
+    assert.equal(rows.length, 1);
+    assert.equal(rows[0].next_pid, w.pid);
+    assert.ok(Number(rows[0].count) >= 20, `at least one switch-in per sleep, got ${rows[0].count}`);
+    assert.deepEqual([rows[0].min, rows[0].max], [127, 127]);
+  });
+});
