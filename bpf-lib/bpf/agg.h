@@ -5,7 +5,7 @@
 #ifndef BPFBOOK_AGG_H
 #define BPFBOOK_AGG_H
 
-#define MAX_KEY 64
+#define MAX_KEY 128 /* bytes; bpf-lib/src/aggregate/keys.ts MAX_KEY */
 
 enum hist_kind { HIST_NONE = 0, HIST_LOG2, HIST_LINEAR };
 
