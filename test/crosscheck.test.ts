@@ -4,7 +4,10 @@
  * half on CPU 1, so every key is merged across CPUs. Exact equality throughout. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { anyTracepoint } from "../bpf-lib/src/index.js";
+import { anyTracepoint, type AggTable } from "../bpf-lib/src/index.js";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { workload, WORKLOAD } from "./helpers/workload.js";
 import { bpftrace, parseMap } from "./helpers/bpftrace.js";
 
@@ -116,5 +119,60 @@ describe("cross-check: sched:sched_switch next_prio (4 bytes at offset 60)", () 
     assert.equal(rows[0].next_pid, w.pid);
     assert.ok(Number(rows[0].count) >= 20, `at least one switch-in per sleep, got ${rows[0].count}`);
     assert.deepEqual([rows[0].min, rows[0].max], [127, 127]);
+  });
+});
+
+describe("cross-check: 64-bit values beyond 2^53 stay exact", () => {
+  const base = 2n ** 53n + 1n; // the first integer a double cannot hold
+  it("sum, min and max come back as exact bigints, and stats say which columns", async () => {
+    const n = 300;
+    const w = workload(["seek", String(n), String(base), "3"]);
+    const run = anyTracepoint("syscalls:sys_enter_lseek", { where: { pid: w.pid } }).stats("offset").start();
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    const t = (await run.finished()) as AggTable;
+    const values = Array.from({ length: n }, (_, i) => base + 3n * BigInt(i));
+    const sum = values.reduce((s, x) => s + x, 0n);
+    assert.deepEqual(rowsOf(t), [{ count: n, sum, min: base, max: base + 3n * BigInt(n - 1), avg: Number(sum) / n }]);
+    assert.deepEqual(t.stats.bigintColumns, ["sum", "min", "max"]);
+  });
+
+  it("8-byte keys beyond 2^53 are distinct bigints, not rounded together", async () => {
+    const w = workload(["seek", "20", String(base), "1"]);
+    const run = anyTracepoint("syscalls:sys_enter_lseek", { where: { pid: w.pid } }).count({ by: ["offset"] }).start();
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    const t = (await run.finished()) as AggTable;
+    assert.deepEqual(rowsOf(t), Array.from({ length: 20 }, (_, i) => ({ offset: base + BigInt(i), count: 1 })));
+    assert.deepEqual(t.stats.bigintColumns, ["offset"]);
+  });
+});
+
+describe("cross-check: long string keys are never merged silently", () => {
+  it("ten distinct 100-byte paths: cut at the default slot they are one marked, counted key; with stringBytes 120 ten whole keys", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bpfbook-paths-"));
+    try {
+      const paths = Array.from({ length: 10 }, (_, i) => join(dir, "a".repeat(100 - dir.length - 5) + String(i).padStart(4, "0")));
+      const w = workload(["paths", dir, "10", "100"]);
+      const tp = () => anyTracepoint("syscalls:sys_enter_openat", { where: { pid: w.pid } });
+      let specs;
+      try {
+        specs = [tp().count({ by: ["filename"] }), tp().count({ by: ["filename"], stringBytes: 120 })];
+      } catch (e) {
+        w.child.kill();
+        throw e;
+      }
+      const [cut, whole] = specs.map((a) => a.start());
+      assert.equal(await w.go(), 0);
+      await Promise.all([cut.stop(), whole.stop()]);
+      const c = (await cut.finished()) as AggTable;
+      assert.deepEqual(rowsOf(c), [{ filename: paths[0].slice(0, 31) + "…", count: 10 }]);
+      assert.equal(c.stats.truncated, 1);
+      const wt = (await whole.finished()) as AggTable;
+      assert.deepEqual(rowsOf(wt), paths.map((filename) => ({ filename, count: 1 })));
+      assert.equal(wt.stats.truncated, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -89,6 +89,8 @@ export interface AggSpec {
   latency?: { starts: TracepointProbe<string, string>[]; startKey: readonly string[]; endKey: readonly string[] };
   /** Adds derived columns to the result (errno names, ...); stats are kept. */
   decorate?: (t: ColumnTable) => ColumnTable;
+  /** Key columns renamed (field name → documented name), e.g. sched_switch's next_comm → comm. */
+  keyColumns?: Readonly<Record<string, string>>;
 }
 
 function histBounds(h: HistSpec, b: number): [number, number] {
@@ -137,6 +139,7 @@ export class Aggregation {
     if (o.hist && !o.value && !spec.latency) throw new InvalidArgumentError("a histogram needs a value: { value: <integer field> } (or use latency())");
     const fmt = spec.probe.format;
     this.#plan = planKey(by, fmt, { stringBytes: o.stringBytes, bucket: Boolean(o.hist), syscallNames: syscallName });
+    for (const p of this.#plan.parts) p.column = spec.keyColumns?.[p.column] ?? p.column;
     // The window must cover every field a key, the value or a pair key reads.
     const need = new Set<string>();
     for (const p of this.#plan.parts) if (p.field) need.add(p.field.name);

@@ -21,7 +21,10 @@ export interface LatencyOptions {
   maxKeys?: number;
 }
 
-export function latency(o: LatencyOptions): Aggregation {
+/** Built-ins name their key columns as documented, whatever the tracepoint calls the field. */
+type Renamed = { keyColumns?: Readonly<Record<string, string>> };
+
+export function latency(o: LatencyOptions & Renamed): Aggregation {
   const starts = Array.isArray(o.start) ? o.start : [o.start];
   const match = o.match ?? { start: ["tid"], end: ["tid"] };
   return new Aggregation({
@@ -29,6 +32,7 @@ export function latency(o: LatencyOptions): Aggregation {
     probe: o.end,
     options: { by: o.by ?? [], hist: o.hist === "stats" ? undefined : o.hist ?? "log2", maxKeys: o.maxKeys },
     latency: { starts, startKey: match.start, endKey: match.end },
+    keyColumns: o.keyColumns,
   });
 }
 
@@ -83,6 +87,7 @@ export const sched = {
       by,
       hist: opts.hist,
       maxKeys: opts.maxKeys,
+      keyColumns: { next_comm: "comm", next_pid: "pid" },
     });
   },
 };
