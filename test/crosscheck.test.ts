@@ -5,10 +5,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { anyTracepoint, type AggTable } from "../bpf-lib/src/index.js";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { workload, WORKLOAD } from "./helpers/workload.js";
+import { workload, renamedWorkload, WORKLOAD } from "./helpers/workload.js";
 import { bpftrace, parseMap } from "./helpers/bpftrace.js";
 
 type Row = Record<string, unknown>;
@@ -22,6 +23,21 @@ function statsOf(r: Row): Totals & { avg: number } {
   return { count: Number(r.count), sum: Number(r.sum), min: Number(r.min), max: Number(r.max), avg: Number(r.avg) };
 }
 const withAvg = (t: Totals) => ({ ...t, avg: t.sum / t.count });
+const tally = <K,>(xs: K[]) => {
+  const m = new Map<K, number>();
+  for (const x of xs) m.set(x, (m.get(x) ?? 0) + 1);
+  return m;
+};
+const sorted = (m: Map<number, number>) => [...m].sort((a, b) => a[0] - b[0]);
+
+/** A TCP port nobody listens on right now. */
+async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const port = (srv.address() as { port: number }).port;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
 
 /* `workload signals N`: what the i-th rt_sigqueueinfo sends (see workload.c). */
 const SIGNALS = 400;
@@ -90,6 +106,82 @@ describe("cross-check: signal:signal_generate (int fields at unaligned offsets, 
     const gotLin = rowsOf(await lin.finished()).map((r) => [Number(r.low), Number(r.count)]);
     const wantLin = [-5, -4, -3, -2, -1].map((c) => [c, sent.filter((x) => x.code === c).length]);
     assert.deepEqual(gotLin, wantLin);
+  });
+});
+
+describe("cross-check: keys of every kind", () => {
+  it("cpu and tid keys: the workload's halves on CPU 0 and CPU 1, as bpftrace counts them", async () => {
+    const w = workload(["signals", String(SIGNALS)]);
+    const bt = await bpftrace(`tracepoint:signal:signal_generate /pid == ${w.pid} && args->code < 0/ { @[cpu, tid] = count(); }`);
+    const run = anyTracepoint("signal:signal_generate", { where: { pid: w.pid, code: { lt: 0 } } }).count({ by: ["cpu", "tid"] }).start();
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    const peer = parseMap(await bt.stop());
+    const rows = rowsOf(await run.finished());
+    assert.deepEqual(rows, [{ cpu: 0, tid: w.pid, count: SIGNALS / 2 }, { cpu: 1, tid: w.pid, count: SIGNALS / 2 }]);
+    assert.deepEqual(Object.fromEntries(peer), { [`0,${w.pid}`]: SIGNALS / 2, [`1,${w.pid}`]: SIGNALS / 2 });
+  });
+
+  it("a char[16] field key holds a 15-character name whole", async () => {
+    const name = "bpfbook-x15char";
+    const w = workload(["signals", "40"], { binary: renamedWorkload(name) });
+    const run = anyTracepoint("signal:signal_generate", { where: { pid: w.pid, code: { lt: 0 } } }).count({ by: ["args_comm", "comm"] }).start();
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    assert.deepEqual(rowsOf(await run.finished()), [{ args_comm: name, comm: name, count: 40 }]);
+  });
+});
+
+describe("cross-check: 1-byte and 2-byte fields", () => {
+  it("filelock:fcntl_setlk: a u8 (type) as value and key, 8-byte signed fl_start/fl_end, equal to the workload's and bpftrace's", async () => {
+    const n = 300;
+    const dir = mkdtempSync(join(tmpdir(), "bpfbook-locks-"));
+    const file = join(dir, "f");
+    writeFileSync(file, "");
+    try {
+      const w = workload(["locks", file, String(n)]);
+      const bt = await bpftrace(`tracepoint:filelock:fcntl_setlk /pid == ${w.pid}/ { @[args->type] = count(); @s = sum(args->type); }`);
+      const tp = () => anyTracepoint("filelock:fcntl_setlk", { where: { pid: w.pid } });
+      const byType = tp().count({ by: ["type"] }).start();
+      const type = tp().stats("type").start();
+      const lin = tp().lhist("type", { min: 0, max: 3, step: 1 }).start();
+      const start = tp().stats("fl_start").start();
+      const end = tp().stats("fl_end").start();
+      assert.equal(await w.go(), 0);
+      await Promise.all([byType, type, lin, start, end].map((r) => r.stop()));
+      const out = await bt.stop();
+      const types = Array.from({ length: n }, (_, i) => i % 3);
+      const counts = tally(types);
+      assert.deepEqual(rowsOf(await byType.finished()).map((r) => [r.type, r.count]), sorted(counts));
+      assert.deepEqual(rowsOf(await type.finished()).map(statsOf), [withAvg(totals(types))]);
+      assert.deepEqual(rowsOf(await lin.finished()).map((r) => [r.low, r.count]), sorted(counts));
+      assert.deepEqual(rowsOf(await start.finished()).map(statsOf), [withAvg(totals(Array.from({ length: n }, (_, i) => i)))]);
+      assert.deepEqual(rowsOf(await end.finished()).map(statsOf), [withAvg(totals(Array.from({ length: n }, (_, i) => i + (i % 4))))]);
+      const peer = parseMap(out, "");
+      assert.deepEqual(sorted(new Map([...peer].filter(([k]) => k !== "").map(([k, v]) => [Number(k), v]))), sorted(counts));
+      assert.equal(parseMap(out, "s").get(""), totals(types).sum);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("sock:inet_sock_set_state: u16 ports at offsets 24 and 26, family at 28, equal to the workload's and bpftrace's", async () => {
+    const n = 100;
+    const port = await freePort();
+    const w = workload(["tcp", String(port), String(n)]);
+    // TCP_SYN_SENT (2): one per connect(), in the connecting process
+    const bt = await bpftrace(`tracepoint:sock:inet_sock_set_state /pid == ${w.pid} && args->newstate == 2/ { @n = count(); @s = sum(args->sport); @lo = min(args->sport); @hi = max(args->sport); }`);
+    const tp = () => anyTracepoint("sock:inet_sock_set_state", { where: { pid: w.pid, newstate: 2 } });
+    const dport = tp().stats("dport", { by: ["dport", "family"] }).start();
+    const sport = tp().stats("sport").start();
+    assert.equal(await w.go(), 0);
+    await Promise.all([dport.stop(), sport.stop()]);
+    const out = await bt.stop();
+    assert.deepEqual(rowsOf(await dport.finished()), [{ dport: port, family: 2, count: n, sum: n * port, min: port, max: port, avg: port }]);
+    const [s] = rowsOf(await sport.finished()).map(statsOf);
+    const peer = { count: parseMap(out, "n").get(""), sum: parseMap(out, "s").get(""), min: parseMap(out, "lo").get(""), max: parseMap(out, "hi").get("") };
+    assert.deepEqual({ count: s.count, sum: s.sum, min: s.min, max: s.max }, peer);
+    assert.equal(s.count, n);
   });
 });
 
