@@ -4,7 +4,7 @@
  * half on CPU 1, so every key is merged across CPUs. Exact equality throughout. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { anyTracepoint, type AggTable } from "../bpf-lib/src/index.js";
+import { anyTracepoint, uprobe, uretprobe, type AggTable } from "../bpf-lib/src/index.js";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
@@ -266,5 +266,24 @@ describe("cross-check: long string keys are never merged silently", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("cross-check: uprobes on both CPUs", () => {
+  it("stats of a negative int argument and return value merge across CPUs (max is not 0)", async () => {
+    const n = 200;
+    const w = workload(["callcpus", String(n), "-1", "-1"]);
+    const arg = uprobe(WORKLOAD, "bpfbook_target", { pid: w.pid, args: 1, argTypes: ["int"] }).stats("arg0", { by: ["pid"] }).start();
+    const ret = uretprobe(WORKLOAD, "bpfbook_target", { pid: w.pid, retType: "int" }).stats("ret", { by: ["cpu"] }).start();
+    assert.equal(await w.go(), 0);
+    await Promise.all([arg.stop(), ret.stop()]);
+    const args = Array.from({ length: n }, (_, i) => -1 - i);
+    assert.deepEqual(rowsOf(await arg.finished()).map((r) => ({ pid: r.pid, ...statsOf(r) })), [{ pid: w.pid, ...withAvg(totals(args)) }]);
+    // bpfbook_target returns its argument + 1; the first half ran on CPU 0
+    const rets = args.map((a) => a + 1);
+    assert.deepEqual(rowsOf(await ret.finished()).map((r) => ({ cpu: r.cpu, ...statsOf(r) })), [
+      { cpu: 0, ...withAvg(totals(rets.slice(0, n / 2))) },
+      { cpu: 1, ...withAvg(totals(rets.slice(n / 2))) },
+    ]);
   });
 });
