@@ -465,7 +465,7 @@ export class AggregationRun implements Running, Disposable {
       cols[k] = big ? v.map((x) => BigInt(x as number | bigint)) : v.slice();
     }
     let truncated = 0;
-    for (const p of this.#setup.plan.parts) if (p.truncates) truncated += (rows[p.column] ?? []).filter((x) => isTruncated(x as KeyValue)).length;
+    for (const p of this.#setup.plan.parts) if (p.truncates) truncated += (rows[p.column] ?? []).filter((x) => isTruncated(p, x as KeyValue)).length;
     let t = aq.table(cols);
     const h = this.#agg.hist;
     const keyCols = this.#setup.plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);

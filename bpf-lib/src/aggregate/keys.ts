@@ -67,9 +67,10 @@ function stringReader(size: number): KeyPart["read"] {
   };
 }
 
-/** True when a key value read by a truncating part was cut. */
-export function isTruncated(v: KeyValue): boolean {
-  return typeof v === "string" && v.endsWith(TRUNCATED_MARK);
+/** True when `v`, read by string part `p`, was cut: marked, and as long as the part allows
+ * (a short string that merely ends in "…" is not). Invalid UTF-8 decodes to U+FFFD, never shorter. */
+export function isTruncated(p: KeyPart, v: KeyValue): boolean {
+  return Boolean(p.truncates) && typeof v === "string" && v.endsWith(TRUNCATED_MARK) && Buffer.byteLength(v) - Buffer.byteLength(TRUNCATED_MARK) >= p.size - 1;
 }
 
 /**
