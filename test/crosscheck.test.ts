@@ -165,6 +165,27 @@ describe("cross-check: 1-byte and 2-byte fields", () => {
     }
   });
 
+  it("task:task_rename: a signed short (oom_score_adj) at offset 44 and a char[16] key at offset 28, equal to the workload's and bpftrace's", async () => {
+    const n = 200;
+    // 1 .. 996: lowering oom_score_adj below where it started needs CAP_SYS_RESOURCE, which tests may lack
+    const [base, step] = [1, 5];
+    const w = workload(["oomadj", String(n), String(base), String(step)]);
+    const bt = await bpftrace(`tracepoint:task:task_rename /pid == ${w.pid}/ { @n = count(); @s = sum(args->oom_score_adj); @lo = min(args->oom_score_adj); @hi = max(args->oom_score_adj); }`);
+    const tp = () => anyTracepoint("task:task_rename", { where: { pid: w.pid } });
+    const st = tp().stats("oom_score_adj", { by: ["newcomm"] }).start();
+    const lin = tp().lhist("oom_score_adj", { min: -1000, max: 1000, step: 500 }).start();
+    assert.equal(await w.go(), 0);
+    await Promise.all([st.stop(), lin.stop()]);
+    const out = await bt.stop();
+    const values = Array.from({ length: n }, (_, i) => base + i * step);
+    const truth = withAvg(totals(values));
+    assert.deepEqual(rowsOf(await st.finished()).map((r) => ({ comm: r.newcomm, ...statsOf(r) })), [{ comm: "bpfbook-oom", ...truth }]);
+    const peer = { count: parseMap(out, "n").get(""), sum: parseMap(out, "s").get(""), min: parseMap(out, "lo").get(""), max: parseMap(out, "hi").get("") };
+    assert.deepEqual(peer, { count: truth.count, sum: truth.sum, min: truth.min, max: truth.max });
+    const buckets = tally(values.map((v) => -1000 + Math.floor((v + 1000) / 500) * 500));
+    assert.deepEqual(rowsOf(await lin.finished()).map((r) => [r.low, r.count]), sorted(buckets));
+  });
+
   it("sock:inet_sock_set_state: u16 ports at offsets 24 and 26, family at 28, equal to the workload's and bpftrace's", async () => {
     const n = 100;
     const port = await freePort();
