@@ -7,6 +7,8 @@ import { tracepoint, syscalls, sched, percentiles, percentileFromBuckets, compar
 import * as aq from "arquero";
 import { workload, renamedWorkload } from "./helpers/workload.js";
 import { bpftrace, parseMap } from "./helpers/bpftrace.js";
+import { mergePerCpu } from "../bpf-lib/src/aggregate/values.js";
+import { KeyLayout, PartSrc, isTruncated, MAX_KEY } from "../bpf-lib/src/aggregate/keys.js";
 
 const rowsOf = (t: { objects(): object[] }) => t.objects() as Record<string, unknown>[];
 const total = (t: { array(c: string): unknown }, c = "count") => Array.from(t.array(c) as ArrayLike<number>).reduce((s, x) => s + Number(x), 0);
@@ -105,14 +107,18 @@ describe("aggregations", () => {
     assert.equal(t.stats.unit, "ns");
   });
 
-  it("run-queue latency pairs wakeups with switches", async () => {
-    const run = sched.runqueueLatency({ by: ["comm"] }).start();
+  it("run-queue latency pairs wakeups with switches, in the documented columns comm and pid", async () => {
+    const run = sched.runqueueLatency({ by: ["comm", "pid"] }).start();
     const w = workload(["sleep", "1", "30"], { binary: renamedWorkload("bpfbook-rq") });
     await w.go();
     await run.stop();
     const t = await run.finished();
-    const mine = t.filter((d: { next_comm: string }) => d.next_comm === "bpfbook-rq");
-    assert.ok(total(mine) >= 25, "one wakeup per sleep, at least most of them");
+    assert.deepEqual(t.columnNames(), ["comm", "pid", "bucket", "low", "high", "count"]);
+    // the child's first run after fork is keyed by its comm before exec ("node")
+    const mine = t.filter(aq.escape((d: { pid: number; comm: string }) => d.pid === w.pid && d.comm === "bpfbook-rq"));
+    // one wakeup per sleep, plus at most one for the start gate (if readv blocked before the byte came)
+    const n = total(mine);
+    assert.ok(n === 30 || n === 31, `30 or 31 wakeups, got ${n}`);
   });
 
   it("syscall numbers are named from the architecture's table", () => {
@@ -197,5 +203,32 @@ describe("latency as events, and errors by name", () => {
     await run.stop();
     const rows = rowsOf(await run.finished()).filter((r) => r.syscall === "openat");
     assert.deepEqual(rows, [{ syscall: "openat", ret: -2, count: 1, errno: "ENOENT" }]);
+  });
+});
+
+describe("aggregation values and keys (pure)", () => {
+  const slots = (...cpus: [bigint, bigint, bigint, bigint][]) => {
+    const b = new Uint8Array(cpus.length * 32);
+    const dv = new DataView(b.buffer);
+    cpus.forEach((v, c) => v.forEach((x, k) => dv.setBigInt64(c * 32 + k * 8, x, true)));
+    return b;
+  };
+
+  it("merges per-CPU slots, leaving out CPUs that counted nothing", () => {
+    assert.deepEqual(mergePerCpu(slots([0n, 0n, 0n, 0n], [2n, -10n, -7n, -3n], [1n, -1n, -1n, -1n]), 3), { count: 3, sum: -11, min: -7, max: -1 });
+  });
+
+  it("a total beyond 2^53 is an exact bigint, a small one a number", () => {
+    const big = 2n ** 53n + 1n;
+    assert.deepEqual(mergePerCpu(slots([1n, big, big, big], [1n, 2n, 2n, 2n]), 2), { count: 2, sum: big + 2n, min: 2, max: big });
+  });
+
+  it("string parts: only a string as long as its slot counts as truncated", () => {
+    const k = new KeyLayout(["filename"]);
+    k.string("filename", PartSrc.ustr, 0, 16);
+    const [p] = k.finish(false).parts;
+    assert.equal(isTruncated(p, "a".repeat(15) + "…"), true);
+    assert.equal(isTruncated(p, "short…"), false);
+    assert.throws(() => new KeyLayout(["f"]).string("f", PartSrc.ustr, 0, MAX_KEY), /8 to 120 bytes/);
   });
 });

@@ -101,7 +101,7 @@ for (const v of [0, NaN, 2 ** 23]) add(`aggregate maxKeys ${shown(v)}`, () => rd
 add("aggregate value 42", () => rd().aggregate({ value: any(42) }), opt("value", 42));
 add("count(null)", () => rd().count(any(null)), opt("options", null));
 add("withFields('fd')", () => rd().withFields(any("fd")), opt("fields", "fd"));
-add("aggregate stringBytes 64", () => rd().count({ by: ["comm"], stringBytes: 64 }), opt("stringBytes", 64, /from 8 to 48/));
+add("aggregate stringBytes 128", () => rd().count({ by: ["comm"], stringBytes: 128 }), opt("stringBytes", 128, /from 8 to 120/));
 add("aggregate options null", () => rd().aggregate(any(null)), opt("options", null));
 const agg = () => rd().count({ by: ["comm"] });
 for (const v of [undefined, {}]) add(`aggregation collect(${shown(v)})`, () => agg().collect(any(v)), named(InvalidOptionError, /needs a stop condition/));

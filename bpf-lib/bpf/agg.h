@@ -5,7 +5,7 @@
 #ifndef BPFBOOK_AGG_H
 #define BPFBOOK_AGG_H
 
-#define MAX_KEY 64
+#define MAX_KEY 128 /* bytes; bpf-lib/src/aggregate/keys.ts MAX_KEY */
 
 enum hist_kind { HIST_NONE = 0, HIST_LOG2, HIST_LINEAR };
 
@@ -67,14 +67,22 @@ static __always_inline __u32 bucket_of(__s64 v)
 	return (__u32)((__u64)(v - cfg_lmin) / (__u64)cfg_lstep) + 1;
 }
 
+/* A per-CPU hash element created on one CPU starts zeroed on every other CPU: a
+ * slot that has counted nothing takes v as its min and max, or min(0, v) would
+ * report 0 as soon as a key is updated on two CPUs. */
 static __always_inline void accumulate(struct agg_val *val, __s64 v)
 {
+	if (val->count == 0) {
+		val->min = v;
+		val->max = v;
+	} else {
+		if (v < val->min)
+			val->min = v;
+		if (v > val->max)
+			val->max = v;
+	}
 	val->count += 1;
 	val->sum += v;
-	if (v < val->min)
-		val->min = v;
-	if (v > val->max)
-		val->max = v;
 }
 
 static __always_inline void add(__u8 *key, __s64 v)

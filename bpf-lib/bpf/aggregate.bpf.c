@@ -12,19 +12,10 @@
 #include "stream.h"
 #include "record.h"
 #include "agg.h"
+#include "key.h"
 
-#define MAX_PARTS 8
-
-enum part_src { PART_NONE = 0, PART_PID, PART_TID, PART_COMM, PART_CPU, PART_CGROUP, PART_FIELD, PART_USTR, PART_BUCKET };
 enum role { ROLE_AGG = 0, ROLE_START, ROLE_END };
 enum value_src { VAL_ONE = 0, VAL_FIELD, VAL_DELTA };
-
-struct key_part {
-	__u16 src;
-	__u16 woff;   /* offset in the window (fields, user pointers) */
-	__u16 koff;   /* offset in the key */
-	__u16 size;   /* bytes in the key */
-};
 
 const volatile __u32 cfg_role = ROLE_AGG;
 const volatile __u32 cfg_nparts = 0;
@@ -57,68 +48,6 @@ struct {
 	__type(key, struct agg_key);
 	__type(value, __u64);
 } starts SEC(".maps");
-
-/* Fills key[] from the configured parts. Returns false when a part cannot be read. */
-static __always_inline bool build_key(__u8 *key, const volatile struct key_part *parts, __u32 n, const __u8 *win,
-				      const struct stream_ident *id, __u32 bucket)
-{
-#pragma unroll
-	for (int w = 0; w < MAX_KEY / 8; w++)
-		((__u64 *)key)[w] = 0;
-	for (int i = 0; i < MAX_PARTS; i++) {
-		if (i >= n)
-			break;
-		__u32 src = parts[i].src, ko = parts[i].koff & (MAX_KEY - 1), wo = parts[i].woff & (MAX_WINDOW - 1), sz = parts[i].size;
-		switch (src) {
-		case PART_PID:
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = id->pid_tgid >> 32;
-			break;
-		case PART_TID:
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = (__u32)id->pid_tgid;
-			break;
-		case PART_CPU:
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bpf_get_smp_processor_id();
-			break;
-		case PART_CGROUP:
-			*(__u64 *)(key + (ko & (MAX_KEY - 8))) = bpf_get_current_cgroup_id();
-			break;
-		case PART_BUCKET:
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bucket;
-			break;
-		case PART_COMM:
-			for (int j = 0; j < COMM_LEN; j++)
-				key[(ko + j) & (MAX_KEY - 1)] = id->comm[j];
-			break;
-		case PART_FIELD:
-			for (int j = 0; j < 16; j++) {
-				if (j >= sz)
-					break;
-				key[(ko + j) & (MAX_KEY - 1)] = win[(wo + j) & (MAX_WINDOW - 1)];
-			}
-			break;
-		case PART_USTR: {
-			const void *p = (const void *)*(const __u64 *)(win + (wo & (MAX_WINDOW - 8)));
-			/* reads up to sz bytes; the scratch struct has slack after the key */
-			bpf_probe_read_user_str(key + ko, sz & (MAX_KEY - 1), p);
-			break;
-		}
-		default:
-			break;
-		}
-	}
-	return true;
-}
-
-static __always_inline __s64 field_value(const __u8 *win)
-{
-	__u32 o = cfg_value_woff & (MAX_WINDOW - 8);
-	switch (cfg_value_size) {
-	case 1: return cfg_value_signed ? (__s64)*(const __s8 *)(win + o) : (__s64)*(const __u8 *)(win + o);
-	case 2: return cfg_value_signed ? (__s64)*(const __s16 *)(win + o) : (__s64)*(const __u16 *)(win + o);
-	case 4: return cfg_value_signed ? (__s64)*(const __s32 *)(win + o) : (__s64)*(const __u32 *)(win + o);
-	default: return *(const __s64 *)(win + o);
-	}
-}
 
 SEC("tracepoint")
 int on_aggregate(void *ctx)
@@ -155,7 +84,7 @@ int on_aggregate(void *ctx)
 		v = (__s64)(bpf_ktime_get_ns() - *t0);
 		bpf_map_delete_elem(&starts, s->pkey);
 	} else if (cfg_value_src == VAL_FIELD) {
-		v = field_value(s->win);
+		v = window_int(s->win, cfg_value_woff, cfg_value_size, cfg_value_signed);
 	}
 	stat_inc(STAT_PRODUCED);
 	if (cfg_stream) {

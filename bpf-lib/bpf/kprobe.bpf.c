@@ -32,6 +32,20 @@
 #include "record.h"
 #include "agg.h"
 
+/* How a char pointer is read: user memory, kernel memory, or by its address
+ * (x86-64 and arm64 kernel addresses have the top bit set). */
+enum str_mode { STR_KERNEL = 0, STR_USER = 1, STR_AUTO = 2 };
+
+static __always_inline long read_str(void *dst, __u32 size, const void *ptr, __u32 mode)
+{
+	if (mode == STR_USER || (mode == STR_AUTO && (__s64)(__u64)ptr >= 0))
+		return bpf_probe_read_user_str(dst, size, ptr);
+	return bpf_probe_read_kernel_str(dst, size, ptr);
+}
+
+#define KEY_READ_STR(dst, size, ptr, src) read_str((dst), (size), (ptr), (src) == PART_USTR ? STR_USER : (src) == PART_KSTR ? STR_KERNEL : STR_AUTO)
+#include "key.h"
+
 /* libbpf 1.1's bpf_tracing.h stops at PARM5; the sixth integer argument is r9 on x86_64. */
 #if !defined(PT_REGS_PARM6) && defined(bpf_target_x86)
 #define PT_REGS_PARM6(x) (((const struct pt_regs *)(x))->r9)
@@ -42,22 +56,10 @@
 #define SLOT_RET 0
 #define SLOT_LAT 1
 #define SLOT_ARG0 2
-#define MAX_PARTS 8
 #define MAX_STR 4
 #define MAX_STR_LEN 1024
 
-enum part_src { PART_NONE = 0, PART_PID, PART_TID, PART_COMM, PART_CPU, PART_CGROUP, PART_FIELD, PART_USTR, PART_BUCKET, PART_KSTR, PART_ASTR };
 enum value_src { VAL_ONE = 0, VAL_FIELD };
-/* How a char pointer is read: user memory, kernel memory, or by its address
- * (x86-64 and arm64 kernel addresses have the top bit set). */
-enum str_mode { STR_KERNEL = 0, STR_USER = 1, STR_AUTO = 2 };
-
-struct key_part {
-	__u16 src;
-	__u16 woff;
-	__u16 koff;
-	__u16 size;
-};
 
 const volatile __u32 cfg_nargs = 0;      /* argument slots read at entry (0..6) */
 const volatile __u32 cfg_has_ret = 0;    /* fexit: read the return value at ctx[cfg_ret_slot] */
@@ -103,74 +105,6 @@ struct {
 	__type(value, struct start);
 } starts SEC(".maps");
 
-static __always_inline long read_str(void *dst, __u32 size, const void *ptr, __u32 mode)
-{
-	if (mode == STR_USER || (mode == STR_AUTO && (__s64)(__u64)ptr >= 0))
-		return bpf_probe_read_user_str(dst, size, ptr);
-	return bpf_probe_read_kernel_str(dst, size, ptr);
-}
-
-static __always_inline void build_key(__u8 *key, const __u8 *win, const struct stream_ident *id, __u32 bucket)
-{
-#pragma unroll
-	for (int w = 0; w < MAX_KEY / 8; w++)
-		((__u64 *)key)[w] = 0;
-	__u32 n = cfg_nparts;
-	for (int i = 0; i < MAX_PARTS; i++) {
-		if (i >= n)
-			break;
-		__u32 src = cfg_parts[i].src, ko = cfg_parts[i].koff & (MAX_KEY - 1), wo = cfg_parts[i].woff & (MAX_WINDOW - 1), sz = cfg_parts[i].size;
-		switch (src) {
-		case PART_PID:
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = id->pid_tgid >> 32;
-			break;
-		case PART_TID:
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = (__u32)id->pid_tgid;
-			break;
-		case PART_CPU:
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bpf_get_smp_processor_id();
-			break;
-		case PART_CGROUP:
-			*(__u64 *)(key + (ko & (MAX_KEY - 8))) = bpf_get_current_cgroup_id();
-			break;
-		case PART_BUCKET:
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bucket;
-			break;
-		case PART_COMM:
-			for (int j = 0; j < COMM_LEN; j++)
-				key[(ko + j) & (MAX_KEY - 1)] = id->comm[j];
-			break;
-		case PART_FIELD:
-			for (int j = 0; j < 8; j++) {
-				if (j >= sz)
-					break;
-				key[(ko + j) & (MAX_KEY - 1)] = win[(wo + j) & (MAX_WINDOW - 1)];
-			}
-			break;
-		case PART_USTR:
-		case PART_KSTR:
-		case PART_ASTR: {
-			const void *p = (const void *)*(const __u64 *)(win + (wo & (NSLOTS * 8 - 8)));
-			/* up to sz bytes; the scratch struct has slack after the key */
-			read_str(key + ko, sz & (MAX_KEY - 1), p, src == PART_USTR ? STR_USER : src == PART_KSTR ? STR_KERNEL : STR_AUTO);
-			break;
-		}
-		default:
-			break;
-		}
-	}
-}
-
-static __always_inline __s64 value_of(const __u8 *win)
-{
-	__u32 o = cfg_value_woff & (NSLOTS * 8 - 8);
-	switch (cfg_value_size) {
-	case 1: return cfg_value_signed ? (__s64)*(const __s8 *)(win + o) : (__s64)*(const __u8 *)(win + o);
-	case 2: return cfg_value_signed ? (__s64)*(const __s16 *)(win + o) : (__s64)*(const __u16 *)(win + o);
-	case 4: return cfg_value_signed ? (__s64)*(const __s32 *)(win + o) : (__s64)*(const __u32 *)(win + o);
-	default: return *(const __s64 *)(win + o);
-	}
-}
 
 /* The window is complete: filter, then stream it or count it. */
 static __always_inline int emit(struct scratch *s, const struct stream_ident *id)
@@ -205,8 +139,8 @@ static __always_inline int emit(struct scratch *s, const struct stream_ident *id
 		stream_submit(ev);
 		return 0;
 	}
-	__s64 v = cfg_value_src == VAL_FIELD ? value_of(s->win) : 1;
-	build_key(s->key, s->win, id, cfg_hist ? bucket_of(v) : 0);
+	__s64 v = cfg_value_src == VAL_FIELD ? window_int(s->win, cfg_value_woff, cfg_value_size, cfg_value_signed) : 1;
+	build_key(s->key, cfg_parts, cfg_nparts, s->win, id, cfg_hist ? bucket_of(v) : 0);
 	add(s->key, v);
 	return 0;
 }

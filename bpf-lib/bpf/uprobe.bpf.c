@@ -23,6 +23,7 @@
 #include "stream.h"
 #include "record.h"
 #include "agg.h"
+#include "key.h"
 
 /* libbpf 1.1's bpf_tracing.h stops at PARM5; the sixth integer argument is r9 on x86_64. */
 #if !defined(PT_REGS_PARM6) && defined(bpf_target_x86)
@@ -34,17 +35,8 @@
 #define SLOT_RET 0
 #define SLOT_LAT 1
 #define SLOT_ARG0 2
-#define MAX_PARTS 8
 
-enum part_src { PART_NONE = 0, PART_PID, PART_TID, PART_COMM, PART_CPU, PART_CGROUP, PART_FIELD, PART_USTR, PART_BUCKET };
 enum value_src { VAL_ONE = 0, VAL_FIELD };
-
-struct key_part {
-	__u16 src;
-	__u16 woff;
-	__u16 koff;
-	__u16 size;
-};
 
 const volatile __u32 cfg_nargs = 0;       /* arguments read at entry */
 const volatile __u32 cfg_paired = 0;      /* entry stores {ts, args}; return completes the window */
@@ -61,6 +53,7 @@ const volatile __u32 cfg_value_signed = 1;
 struct scratch {
 	__u8 win[MAX_WINDOW]; /* only the first 64 bytes are used; predicates may address up to MAX_WINDOW */
 	__u8 key[MAX_KEY];
+	__u8 slack[MAX_KEY]; /* key.h may read a string up to the end of a key */
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -80,60 +73,6 @@ struct {
 	__type(key, __u64);
 	__type(value, struct start);
 } starts SEC(".maps");
-
-static __always_inline void build_key(__u8 *key, const __u8 *win, const struct stream_ident *id, __u32 bucket)
-{
-#pragma unroll
-	for (int w = 0; w < MAX_KEY / 8; w++)
-		((__u64 *)key)[w] = 0;
-	__u32 n = cfg_nparts;
-	for (int i = 0; i < MAX_PARTS; i++) {
-		if (i >= n)
-			break;
-		__u32 src = cfg_parts[i].src, ko = cfg_parts[i].koff & (MAX_KEY - 1), wo = cfg_parts[i].woff & (MAX_WINDOW - 1), sz = cfg_parts[i].size;
-		switch (src) {
-		case PART_PID:
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = id->pid_tgid >> 32;
-			break;
-		case PART_TID:
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = (__u32)id->pid_tgid;
-			break;
-		case PART_CPU:
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bpf_get_smp_processor_id();
-			break;
-		case PART_CGROUP:
-			*(__u64 *)(key + (ko & (MAX_KEY - 8))) = bpf_get_current_cgroup_id();
-			break;
-		case PART_BUCKET:
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bucket;
-			break;
-		case PART_COMM:
-			for (int j = 0; j < COMM_LEN; j++)
-				key[(ko + j) & (MAX_KEY - 1)] = id->comm[j];
-			break;
-		case PART_FIELD:
-			for (int j = 0; j < 8; j++) {
-				if (j >= sz)
-					break;
-				key[(ko + j) & (MAX_KEY - 1)] = win[(wo + j) & (MAX_WINDOW - 1)];
-			}
-			break;
-		default:
-			break;
-		}
-	}
-}
-
-static __always_inline __s64 value_of(const __u8 *win)
-{
-	__u32 o = cfg_value_woff & (NSLOTS * 8 - 8);
-	switch (cfg_value_size) {
-	case 1: return cfg_value_signed ? (__s64)*(const __s8 *)(win + o) : (__s64)*(const __u8 *)(win + o);
-	case 2: return cfg_value_signed ? (__s64)*(const __s16 *)(win + o) : (__s64)*(const __u16 *)(win + o);
-	case 4: return cfg_value_signed ? (__s64)*(const __s32 *)(win + o) : (__s64)*(const __u32 *)(win + o);
-	default: return *(const __s64 *)(win + o);
-	}
-}
 
 /* The window is complete: filter, then stream it or count it. */
 static __always_inline int emit(struct scratch *s, const struct stream_ident *id)
@@ -161,8 +100,8 @@ static __always_inline int emit(struct scratch *s, const struct stream_ident *id
 		stream_submit(ev);
 		return 0;
 	}
-	__s64 v = cfg_value_src == VAL_FIELD ? value_of(s->win) : 1;
-	build_key(s->key, s->win, id, cfg_hist ? bucket_of(v) : 0);
+	__s64 v = cfg_value_src == VAL_FIELD ? window_int(s->win, cfg_value_woff, cfg_value_size, cfg_value_signed) : 1;
+	build_key(s->key, cfg_parts, cfg_nparts, s->win, id, cfg_hist ? bucket_of(v) : 0);
 	add(s->key, v);
 	return 0;
 }

@@ -20,7 +20,7 @@ import { decoders } from "../stream/fields.js";
 import { HDR_SIZE } from "../stream/layout.js";
 import type { TraceTable } from "../stream/table.js";
 import type { TracepointProbe } from "../probes/tracepoint.js";
-import { planKey, encodeParts, resolveKeyField, type KeyPlan, type KeyValue } from "./keys.js";
+import { planKey, encodeParts, resolveKeyField, isTruncated, STRING_BYTES, type KeyPlan, type KeyValue } from "./keys.js";
 import { mergePerCpu, AGG_VAL_SIZE } from "./values.js";
 import { syscallName } from "./syscalls.js";
 import { histSpec, type HistSpec } from "../options/hist.js";
@@ -60,7 +60,7 @@ export interface AggregateOptions {
   hist?: HistSpec;
   /** Keys the kernel map holds (default 10240); events of keys beyond it are counted in stats.dropped. */
   maxKeys?: number;
-  /** Bytes of user-space string keys (syscall arguments like filename), 8..48, default 32. */
+  /** Bytes of user-space string keys (syscall arguments like filename) with their NUL, 8..120, default 32. Longer strings are cut, marked "…" and counted in stats.truncated. */
   stringBytes?: number;
 }
 
@@ -85,6 +85,10 @@ export interface AggStats {
   unmatched: number;
   /** Latency: start events that did not fit in the start map. */
   startDropped: number;
+  /** Rows whose string key filled its slot (marked with a trailing "…"): each may stand for several longer strings; raise stringBytes. */
+  truncated: number;
+  /** Columns holding bigint values: a 64-bit count, sum, min, max or key beyond 2^53, kept exact. */
+  bigintColumns: string[];
   keys: number;
   intervals: number;
   seconds: number;
@@ -106,6 +110,8 @@ export interface AggSpec {
   latency?: { starts: TracepointProbe<string, string>[]; startKey: readonly string[]; endKey: readonly string[] };
   /** Adds derived columns to the result (errno names, ...); stats are kept. */
   decorate?: (t: ColumnTable) => ColumnTable;
+  /** Key columns renamed (field name → documented name), e.g. sched_switch's next_comm → comm. */
+  keyColumns?: Readonly<Record<string, string>>;
 }
 
 function histBounds(h: HistSpec, b: number): [number, number] {
@@ -148,10 +154,11 @@ export class Aggregation {
     const by = nameList(o.by, "by", spec.source) ?? [];
     histSpec(o.hist, spec.source, spec.latency ? ["stats"] : []);
     if (o.value !== undefined) stringOption(o.value, "value", spec.source, "the name of an integer field");
-    integerIn(o.stringBytes, "stringBytes", spec.source, 8, 48);
+    integerIn(o.stringBytes, "stringBytes", spec.source, STRING_BYTES.min, STRING_BYTES.max);
     if (o.hist && !o.value && !spec.latency) throw new InvalidArgumentError("a histogram needs a value: { value: <integer field> } (or use latency())");
     const fmt = spec.probe.format;
     this.#plan = planKey(by, fmt, { stringBytes: o.stringBytes, bucket: Boolean(o.hist), syscallNames: syscallName });
+    for (const p of this.#plan.parts) p.column = spec.keyColumns?.[p.column] ?? p.column;
     // The window must cover every field a key, the value or a pair key reads.
     const need = new Set<string>();
     for (const p of this.#plan.parts) if (p.field) need.add(p.field.name);
@@ -443,7 +450,7 @@ export class AggregationRun implements Running, Disposable {
         into.sum.push(v.sum);
         into.min.push(v.min);
         into.max.push(v.max);
-        into.avg.push(v.sum / v.count);
+        into.avg.push(Number(v.sum) / Number(v.count));
       }
     }
     void AGG_VAL_SIZE;
@@ -497,7 +504,15 @@ export class AggregationRun implements Running, Disposable {
 
   #makeTable(rows: Rows): AggTable {
     const cols: Record<string, unknown[]> = {};
-    for (const [k, v] of Object.entries(rows)) cols[k] = v.slice();
+    const bigintColumns: string[] = [];
+    for (const [k, v] of Object.entries(rows)) {
+      // one type per column: a column with any value beyond 2^53 is bigint throughout
+      const big = v.some((x) => typeof x === "bigint");
+      if (big) bigintColumns.push(k);
+      cols[k] = big ? v.map((x) => BigInt(x as number | bigint)) : v.slice();
+    }
+    let truncated = 0;
+    for (const p of this.#setup.plan.parts) if (p.truncates) truncated += (rows[p.column] ?? []).filter((x) => isTruncated(p, x as KeyValue)).length;
     let t = aq.table(cols);
     const h = this.#agg.hist;
     const keyCols = this.#setup.plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
@@ -507,7 +522,7 @@ export class AggregationRun implements Running, Disposable {
     const stats: AggStats = {
       source: this.source, ...c, keys: t.numRows(), intervals: this.#interval, seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9,
       startNs: this.#start.monoNs, epochOffsetNs: this.#start.epochOffsetNs, maxKeys: this.#agg.maxKeys,
-      stoppedBy: this.#stoppedBy, ...(this.#agg.latency ? { unit: "ns" as const } : {}),
+      stoppedBy: this.#stoppedBy, truncated, bigintColumns, ...(this.#agg.latency ? { unit: "ns" as const } : {}),
     };
     if (this.#agg.decorate && t.numRows()) t = this.#agg.decorate(t);
     Object.defineProperty(t, "stats", { value: Object.freeze(stats), enumerable: false });
@@ -573,6 +588,9 @@ export class AggregationRun implements Running, Disposable {
     if (this.#table.stats.dropped > 0) {
       process.emitWarning(`${this.source}: ${this.#table.stats.dropped} events were not counted because the map was full (${this.#table.stats.maxKeys} keys); raise maxKeys`, { code: "BPFBOOK_KEYS_DROPPED" });
     }
+    if (this.#table.stats.truncated > 0) {
+      process.emitWarning(`${this.source}: ${this.#table.stats.truncated} string keys filled their slot and were cut (marked "…"); each may stand for several longer strings: raise stringBytes (up to 120)`, { code: "BPFBOOK_KEYS_TRUNCATED" });
+    }
     if (this.#live && this.#opts.live) this.#live.update(this.#opts.live(this.#table));
     this.#opts.onInterval?.(this.#table, this.#interval);
     stopped(this);
@@ -597,7 +615,7 @@ export class AggregationRun implements Running, Disposable {
   describe(): string {
     const s = this.#table?.stats;
     if (!s) return `${this.source}: aggregating`;
-    const extra = [s.dropped ? `${s.dropped} dropped (map full)` : "", s.unmatched ? `${s.unmatched} unmatched` : "", s.filtered ? `${s.filtered} filtered in kernel` : ""].filter(Boolean);
+    const extra = [s.dropped ? `${s.dropped} dropped (map full)` : "", s.truncated ? `${s.truncated} truncated keys (raise stringBytes)` : "", s.unmatched ? `${s.unmatched} unmatched` : "", s.filtered ? `${s.filtered} filtered in kernel` : ""].filter(Boolean);
     return `${s.source}: ${s.events} events into ${s.keys} rows${extra.length ? ", " + extra.join(", ") : ""}, ${s.seconds.toFixed(2)} s`;
   }
 

@@ -1,17 +1,24 @@
 /* Aggregation keys: which standard columns and record fields make a key, where
- * each sits in the key bytes the kernel builds (struct key_part in aggregate.bpf.c),
- * and how to read them back into columns. Pure. */
+ * each sits in the key bytes the kernel builds (struct key_part in bpf/key.h, the one
+ * key builder of tracepoints, uprobes and kernel functions), and how to read them
+ * back into columns. KeyLayout is the one layout every planner uses. Pure. */
 import { InvalidArgumentError } from "../errors.js";
 import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
 import { fieldOf } from "../tracefs/catalog.js";
 import { RECORD_BASE, COMM_LEN } from "../stream/layout.js";
 import { cString } from "../stream/strings.js";
 
-export const MAX_KEY = 64;
+/** Key bytes the kernel programs hold (MAX_KEY in bpf/agg.h). */
+export const MAX_KEY = 128;
 export const MAX_PARTS = 8;
-export const PartSrc = { pid: 1, tid: 2, comm: 3, cpu: 4, cgroup: 5, field: 6, ustr: 7, bucket: 8 } as const;
+export const PartSrc = { pid: 1, tid: 2, comm: 3, cpu: 4, cgroup: 5, field: 6, ustr: 7, bucket: 8, kstr: 9, astr: 10 } as const;
+/** Bytes of a string key part: default, and the largest one key can hold next to nothing else. */
+export const STRING_BYTES = { default: 32, min: 8, max: MAX_KEY - 8 } as const;
+/** Appended to a string key that filled its part: it may stand for several longer strings. */
+export const TRUNCATED_MARK = "…";
 
-export type KeyValue = number | string;
+/** 64-bit integers that do not fit a double exactly come back as bigint. */
+export type KeyValue = number | string | bigint;
 
 export interface KeyPart {
   /** The column this part becomes. */
@@ -22,6 +29,8 @@ export interface KeyPart {
   size: number;
   /** The field it reads, if any (the window must cover it). */
   field?: TracepointField;
+  /** A string part: a value that fills it was cut (counted in stats.truncated). */
+  truncates?: boolean;
   read(dv: DataView, u8: Uint8Array, at: number): KeyValue;
 }
 
@@ -36,12 +45,109 @@ export const STANDARD_KEYS = ["pid", "tid", "comm", "cpu", "cgroup"] as const;
 
 const u32 = (dv: DataView, _u8: Uint8Array, at: number) => dv.getUint32(at, true);
 
-function intReader(size: number, signed: boolean): KeyPart["read"] {
+/** A number when exact, else a bigint: 64-bit values never lose precision silently. */
+export function exact(v: bigint): number | bigint {
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+export function intReader(size: number, signed: boolean): KeyPart["read"] {
   switch (size) {
     case 1: return (dv, _u, at) => (signed ? dv.getInt8(at) : dv.getUint8(at));
     case 2: return (dv, _u, at) => (signed ? dv.getInt16(at, true) : dv.getUint16(at, true));
     case 4: return (dv, _u, at) => (signed ? dv.getInt32(at, true) : dv.getUint32(at, true));
-    default: return (dv, _u, at) => (signed ? dv.getInt32(at + 4, true) : dv.getUint32(at + 4, true)) * 4294967296 + dv.getUint32(at, true);
+    default: return (dv, _u, at) => exact(signed ? dv.getBigInt64(at, true) : dv.getBigUint64(at, true));
+  }
+}
+
+/** A NUL-terminated string read from `size` bytes; one that fills them (no room for more) is marked. */
+function stringReader(size: number): KeyPart["read"] {
+  return (_dv, u8, at) => {
+    const s = cString(u8, at, size);
+    return u8[at + size - 2] !== 0 && u8[at + size - 1] === 0 ? s + TRUNCATED_MARK : s;
+  };
+}
+
+/** True when `v`, read by string part `p`, was cut: marked, and as long as the part allows
+ * (a short string that merely ends in "…" is not). Invalid UTF-8 decodes to U+FFFD, never shorter. */
+export function isTruncated(p: KeyPart, v: KeyValue): boolean {
+  return Boolean(p.truncates) && typeof v === "string" && v.endsWith(TRUNCATED_MARK) && Buffer.byteLength(v) - Buffer.byteLength(TRUNCATED_MARK) >= p.size - 1;
+}
+
+/**
+ * Lays out a key: each part 8-byte aligned (so integer parts are aligned stores and
+ * the hash sees no padding garbage: the kernel zeroes the key first).
+ */
+export class KeyLayout {
+  readonly parts: KeyPart[] = [];
+  #koff = 0;
+  #seen = new Set<string>();
+  readonly #by: readonly string[];
+
+  constructor(by: readonly string[]) {
+    this.#by = by;
+  }
+
+  #place(size: number): number {
+    const at = this.#koff;
+    this.#koff += Math.ceil(size / 8) * 8;
+    return at;
+  }
+
+  /** Refuses a name given twice. */
+  name(name: string): void {
+    if (this.#seen.has(name)) throw new InvalidArgumentError(`"${name}" appears twice in by`);
+    this.#seen.add(name);
+  }
+
+  /** pid, tid, cpu, cgroup or comm; false when `name` is none of them. */
+  standard(name: string): boolean {
+    switch (name) {
+      case "pid":
+      case "tid":
+      case "cpu":
+        this.parts.push({ column: name, src: PartSrc[name], woff: 0, koff: this.#place(4), size: 4, read: u32 });
+        return true;
+      case "cgroup":
+        this.parts.push({ column: name, src: PartSrc.cgroup, woff: 0, koff: this.#place(8), size: 8, read: intReader(8, false) });
+        return true;
+      case "comm":
+        this.parts.push({ column: name, src: PartSrc.comm, woff: 0, koff: this.#place(COMM_LEN), size: COMM_LEN, read: (_dv, u8, at) => cString(u8, at, COMM_LEN) });
+        return true;
+    }
+    return false;
+  }
+
+  int(column: string, woff: number, size: number, signed: boolean, extra: { field?: TracepointField; names?: (n: number) => string } = {}): void {
+    const read = intReader(size, signed);
+    const names = extra.names;
+    this.parts.push({ column, src: PartSrc.field, woff, koff: this.#place(size), size, field: extra.field, read: names ? (dv, u8, at) => names(Number(read(dv, u8, at))) : read });
+  }
+
+  /** A char array copied whole (so distinct values never merge). */
+  chars(column: string, woff: number, length: number, field?: TracepointField): void {
+    if (length > MAX_KEY) throw new InvalidArgumentError(`field "${column}" (${length} bytes) is larger than a key (${MAX_KEY} bytes); it cannot be an aggregation key`);
+    this.parts.push({ column, src: PartSrc.field, woff, koff: this.#place(length), size: length, field, read: (_dv, u8, at) => cString(u8, at, length) });
+  }
+
+  /** A string read through a pointer, up to `bytes` (stringBytes) bytes with its NUL. */
+  string(column: string, src: number, woff: number, bytes: number | undefined, field?: TracepointField): void {
+    const size = bytes ?? STRING_BYTES.default;
+    if (!Number.isInteger(size) || size < STRING_BYTES.min || size > STRING_BYTES.max) {
+      throw new InvalidArgumentError(`key strings (stringBytes) take ${STRING_BYTES.min} to ${STRING_BYTES.max} bytes, got ${size}`);
+    }
+    this.parts.push({ column, src, woff, koff: this.#place(size), size, field, truncates: true, read: stringReader(size) });
+  }
+
+  pointer(column: string, woff: number, field?: TracepointField): void {
+    this.parts.push({ column, src: PartSrc.field, woff, koff: this.#place(8), size: 8, field, read: (dv, _u, at) => "0x" + dv.getBigUint64(at, true).toString(16) });
+  }
+
+  finish(bucket: boolean): KeyPlan {
+    if (bucket) this.parts.push({ column: "bucket", src: PartSrc.bucket, woff: 0, koff: this.#place(4), size: 4, read: u32 });
+    if (this.parts.length > MAX_PARTS) throw new InvalidArgumentError(`at most ${MAX_PARTS - (bucket ? 1 : 0)} key columns, got ${this.#by.length}`);
+    const size = Math.max(8, this.#koff);
+    if (size > MAX_KEY) throw new InvalidArgumentError(`the key (${this.#by.join(", ")}) needs ${size} bytes; the kernel program holds ${MAX_KEY}. Use fewer or shorter key columns (stringBytes)`);
+    return { parts: this.parts, size };
   }
 }
 
@@ -55,62 +161,24 @@ export function resolveKeyField(format: TracepointFormat, name: string): Tracepo
   return fieldOf(format, name.startsWith("args_") ? name.slice(5) : name);
 }
 
-/**
- * Lays out a key: each part 8-byte aligned (so integer parts are aligned loads and
- * the hash sees no padding garbage: the kernel zeroes the key first).
- */
+/** A tracepoint's key (or a uprobe's, whose window is described as a format too). */
 export function planKey(by: readonly string[], format: TracepointFormat | null, opts: { stringBytes?: number; bucket?: boolean; syscallNames?: (n: number) => string } = {}): KeyPlan {
-  const parts: KeyPart[] = [];
-  let koff = 0;
-  const place = (size: number) => {
-    const at = koff;
-    koff += Math.ceil(size / 8) * 8;
-    return at;
-  };
-  const seen = new Set<string>();
+  const key = new KeyLayout(by);
   for (const name of by) {
-    if (seen.has(name)) throw new InvalidArgumentError(`"${name}" appears twice in by`);
-    seen.add(name);
-    switch (name) {
-      case "pid":
-      case "tid":
-      case "cpu":
-        parts.push({ column: name, src: PartSrc[name], woff: 0, koff: place(4), size: 4, read: u32 });
-        continue;
-      case "cgroup":
-        parts.push({ column: name, src: PartSrc.cgroup, woff: 0, koff: place(8), size: 8, read: intReader(8, false) });
-        continue;
-      case "comm":
-        parts.push({ column: name, src: PartSrc.comm, woff: 0, koff: place(COMM_LEN), size: COMM_LEN, read: (_dv, u8, at) => cString(u8, at, COMM_LEN) });
-        continue;
-    }
+    key.name(name);
+    if (key.standard(name)) continue;
     if (!format) throw new InvalidArgumentError(`unknown key "${name}": use ${STANDARD_KEYS.join(", ")}`);
     const f = resolveKeyField(format, name);
     const woff = f.offset - RECORD_BASE;
     const d = f.decl;
     const column = name === "syscall" ? "syscall" : STANDARD_KEYS.includes(f.name as (typeof STANDARD_KEYS)[number]) ? `args_${f.name}` : f.name;
-    if (d.kind === "int") {
-      const read = intReader(d.size, d.signed);
-      const names = name === "syscall" ? opts.syscallNames : undefined;
-      parts.push({ column, src: PartSrc.field, woff, koff: place(d.size), size: d.size, field: f, read: names ? (dv, u8, at) => names(read(dv, u8, at) as number) : read });
-    } else if (d.kind === "char_array") {
-      const size = Math.min(d.length, 16);
-      parts.push({ column, src: PartSrc.field, woff, koff: place(size), size, field: f, read: (_dv, u8, at) => cString(u8, at, size) });
-    } else if (d.kind === "pointer" && d.userString) {
-      const size = opts.stringBytes ?? 32;
-      if (!Number.isInteger(size) || size < 8 || size > 48) throw new InvalidArgumentError(`key strings take 8 to 48 bytes, got ${size}`);
-      parts.push({ column, src: PartSrc.ustr, woff, koff: place(size), size, field: f, read: (_dv, u8, at) => cString(u8, at, size) });
-    } else if (d.kind === "pointer") {
-      parts.push({ column, src: PartSrc.field, woff, koff: place(8), size: 8, field: f, read: (dv, _u, at) => "0x" + dv.getBigUint64(at, true).toString(16) });
-    } else {
-      throw new InvalidArgumentError(`field "${f.name}" (${f.type}) cannot be an aggregation key; use integers, char arrays, syscall string arguments, or ${STANDARD_KEYS.join(", ")}`);
-    }
+    if (d.kind === "int") key.int(column, woff, d.size, d.signed, { field: f, names: name === "syscall" ? opts.syscallNames : undefined });
+    else if (d.kind === "char_array") key.chars(column, woff, d.length, f);
+    else if (d.kind === "pointer" && d.userString) key.string(column, PartSrc.ustr, woff, opts.stringBytes, f);
+    else if (d.kind === "pointer") key.pointer(column, woff, f);
+    else throw new InvalidArgumentError(`field "${f.name}" (${f.type}) cannot be an aggregation key; use integers, char arrays, syscall string arguments, or ${STANDARD_KEYS.join(", ")}`);
   }
-  if (opts.bucket) parts.push({ column: "bucket", src: PartSrc.bucket, woff: 0, koff: place(4), size: 4, read: u32 });
-  if (parts.length > MAX_PARTS) throw new InvalidArgumentError(`at most ${MAX_PARTS - (opts.bucket ? 1 : 0)} key columns, got ${by.length}`);
-  const size = Math.max(8, koff);
-  if (size > MAX_KEY) throw new InvalidArgumentError(`the key (${by.join(", ")}) needs ${size} bytes; the kernel program holds ${MAX_KEY}. Use fewer or shorter key columns (stringBytes)`);
-  return { parts, size };
+  return key.finish(Boolean(opts.bucket));
 }
 
 /** The bytes of cfg_parts / cfg_pair (MAX_PARTS × {u16 src, woff, koff, size}). */

@@ -30,7 +30,10 @@ export interface LatencyOptions {
   maxKeys?: number;
 }
 
-export function latency(options: LatencyOptions): Aggregation {
+/** Built-ins name their key columns as documented, whatever the tracepoint calls the field. */
+type Renamed = { keyColumns?: Readonly<Record<string, string>> };
+
+export function latency(options: LatencyOptions & Renamed): Aggregation {
   const o = optionsObject(options, "latency()");
   const starts = (Array.isArray(o.start) ? o.start : [o.start]).map((p) => probeOption(p, "start"));
   if (starts.length === 0) throw new InvalidOptionError("latency()", "start", o.start, PROBE);
@@ -42,6 +45,7 @@ export function latency(options: LatencyOptions): Aggregation {
     probe: o.end,
     options: { by: o.by ?? [], hist: o.hist === "stats" ? undefined : o.hist ?? "log2", maxKeys: o.maxKeys },
     latency: { starts, startKey: match.start, endKey: match.end },
+    keyColumns: o.keyColumns,
   });
 }
 
@@ -106,6 +110,7 @@ export const sched = {
       by,
       hist: opts.hist,
       maxKeys: opts.maxKeys,
+      keyColumns: { next_comm: "comm", next_pid: "pid" },
     });
   },
 };

@@ -1,29 +1,35 @@
-/* Per-CPU aggregation values (struct agg_val: count, sum, min, max) merged into one. */
+/* Per-CPU aggregation values (struct agg_val: count, sum, min, max) merged into one.
+ * Merged as 64-bit integers, so totals are exact: a number when it fits a double
+ * exactly, a bigint when it does not (never a silently rounded number). */
+import { exact } from "./keys.js";
+
 export interface AggValue {
-  count: number;
-  sum: number;
-  min: number;
-  max: number;
+  count: number | bigint;
+  sum: number | bigint;
+  min: number | bigint;
+  max: number | bigint;
 }
 
 export const AGG_VAL_SIZE = 32;
 
-function i64(dv: DataView, at: number): number {
-  return dv.getInt32(at + 4, true) * 4294967296 + dv.getUint32(at, true);
-}
-
 /** Merges the value slots of every CPU (CPUs that saw nothing have count 0 and are skipped). */
 export function mergePerCpu(bytes: Uint8Array, ncpu: number): AggValue {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const out: AggValue = { count: 0, sum: 0, min: Infinity, max: -Infinity };
+  let count = 0n;
+  let sum = 0n;
+  let min: bigint | null = null;
+  let max: bigint | null = null;
   for (let c = 0; c < ncpu; c++) {
     const at = c * AGG_VAL_SIZE;
-    const count = i64(dv, at);
-    if (count === 0) continue;
-    out.count += count;
-    out.sum += i64(dv, at + 8);
-    out.min = Math.min(out.min, i64(dv, at + 16));
-    out.max = Math.max(out.max, i64(dv, at + 24));
+    const n = dv.getBigUint64(at, true);
+    if (n === 0n) continue;
+    count += n;
+    // the kernel adds signed values into a u64: two's complement, read back signed
+    sum = BigInt.asIntN(64, sum + dv.getBigInt64(at + 8, true));
+    const lo = dv.getBigInt64(at + 16, true);
+    const hi = dv.getBigInt64(at + 24, true);
+    if (min === null || lo < min) min = lo;
+    if (max === null || hi > max) max = hi;
   }
-  return out;
+  return { count: exact(count), sum: exact(sum), min: min === null ? Infinity : exact(min), max: max === null ? -Infinity : exact(max) };
 }

@@ -14,13 +14,12 @@ import { privileges, requireTracingPrivileges } from "../privileges.js";
 import { decoders } from "../stream/fields.js";
 import type { FieldDecoder } from "../stream/decoder.js";
 import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../stream/filter.js";
-import { HDR_SIZE, MAX_USTR_LEN, RECORD_BASE, COMM_LEN } from "../stream/layout.js";
+import { HDR_SIZE, MAX_USTR_LEN, RECORD_BASE } from "../stream/layout.js";
 import { Trace, type CollectOptions, type StopOptions } from "../stream/trace.js";
 import type { TraceTable } from "../stream/table.js";
 import { collect, stream, type StreamOptions } from "../stream/consume.js";
-import { cString } from "../stream/strings.js";
 import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable, type HistSpec } from "../aggregate/aggregation.js";
-import { encodeParts, MAX_KEY, MAX_PARTS, PartSrc, type KeyPart, type KeyPlan, type KeyValue } from "../aggregate/keys.js";
+import { encodeParts, KeyLayout, PartSrc, type KeyPlan } from "../aggregate/keys.js";
 import type { TracepointField } from "../tracefs/format.js";
 import type { StandardRow } from "../probes/tracepoint.js";
 import { nearest } from "../tracefs/nearest.js";
@@ -117,7 +116,7 @@ const SLOT = { ret: 0, latency: 1, arg0: 2 } as const;
 const MAX_ARGS = 6;
 const MAX_STR = 4;
 const STR_MODE: Record<StringSource, number> = { kernel: 0, user: 1, auto: 2 };
-const KEY_STR_SRC: Record<StringSource, number> = { user: PartSrc.ustr, kernel: 9, auto: 10 };
+const KEY_STR_SRC: Record<StringSource, number> = { user: PartSrc.ustr, kernel: PartSrc.kstr, auto: PartSrc.astr };
 const HIST = { none: 0, log2: 1, linear: 2 } as const;
 const PROGRAMS = { fentry: { entry: "fe_entry", ret: "fe_exit" }, kprobe: { entry: "kp_entry", ret: "kp_return" } } as const;
 
@@ -145,15 +144,6 @@ const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).s
 export function kfuncPrototype(fn: string): KfuncPrototype {
   const btf = KernelBtf.tryVmlinux();
   return btf?.prototype(fn) ?? (requireTraceable(fn, "kprobe"), untypedPrototype(fn));
-}
-
-function intReader(size: number, signed: boolean): KeyPart["read"] {
-  switch (size) {
-    case 1: return (dv, _u, at) => (signed ? dv.getInt8(at) : dv.getUint8(at));
-    case 2: return (dv, _u, at) => (signed ? dv.getInt16(at, true) : dv.getUint16(at, true));
-    case 4: return (dv, _u, at) => (signed ? dv.getInt32(at, true) : dv.getUint32(at, true));
-    default: return (dv, _u, at) => (signed ? dv.getInt32(at + 4, true) : dv.getUint32(at + 4, true)) * 4294967296 + dv.getUint32(at, true);
-  }
 }
 
 /** What a loaded-and-attached probe hands the engines. */
@@ -552,53 +542,22 @@ export interface KfuncAggregateOptions<K extends string = string, V extends stri
 /** Columns an aggregation's result has besides its keys: a key argument of the same name becomes `args_<name>`. */
 const RESULT_COLUMNS = new Set(["count", "sum", "min", "max", "avg", "bucket", "low", "high", "interval", "time"]);
 
-/** Lays out a key: each part 8-byte aligned, as aggregate/keys.ts does for tracepoints. */
+/** A kernel function's key, laid out by the one KeyLayout (aggregate/keys.ts). */
 function planKey(by: readonly string[], probe: KernelFunctionProbe, opts: { stringBytes?: number; bucket: boolean }): { plan: KeyPlan; cols: Col[] } {
-  const parts: KeyPart[] = [];
+  const key = new KeyLayout(by);
   const cols: Col[] = [];
-  let koff = 0;
-  const place = (size: number) => {
-    const at = koff;
-    koff += Math.ceil(size / 8) * 8;
-    return at;
-  };
-  const seen = new Set<string>();
-  const u32: KeyPart["read"] = (dv, _u, at) => dv.getUint32(at, true);
   for (const name of by) {
-    if (seen.has(name)) throw new InvalidArgumentError(`"${name}" appears twice in by`);
-    seen.add(name);
-    switch (name) {
-      case "pid":
-      case "tid":
-      case "cpu":
-        parts.push({ column: name, src: PartSrc[name], woff: 0, koff: place(4), size: 4, read: u32 });
-        continue;
-      case "cgroup":
-        parts.push({ column: name, src: PartSrc.cgroup, woff: 0, koff: place(8), size: 8, read: intReader(8, false) });
-        continue;
-      case "comm":
-        parts.push({ column: name, src: PartSrc.comm, woff: 0, koff: place(COMM_LEN), size: COMM_LEN, read: (_dv, u8, at) => cString(u8, at, COMM_LEN) });
-        continue;
-    }
+    key.name(name);
+    if (key.standard(name)) continue;
     const c = probe.column(RESULT_COLUMNS.has(name.replace(/^args_/, "")) ? name.replace(/^args_/, "") : name);
     cols.push(c);
     const woff = c.slot * 8;
     const column = RESULT_COLUMNS.has(c.column) ? `args_${c.column}` : c.column;
-    if (c.string) {
-      const size = opts.stringBytes ?? 32;
-      if (!Number.isInteger(size) || size < 8 || size > 48) throw new InvalidArgumentError(`key strings take 8 to 48 bytes, got ${size}`);
-      parts.push({ column, src: KEY_STR_SRC[c.string], woff, koff: place(size), size, read: (_dv, u8, at) => cString(u8, at, size) });
-    } else if (c.decl.kind === "int") {
-      parts.push({ column, src: PartSrc.field, woff, koff: place(c.decl.size), size: c.decl.size, read: intReader(c.decl.size, c.decl.signed) });
-    } else {
-      parts.push({ column, src: PartSrc.field, woff, koff: place(8), size: 8, read: (dv, _u, at): KeyValue => "0x" + dv.getBigUint64(at, true).toString(16) });
-    }
+    if (c.string) key.string(column, KEY_STR_SRC[c.string], woff, opts.stringBytes);
+    else if (c.decl.kind === "int") key.int(column, woff, c.decl.size, c.decl.signed);
+    else key.pointer(column, woff);
   }
-  if (opts.bucket) parts.push({ column: "bucket", src: PartSrc.bucket, woff: 0, koff: place(4), size: 4, read: u32 });
-  if (parts.length > MAX_PARTS) throw new InvalidArgumentError(`at most ${MAX_PARTS - (opts.bucket ? 1 : 0)} key columns, got ${by.length}`);
-  const size = Math.max(8, koff);
-  if (size > MAX_KEY) throw new InvalidArgumentError(`the key (${by.join(", ")}) needs ${size} bytes; the kernel program holds ${MAX_KEY}. Use fewer or shorter key columns (stringBytes)`);
-  return { plan: { parts, size }, cols };
+  return { plan: key.finish(opts.bucket), cols };
 }
 
 /** An aggregation of a kernel function probe: a spec until start()/collect(), then an AggregationRun. */

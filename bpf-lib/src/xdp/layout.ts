@@ -4,7 +4,8 @@ import { HDR_SIZE } from "../stream/layout.js";
 
 export const MAX_RULES = 16;
 export const MAX_COPIES = 12;
-export const MAX_KEY = 64;
+/** The key bytes of agg.h, shared with every aggregating program. */
+export { MAX_KEY } from "../aggregate/keys.js";
 
 /** struct pkt_meta: offsets and sizes. */
 export const META = {

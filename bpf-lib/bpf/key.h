@@ -1,0 +1,107 @@
+/* The one key builder and value reader of every windowed program (tracepoints,
+ * uprobes, kernel functions): a key is up to MAX_PARTS parts, each copied from a
+ * standard column or from the program's window into its place in the key bytes.
+ * The TypeScript side that plans the parts is bpf-lib/src/aggregate/keys.ts.
+ *
+ * Needs event.h, stream.h (struct stream_ident) and agg.h (MAX_KEY) first. A program
+ * that reads kernel strings defines KEY_READ_STR(dst, size, ptr, src) before including
+ * this; without it only user strings are read, so programs that must load under
+ * lockdown=confidentiality never reference bpf_probe_read_kernel_str. */
+#ifndef BPFBOOK_KEY_H
+#define BPFBOOK_KEY_H
+
+#define MAX_PARTS 8
+
+enum part_src { PART_NONE = 0, PART_PID, PART_TID, PART_COMM, PART_CPU, PART_CGROUP, PART_FIELD, PART_USTR, PART_BUCKET, PART_KSTR, PART_ASTR };
+
+struct key_part {
+	__u16 src;
+	__u16 woff;   /* offset in the window (fields, string pointers) */
+	__u16 koff;   /* offset in the key */
+	__u16 size;   /* bytes in the key */
+};
+
+#ifndef KEY_READ_STR
+#define KEY_READ_STR(dst, size, ptr, src) bpf_probe_read_user_str((dst), (size), (ptr))
+#endif
+
+/* An integer of 1, 2, 4 or 8 bytes at any byte offset of the window, sign- or
+ * zero-extended. Byte by byte: fields of packed records sit at any offset, and
+ * rounding the offset (as the first version did) reads the neighbouring field. */
+static __always_inline __u64 window_uint(const __u8 *win, __u32 off, __u32 size)
+{
+	__u64 raw = 0;
+	for (int j = 0; j < 8; j++) {
+		if (j >= size)
+			break;
+		raw |= (__u64)win[(off + j) & (MAX_WINDOW - 1)] << (8 * j);
+	}
+	return raw;
+}
+
+static __always_inline __s64 window_int(const __u8 *win, __u32 off, __u32 size, __u32 is_signed)
+{
+	__u64 raw = window_uint(win, off, size);
+	if (is_signed && size < 8) {
+		__u32 shift = 64 - 8 * (size & 7);
+		return (__s64)(raw << shift) >> shift;
+	}
+	return (__s64)raw;
+}
+
+/* Fills key[] (MAX_KEY bytes, zeroed first so padding never splits a key) from the
+ * configured parts. A string that fills its part has no NUL in it: user space
+ * counts it as truncated. */
+static __always_inline void build_key(__u8 *key, const volatile struct key_part *parts, __u32 n, const __u8 *win,
+				      const struct stream_ident *id, __u32 bucket)
+{
+#pragma unroll
+	for (int w = 0; w < MAX_KEY / 8; w++)
+		((__u64 *)key)[w] = 0;
+	for (int i = 0; i < MAX_PARTS; i++) {
+		if (i >= n)
+			break;
+		__u32 src = parts[i].src, ko = parts[i].koff & (MAX_KEY - 1), wo = parts[i].woff & (MAX_WINDOW - 1), sz = parts[i].size;
+		switch (src) {
+		case PART_PID:
+			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = id->pid_tgid >> 32;
+			break;
+		case PART_TID:
+			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = (__u32)id->pid_tgid;
+			break;
+		case PART_CPU:
+			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bpf_get_smp_processor_id();
+			break;
+		case PART_CGROUP:
+			*(__u64 *)(key + (ko & (MAX_KEY - 8))) = bpf_get_current_cgroup_id();
+			break;
+		case PART_BUCKET:
+			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bucket;
+			break;
+		case PART_COMM:
+			for (int j = 0; j < COMM_LEN; j++)
+				key[(ko + j) & (MAX_KEY - 1)] = id->comm[j];
+			break;
+		case PART_FIELD:
+			/* whole fields, up to the key's size: a cut field would merge distinct keys */
+			for (int j = 0; j < MAX_KEY; j++) {
+				if (j >= sz)
+					break;
+				key[(ko + j) & (MAX_KEY - 1)] = win[(wo + j) & (MAX_WINDOW - 1)];
+			}
+			break;
+		case PART_USTR:
+		case PART_KSTR:
+		case PART_ASTR: {
+			const void *p = (const void *)window_uint(win, wo, 8);
+			/* up to sz bytes; every scratch struct has MAX_KEY bytes of slack after the key */
+			KEY_READ_STR(key + ko, sz & (MAX_KEY - 1), p, src);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+}
+
+#endif
