@@ -3,7 +3,7 @@
  * screenshots in test/output/ to look at. */
 import assert from "node:assert/strict";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
@@ -11,6 +11,8 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import * as aq from "arquero";
+import type { AggStats } from "../bpf-lib/src/aggregate/aggregation.js";
+import { syscalls, tracepoint } from "../bpf-lib/src/index.js";
 import { DictColumn } from "../bpf-lib/src/stream/columns.js";
 import { traceFromArrow, traceToArrow } from "../bpf-lib/src/stream/persist.js";
 import type { TraceStats } from "../bpf-lib/src/stream/stats.js";
@@ -30,6 +32,7 @@ import {
   toExecuteResult,
   type DisplayData,
 } from "../kernel/display/index.js";
+import { renamedWorkload, workload } from "./helpers/workload.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const outputDir = join(root, "test", "output");
@@ -213,6 +216,87 @@ describe("rule 2: Arquero tables", () => {
     const d = toDisplayData(aq.table({ a: [] as number[] }));
     assert.match(text(d, "text/html"), /\(no rows\)/);
     assert.match(text(d), /^0 rows × 1 column\n/);
+  });
+});
+
+describe("rule 2: aggregation tables show their own stats (real runs)", () => {
+  /** The footer of both renderings: the last line of text/plain, the bt-stats div of text/html. */
+  function footers(t: unknown): { plain: string; html: string } {
+    const d = toDisplayData(t);
+    const html = /<div class="bt-stats[^"]*">.*<\/div>/.exec(text(d, "text/html"));
+    assert.ok(html, "an HTML stats footer");
+    return { plain: text(d).split("\n").at(-1)!, html: html[0] };
+  }
+  const tail = (s: AggStats) => `${s.filtered ? ` · ${s.filtered.toLocaleString("en-US")} filtered in kernel` : ""}`;
+  const secs = (s: AggStats) => ` · ${s.seconds.toFixed(2)} s`;
+
+  it("a clean count: events and 0 dropped, nothing red", async () => {
+    const w = workload(["getppid", "100"]);
+    const run = tracepoint("syscalls:sys_enter_getppid", { where: { pid: w.pid } }).count({ by: ["pid"] }).start();
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    const t = await run.finished();
+    const { plain, html } = footers(t);
+    assert.equal(plain, `syscalls:sys_enter_getppid · 100 events · 0 dropped${tail(t.stats)}${secs(t.stats)}`);
+    assert.equal(html, `<div class="bt-stats">syscalls:sys_enter_getppid · 100 events · 0 dropped${tail(t.stats)}${secs(t.stats)}</div>`);
+  });
+
+  it("a full map: dropped events in red", async () => {
+    // one comm of our own so nothing else on the machine lands in the one-key map
+    const binary = renamedWorkload("bpfbook-dfull");
+    const run = tracepoint("syscalls:sys_enter_getppid", { where: { comm: "bpfbook-dfull" } }).count({ by: ["pid"], maxKeys: 1 }).start();
+    for (let i = 0; i < 3; i++) assert.equal(await workload(["getppid", "10"], { binary }).go(), 0);
+    await run.stop();
+    const t = await run.finished();
+    const { plain, html } = footers(t);
+    assert.equal(plain, `syscalls:sys_enter_getppid · 30 events · ⚠ 20 dropped (map full; raise maxKeys)${tail(t.stats)}${secs(t.stats)}`);
+    assert.equal(
+      html,
+      `<div class="bt-stats bt-has-lost">syscalls:sys_enter_getppid · 30 events · <span class="bt-lost">⚠ 20 dropped (map full; raise maxKeys)</span>${tail(t.stats)}${secs(t.stats)}</div>`,
+    );
+  });
+
+  it("string keys cut at their slot: truncated keys in red", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "bpfbook-disp-"));
+    try {
+      const w = workload(["paths", dir, "10", "100"]);
+      const run = tracepoint("syscalls:sys_enter_openat", { where: { pid: w.pid } }).count({ by: ["filename"] }).start();
+      assert.equal(await w.go(), 0);
+      await run.stop();
+      const t = await run.finished();
+      const { plain, html } = footers(t);
+      const loud = "1 truncated string key (… marks them; raise stringBytes)";
+      assert.equal(plain, `syscalls:sys_enter_openat · 10 events · 0 dropped · ⚠ ${loud}${tail(t.stats)}${secs(t.stats)}`);
+      assert.equal(html, `<div class="bt-stats bt-has-lost">syscalls:sys_enter_openat · 10 events · 0 dropped · <span class="bt-lost">⚠ ${loud}</span>${tail(t.stats)}${secs(t.stats)}</div>`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("values beyond 2^53: the bigint columns are named (exact, so not red)", async () => {
+    const w = workload(["seek", "5", String(2n ** 53n + 1n), "3"]);
+    const run = tracepoint("syscalls:sys_enter_lseek", { where: { pid: w.pid } }).stats("offset").start();
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    const t = await run.finished();
+    const { plain, html } = footers(t);
+    assert.equal(plain, `syscalls:sys_enter_lseek · 5 events · 0 dropped${tail(t.stats)} · bigint (exact 64-bit): sum, min, max${secs(t.stats)}`);
+    assert.equal(html, `<div class="bt-stats">syscalls:sys_enter_lseek · 5 events · 0 dropped${tail(t.stats)} · bigint (exact 64-bit): sum, min, max${secs(t.stats)}</div>`);
+  });
+
+  it("latency ends without a start: unmatched in red", async () => {
+    const w = workload(["sleep", "1", "3"]);
+    // attach only once the child sits in its gate readv(2): that call's end has no start
+    const SYS_READV = 19;
+    for (let i = 0; i < 500 && !readFileSync(`/proc/${w.pid}/syscall`, "utf8").startsWith(`${SYS_READV} `); i++) await new Promise((r) => setTimeout(r, 10));
+    const run = syscalls.latency({ where: { pid: w.pid } }).start();
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    const t = await run.finished();
+    const { plain, html } = footers(t);
+    const loud = "1 unmatched latency end (no start seen)";
+    assert.equal(plain, `${t.stats.source} · 3 events · 0 dropped · ⚠ ${loud}${tail(t.stats)}${secs(t.stats)}`);
+    assert.equal(html, `<div class="bt-stats bt-has-lost">${t.stats.source} · 3 events · 0 dropped · <span class="bt-lost">⚠ ${loud}</span>${tail(t.stats)}${secs(t.stats)}</div>`);
   });
 });
 

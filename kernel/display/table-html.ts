@@ -1,7 +1,8 @@
 /* A table as self-contained HTML: inline CSS scoped to one class (notebook pages
  * carry their own styles), colours that work on light and dark themes, nothing fetched. */
 import { escapeHtml } from "./escape.js";
-import { statsParts, type TableModel, type TableCell, type ColumnKind } from "./table-model.js";
+import type { TableModel, TableCell, ColumnKind } from "./table-model.js";
+import { statsParts } from "./table-stats.js";
 
 const CLASS = "bpfbook-table";
 
@@ -60,10 +61,7 @@ export function tableHtml(m: TableModel): string {
 
 function statsFooter(m: TableModel): string {
   if (!m.stats) return "";
-  const lost = m.stats.lost > 0;
-  const parts = statsParts(m.stats).map((p) => (p.loud ? `<span class="bt-lost">⚠ ${escapeHtml(p.text)}</span>` : escapeHtml(p.text)));
-  // 64-bit values a double rounded are as untrustworthy as lost events: said as loudly.
-  const { imprecise, impreciseColumns } = m.stats as { imprecise?: number; impreciseColumns?: string[] };
-  if (imprecise) parts.push(`<span class="bt-lost">⚠ ${escapeHtml(`${imprecise} rounded 64-bit values (${(impreciseColumns ?? []).join(", ")}); bigint: true keeps them exact`)}</span>`);
-  return `<div class="bt-stats${lost || imprecise ? " bt-has-lost" : ""}">${parts.join(" · ")}</div>`;
+  const parts = statsParts(m.stats);
+  const text = parts.map((p) => (p.loud ? `<span class="bt-lost">⚠ ${escapeHtml(p.text)}</span>` : escapeHtml(p.text)));
+  return `<div class="bt-stats${parts.some((p) => p.loud) ? " bt-has-lost" : ""}">${text.join(" · ")}</div>`;
 }

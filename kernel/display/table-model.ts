@@ -1,7 +1,8 @@
 /* What both table renderings need from an Arquero table (or anything shaped like one):
- * counts, column names and kinds, the first rows as text, and the trace stats. */
+ * counts, column names and kinds, the first rows as text, and the run's stats. */
 import * as aq from "arquero";
 import { formatCell, formatCount, plural } from "./format.js";
+import { tableStats, type StatsLike } from "./table-stats.js";
 
 /** The part of Arquero's ColumnTable we rely on; duck-typed so other copies of Arquero work too. */
 export interface TableLike {
@@ -12,17 +13,6 @@ export interface TableLike {
 }
 
 export type ColumnKind = "number" | "string" | "bigint" | "date" | "boolean" | "object" | "dict" | "mixed" | "empty";
-
-/** The counters of a bpfbook TraceTable (bpf-lib's TraceStats), read defensively. */
-export interface StatsLike {
-  received: number;
-  lost: number;
-  produced?: number;
-  filtered?: number;
-  truncated?: number;
-  seconds?: number;
-  source?: string;
-}
 
 export interface TableCell {
   text: string | null;
@@ -122,14 +112,6 @@ function rowAccessor(table: TableLike, name: string): (row: number) => unknown {
   return columnAccessor(table.column(name)) ?? (() => undefined);
 }
 
-/** A TraceTable's stats are a non-enumerable property, so only look for it by name. */
-export function tableStats(table: TableLike): StatsLike | undefined {
-  const s = (table as { stats?: unknown }).stats;
-  if (typeof s !== "object" || s === null) return undefined;
-  const r = s as Record<string, unknown>;
-  return typeof r.received === "number" && typeof r.lost === "number" ? (r as unknown as StatsLike) : undefined;
-}
-
 function groupNames(table: TableLike): string[] | undefined {
   const t = table as { isGrouped?: unknown; groups?: unknown };
   if (typeof t.isGrouped !== "function" || !t.isGrouped.call(table) || typeof t.groups !== "function") return undefined;
@@ -156,16 +138,4 @@ export function tableModel(table: TableLike, limit: number, maxCellChars: number
   if (groupedBy?.length) header += ` · grouped by ${groupedBy.join(", ")}`;
   if (shown < rows) header += ` · showing first ${formatCount(shown)}`;
   return { rows, cols, names, kinds, cells, shown, header, stats: tableStats(table), groupedBy };
-}
-
-/** The footer's parts, in order; `loud` marks the one to make red. */
-export function statsParts(s: StatsLike): { text: string; loud: boolean }[] {
-  const parts: { text: string; loud: boolean }[] = [];
-  if (s.source) parts.push({ text: s.source, loud: false });
-  parts.push({ text: `${formatCount(s.received)} received`, loud: false });
-  parts.push({ text: `${formatCount(s.lost)} lost`, loud: s.lost > 0 });
-  if (s.filtered) parts.push({ text: `${formatCount(s.filtered)} filtered in kernel`, loud: false });
-  if (s.truncated) parts.push({ text: `${formatCount(s.truncated)} values truncated`, loud: false });
-  if (typeof s.seconds === "number") parts.push({ text: `${s.seconds.toFixed(2)} s`, loud: false });
-  return parts;
 }

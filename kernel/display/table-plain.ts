@@ -1,5 +1,6 @@
 /* A table as aligned text, for consoles, history and frontends without HTML. */
-import { statsParts, type TableModel, type ColumnKind } from "./table-model.js";
+import type { TableModel, ColumnKind } from "./table-model.js";
+import { statsParts } from "./table-stats.js";
 
 const GAP = "  ";
 

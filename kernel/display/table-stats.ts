@@ -1,0 +1,89 @@
+/* The footer under a table: what the run that made it saw, read from the table's
+ * non-enumerable `stats`. A trace counts events received and lost in the ring buffer;
+ * an aggregation counts events into a map and what the map could not hold exactly.
+ * Both say loudly (red, ⚠) whatever means rows are missing or values are not exact. */
+import { formatCount, plural } from "./format.js";
+
+/** The counters of a bpfbook TraceTable (bpf-lib's TraceStats), read defensively. */
+export interface TraceStatsLike {
+  kind: "trace";
+  received: number;
+  lost: number;
+  filtered?: number;
+  truncated?: number;
+  imprecise?: number;
+  impreciseColumns?: string[];
+  seconds?: number;
+  source?: string;
+}
+
+/** The counters of a bpfbook AggTable (bpf-lib's AggStats), read defensively. */
+export interface AggStatsLike {
+  kind: "aggregation";
+  events: number;
+  dropped: number;
+  filtered?: number;
+  truncated?: number;
+  unmatched?: number;
+  startDropped?: number;
+  bigintColumns?: string[];
+  /** Only latency aggregations have a unit; they pair starts with ends. */
+  unit?: string;
+  seconds?: number;
+  source?: string;
+}
+
+export type StatsLike = TraceStatsLike | AggStatsLike;
+
+export interface StatsPart {
+  text: string;
+  /** Rows missing or values not exact: drawn red with a ⚠. */
+  loud: boolean;
+}
+
+const num = (v: unknown): number | undefined => (typeof v === "number" ? v : undefined);
+const str = (v: unknown): string | undefined => (typeof v === "string" ? v : undefined);
+const strings = (v: unknown): string[] | undefined => (Array.isArray(v) ? v.map(String) : undefined);
+
+/** Only looked for by name: the stats property is non-enumerable and Arquero's verbs drop it. */
+export function tableStats(table: object): StatsLike | undefined {
+  const s = (table as { stats?: unknown }).stats;
+  if (typeof s !== "object" || s === null) return undefined;
+  const r = s as Record<string, unknown>;
+  const common = { filtered: num(r.filtered), truncated: num(r.truncated), seconds: num(r.seconds), source: str(r.source) };
+  if (typeof r.received === "number" && typeof r.lost === "number")
+    return { kind: "trace", received: r.received, lost: r.lost, imprecise: num(r.imprecise), impreciseColumns: strings(r.impreciseColumns), ...common };
+  if (typeof r.events === "number" && typeof r.dropped === "number")
+    return {
+      kind: "aggregation", events: r.events, dropped: r.dropped, unmatched: num(r.unmatched), startDropped: num(r.startDropped),
+      bigintColumns: strings(r.bigintColumns), unit: str(r.unit), ...common,
+    };
+  return undefined;
+}
+
+/** The footer's parts, in order. */
+export function statsParts(s: StatsLike): StatsPart[] {
+  const parts: StatsPart[] = [];
+  const quiet = (text: string) => parts.push({ text, loud: false });
+  const loud = (text: string) => parts.push({ text, loud: true });
+  if (s.source) quiet(s.source);
+  if (s.kind === "trace") {
+    quiet(`${formatCount(s.received)} received`);
+    parts.push({ text: `${formatCount(s.lost)} lost`, loud: s.lost > 0 });
+    if (s.filtered) quiet(`${formatCount(s.filtered)} filtered in kernel`);
+    if (s.truncated) quiet(`${formatCount(s.truncated)} values truncated`);
+    // 64-bit values a double rounded are as untrustworthy as lost events: said as loudly
+    if (s.imprecise) loud(`${formatCount(s.imprecise)} rounded 64-bit values (${(s.impreciseColumns ?? []).join(", ")}); bigint: true keeps them exact`);
+  } else {
+    quiet(plural(s.events, "event"));
+    if (s.dropped > 0) loud(`${formatCount(s.dropped)} dropped (map full; raise maxKeys)`);
+    else quiet("0 dropped");
+    if (s.truncated) loud(`${plural(s.truncated, "truncated string key")} (… marks them; raise stringBytes)`);
+    if (s.unmatched) loud(`${plural(s.unmatched, "unmatched latency end")} (no start seen)`);
+    if (s.startDropped) loud(`${plural(s.startDropped, "latency start")} dropped (start map full)`);
+    if (s.filtered) quiet(`${formatCount(s.filtered)} filtered in kernel`);
+    if (s.bigintColumns?.length) quiet(`bigint (exact 64-bit): ${s.bigintColumns.join(", ")}`);
+  }
+  if (typeof s.seconds === "number") quiet(`${s.seconds.toFixed(2)} s`);
+  return parts;
+}
