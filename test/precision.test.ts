@@ -44,6 +44,27 @@ describe("64-bit values", () => {
     assert.doesNotMatch(String(toDisplayData(exact).data["text/html"]), /rounded/);
   });
 
+  it("a stream that rounded values ends with a BPFBOOK_IMPRECISE warning naming the columns and the bigint option", async () => {
+    const seen: (Error & { code?: string })[] = [];
+    const on = (w: Error & { code?: string }) => void (w.code === "BPFBOOK_IMPRECISE" && seen.push(w));
+    process.on("warning", on);
+    try {
+      await lseeks(BIG, 3);
+      await new Promise((r) => setImmediate(r)); // emitWarning delivers on a later tick
+      assert.deepEqual(
+        seen.map((w) => w.message),
+        ['syscalls:sys_enter_lseek: 3 64-bit values beyond 2^53 were rounded to the nearest double in column offset; use the bigint option for exact values (bigint: true, bigint: ["offset"] or bigint: "auto")'],
+      );
+      // exact runs stay quiet: bigint asked for, or values a double holds
+      await lseeks(BIG, 2, true);
+      await lseeks(1n << 60n, 2);
+      await new Promise((r) => setImmediate(r));
+      assert.equal(seen.length, 1);
+    } finally {
+      process.off("warning", on);
+    }
+  });
+
   it('bigint: "auto" turns the column bigint at the first value beyond 2^53', async () => {
     const t = await lseeks(BIG, 2, "auto");
     assert.deepEqual(Array.from(t.column("offset") as unknown as BigInt64Array), [BIG, BIG]);

@@ -212,6 +212,11 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     if (counters.lost > 0) {
       process.emitWarning(`${formatStats(this.#final.stats)}: ${counters.lost} events were lost because the ring buffer was full; use a larger bufferBytes or filter more in the kernel`, { code: "BPFBOOK_LOST_EVENTS" });
     }
+    const { imprecise, impreciseColumns = [] } = this.#final.stats;
+    if (imprecise) {
+      const cols = impreciseColumns.map((c) => JSON.stringify(c)).join(", ");
+      process.emitWarning(`${this.source}: ${imprecise} 64-bit values beyond 2^53 were rounded to the nearest double in ${impreciseColumns.length === 1 ? "column" : "columns"} ${impreciseColumns.join(", ")}; use the bigint option for exact values (bigint: true, bigint: [${cols}] or bigint: "auto")`, { code: "BPFBOOK_IMPRECISE" });
+    }
     stopped(this);
   }
 
