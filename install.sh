@@ -18,7 +18,7 @@ fi
 # A second kernel with kprobes/fentry for tests, booted under qemu (test/vm/): Debian's kernel, busybox.
 PACKAGES=(
   clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev make gcc pkg-config
-  bpftrace iproute2 iputils-ping binutils
+  bpftrace iproute2 iputils-ping binutils util-linux kmod
   jupyter-notebook python3-jupyter-client python3-jupyter-kernel-test python3-nbconvert python3-nbclient
   chromium
   qemu-system-x86 linux-image-amd64 busybox-static xz-utils

@@ -1,0 +1,91 @@
+/* block:block_rq_issue on a loop device we make, so block I/O is guaranteed and
+ * known: N direct writes of known sizes, each one request. `bytes` is an unaligned
+ * u32 right after `nr_sector`; reading it at a rounded-down offset gave nr_sector. */
+import { after, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { basename } from "node:path";
+import { block, tracepoint } from "../bpf-lib/src/index.js";
+import { bpftrace, parseMap } from "./helpers/bpftrace.js";
+
+const rowsOf = (t: { objects(): object[] }) => t.objects() as Record<string, unknown>[];
+
+/** Writes of each size: every one is its own request (O_DIRECT, synchronous, one at a time). */
+const WRITES = [
+  { bs: 4096, count: 5, seek: 0 },
+  { bs: 65536, count: 3, seek: 1 },
+  { bs: 512, count: 7, seek: 1024 },
+];
+const REQUESTS = WRITES.reduce((n, w) => n + w.count, 0);
+const BYTES = WRITES.reduce((n, w) => n + w.bs * w.count, 0);
+
+/** A loop device over a file in /tmp, or why there cannot be one here. */
+function makeLoop(): { dev: string; devt: number; file: string } | string {
+  if (!existsSync("/dev/loop-control")) spawnSync("modprobe", ["loop"], { stdio: "ignore" });
+  if (!existsSync("/dev/loop-control")) return "no /dev/loop-control, and modprobe loop did not make one";
+  const file = `/tmp/bpfbook-test-block-${process.pid}.img`;
+  execFileSync("truncate", ["-s", "4M", file]);
+  const r = spawnSync("losetup", ["-f", "--show", file], { encoding: "utf8" });
+  if (r.status !== 0) {
+    rmSync(file, { force: true });
+    return `losetup -f --show failed: ${(r.stderr || r.error?.message || "").trim()}`;
+  }
+  const dev = r.stdout.trim();
+  const [major, minor] = readFileSync(`/sys/block/${basename(dev)}/dev`, "utf8").trim().split(":").map(Number);
+  // the kernel's dev_t, as block tracepoints carry it: MAJOR << 20 | MINOR
+  return { dev, devt: (major << 20) | minor, file };
+}
+
+function writeAll(dev: string): void {
+  for (const w of WRITES)
+    execFileSync("dd", ["if=/dev/zero", `of=${dev}`, "oflag=direct", `bs=${w.bs}`, `count=${w.count}`, `seek=${w.seek}`], { stdio: "ignore" });
+}
+
+describe("block:block_rq_issue on a loop device", () => {
+  const loop = makeLoop();
+  const skip = typeof loop === "string" ? loop : false;
+  if (skip) console.log(`# skipping block tests: ${skip}`);
+  after(() => {
+    if (typeof loop === "string") return;
+    spawnSync("losetup", ["-d", loop.dev]);
+    rmSync(loop.file, { force: true });
+  });
+
+  it("stats of bytes and of nr_sector are exact (bytes == nr_sector * 512) and agree with bpftrace", { skip }, async () => {
+    const { dev, devt } = loop as Exclude<typeof loop, string>;
+    const bt = await bpftrace(
+      `tracepoint:block:block_rq_issue /args->dev == ${devt}/ { @n[args->rwbs] = count(); @b = sum(args->bytes); @lo = min(args->bytes); @hi = max(args->bytes); @s = sum(args->nr_sector); }`,
+    );
+    const tp = () => tracepoint("block:block_rq_issue", { where: { dev: devt } });
+    const runs = [tp().stats("bytes", { by: ["rwbs"] }).start(), tp().stats("nr_sector", { by: ["rwbs"] }).start()];
+    try {
+      writeAll(dev);
+    } finally {
+      await Promise.all(runs.map((r) => r.stop()));
+    }
+    const out = await bt.stop();
+    const [bytes, sectors] = await Promise.all(runs.map((r) => r.finished()));
+    // synchronous direct writes: "WS"
+    assert.deepEqual(rowsOf(bytes), [{ rwbs: "WS", count: REQUESTS, sum: BYTES, min: 512, max: 65536, avg: BYTES / REQUESTS }]);
+    assert.deepEqual(rowsOf(sectors), [{ rwbs: "WS", count: REQUESTS, sum: BYTES / 512, min: 1, max: 128, avg: BYTES / 512 / REQUESTS }]);
+    assert.deepEqual(
+      { n: parseMap(out, "n").get("WS"), b: parseMap(out, "b").get(""), lo: parseMap(out, "lo").get(""), hi: parseMap(out, "hi").get(""), s: parseMap(out, "s").get("") },
+      { n: REQUESTS, b: BYTES, lo: 512, hi: 65536, s: BYTES / 512 },
+    );
+  });
+
+  it("block.ioLatency() pairs every request on the device: count equals requests", { skip }, async () => {
+    const { dev, devt } = loop as Exclude<typeof loop, string>;
+    const run = block.ioLatency({ by: ["dev"], hist: "stats" }).start();
+    try {
+      writeAll(dev);
+    } finally {
+      await run.stop();
+    }
+    const mine = rowsOf(await run.finished()).filter((r) => r.dev === devt);
+    assert.equal(mine.length, 1, JSON.stringify(mine));
+    assert.equal(mine[0].count, REQUESTS);
+    assert.ok((mine[0].min as number) > 0 && (mine[0].max as number) >= (mine[0].min as number), "latencies are positive ns");
+  });
+});
