@@ -38,6 +38,7 @@ describe("64-bit values", () => {
     assert.deepEqual(t.stats.impreciseColumns, ["offset"]);
     const html = String(toDisplayData(t).data["text/html"]);
     assert.match(html, /⚠ 4 rounded 64-bit values \(offset\); bigint: true keeps them exact/);
+    assert.equal(String(toDisplayData(t).data["text/plain"]).split("\n").at(-1), `syscalls:sys_enter_lseek · 4 received · 0 lost${t.stats.filtered ? ` · ${t.stats.filtered.toLocaleString("en-US")} filtered in kernel` : ""} · ⚠ 4 rounded 64-bit values (offset); bigint: true keeps them exact · ${t.stats.seconds.toFixed(2)} s`);
     // 2^60 itself is a double: nothing was rounded, nothing is counted
     const exact = await lseeks(1n << 60n, 2);
     assert.equal(exact.stats.imprecise, undefined);
