@@ -53,7 +53,8 @@ export function stopped(r: Running): void {
  */
 export async function stopAll(by: StoppedBy = "interrupt"): Promise<ColumnTable[]> {
   const all = [...running];
-  await Promise.all(all.map((r) => r.stop(by)));
+  // One collection failing to stop cleanly (its error belongs to whoever awaits it) must not keep the others attached.
+  await Promise.allSettled(all.map((r) => r.stop(by)));
   const tables = all.map((r) => r.result()).filter((t): t is ColumnTable => t !== null);
   if (tables.length) partial = tables;
   return tables;
