@@ -35,3 +35,14 @@ export interface OutMessage {
 }
 
 export type ToWire = { type: "send"; message: OutMessage } | { type: "close" };
+
+/**
+ * Shared between the threads (an Int32Array over a SharedArrayBuffer), readable while the
+ * main thread is blocked. EXECUTING: an execute request is being handled. CHECKING: the cell
+ * is being type-checked (slow, and never to be cut short). SYNC_PART: inside the cell's
+ * synchronous part, where breakOnSigint listens for SIGINT. TICK: counted up by a timer on
+ * the main thread's event loop; when it stops moving, the loop is blocked.
+ */
+export const FLAG = { EXECUTING: 0, CHECKING: 1, SYNC_PART: 2, TICK: 3 } as const;
+export const FLAG_COUNT = 4;
+export const TICK_MS = 50;

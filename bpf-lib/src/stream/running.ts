@@ -60,6 +60,24 @@ export async function stopAll(by: StoppedBy = "interrupt"): Promise<ColumnTable[
   return tables;
 }
 
+/**
+ * Releases every collection still running, synchronously (detach, release, untrack), for
+ * when stopAll() could not finish (the kernel's interrupt after a blocked event loop).
+ * Returns how many there were.
+ */
+export function forceStopAll(): number {
+  const all = [...running];
+  for (const r of all) {
+    try {
+      if (Symbol.dispose in r) (r as Running & Disposable)[Symbol.dispose]();
+    } catch {
+      // keep going: one failure must not leave the rest attached
+    }
+    running.delete(r);
+  }
+  return all.length;
+}
+
 /** The tables of the collections the last stopAll() (a notebook interrupt) stopped. */
 export function partialResults<T extends ColumnTable = ColumnTable & { stats: Record<string, unknown> }>(): T[] {
   return partial as T[];
