@@ -58,7 +58,10 @@ export class Kernel {
     this.#runner = new CellRunner({
       cwd: opts.cwd, prelude: PRELUDE,
       onChecking: (on) => Atomics.store(this.#flags, FLAG.CHECKING, on ? 1 : 0),
-      onSyncPart: (on) => Atomics.store(this.#flags, FLAG.SYNC_PART, on ? 1 : 0),
+      onSyncPart: (on) => {
+        if (on) Atomics.add(this.#flags, FLAG.SYNC_SEQ, 1);
+        Atomics.store(this.#flags, FLAG.SYNC_PART, on ? 1 : 0);
+      },
     });
     this.#stopCatching = catchUncaught((kind, e) => this.#onUncaught(kind, e));
     // Lets the wire thread see that this thread's event loop is blocked (by a cell's synchronous loop).

@@ -56,14 +56,18 @@ export class Interrupter {
       const start = Date.now();
       let lastSigint = 0;
       let tick = Atomics.load(this.#flags, FLAG.TICK);
+      let seq = Atomics.load(this.#flags, FLAG.SYNC_SEQ);
       let movedAt = start;
       let terminated = false;
       for (let first = true; ; first = false) {
         if (!first) await sleep(TICK_MS);
         const now = Date.now();
         const t = Atomics.load(this.#flags, FLAG.TICK);
-        if (t !== tick) {
+        const q = Atomics.load(this.#flags, FLAG.SYNC_SEQ);
+        // Type checking blocks the loop too, and a new synchronous part gets its own grace period.
+        if (t !== tick || q !== seq || this.#flag(FLAG.CHECKING)) {
           tick = t;
+          seq = q;
           movedAt = now;
           terminated = false;
         }

@@ -6,7 +6,6 @@ whose launcher is killed with -9 exits and releases its programs.
 Run with /usr/bin/python3 test/kernel/test_robustness.py -v."""
 import json
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -18,30 +17,10 @@ from jupyter_client import BlockingKernelClient
 from jupyter_client.manager import start_new_kernel
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_protocol import Run, bpf_program_ids  # noqa: E402
+from test_protocol import Run, bpf_program_ids, programs_of  # noqa: E402
 
 TIMEOUT = 60
 HERE = os.path.dirname(os.path.abspath(__file__))
-
-
-def programs_of(pid):
-    """IDs of the BPF programs a process holds (from /proc/PID/fdinfo), so only the kernel's count."""
-    ids = set()
-    try:
-        fds = os.listdir(f"/proc/{pid}/fd")
-    except FileNotFoundError:
-        return ids
-    for fd in fds:
-        try:
-            if os.readlink(f"/proc/{pid}/fd/{fd}") != "anon_inode:bpf-prog":
-                continue
-            with open(f"/proc/{pid}/fdinfo/{fd}") as f:
-                m = re.search(r"^prog_id:\s*(\d+)$", f.read(), re.M)
-            if m:
-                ids.add(int(m.group(1)))
-        except OSError:
-            pass
-    return ids
 
 
 def exited(pid):
@@ -160,7 +139,17 @@ class LauncherKillTests(unittest.TestCase):
             kc = BlockingKernelClient(connection_file=path)
             kc.load_connection_file()
             kc.start_channels()
-            kc.wait_for_ready(timeout=TIMEOUT)
+            # Not wait_for_ready: without a manager it reads a heartbeat not yet bound as "died".
+            ready = False
+            for _ in range(TIMEOUT):
+                kc.kernel_info()
+                try:
+                    ready = kc.get_shell_msg(timeout=1)["msg_type"] == "kernel_info_reply"
+                except Exception:
+                    continue
+                if ready:
+                    break
+            self.assertTrue(ready, "the kernel answers kernel_info")
             r = Run(kc, 'import { tracepoint } from "bpfbook";\nconst held = tracepoint("syscalls:sys_enter_getppid", { fields: [] }).start();\nheld.links.length')
             self.assertEqual(r.result(), "1")
             held = programs_of(kernel_pid)
