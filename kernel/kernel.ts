@@ -199,6 +199,7 @@ export class Kernel {
     if (store) this.#history.add(count, c.code);
     this.#payload = [];
     this.#executing = true;
+    Atomics.add(this.#flags, FLAG.EXEC_SEQ, 1);
     Atomics.store(this.#flags, FLAG.EXECUTING, 1);
     this.#cells.set(count, r.header);
     let outcome;

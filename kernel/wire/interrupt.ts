@@ -31,6 +31,8 @@ export class Interrupter {
   readonly #log: (text: string) => void;
   #session: Session | null = null;
   #watching = false;
+  /** Interrupt requests so far: one that arrives while watching starts over (a new SIGINT). */
+  #requests = 0;
 
   constructor(flags: Int32Array, log: (text: string) => void) {
     this.#flags = flags;
@@ -50,18 +52,30 @@ export class Interrupter {
 
   /** Resolves once no cell is executing and the main thread's event loop runs, or after GIVE_UP_MS. */
   async interrupt(): Promise<void> {
+    this.#requests++;
     if (this.#watching) return;
     this.#watching = true;
     try {
-      const start = Date.now();
+      let start = Date.now();
       let lastSigint = 0;
+      let request = this.#requests;
+      let cell = Atomics.load(this.#flags, FLAG.EXEC_SEQ);
       let tick = Atomics.load(this.#flags, FLAG.TICK);
       let seq = Atomics.load(this.#flags, FLAG.SYNC_SEQ);
       let movedAt = start;
       let terminated = false;
       for (let first = true; ; first = false) {
         if (!first) await sleep(TICK_MS);
-        const now = Date.now();
+        let now = Date.now();
+        if (request !== this.#requests) {
+          request = this.#requests;
+          start = now;
+          lastSigint = 0;
+          cell = Atomics.load(this.#flags, FLAG.EXEC_SEQ);
+        }
+        // The interrupted request ended and another began: that one was not interrupted.
+        if (lastSigint && Atomics.load(this.#flags, FLAG.EXEC_SEQ) !== cell) return;
+        now = Date.now();
         const t = Atomics.load(this.#flags, FLAG.TICK);
         const q = Atomics.load(this.#flags, FLAG.SYNC_SEQ);
         // Type checking blocks the loop too, and a new synchronous part gets its own grace period.
