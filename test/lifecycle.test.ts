@@ -119,12 +119,21 @@ describe("every path after attach releases", () => {
 
   it("tracepoint stream(): a consumer that throws stops the stream", async () => {
     const e = boom();
+    const w = workload(["getppid", "100"]);
     await releasedAfter(async () => {
-      for await (const batch of tracepoint("syscalls:sys_enter_getppid", { fields: [] }).stream({ seconds: 30, batchMs: 10 })) {
-        void batch;
+      const batches = tracepoint("syscalls:sys_enter_getppid", { fields: [], where: { pid: w.pid } }).stream({ seconds: 30, batchMs: 10 });
+      const first = batches.next(); // runs the generator up to its first wait: attached
+      void w.go();
+      // What for-await does when its body throws: return() in a finally.
+      try {
+        const r = await first;
+        assert.ok(!r.done && r.value.numRows() > 0);
         throw e;
+      } finally {
+        await batches.return(undefined);
       }
     }, e);
+    assert.equal(await w.go(), 0, "the workload ran to the end");
   });
 
   it("aggregation collect() with a signal that is not an AbortSignal", async () => {
