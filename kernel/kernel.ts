@@ -3,10 +3,11 @@
  * request's output is published before its idle. */
 import { Worker } from "node:worker_threads";
 import { randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { inspect } from "node:util";
 import type { ConnectionInfo } from "./wire/connection.js";
-import type { Channel, OutMessage, ToMain, ToWire, WireRequest } from "./wire/bridge.js";
+import { FLAG, FLAG_COUNT, TICK_MS, type Channel, type OutMessage, type ToMain, type ToWire, type WireRequest } from "./wire/bridge.js";
 import type { Header } from "./wire/message.js";
 import { CellRunner } from "./cells/index.js";
 import { toDisplayData, shouldDisplay, resetPlotlyInjection, type DisplayData } from "./display/index.js";
@@ -15,7 +16,12 @@ import { OutputCapture } from "./output.js";
 import { CommRegistry, type Comm } from "./comms.js";
 import { watchTraces } from "./progress.js";
 import { installNotebookApi, PRELUDE } from "./notebook-api.js";
+import { catchUncaught, type UncaughtKind } from "./uncaught.js";
 import { disposeAll, stopAll } from "../bpf-lib/src/index.js";
+import { forceStopAll } from "../bpf-lib/src/stream/running.js";
+
+/** How long an interrupt waits for running traces to stop before the cell's reply goes out anyway. */
+const STOP_TRACES_MS = 3000;
 
 export interface KernelOptions {
   connection: ConnectionInfo;
@@ -40,12 +46,29 @@ export class Kernel {
   /** Traces being stopped by an interrupt: the cell's reply waits for it, so the next cell sees partialResults(). */
   #interrupting: Promise<void> | null = null;
   #stopWatching: () => void;
+  #stopCatching: () => void;
+  #ticker: NodeJS.Timeout;
+  /** Read by the wire thread while this one may be blocked (see FLAG). */
+  readonly #flags = new Int32Array(new SharedArrayBuffer(4 * FLAG_COUNT));
+  /** Execute requests by execution count, so an error thrown later in a cell's function is reported in that cell. */
+  readonly #cells = new Map<number, Partial<Header>>();
 
   constructor(opts: KernelOptions) {
     this.#out = new OutputCapture((name, text, parent) => this.#send({ channel: "iopub", msgType: "stream", content: { name, text }, parent }));
-    this.#runner = new CellRunner({ cwd: opts.cwd, prelude: PRELUDE });
+    this.#runner = new CellRunner({
+      cwd: opts.cwd, prelude: PRELUDE,
+      onChecking: (on) => Atomics.store(this.#flags, FLAG.CHECKING, on ? 1 : 0),
+      onSyncPart: (on) => {
+        if (on) Atomics.add(this.#flags, FLAG.SYNC_SEQ, 1);
+        Atomics.store(this.#flags, FLAG.SYNC_PART, on ? 1 : 0);
+      },
+    });
+    this.#stopCatching = catchUncaught((kind, e) => this.#onUncaught(kind, e));
+    // Lets the wire thread see that this thread's event loop is blocked (by a cell's synchronous loop).
+    this.#ticker = setInterval(() => Atomics.add(this.#flags, FLAG.TICK, 1), TICK_MS);
+    this.#ticker.unref();
     const workerUrl = new URL("./wire/worker.js", import.meta.url);
-    this.#worker = new Worker(fileURLToPath(workerUrl), { workerData: { connection: opts.connection, session: this.session } });
+    this.#worker = new Worker(fileURLToPath(workerUrl), { workerData: { connection: opts.connection, session: this.session, flags: this.#flags } });
     this.#worker.on("message", (m: ToMain) => this.#onWire(m));
     this.#worker.on("error", (e) => this.#out.log(`wire thread error: ${e.stack ?? e}`));
     this.#stopWatching = watchTraces({
@@ -176,13 +199,26 @@ export class Kernel {
     if (store) this.#history.add(count, c.code);
     this.#payload = [];
     this.#executing = true;
+    Atomics.add(this.#flags, FLAG.EXEC_SEQ, 1);
+    Atomics.store(this.#flags, FLAG.EXECUTING, 1);
+    this.#cells.set(count, r.header);
     let outcome;
     try {
       outcome = await this.#runner.execute(c.code, count);
+      // breakOnSigint consumes the SIGINT that stopped a synchronous part, and an earlier SIGINT
+      // (during type checking) may have stopped traces before the cell started more: stop them now.
+      if (outcome.status === "interrupted") {
+        const earlier = this.#interrupting;
+        this.#interrupting = (async () => {
+          await earlier;
+          await this.#interruptTraces();
+        })();
+      }
       if (this.#interrupting) await this.#interrupting;
     } finally {
       this.#executing = false;
       this.#interrupting = null;
+      Atomics.store(this.#flags, FLAG.EXECUTING, 0);
     }
     this.#out.flush();
     if (outcome.status === "ok") {
@@ -216,11 +252,40 @@ export class Kernel {
     this.#displayRaw(this.#bundle(value), id, update);
   }
 
+  /** Stops every running trace; never rejects, and gives up waiting after STOP_TRACES_MS, so the cell's reply always goes out. */
   async #interruptTraces(): Promise<void> {
-    const tables = await stopAll("interrupt");
-    if (tables.length) {
-      const rows = tables.reduce((n, t) => n + t.numRows(), 0);
-      process.stderr.write(`interrupted: ${tables.length} trace${tables.length > 1 ? "s" : ""} stopped and detached; ${rows} rows kept in partialResults()\n`);
+    try {
+      const timeout = sleep(STOP_TRACES_MS, null, { ref: false });
+      const tables = await Promise.race([stopAll("interrupt"), timeout]);
+      // Whatever did not stop in time (its pump was cut short by a terminated loop) is released now.
+      const forced = forceStopAll();
+      if (tables === null || forced) {
+        process.stderr.write(`interrupted: ${forced} trace${forced === 1 ? "" : "s"} did not stop within ${STOP_TRACES_MS / 1000} s and ${forced === 1 ? "was" : "were"} detached\n`);
+      } else if (tables.length) {
+        const rows = tables.reduce((n, t) => n + t.numRows(), 0);
+        process.stderr.write(`interrupted: ${tables.length} trace${tables.length > 1 ? "s" : ""} stopped and detached; ${rows} rows kept in partialResults()\n`);
+      }
+    } catch (e) {
+      process.stderr.write(`interrupted: stopping traces failed: ${e instanceof Error ? e.message : String(e)}\n`);
+    }
+  }
+
+  /**
+   * An error no cell awaited. Shown as an error output of the cell whose code threw it
+   * (the innermost cell frame of its stack), else of the cell running (or last run); the
+   * kernel goes on. (Not AsyncLocalStorage: its async hooks and the interrupter's
+   * terminateExecution together trip a Node assertion.)
+   */
+  #onUncaught(kind: UncaughtKind, e: unknown): void {
+    try {
+      const { error, cell } = this.#runner.explain(e);
+      const parent = (cell !== undefined ? this.#cells.get(cell) : undefined) ?? this.#current?.header ?? null;
+      const where = kind === "uncaughtException" ? "uncaught exception (in a callback no cell awaited)" : "unhandled promise rejection";
+      const traceback = [...error.traceback, `(${where}; the kernel keeps running)`];
+      if (parent) this.#iopub("error", { ename: error.ename, evalue: error.evalue, traceback }, parent);
+      else this.#out.log(`${where}: ${traceback.join("\n")}`);
+    } catch (again) {
+      this.#out.log(`${kind}: ${String(e)} (and reporting it failed: ${String(again)})`);
     }
   }
 
@@ -274,6 +339,8 @@ export class Kernel {
 
   async shutdown(): Promise<void> {
     this.#stopWatching();
+    this.#stopCatching();
+    clearInterval(this.#ticker);
     disposeAll();
     resetPlotlyInjection();
     this.#runner.close();

@@ -4,9 +4,13 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { tracepoint, disposeAll, liveCount, BpfObject, VerifierError } from "../bpf-lib/src/index.js";
+import { tracepoint, disposeAll, liveCount, stopAll, BpfObject, VerifierError } from "../bpf-lib/src/index.js";
+import { uprobe } from "../bpf-lib/src/probes/uprobe.js";
+import { startProfile } from "../bpf-lib/src/profile/profile.js";
+import { xdp } from "../bpf-lib/src/xdp/index.js";
+import { createTestNet } from "./helpers/netns.js";
 import { bpfObjectPath } from "../bpf-lib/src/paths.js";
-import { programIdsOf, loadedProgramIds, ROOT } from "./helpers/workload.js";
+import { programIdsOf, loadedProgramIds, ROOT, WORKLOAD, workload } from "./helpers/workload.js";
 
 const ours = () => programIdsOf();
 const gone = (ids: number[]) => { const live = new Set(loadedProgramIds()); return ids.every((id) => !live.has(id)); };
@@ -69,5 +73,112 @@ describe("lifecycle", () => {
     child.kill("SIGKILL");
     await new Promise((r) => child.once("exit", r));
     assert.ok(await until(() => gone(held)), `left behind: program ${held.join(", ")}`);
+  });
+});
+
+/** What a cell can hand the library by mistake: not an AbortSignal. */
+const notASignal = "stop please" as unknown as AbortSignal;
+
+/**
+ * After a failure path: the promise rejected with `expected` (or any error when not given), within `ms`,
+ * and this process holds exactly the programs it held before, tracks nothing, and stopAll() resolves.
+ */
+async function releasedAfter(run: () => Promise<unknown>, expected?: Error, ms = 5000): Promise<void> {
+  const before = ours();
+  const live = liveCount();
+  const started = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  const settled = await Promise.race([
+    run().then((v) => ({ ok: true as const, v }), (e: unknown) => ({ ok: false as const, e })),
+    new Promise<"hung">((r) => (timer = setTimeout(() => r("hung"), ms))),
+  ]);
+  clearTimeout(timer);
+  assert.notEqual(settled, "hung", `did not settle within ${ms} ms`);
+  assert.ok(settled !== "hung" && !settled.ok, "rejected");
+  if (expected) assert.equal(settled.e, expected, "rejected with the callback's own error");
+  else assert.ok(settled.e instanceof Error);
+  assert.ok(Date.now() - started < ms);
+  assert.deepEqual(ours(), before, "no program of ours left loaded");
+  assert.equal(liveCount(), live, "nothing left tracked");
+  assert.deepEqual(await stopAll("stop"), [], "stopAll() resolves, with nothing left to stop");
+}
+
+describe("every path after attach releases", () => {
+  const boom = () => new Error("callback failed");
+
+  it("tracepoint collect() with a signal that is not an AbortSignal", async () => {
+    await releasedAfter(() => tracepoint("syscalls:sys_enter_getppid", { fields: [] }).collect({ seconds: 30, signal: notASignal }));
+  });
+
+  it("tracepoint collect(): a throwing onProgress ends the collection with its error", async () => {
+    const e = boom();
+    let calls = 0;
+    await releasedAfter(() => tracepoint("syscalls:sys_enter_getppid", { fields: [] }).collect({ seconds: 30, progressMs: 20, onProgress: () => { calls++; throw e; } }), e);
+    assert.equal(calls, 1, "the failing callback is not called again");
+  });
+
+  it("tracepoint stream(): a consumer that throws stops the stream", async () => {
+    const e = boom();
+    const w = workload(["getppid", "100"]);
+    await releasedAfter(async () => {
+      const batches = tracepoint("syscalls:sys_enter_getppid", { fields: [], where: { pid: w.pid } }).stream({ seconds: 30, batchMs: 10 });
+      const first = batches.next(); // runs the generator up to its first wait: attached
+      void w.go();
+      // What for-await does when its body throws: return() in a finally.
+      try {
+        const r = await first;
+        assert.ok(!r.done && r.value.numRows() > 0);
+        throw e;
+      } finally {
+        await batches.return(undefined);
+      }
+    }, e);
+    assert.equal(await w.go(), 0, "the workload ran to the end");
+  });
+
+  it("aggregation collect() with a signal that is not an AbortSignal", async () => {
+    await releasedAfter(() => tracepoint("syscalls:sys_enter_getppid").count({ by: ["pid"] }).collect({ seconds: 30, signal: notASignal }));
+  });
+
+  it("aggregation collect() settles when the final onInterval throws", async () => {
+    const e = boom();
+    const seen: number[] = [];
+    await releasedAfter(() => tracepoint("syscalls:sys_enter_getppid").count({ by: ["pid"] }).collect({ seconds: 0.2, onInterval: (_t, n) => { seen.push(n); throw e; } }), e);
+    assert.deepEqual(seen, [0], "called once, for the final table");
+  });
+
+  it("aggregation: a throwing onInterval mid-run ends the run with its error", async () => {
+    const e = boom();
+    const seen: number[] = [];
+    await releasedAfter(() => tracepoint("syscalls:sys_enter_getppid").count({ by: ["pid"] }).collect({ seconds: 30, interval: 0.05, onInterval: (_t, n) => { seen.push(n); throw e; } }), e);
+    assert.deepEqual(seen, [1], "called once, after the first interval, and not again for the final table");
+  });
+
+  it("uprobe collect(): a throwing onProgress; uprobe aggregation with a bad signal", async () => {
+    const e = boom();
+    await releasedAfter(() => uprobe(WORKLOAD, "bpfbook_target").collect({ seconds: 30, progressMs: 20, onProgress: () => { throw e; } }), e);
+    await releasedAfter(() => uprobe(WORKLOAD, "bpfbook_target").count().collect({ seconds: 30, signal: notASignal }));
+  });
+
+  it("uprobe aggregation: a throwing onInterval while the workload runs", async () => {
+    const e = boom();
+    const w = workload(["call", "1000"]);
+    await releasedAfter(async () => {
+      const p = uprobe(WORKLOAD, "bpfbook_target", { pid: w.pid }).count().collect({ seconds: 30, interval: 0.05, onInterval: () => { throw e; } });
+      void w.go();
+      return p;
+    }, e);
+  });
+
+  it("profile with a signal that is not an AbortSignal", async () => {
+    await releasedAfter(async () => startProfile({ seconds: 30, signal: notASignal }));
+  });
+
+  it("XDP: count with a bad signal, sample with a throwing onProgress", async () => {
+    using net = createTestNet();
+    const e = boom();
+    await releasedAfter(() => xdp(net.host).count().collect({ seconds: 30, signal: notASignal }));
+    await releasedAfter(() => xdp(net.host).sample().collect({ seconds: 30, progressMs: 20, onProgress: () => { throw e; } }), e);
+    await releasedAfter(() => xdp(net.host).count().collect({ seconds: 30, interval: 0.05, onInterval: () => { throw e; } }), e);
   });
 });

@@ -11,9 +11,9 @@ import { Interruption, isSigintStop } from "./interruption.js";
 import { isComplete, type Completeness } from "./is-complete.js";
 import { ModuleLoader } from "./modules.js";
 import { blankExportModifiers } from "./strip-exports.js";
-import { diagnosticsError, internalError, interruptedError, runtimeError } from "./traceback.js";
+import { diagnosticsError, internalError, interruptedError, originCell, runtimeError } from "./traceback.js";
 import { createConverter, type Converter } from "./tslab.js";
-import type { CellOutcome, RunnerOptions } from "./types.js";
+import type { CellError, CellOutcome, RunnerOptions } from "./types.js";
 
 const cellStackTraceLimit = 50;
 
@@ -23,6 +23,8 @@ export class CellRunner {
   /** Declarations of every name earlier cells defined, which the next cell is checked against. */
   private prevDecl = "";
   private readonly prelude: string;
+  private readonly onChecking: (running: boolean) => void;
+  private readonly onSyncPart: (running: boolean) => void;
   private readonly state = createExports();
   private readonly modules: ModuleLoader;
   /** By file name, so stack frames of functions defined in any earlier cell map to that cell's lines. */
@@ -39,6 +41,8 @@ export class CellRunner {
   constructor(opts: RunnerOptions) {
     this.cwd = resolve(opts.cwd);
     this.prelude = opts.prelude ?? "";
+    this.onChecking = opts.onChecking ?? (() => {});
+    this.onSyncPart = opts.onSyncPart ?? (() => {});
     this.prevDecl = this.prelude;
     this.modules = new ModuleLoader(this.cwd);
     process.on("SIGINT", this.onSigint);
@@ -67,6 +71,12 @@ export class CellRunner {
     } catch {
       return { found: false, text: "" };
     }
+  }
+
+  /** An error no cell awaited (a timer's, an unhandled rejection): traceback at cell lines, and the cell it was thrown in. */
+  explain(e: unknown): { error: CellError; cell: number | undefined } {
+    const scriptOf = (name: string) => this.scripts.get(name);
+    return { error: runtimeError(e, scriptOf), cell: originCell(e, scriptOf) };
   }
 
   isComplete(code: string): Completeness {
@@ -122,7 +132,13 @@ export class CellRunner {
   }
 
   private async runCell(code: string, count: number, interruption: Interruption): Promise<CellOutcome> {
-    const converted = this.getConverter().convert(this.prevDecl, blankExportModifiers(code));
+    this.onChecking(true);
+    let converted: ReturnType<Converter["convert"]>;
+    try {
+      converted = this.getConverter().convert(this.prevDecl, blankExportModifiers(code));
+    } finally {
+      this.onChecking(false);
+    }
     if (converted.diagnostics.length > 0) {
       return { status: "error", error: diagnosticsError(converted.diagnostics, count, code) };
     }
@@ -155,7 +171,12 @@ export class CellRunner {
 
     let done: Promise<unknown>;
     try {
-      done = script.start([exports, require, module, filename, this.cwd]);
+      this.onSyncPart(true);
+      try {
+        done = script.start([exports, require, module, filename, this.cwd]);
+      } finally {
+        this.onSyncPart(false);
+      }
     } catch (e) {
       takeLast();
       if (isSigintStop(e)) return { status: "interrupted", error: interruptedError("sync") };

@@ -100,6 +100,17 @@ export function runtimeError(e: unknown, scriptOf: (filename: string) => CellScr
   return { ename, evalue, traceback };
 }
 
+/** The count of the cell whose code is the innermost frame of `e`'s stack (where it was thrown), if any. */
+export function originCell(e: unknown, scriptOf: (filename: string) => CellScript | undefined): number | undefined {
+  const stack = e instanceof Error && typeof e.stack === "string" ? e.stack.split("\n") : [];
+  for (const text of stack) {
+    const frame = parseFrame(text);
+    const script = frame && scriptOf(frame.file);
+    if (script) return script.count;
+  }
+  return undefined;
+}
+
 /** Deep recursion would otherwise fill the traceback with one line. */
 function collapseRepeats(lines: string[]): void {
   for (let i = 1; i < lines.length; i++) {

@@ -17,4 +17,8 @@ export interface RunnerOptions {
   cwd: string;
   /** Declarations of globals the host provides (display(), input(), ...), visible to every cell's type check. */
   prelude?: string;
+  /** Told when type checking (and conversion) of a cell starts (true) and ends (false). */
+  onChecking?: (running: boolean) => void;
+  /** Told when the cell's synchronous part (run under breakOnSigint) starts (true) and ends (false). */
+  onSyncPart?: (running: boolean) => void;
 }

@@ -35,3 +35,16 @@ export interface OutMessage {
 }
 
 export type ToWire = { type: "send"; message: OutMessage } | { type: "close" };
+
+/**
+ * Shared between the threads (an Int32Array over a SharedArrayBuffer), readable while the
+ * main thread is blocked. EXECUTING: an execute request is being handled. CHECKING: the cell
+ * is being type-checked (slow, and never to be cut short). SYNC_PART: inside the cell's
+ * synchronous part, where breakOnSigint listens for SIGINT. TICK: counted up by a timer on
+ * the main thread's event loop; when it stops moving, the loop is blocked. SYNC_SEQ counts
+ * synchronous parts started, so a new one gets its own grace period; EXEC_SEQ counts execute
+ * requests, so the wire thread sees that the interrupted one ended even when the next follows at once.
+ */
+export const FLAG = { EXECUTING: 0, CHECKING: 1, SYNC_PART: 2, TICK: 3, SYNC_SEQ: 4, EXEC_SEQ: 5 } as const;
+export const FLAG_COUNT = 6;
+export const TICK_MS = 50;

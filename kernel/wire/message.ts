@@ -22,6 +22,8 @@ export interface Message<C = Record<string, unknown>> {
   metadata: Record<string, unknown>;
   content: C;
   buffers: Buffer[];
+  /** The HMAC the message arrived with (decode only), for replay detection. */
+  signature?: string;
 }
 
 export class Signer {
@@ -67,6 +69,7 @@ export function decode(frames: Buffer[], signer: Signer): Message {
     metadata: parse(metadata, "metadata"),
     content: parse(content, "content"),
     buffers: frames.slice(d + 6),
+    signature: sig.toString(),
   };
 }
 

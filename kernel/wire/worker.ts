@@ -8,12 +8,17 @@ import { Signer, decode, encode, header, WireError, type Message } from "./messa
 import { address, type ConnectionInfo } from "./connection.js";
 import type { Channel, OutMessage, ToMain, ToWire, WireRequest } from "./bridge.js";
 import { kernelInfo } from "../info.js";
+import { SeenDigests } from "./replay.js";
+import { Interrupter } from "./interrupt.js";
+import { watchParent } from "./parent.js";
 
 const port = parentPort!;
-const { connection, session } = workerData as { connection: ConnectionInfo; session: string };
+const { connection, session, flags } = workerData as { connection: ConnectionInfo; session: string; flags: Int32Array };
 const signer = new Signer(connection.key, connection.signature_scheme);
 const post = (m: ToMain) => port.postMessage(m);
 const log = (text: string) => post({ type: "log", text });
+const seen = new SeenDigests();
+const interrupter = new Interrupter(flags, log);
 
 const shell = new zmq.Router();
 const control = new zmq.Router();
@@ -62,30 +67,37 @@ async function serve(channel: "shell" | "control" | "stdin", sock: zmq.Router): 
       log(`dropped a message on ${channel}: ${e instanceof WireError ? e.message : String(e)}`);
       continue;
     }
+    if (!seen.add(m.signature ?? "")) {
+      // Same signature as an earlier message: a replay, never acted on twice.
+      log(`dropped a replayed message on ${channel}: ${m.header.msg_type} ${m.header.msg_id}`);
+      continue;
+    }
     const type = m.header.msg_type;
     if (type === "kernel_info_request") {
       await status(m, "busy");
       await reply(channel, m, "kernel_info_reply", kernelInfo());
       await status(m, "idle");
     } else if (channel === "control" && type === "interrupt_request") {
-      // SIGINT breaks a synchronous loop (vm breakOnSigint) and cancels awaits (the main thread's handler).
-      process.kill(process.pid, "SIGINT");
+      void interrupter.interrupt();
       await reply(channel, m, "interrupt_reply", { status: "ok" });
     } else if (channel === "control" && type === "shutdown_request") {
       const restart = Boolean(m.content.restart);
-      post({ type: "shutdown", restart });
       await reply(channel, m, "shutdown_reply", { status: "ok", restart });
       await status(m, "idle");
-      // The main thread exits after releasing what is attached; if a cell keeps it
-      // busy, stop the process anyway (links are fds: the kernel releases them).
-      setTimeout(() => process.kill(process.pid, "SIGTERM"), 2000).unref();
-      setTimeout(() => process.kill(process.pid, "SIGKILL"), 4000).unref();
+      shutdown(restart);
     } else if (channel === "control" && type === "debug_request") {
       await reply(channel, m, "debug_reply", { status: "error", message: "bpfbook has no debugger" });
     } else {
       forward(channel, m);
     }
   }
+}
+
+/** The main thread exits after releasing what is attached; if a cell keeps it busy, the process is stopped anyway (links are fds: the kernel releases them). */
+function shutdown(restart: boolean): void {
+  post({ type: "shutdown", restart });
+  setTimeout(() => process.kill(process.pid, "SIGTERM"), 2000).unref();
+  setTimeout(() => process.kill(process.pid, "SIGKILL"), 4000).unref();
 }
 
 async function heartbeat(): Promise<void> {
@@ -103,9 +115,16 @@ async function main(): Promise<void> {
   ]);
   port.on("message", (m: ToWire) => {
     if (m.type === "send") void send(m.message);
-    else if (m.type === "close") for (const s of [shell, control, stdin, iopub, hb]) s.close();
+    else if (m.type === "close") {
+      interrupter.close();
+      for (const s of [shell, control, stdin, iopub, hb]) s.close();
+    }
   });
   post({ type: "ready" });
+  watchParent((why) => {
+    log(`${why}: shutting down`);
+    shutdown(false);
+  });
   await Promise.all([serve("shell", shell), serve("control", control), serve("stdin", stdin), heartbeat()]);
 }
 

@@ -354,6 +354,7 @@ export class AggregationRun implements Running, Disposable {
   #stoppedBy: StoppedBy = "stop";
   #finished = false;
   #table: AggTable | null = null;
+  #error: unknown = null;
   #done: Promise<void>;
   #resolveDone!: () => void;
   #live: { update(v: unknown): void } | null = null;
@@ -375,15 +376,37 @@ export class AggregationRun implements Running, Disposable {
     this.#start = clocks();
     track(this);
     started(this);
-    if (opts.interval !== undefined) this.#scheduleTick();
-    if (opts.seconds !== undefined) this.#timers.push(setTimeout(() => void this.stop("seconds"), opts.seconds * 1000));
-    if (opts.events !== undefined) this.#timers.push(setInterval(() => { if (this.#counters().events >= opts.events!) void this.stop("events"); }, 50));
-    if (opts.signal?.aborted) void this.stop("signal");
-    opts.signal?.addEventListener("abort", this.#onAbort, { once: true });
-    if (opts.live) {
-      const display = (globalThis as { display?: (v: unknown) => { update(v: unknown): void } }).display;
-      if (typeof display === "function") this.#live = display(opts.live(this.snapshot()));
+    // From here on anything that throws (a bad signal object, the live callback) detaches before it propagates.
+    try {
+      if (opts.interval !== undefined) this.#scheduleTick();
+      if (opts.seconds !== undefined) this.#timers.push(setTimeout(() => void this.stop("seconds"), opts.seconds * 1000));
+      if (opts.events !== undefined) this.#timers.push(setInterval(() => this.#guard(() => { if (this.#counters().events >= opts.events!) void this.stop("events"); }), 50));
+      if (opts.signal?.aborted) void this.stop("signal");
+      opts.signal?.addEventListener("abort", this.#onAbort, { once: true });
+      if (opts.live) {
+        const display = (globalThis as { display?: (v: unknown) => { update(v: unknown): void } }).display;
+        if (typeof display === "function") this.#live = display(opts.live(this.snapshot()));
+      }
+    } catch (e) {
+      this.#fail(e);
+      throw e;
     }
+  }
+
+  /** Runs timer work; an exception there (a user callback) ends the run instead of the process. */
+  #guard(work: () => void): void {
+    try {
+      work();
+    } catch (e) {
+      this.#fail(e);
+    }
+  }
+
+  /** Ends the run with an error: detached and released, and finished() rejects with it. */
+  #fail(e: unknown): void {
+    if (this.#finished) return;
+    this.#error ??= e;
+    this.#finish("error");
   }
 
   get running(): boolean {
@@ -471,7 +494,8 @@ export class AggregationRun implements Running, Disposable {
     this.#tickTimer = setTimeout(() => {
       this.#tickTimer = null;
       if ((clocks().monoNs - this.#start.monoNs) / 1e6 < next - 1) this.#scheduleTick();
-      else void this.#tick();
+      // an interval callback that throws ends the run (released), not the process
+      else this.#tick().catch((e: unknown) => this.#fail(e));
     }, Math.min(Math.max(delay, 1), MAX_TIMER_MS));
   }
 
@@ -546,7 +570,11 @@ export class AggregationRun implements Running, Disposable {
   async stop(by: StoppedBy = "stop"): Promise<void> {
     if (!this.#finished && !this.#stopping) {
       this.#stoppedBy = by;
-      this.#detach();
+      const detachError = this.#detach();
+      if (detachError) {
+        this.#error ??= detachError;
+        this.#stoppedBy = "error";
+      }
       this.#stopping = (async () => {
         await programsSettled();
         await this.#flip?.settled;
@@ -556,18 +584,38 @@ export class AggregationRun implements Running, Disposable {
     await this.#done;
   }
 
-  #detach(): void {
+  /** Clears the timers and detaches the links; returns the first error a link's release threw. */
+  #detach(): unknown {
+    let error: unknown = null;
     for (const t of this.#timers) clearInterval(t);
     if (this.#tickTimer) clearTimeout(this.#tickTimer);
     this.#tickTimer = null;
-    this.#opts.signal?.removeEventListener("abort", this.#onAbort);
-    for (const l of this.#links) l.dispose();
+    try {
+      this.#opts.signal?.removeEventListener("abort", this.#onAbort);
+    } catch {
+      // not an EventTarget: nothing was added to it
+    }
+    for (const l of this.#links) {
+      try {
+        l.dispose();
+      } catch (e) {
+        error ??= e;
+      }
+    }
     this.#stopNs ||= clocks().monoNs;
+    return error;
   }
 
+  /** Detaches, reads the last counts, releases; then the final callbacks. Settles finished() whatever throws. */
   #finish(by: StoppedBy): void {
-    this.#stoppedBy = by;
-    this.#detach();
+    if (this.#finished) return;
+    this.#stoppedBy = this.#error ? "error" : by;
+    const note = (e: unknown) => {
+      this.#error ??= e;
+      this.#stoppedBy = "error";
+    };
+    const detachError = this.#detach();
+    if (detachError) note(detachError);
     try {
       const live = this.#active ? "agg1" : "agg0";
       if (this.#opts.interval !== undefined) {
@@ -580,27 +628,42 @@ export class AggregationRun implements Running, Disposable {
         this.#read(live, false, this.#rows);
       }
       this.#table = this.#makeTable(this.#rows);
+    } catch (e) {
+      note(e);
     } finally {
       for (const o of [...this.#setup.objects].reverse()) o.dispose();
       untrack(this);
       this.#finished = true;
     }
-    if (this.#table.stats.dropped > 0) {
-      process.emitWarning(`${this.source}: ${this.#table.stats.dropped} events were not counted because the map was full (${this.#table.stats.maxKeys} keys); raise maxKeys`, { code: "BPFBOOK_KEYS_DROPPED" });
+    // After a failure (often the user's own callback) no callback runs again.
+    const table = this.#error ? null : this.#table;
+    try {
+      if (table && table.stats.dropped > 0) {
+        process.emitWarning(`${this.source}: ${table.stats.dropped} events were not counted because the map was full (${table.stats.maxKeys} keys); raise maxKeys`, { code: "BPFBOOK_KEYS_DROPPED" });
+      }
+      if (table && table.stats.truncated > 0) {
+        process.emitWarning(`${this.source}: ${table.stats.truncated} string keys filled their slot and were cut (marked "…"); each may stand for several longer strings: raise stringBytes (up to 120)`, { code: "BPFBOOK_KEYS_TRUNCATED" });
+      }
+      if (table && this.#live && this.#opts.live) this.#live.update(this.#opts.live(table));
+      if (table) this.#opts.onInterval?.(table, this.#interval);
+    } catch (e) {
+      // The run is already released: the callback's error is what finished() reports.
+      this.#error ??= e;
     }
-    if (this.#table.stats.truncated > 0) {
-      process.emitWarning(`${this.source}: ${this.#table.stats.truncated} string keys filled their slot and were cut (marked "…"); each may stand for several longer strings: raise stringBytes (up to 120)`, { code: "BPFBOOK_KEYS_TRUNCATED" });
-    }
-    if (this.#live && this.#opts.live) this.#live.update(this.#opts.live(this.#table));
-    this.#opts.onInterval?.(this.#table, this.#interval);
     stopped(this);
     this.#resolveDone();
   }
 
-  /** Waits for a stop condition, then returns the table. */
+  /** Waits for a stop condition, then returns the table (rejects with the error that ended the run, if any). */
   async finished(): Promise<AggTable> {
     await this.#done;
+    if (this.#error) throw this.#error;
     return this.#table!;
+  }
+
+  /** The error that ended the run, if any. */
+  get error(): unknown {
+    return this.#error;
   }
 
   result(): ColumnTable | null {
@@ -608,6 +671,7 @@ export class AggregationRun implements Running, Disposable {
   }
 
   progressStats(): RunningStats {
+    if (this.#finished && !this.#table) return { source: this.source, received: 0, lost: 0, seconds: (this.#stopNs - this.#start.monoNs) / 1e9, stoppedBy: this.#stoppedBy };
     const c = this.#counters();
     return { source: this.source, received: c.events, lost: c.dropped, seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9, stoppedBy: this.#stoppedBy };
   }

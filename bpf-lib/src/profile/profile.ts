@@ -203,13 +203,20 @@ export class ProfileRun implements Running, Disposable {
     }
     this.#obj = obj;
     this.#start = clocks();
-    if (opts.pid !== undefined) this.#snapshot(opts.pid);
     track(this);
     started(this);
-    this.#timers.push(setInterval(() => this.#snapshotSeen(), SNAPSHOT_MS));
-    if (opts.seconds !== undefined) this.#timers.push(setTimeout(() => void this.stop("seconds"), opts.seconds * 1000));
-    if (opts.signal?.aborted) void this.stop("signal");
-    opts.signal?.addEventListener("abort", this.#onAbort, { once: true });
+    // Attached from here on: whatever throws (a bad signal object) detaches before it propagates.
+    try {
+      if (opts.pid !== undefined) this.#snapshot(opts.pid);
+      this.#timers.push(setInterval(() => this.#snapshotSeen(), SNAPSHOT_MS));
+      if (opts.seconds !== undefined) this.#timers.push(setTimeout(() => void this.stop("seconds"), opts.seconds * 1000));
+      if (opts.signal?.aborted) void this.stop("signal");
+      opts.signal?.addEventListener("abort", this.#onAbort, { once: true });
+    } catch (e) {
+      this.#error = e;
+      this.#finish("error");
+      throw e;
+    }
   }
 
   get running(): boolean {
@@ -399,12 +406,22 @@ export class ProfileRun implements Running, Disposable {
     if (this.#finished) return;
     this.#stoppedBy = by;
     for (const t of this.#timers) clearInterval(t);
-    this.#opts.signal?.removeEventListener("abort", this.#onAbort);
+    try {
+      this.#opts.signal?.removeEventListener("abort", this.#onAbort);
+    } catch {
+      // not an EventTarget: nothing was added to it
+    }
     // Detaching closes the perf events: no sample arrives after this.
-    for (const l of this.#links) l.dispose();
+    for (const l of this.#links) {
+      try {
+        l.dispose();
+      } catch (e) {
+        this.#error ??= e;
+      }
+    }
     this.#stopNs = clocks().monoNs;
     try {
-      this.#table = this.#makeTable(true);
+      if (!this.#error) this.#table = this.#makeTable(true);
     } catch (e) {
       this.#error = e;
     } finally {

@@ -15,21 +15,35 @@ export interface StreamOptions extends StopOptions {
 export async function collect<Row extends object>(start: (opts: CollectOptions) => Trace, options: CollectOptions | undefined): Promise<TraceTable<Row>> {
   const opts = collectOptions(options, "collect()");
   const trace = start(opts);
-  let timer: NodeJS.Timeout | undefined;
-  if (opts.onProgress) {
-    const report = () => {
-      const fraction = opts.seconds !== undefined ? Math.min(1, trace.elapsed() / opts.seconds)
-        : opts.events !== undefined ? Math.min(1, trace.received / opts.events) : undefined;
-      opts.onProgress!(trace.progress(fraction), trace);
-    };
-    timer = setInterval(report, opts.progressMs ?? 500);
-  }
+  const stopReporting = reportProgress(trace, opts);
   try {
     return await trace.finished<Row>();
   } finally {
-    if (timer) clearInterval(timer);
+    stopReporting();
     await trace.stop();
   }
+}
+
+/**
+ * Calls onProgress every progressMs while the trace runs. A throwing callback ends
+ * the trace (detached, released) and finished() rejects with the callback's error:
+ * an exception thrown from a timer would otherwise take the whole process down.
+ * Returns the function that stops reporting.
+ */
+export function reportProgress(trace: Trace, opts: Pick<CollectOptions, "onProgress" | "progressMs" | "seconds" | "events">): () => void {
+  const onProgress = opts.onProgress;
+  if (!onProgress) return () => {};
+  const timer = setInterval(() => {
+    try {
+      const fraction = opts.seconds !== undefined ? Math.min(1, trace.elapsed() / opts.seconds)
+        : opts.events !== undefined ? Math.min(1, trace.received / opts.events) : undefined;
+      onProgress(trace.progress(fraction), trace);
+    } catch (e) {
+      clearInterval(timer);
+      trace.fail(e);
+    }
+  }, opts.progressMs ?? 500);
+  return () => clearInterval(timer);
 }
 
 /** Checks the options when called (not at the first next()), then yields batches as tables. */

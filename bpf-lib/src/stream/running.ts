@@ -53,10 +53,29 @@ export function stopped(r: Running): void {
  */
 export async function stopAll(by: StoppedBy = "interrupt"): Promise<ColumnTable[]> {
   const all = [...running];
-  await Promise.all(all.map((r) => r.stop(by)));
+  // One collection failing to stop cleanly (its error belongs to whoever awaits it) must not keep the others attached.
+  await Promise.allSettled(all.map((r) => r.stop(by)));
   const tables = all.map((r) => r.result()).filter((t): t is ColumnTable => t !== null);
   if (tables.length) partial = tables;
   return tables;
+}
+
+/**
+ * Releases every collection still running, synchronously (detach, release, untrack), for
+ * when stopAll() could not finish (the kernel's interrupt after a blocked event loop).
+ * Returns how many there were.
+ */
+export function forceStopAll(): number {
+  const all = [...running];
+  for (const r of all) {
+    try {
+      if (Symbol.dispose in r) (r as Running & Disposable)[Symbol.dispose]();
+    } catch {
+      // keep going: one failure must not leave the rest attached
+    }
+    running.delete(r);
+  }
+  return all.length;
 }
 
 /** The tables of the collections the last stopAll() (a notebook interrupt) stopped. */

@@ -122,9 +122,10 @@ export class Trace implements Disposable, AsyncDisposable, Running {
   async #pump(stop: StopOptions): Promise<void> {
     const deadline = stop.seconds !== undefined ? this.#start.monoNs + stop.seconds * 1e9 : Infinity;
     const onAbort = () => this.#requestStop("signal");
-    if (stop.signal?.aborted) this.#requestStop("signal");
-    stop.signal?.addEventListener("abort", onAbort, { once: true });
+    // Everything after attach runs inside try, so whatever throws (a bad signal object too) still detaches.
     try {
+      if (stop.signal?.aborted) this.#requestStop("signal");
+      stop.signal?.addEventListener("abort", onAbort, { once: true });
       const threshold = this.#setup.wakeupBytes ?? Math.min(this.#setup.bufferBytes / 4, 1 << 20);
       const msLeft = () => Math.max(1, (deadline - clocks().monoNs) / 1e6);
       while (!this.#stopRequested) {
@@ -150,10 +151,14 @@ export class Trace implements Disposable, AsyncDisposable, Running {
         }
       }
     } catch (e) {
-      this.#error = e;
+      this.#error ??= e;
       this.#stoppedBy = "error";
     } finally {
-      stop.signal?.removeEventListener("abort", onAbort);
+      try {
+        stop.signal?.removeEventListener("abort", onAbort);
+      } catch {
+        // not an EventTarget: nothing was added to it
+      }
       this.#finish();
     }
   }
@@ -171,6 +176,13 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     this.#wake?.();
   }
 
+  /** @internal Ends the trace because something acting on it (a user callback) threw: it detaches, and finished() rejects with that error. */
+  fail(error: unknown): void {
+    if (this.#finished) return;
+    this.#error ??= error;
+    this.#requestStop("error");
+  }
+
   #requestStop(by: TraceStats["stoppedBy"]): void {
     if (this.#stopRequested) return;
     this.#stopRequested = true;
@@ -182,16 +194,26 @@ export class Trace implements Disposable, AsyncDisposable, Running {
   /** Detach, drain what is queued, read counters, release the kernel objects. */
   #finish(): void {
     if (this.#finished) return;
-    for (const l of this.#links) l.dispose();
-    this.#stopNs = clocks().monoNs;
-    // Producers that reserved before detach commit within microseconds; drain until the ring is empty.
-    for (let spins = 0; spins < 10000; spins++) {
-      this.#drainSome();
-      if (this.#reader.pending() === 0) break;
+    for (const l of this.#links) {
+      try {
+        l.dispose();
+      } catch (e) {
+        this.#error ??= e;
+      }
     }
+    this.#stopNs = clocks().monoNs;
     let counters = { produced: this.#received, lost: 0, filtered: 0 };
     try {
+      // Producers that reserved before detach commit within microseconds; drain until the ring is empty.
+      for (let spins = 0; spins < 10000; spins++) {
+        this.#drainSome();
+        if (this.#reader.pending() === 0) break;
+      }
       counters = readCounters(this.#setup.object.map("stats"));
+    } catch (e) {
+      // Still released below; the error ends the trace and finished() reports it.
+      this.#error ??= e;
+      this.#stoppedBy = "error";
     } finally {
       this.#reader.close();
       this.#setup.object.dispose();

@@ -18,6 +18,7 @@ import { AggregationRun, type AggCollectOptions, type AggShape, type AggStats, t
 import { Trace, type CollectOptions, type StopOptions } from "../stream/trace.js";
 import type { TraceStats } from "../stream/stats.js";
 import type { TraceTable } from "../stream/table.js";
+import { reportProgress } from "../stream/consume.js";
 import { attachXdpProgram, resolveInterface, type NetworkInterface, type XdpAttachedMode, type XdpAttachment, type XdpMode } from "./attach.js";
 import { planXdpKey, type XdpKey, type XdpKeyPlan } from "./keys.js";
 import { EVENT_SIZE, MAX_RULES, RunMode } from "./layout.js";
@@ -494,18 +495,11 @@ export class XdpSample {
   async collect(options: CollectOptions): Promise<XdpPacketTable> {
     const opts = collectOptions(options, "collect()");
     const run = this.start(opts);
-    let timer: NodeJS.Timeout | undefined;
-    if (opts.onProgress) {
-      const trace = run.trace;
-      timer = setInterval(() => {
-        const fraction = opts.seconds !== undefined ? Math.min(1, trace.elapsed() / opts.seconds) : opts.events !== undefined ? Math.min(1, trace.received / opts.events) : undefined;
-        opts.onProgress!(trace.progress(fraction), trace);
-      }, opts.progressMs ?? 500);
-    }
+    const stopReporting = reportProgress(run.trace, opts);
     try {
       return await run.finished();
     } finally {
-      if (timer) clearInterval(timer);
+      stopReporting();
       await run.stop();
     }
   }
