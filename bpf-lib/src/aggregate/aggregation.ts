@@ -27,23 +27,8 @@ import { histSpec, type HistSpec } from "../options/hist.js";
 import { integerIn, nameList, optionsObject, stringOption } from "../options/shapes.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 import { bufferBytes as checkBufferBytes, maxKeys as checkMaxKeys } from "../options/sizes.js";
-import { waitForRunningPrograms } from "../ffi/libc.js";
-
-/**
- * Resolves once every program run that began before the call has finished: after
- * flipping `ctl` (or detaching), a run that read the old index may still be adding
- * to the old map. Programs run inside RCU read-side sections, and a global
- * membarrier is synchronize_rcu(), so this is exact and costs no CPU while it waits.
- */
-async function programsSettled(): Promise<void> {
-  if (await waitForRunningPrograms()) return;
-  // No global membarrier here (nohz_full, CONFIG_MEMBARRIER off): a run lasts
-  // microseconds, so a timer of a few milliseconds covers it (not provably).
-  await new Promise((r) => setTimeout(r, 5));
-}
-
-/** setTimeout's longest delay; longer waits are taken in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { programsSettled } from "../stream/settled.js";
+import { MAX_TIMER_MS } from "../options/durations.js";
 
 const ROLE = { agg: 0, start: 1, end: 2 } as const;
 const VAL = { one: 0, field: 1, delta: 2 } as const;
