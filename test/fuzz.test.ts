@@ -48,7 +48,9 @@ for (const v of [null, 42, "fields"]) add(`tracepoint options ${shown(v)}`, () =
 for (const v of ["comm", 42, {}, [42], null, [null]]) add(`fields ${shown(v)}`, () => tracepoint(TP, { fields: any(v) }), opt("fields", v, /array of names/));
 const badBuffers = [0, 1000, 4095, 6000, NaN, Infinity, -4096, "4096", 2 ** 32 + 4096, 2 ** 40, 4096.5, 2 ** 31 + 4096];
 for (const v of badBuffers) add(`tracepoint bufferBytes ${shown(v)}`, () => tracepoint(TP, { bufferBytes: any(v) }), opt("bufferBytes", v, /power of two from 4096 to 1073741824/));
-for (const v of [-1, NaN, 1.5, 2 ** 25, Infinity, "0"]) add(`tracepoint wakeupBytes ${shown(v)}`, () => tracepoint(TP, { wakeupBytes: any(v) }), opt("wakeupBytes", v, /from 0 \(wake on every event\)/));
+for (const v of [-1, NaN, 1.5, 2 ** 25, Infinity, "0"]) add(`tracepoint wakeupBytes ${shown(v)}`, () => tracepoint(TP, { wakeupBytes: any(v) }), opt("wakeupBytes", v, /from 0 \(no size threshold: collected every 20 ms\) to half of bufferBytes \(8388608\)/));
+// a threshold above half the ring can never be crossed before the ring fills
+add("tracepoint wakeupBytes = bufferBytes", () => tracepoint(TP, { bufferBytes: 65536, wakeupBytes: 65536 }), opt("wakeupBytes", 65536, /half of bufferBytes \(32768\)/));
 for (const v of [NaN, 7, "64"]) add(`stringBytes ${shown(v)}`, () => tracepoint("syscalls:sys_enter_openat", { stringBytes: any(v) }), opt("stringBytes", v));
 for (const v of [NaN, -8, 1.5]) add(`dataLocBytes ${shown(v)}`, () => anyTracepoint("sched:sched_process_exec", { dataLocBytes: any(v) }), opt("dataLocBytes", v));
 
@@ -136,7 +138,7 @@ add("uprobe(null, ...)", () => uprobe(any(null), "main"), opt("binary", null));
 add("uprobe(..., 42)", () => uprobe(WORKLOAD, any(42)), opt("symbol", 42));
 add("uprobe options null", () => uprobe(WORKLOAD, "bpfbook_target", any(null)), opt("options", null));
 for (const v of [2 ** 32 + 4096, NaN, 1000]) add(`uprobe bufferBytes ${shown(v)}`, () => up({ bufferBytes: v }), opt("bufferBytes", v));
-for (const v of [-1, 2 ** 30]) add(`uprobe wakeupBytes ${shown(v)}`, () => up({ wakeupBytes: v }), opt("wakeupBytes", v));
+for (const v of [-1, 2 ** 30, 2 ** 24]) add(`uprobe wakeupBytes ${shown(v)}`, () => up({ wakeupBytes: v }), opt("wakeupBytes", v));
 add("uprobe u8 arg0 300", () => up({ args: 1, argTypes: ["u8"], where: { arg0: 300 } }), opt("where.arg0", 300, /0 to 255/));
 add("uprobe u32 arg0 -1", () => up({ args: 1, argTypes: ["u32"], where: { arg0: -1 } }), opt("where.arg0", -1));
 add("uprobe i16 arg0 { lt: 40000 }", () => up({ args: 1, argTypes: ["i16"], where: { arg0: { lt: 40000 } } }), opt("where.arg0.lt", 40000));

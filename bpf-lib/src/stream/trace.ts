@@ -204,7 +204,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
       this.#drainSome();
       if (this.#reader.pending() === 0) break;
     }
-    let counters = { produced: this.#received, lost: 0, filtered: 0 };
+    let counters = { produced: this.#received, lost: 0, filtered: 0, excludedSelf: 0 };
     try {
       counters = readCounters(this.#setup.object.map("stats"));
     } finally {
@@ -215,7 +215,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     }
     this.#final = {
       stats: {
-        received: this.#received, lost: counters.lost, produced: counters.produced, filtered: counters.filtered,
+        received: this.#received, lost: counters.lost, produced: counters.produced, filtered: counters.filtered, excludedSelf: counters.excludedSelf,
         truncated: this.#decoder.truncated(), ...this.#decoder.precision(), seconds: (this.#stopNs - this.#start.monoNs) / 1e9,
         startNs: this.#start.monoNs, stopNs: this.#stopNs, epochOffsetNs: this.#start.epochOffsetNs,
         bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
@@ -284,7 +284,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     const c = readCounters(this.#setup.object.map("stats"));
     const now = clocks().monoNs;
     return {
-      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, truncated: this.#decoder.truncated(), ...this.#decoder.precision(),
+      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, excludedSelf: c.excludedSelf, truncated: this.#decoder.truncated(), ...this.#decoder.precision(),
       seconds: (now - this.#start.monoNs) / 1e9, startNs: this.#start.monoNs, stopNs: 0, epochOffsetNs: this.#start.epochOffsetNs,
       bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
     };
