@@ -51,6 +51,7 @@ for (const v of badBuffers) add(`tracepoint bufferBytes ${shown(v)}`, () => trac
 for (const v of [-1, NaN, 1.5, 2 ** 25, Infinity, "0"]) add(`tracepoint wakeupBytes ${shown(v)}`, () => tracepoint(TP, { wakeupBytes: any(v) }), opt("wakeupBytes", v, /from 0 \(no size threshold: collected every 20 ms\) to half of bufferBytes \(8388608\)/));
 // a threshold above half the ring can never be crossed before the ring fills
 add("tracepoint wakeupBytes = bufferBytes", () => tracepoint(TP, { bufferBytes: 65536, wakeupBytes: 65536 }), opt("wakeupBytes", 65536, /half of bufferBytes \(32768\)/));
+for (const v of ["yes", 1, 0, null]) add(`tracepoint includeSelf ${shown(v)}`, () => tracepoint(TP, { includeSelf: any(v) }), opt("includeSelf", v, /true or false/));
 for (const v of [NaN, 7, "64"]) add(`stringBytes ${shown(v)}`, () => tracepoint("syscalls:sys_enter_openat", { stringBytes: any(v) }), opt("stringBytes", v));
 for (const v of [NaN, -8, 1.5]) add(`dataLocBytes ${shown(v)}`, () => anyTracepoint("sched:sched_process_exec", { dataLocBytes: any(v) }), opt("dataLocBytes", v));
 
@@ -101,7 +102,7 @@ add("lhist range null", () => rd().lhist("count", any(null)), opt("hist", null))
 add("lhist range 'log2'", () => rd().lhist("count", any("log2")), opt("hist", "log2"));
 for (const v of [0, NaN, 2 ** 23]) add(`aggregate maxKeys ${shown(v)}`, () => rd().count({ maxKeys: v }), opt("maxKeys", v, /from 1 to 4194304/));
 add("aggregate value 42", () => rd().aggregate({ value: any(42) }), opt("value", 42));
-add("count(null)", () => rd().count(any(null)), opt("options", null));
+add("count(null)", () => rd().count(any(null)), opt("options", null, /an object such as \{ by: \["pid"\] \}/));
 add("withFields('fd')", () => rd().withFields(any("fd")), opt("fields", "fd"));
 add("aggregate stringBytes 128", () => rd().count({ by: ["comm"], stringBytes: 128 }), opt("stringBytes", 128, /from 8 to 120/));
 add("aggregate options null", () => rd().aggregate(any(null)), opt("options", null));
@@ -152,6 +153,9 @@ add("uprobe count start signal 'x'", () => up().count().start({ signal: any("x")
 add("uprobe count by 'pid'", () => up().count({ by: any("pid") }), opt("by", "pid"));
 add("uprobe stream batchMs -5", () => up().stream({ batchMs: -5 }), opt("batchMs", -5));
 add("uprobe start events 1.5", () => up().start({ events: 1.5 }), opt("events", 1.5));
+add("uprobe latency(null)", () => uprobe(WORKLOAD, "bpfbook_target", { retprobe: true }).latency(any(null)), opt("options", null, /\{ by: \["pid"\] \}/));
+add("uprobe count(null)", () => up().count(any(null)), opt("options", null, /\{ by: \["pid"\] \}/));
+for (const v of ["yes", 1, null]) add(`uprobe includeSelf ${shown(v)}`, () => up({ includeSelf: v }), opt("includeSelf", v, /true or false/));
 function uretprobe_latency(h: string): unknown {
   return uprobe(WORKLOAD, "bpfbook_target", { retprobe: true }).latency({ hist: any(h) });
 }
@@ -170,6 +174,8 @@ add("kprobe count interval 0", () => kprobe("vfs_read").count().start({ interval
 add("kretprobe latency hist 'linear'", () => kretprobe("vfs_read").latency({ hist: any("linear") }), opt("hist", "linear"));
 add("kprobe stream signal {}", () => kprobe("vfs_read").stream({ signal: any({}) }), opt("signal", {}));
 add("kprobe count by 'pid'", () => kprobe("vfs_read").count({ by: any("pid") }), opt("by", "pid"));
+add("kretprobe latency(null)", () => kretprobe("vfs_read").latency(any(null)), opt("options", null, /\{ by: \["pid"\] \}/));
+add("kprobe includeSelf 'yes'", () => kprobe("vfs_read", { includeSelf: any("yes") }), opt("includeSelf", "yes", /true or false/));
 
 // --- XDP
 add("xdp(null)", () => xdp(any(null)), opt("interface", null));
