@@ -1,7 +1,8 @@
 /* A running collection: a loaded object whose programs are attached, a ring
  * buffer reader pumping events into the decoder, and the stop conditions.
- * Stopping detaches first, then drains what the kernel already queued, then
- * reads the counters, so received + lost == produced holds exactly. */
+ * Stopping detaches first, waits out program runs already under way, then drains
+ * what the kernel queued, then reads the counters, so received + lost == produced
+ * holds exactly. */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { BpfObject } from "../libbpf/object.js";
 import type { Link } from "../libbpf/link.js";
