@@ -1,10 +1,12 @@
 /* What collecting costs the collecting process (its CPU time, every thread):
  * busy (a getppid() flood, per million events), idle (a trace that sees nothing),
- * and a whole-machine syscall trace, where the tracer must not see itself.
+ * a trickle (longest wait between batches), idle traces beside fs calls (libuv's
+ * pool), and a whole-machine syscall trace, where the tracer must not see itself.
  *
  *   node dist/bench/run.js cost           (part of `npm run bench`)
  *   node dist/bench/collector-cost.js     (this suite alone; BENCH_COST_EVENTS, BENCH_COST_IDLE_SECONDS) */
 import { spawn } from "node:child_process";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { tracepoint } from "../bpf-lib/src/index.js";
@@ -19,8 +21,12 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 export interface CollectorCost {
   busy: { events: number; lost: number; cpuSeconds: number; wallSeconds: number; cpuSecondsPerMillionEvents: number };
   idle: { seconds: number; cpuSeconds: number; cpuFraction: number };
+  /** ~900 events/s (1 ms sleeps): the longest time between two batches. */
+  trickle: { events: number; batches: number; longestGapMs: number };
+  /** fs.promises.stat("/") beside idle traces: the slowest of 10 calls. */
+  pool: { traces: number; worstStatMs: number }[];
   /** raw_syscalls:sys_enter on the whole machine, by default and with includeSelf. */
-  systemWide: { includeSelf: boolean; seconds: number; events: number; selfEvents: number; cpuSeconds: number }[];
+  systemWide: { includeSelf: boolean; seconds: number; events: number; selfEvents: number; excludedSelf: number; cpuSeconds: number }[];
 }
 
 function cpuSeconds(): number {
@@ -65,6 +71,43 @@ async function idle(): Promise<CollectorCost["idle"]> {
   }
 }
 
+async function trickle(): Promise<CollectorCost["trickle"]> {
+  const N = 2000;
+  const w = gated(["sleep", "1", String(N)]);
+  const trace = tracepoint("syscalls:sys_enter_nanosleep", { fields: [], where: { pid: w.pid } }).start({ seconds: 60 });
+  const done = w.go();
+  let rows = 0, batches = 0, last = 0, longest = 0;
+  for await (const b of trace.batches()) {
+    const now = performance.now();
+    if (last) longest = Math.max(longest, now - last);
+    last = now;
+    batches++;
+    rows += (b.ts as ArrayLike<unknown>).length;
+    if (rows >= N) break;
+  }
+  await done;
+  return { events: rows, batches, longestGapMs: longest };
+}
+
+async function pool(traces: number): Promise<CollectorCost["pool"][number]> {
+  const ws = Array.from({ length: traces }, () => gated(["getppid", "1"]));
+  const trs = ws.map((w) => tracepoint("syscalls:sys_enter_getppid", { fields: [], where: { pid: w.pid } }).start());
+  try {
+    await sleep(700);
+    let worst = 0;
+    for (let i = 0; i < 10; i++) {
+      const t0 = performance.now();
+      await stat("/");
+      worst = Math.max(worst, performance.now() - t0);
+      await sleep(37);
+    }
+    return { traces, worstStatMs: worst };
+  } finally {
+    await Promise.all(trs.map((t) => t.stop()));
+    for (const w of ws) w.kill();
+  }
+}
+
 async function systemWide(includeSelf: boolean): Promise<CollectorCost["systemWide"][number]> {
   const c0 = cpuSeconds();
   const t = await tracepoint("raw_syscalls:sys_enter", { fields: ["id"], includeSelf }).collect({ seconds: SYSTEM_SECONDS });
@@ -72,7 +115,7 @@ async function systemWide(includeSelf: boolean): Promise<CollectorCost["systemWi
   const pids = t.array("pid") as Int32Array;
   let self = 0;
   for (let i = 0; i < pids.length; i++) if (pids[i] === process.pid) self++;
-  return { includeSelf, seconds: t.stats.seconds, events: t.numRows(), selfEvents: self, cpuSeconds: cpu };
+  return { includeSelf, seconds: t.stats.seconds, events: t.numRows(), selfEvents: self, excludedSelf: t.stats.excludedSelf ?? 0, cpuSeconds: cpu };
 }
 
 export async function benchCollectorCost(): Promise<CollectorCost> {
@@ -82,8 +125,10 @@ export async function benchCollectorCost(): Promise<CollectorCost> {
     if (!b || r.cpuSeconds < b.cpuSeconds) b = r; // other load only ever adds CPU time
   }
   const i = await idle();
+  const tr = await trickle();
+  const p = [await pool(1), await pool(6)];
   const s = [await systemWide(false), await systemWide(true)];
-  return { busy: b!, idle: i, systemWide: s };
+  return { busy: b!, idle: i, trickle: tr, pool: p, systemWide: s };
 }
 
 export function printCollectorCost(c: CollectorCost): void {
@@ -92,8 +137,10 @@ export function printCollectorCost(c: CollectorCost): void {
   console.log("--- | ---: | ---: | ---: | ---");
   console.log(`busy: getppid() flood → table (best of ${ROUNDS}) | ${c.busy.events} | ${c.busy.cpuSeconds.toFixed(3)} | ${c.busy.wallSeconds.toFixed(2)} | ${c.busy.cpuSecondsPerMillionEvents.toFixed(3)} CPU s per million events`);
   console.log(`idle: a trace that sees nothing | 0 | ${c.idle.cpuSeconds.toFixed(3)} | ${c.idle.seconds.toFixed(2)} | ${(c.idle.cpuFraction * 100).toFixed(2)}% of a CPU`);
+  console.log(`trickle: 1 ms sleeps → batches | ${c.trickle.events} | | | ${c.trickle.batches} batches, longest gap ${c.trickle.longestGapMs.toFixed(0)} ms`);
+  for (const p of c.pool) console.log(`fs.promises.stat beside ${p.traces} idle trace(s) | | | | slowest of 10: ${p.worstStatMs.toFixed(1)} ms`);
   for (const s of c.systemWide) {
-    console.log(`raw_syscalls:sys_enter, whole machine${s.includeSelf ? ", includeSelf" : ""} | ${s.events} (${s.selfEvents} its own) | ${s.cpuSeconds.toFixed(3)} | ${s.seconds.toFixed(2)} | load, attach, collect, table`);
+    console.log(`raw_syscalls:sys_enter, whole machine${s.includeSelf ? ", includeSelf" : ""} | ${s.events} (${s.selfEvents} its own, ${s.excludedSelf} left out) | ${s.cpuSeconds.toFixed(3)} | ${s.seconds.toFixed(2)} | load, attach, collect, table`);
   }
 }
 

@@ -48,7 +48,10 @@ for (const v of [null, 42, "fields"]) add(`tracepoint options ${shown(v)}`, () =
 for (const v of ["comm", 42, {}, [42], null, [null]]) add(`fields ${shown(v)}`, () => tracepoint(TP, { fields: any(v) }), opt("fields", v, /array of names/));
 const badBuffers = [0, 1000, 4095, 6000, NaN, Infinity, -4096, "4096", 2 ** 32 + 4096, 2 ** 40, 4096.5, 2 ** 31 + 4096];
 for (const v of badBuffers) add(`tracepoint bufferBytes ${shown(v)}`, () => tracepoint(TP, { bufferBytes: any(v) }), opt("bufferBytes", v, /power of two from 4096 to 1073741824/));
-for (const v of [-1, NaN, 1.5, 2 ** 25, Infinity, "0"]) add(`tracepoint wakeupBytes ${shown(v)}`, () => tracepoint(TP, { wakeupBytes: any(v) }), opt("wakeupBytes", v, /from 0 \(wake on every event\)/));
+for (const v of [-1, NaN, 1.5, 2 ** 25, Infinity, "0"]) add(`tracepoint wakeupBytes ${shown(v)}`, () => tracepoint(TP, { wakeupBytes: any(v) }), opt("wakeupBytes", v, /from 0 \(no size threshold: collected every 20 ms\) to half of bufferBytes \(8388608\)/));
+// a threshold above half the ring can never be crossed before the ring fills
+add("tracepoint wakeupBytes = bufferBytes", () => tracepoint(TP, { bufferBytes: 65536, wakeupBytes: 65536 }), opt("wakeupBytes", 65536, /half of bufferBytes \(32768\)/));
+for (const v of ["yes", 1, 0, null]) add(`tracepoint includeSelf ${shown(v)}`, () => tracepoint(TP, { includeSelf: any(v) }), opt("includeSelf", v, /true or false/));
 for (const v of [NaN, 7, "64"]) add(`stringBytes ${shown(v)}`, () => tracepoint("syscalls:sys_enter_openat", { stringBytes: any(v) }), opt("stringBytes", v));
 for (const v of [NaN, -8, 1.5]) add(`dataLocBytes ${shown(v)}`, () => anyTracepoint("sched:sched_process_exec", { dataLocBytes: any(v) }), opt("dataLocBytes", v));
 
@@ -99,7 +102,7 @@ add("lhist range null", () => rd().lhist("count", any(null)), opt("hist", null))
 add("lhist range 'log2'", () => rd().lhist("count", any("log2")), opt("hist", "log2"));
 for (const v of [0, NaN, 2 ** 23]) add(`aggregate maxKeys ${shown(v)}`, () => rd().count({ maxKeys: v }), opt("maxKeys", v, /from 1 to 4194304/));
 add("aggregate value 42", () => rd().aggregate({ value: any(42) }), opt("value", 42));
-add("count(null)", () => rd().count(any(null)), opt("options", null));
+add("count(null)", () => rd().count(any(null)), opt("options", null, /an object such as \{ by: \["pid"\] \}/));
 add("withFields('fd')", () => rd().withFields(any("fd")), opt("fields", "fd"));
 add("aggregate stringBytes 128", () => rd().count({ by: ["comm"], stringBytes: 128 }), opt("stringBytes", 128, /from 8 to 120/));
 add("aggregate options null", () => rd().aggregate(any(null)), opt("options", null));
@@ -136,7 +139,7 @@ add("uprobe(null, ...)", () => uprobe(any(null), "main"), opt("binary", null));
 add("uprobe(..., 42)", () => uprobe(WORKLOAD, any(42)), opt("symbol", 42));
 add("uprobe options null", () => uprobe(WORKLOAD, "bpfbook_target", any(null)), opt("options", null));
 for (const v of [2 ** 32 + 4096, NaN, 1000]) add(`uprobe bufferBytes ${shown(v)}`, () => up({ bufferBytes: v }), opt("bufferBytes", v));
-for (const v of [-1, 2 ** 30]) add(`uprobe wakeupBytes ${shown(v)}`, () => up({ wakeupBytes: v }), opt("wakeupBytes", v));
+for (const v of [-1, 2 ** 30, 2 ** 24]) add(`uprobe wakeupBytes ${shown(v)}`, () => up({ wakeupBytes: v }), opt("wakeupBytes", v));
 add("uprobe u8 arg0 300", () => up({ args: 1, argTypes: ["u8"], where: { arg0: 300 } }), opt("where.arg0", 300, /0 to 255/));
 add("uprobe u32 arg0 -1", () => up({ args: 1, argTypes: ["u32"], where: { arg0: -1 } }), opt("where.arg0", -1));
 add("uprobe i16 arg0 { lt: 40000 }", () => up({ args: 1, argTypes: ["i16"], where: { arg0: { lt: 40000 } } }), opt("where.arg0.lt", 40000));
@@ -150,6 +153,9 @@ add("uprobe count start signal 'x'", () => up().count().start({ signal: any("x")
 add("uprobe count by 'pid'", () => up().count({ by: any("pid") }), opt("by", "pid"));
 add("uprobe stream batchMs -5", () => up().stream({ batchMs: -5 }), opt("batchMs", -5));
 add("uprobe start events 1.5", () => up().start({ events: 1.5 }), opt("events", 1.5));
+add("uprobe latency(null)", () => uprobe(WORKLOAD, "bpfbook_target", { retprobe: true }).latency(any(null)), opt("options", null, /\{ by: \["pid"\] \}/));
+add("uprobe count(null)", () => up().count(any(null)), opt("options", null, /\{ by: \["pid"\] \}/));
+for (const v of ["yes", 1, null]) add(`uprobe includeSelf ${shown(v)}`, () => up({ includeSelf: v }), opt("includeSelf", v, /true or false/));
 function uretprobe_latency(h: string): unknown {
   return uprobe(WORKLOAD, "bpfbook_target", { retprobe: true }).latency({ hist: any(h) });
 }
@@ -168,6 +174,8 @@ add("kprobe count interval 0", () => kprobe("vfs_read").count().start({ interval
 add("kretprobe latency hist 'linear'", () => kretprobe("vfs_read").latency({ hist: any("linear") }), opt("hist", "linear"));
 add("kprobe stream signal {}", () => kprobe("vfs_read").stream({ signal: any({}) }), opt("signal", {}));
 add("kprobe count by 'pid'", () => kprobe("vfs_read").count({ by: any("pid") }), opt("by", "pid"));
+add("kretprobe latency(null)", () => kretprobe("vfs_read").latency(any(null)), opt("options", null, /\{ by: \["pid"\] \}/));
+add("kprobe includeSelf 'yes'", () => kprobe("vfs_read", { includeSelf: any("yes") }), opt("includeSelf", "yes", /true or false/));
 
 // --- XDP
 add("xdp(null)", () => xdp(any(null)), opt("interface", null));

@@ -11,7 +11,7 @@ import { profile, startProfile, foldedText, offcpu, startOffcpu } from "../bpf-l
 import { onlineCpus, samplingAttr } from "../bpf-lib/src/profile/perf.js";
 import { KernelSymbols } from "../bpf-lib/src/symbols/kallsyms.js";
 import { parseMaps, UserSymbolizer, snapshotProcess, vdsoElf, readPerfMap } from "../bpf-lib/src/symbols/process.js";
-import { readTrustedFile } from "../bpf-lib/src/symbols/trusted-file.js";
+import { primaryGid, readTrustedFile } from "../bpf-lib/src/symbols/trusted-file.js";
 import { openElf } from "../bpf-lib/src/symbols/elf.js";
 import { workload, programIdsOf, WORKLOAD } from "./helpers/workload.js";
 
@@ -253,7 +253,7 @@ describe("JIT perf maps planted by others", () => {
     });
   }
 
-  it("a symlink, another user's file, a world-writable file and an oversized one are refused; a proper map is read", async () => {
+  it("a symlink, another user's file, a world-writable file, a file writable by another group and an oversized one are refused; a proper map (0664 in its owner's group too) is read", async () => {
     const dir = mkdtempSync(join(tmpdir(), "bpfbook-perfmap-"));
     const pid = 2 ** 22 + 17; // above pid_max's ceiling: no real process has it
     const path = `/tmp/perf-${pid}.map`;
@@ -270,6 +270,13 @@ describe("JIT perf maps planted by others", () => {
       assert.deepEqual(readTrustedFile(good, [65534]), { text: "7f0000001000 40 jitted_fn\n" }, "the process's user's file is trusted");
       chmodSync(good, 0o666);
       assert.deepEqual(readTrustedFile(good, [65534]), { skipped: "it is writable by everyone (mode 666)" });
+      // umask 002: group-writable in the owner's own primary group (nobody's is 65534) is trusted
+      chmodSync(good, 0o664);
+      assert.equal(primaryGid(65534), 65534);
+      assert.deepEqual(readTrustedFile(good, [65534]), { text: "7f0000001000 40 jitted_fn\n" }, "0664 in the owner's primary group is read");
+      chownSync(good, 65534, 0);
+      assert.deepEqual(readTrustedFile(good, [65534]), { skipped: "it is writable by group 0, not its owner's own primary group (mode 664)" });
+      chownSync(good, 65534, 65534);
       chmodSync(good, 0o644);
       assert.deepEqual(readTrustedFile(good, [65534], 16), { skipped: "it is 26 bytes, more than the 16 read at most" });
       copyFileSync(good, path);

@@ -35,7 +35,8 @@ struct pred {
 
 /* Per-CPU counters, indexed by these. Streams: received + lost == produced.
  * Aggregations: DROPPED counts events whose key did not fit in the map, UNMATCHED
- * end events with no start, START_DROPPED starts that did not fit. */
-enum stat_idx { STAT_PRODUCED = 0, STAT_LOST, STAT_FILTERED, STAT_DROPPED, STAT_UNMATCHED, STAT_START_DROPPED, STAT_MAX };
+ * end events with no start, START_DROPPED starts that did not fit. Both:
+ * EXCLUDED_SELF events of the tracer's own process left out (stream.h). */
+enum stat_idx { STAT_PRODUCED = 0, STAT_LOST, STAT_FILTERED, STAT_DROPPED, STAT_UNMATCHED, STAT_START_DROPPED, STAT_EXCLUDED_SELF, STAT_MAX };
 
 #endif

@@ -5,9 +5,14 @@
 
 const volatile __u32 cfg_pid = 0;          /* tgid to keep, 0 = any */
 const volatile __u32 cfg_tid = 0;          /* tid to keep, 0 = any */
-/* The tracer's own process, left out of whole-machine traces: its reads and waits
- * would otherwise show up in (and feed) what it measures. 0 = keep it. */
+/* The tracer's own process, left out of whole-machine traces of what a process does
+ * itself (syscalls, its functions): its reads and waits would otherwise show up in
+ * (and feed) what it measures. 0 = keep it. The tgid as the tracer sees it: when
+ * cfg_self_ns_ino is set, in the pid namespace with that nsfs dev/inode (a tracer
+ * in a container), else in the initial one. */
 const volatile __u32 cfg_exclude_tgid = 0;
+const volatile __u64 cfg_self_ns_dev = 0;
+const volatile __u64 cfg_self_ns_ino = 0;
 const volatile __u32 cfg_comm_len = 0;     /* 0 = no comm filter */
 const volatile char cfg_comm[COMM_LEN] = {};
 const volatile __u32 cfg_event_size = 40;  /* bytes reserved per event */
@@ -42,14 +47,28 @@ static __always_inline void stat_inc(__u32 idx)
 		*c += 1;
 }
 
+static __always_inline bool stream_is_self(__u64 pid_tgid)
+{
+	if (!cfg_self_ns_ino)
+		return (__u32)(pid_tgid >> 32) == cfg_exclude_tgid;
+	struct bpf_pidns_info ns = {};
+	/* fails (non-zero) when the current task is not in that namespace: not us */
+	if (bpf_get_ns_current_pid_tgid(cfg_self_ns_dev, cfg_self_ns_ino, &ns, sizeof(ns)))
+		return false;
+	return ns.tgid == cfg_exclude_tgid;
+}
+
 static __always_inline bool stream_ident_match(struct stream_ident *id)
 {
 	id->pid_tgid = bpf_get_current_pid_tgid();
 	/* older kernels leave stack bytes after the name: zero it so comm keys compare equal */
 	*(__u64 *)&id->comm[0] = 0;
 	*(__u64 *)&id->comm[8] = 0;
-	if (cfg_exclude_tgid && (__u32)(id->pid_tgid >> 32) == cfg_exclude_tgid)
+	if (cfg_exclude_tgid && stream_is_self(id->pid_tgid)) {
+		/* counted: leaving events out is never silent */
+		stat_inc(STAT_EXCLUDED_SELF);
 		return false;
+	}
 	if (cfg_pid && (__u32)(id->pid_tgid >> 32) != cfg_pid)
 		return false;
 	if (cfg_tid && (__u32)id->pid_tgid != cfg_tid)

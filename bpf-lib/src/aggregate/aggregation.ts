@@ -12,7 +12,7 @@ import { requireTracingPrivileges } from "../privileges.js";
 import { InvalidArgumentError } from "../errors.js";
 import { track, untrack } from "../lifecycle.js";
 import { clocks } from "../stream/stats.js";
-import { STAT_COUNT } from "../stream/layout.js";
+import { Stat, STAT_COUNT } from "../stream/layout.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "../stream/running.js";
 import { Trace, type StopOptions, type CollectOptions } from "../stream/trace.js";
 import { collect as collectTrace } from "../stream/consume.js";
@@ -24,26 +24,11 @@ import { planKey, encodeParts, resolveKeyField, isTruncated, STRING_BYTES, type 
 import { mergePerCpu, AGG_VAL_SIZE } from "./values.js";
 import { syscallName } from "./syscalls.js";
 import { histSpec, type HistSpec } from "../options/hist.js";
-import { integerIn, nameList, optionsObject, stringOption } from "../options/shapes.js";
+import { AGGREGATION_EXAMPLE, integerIn, nameList, optionsObject, stringOption } from "../options/shapes.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 import { bufferBytes as checkBufferBytes, maxKeys as checkMaxKeys } from "../options/sizes.js";
-import { waitForRunningPrograms } from "../ffi/libc.js";
-
-/**
- * Resolves once every program run that began before the call has finished: after
- * flipping `ctl` (or detaching), a run that read the old index may still be adding
- * to the old map. Programs run inside RCU read-side sections, and a global
- * membarrier is synchronize_rcu(), so this is exact and costs no CPU while it waits.
- */
-async function programsSettled(): Promise<void> {
-  if (await waitForRunningPrograms()) return;
-  // No global membarrier here (nohz_full, CONFIG_MEMBARRIER off): a run lasts
-  // microseconds, so a timer of a few milliseconds covers it (not provably).
-  await new Promise((r) => setTimeout(r, 5));
-}
-
-/** setTimeout's longest delay; longer waits are taken in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { programsSettled } from "../stream/settled.js";
+import { MAX_TIMER_MS } from "../options/durations.js";
 
 const ROLE = { agg: 0, start: 1, end: 2 } as const;
 const VAL = { one: 0, field: 1, delta: 2 } as const;
@@ -85,6 +70,8 @@ export interface AggStats {
   unmatched: number;
   /** Latency: start events that did not fit in the start map. */
   startDropped: number;
+  /** Events of the tracer's own process left out (includeSelf; for latency, entries and exits each). */
+  excludedSelf: number;
   /** Rows whose string key filled its slot (marked with a trailing "…"): each may stand for several longer strings; raise stringBytes. */
   truncated: number;
   /** Columns holding bigint values: a 64-bit count, sum, min, max or key beyond 2^53, kept exact. */
@@ -150,7 +137,7 @@ export class Aggregation {
   /** Validates keys, value and histogram against the tracepoint's fields up front. */
   constructor(spec: AggSpec) {
     this.spec = spec;
-    const o = optionsObject(spec.options, spec.source);
+    const o = optionsObject(spec.options, spec.source, AGGREGATION_EXAMPLE);
     const by = nameList(o.by, "by", spec.source) ?? [];
     histSpec(o.hist, spec.source, spec.latency ? ["stats"] : []);
     if (o.value !== undefined) stringOption(o.value, "value", spec.source, "the name of an integer field");
@@ -413,7 +400,7 @@ export class AggregationRun implements Running, Disposable {
     return !this.#finished;
   }
 
-  #counters(): { events: number; filtered: number; dropped: number; unmatched: number; startDropped: number } {
+  #counters(): { events: number; filtered: number; dropped: number; unmatched: number; startDropped: number; excludedSelf: number } {
     const ncpu = possibleCpus();
     const sum = (maps: BpfMap[], idx: number) => {
       let s = 0;
@@ -429,12 +416,12 @@ export class AggregationRun implements Running, Disposable {
     };
     if (this.#finished && this.#table) {
       const t = this.#table.stats;
-      return { events: t.events, filtered: t.filtered, dropped: t.dropped, unmatched: t.unmatched, startDropped: t.startDropped };
+      return { events: t.events, filtered: t.filtered, dropped: t.dropped, unmatched: t.unmatched, startDropped: t.startDropped, excludedSelf: t.excludedSelf };
     }
     const all = this.#setup.objects.map((o) => o.map("stats"));
     const end = [this.#setup.end.map("stats")];
     void STAT_COUNT;
-    return { events: sum(end, 0), filtered: sum(all, 2), dropped: sum(end, 3), unmatched: sum(end, 4), startDropped: sum(all, 5) };
+    return { events: sum(end, 0), filtered: sum(all, 2), dropped: sum(end, 3), unmatched: sum(end, 4), startDropped: sum(all, 5), excludedSelf: sum(all, Stat.excludedSelf) };
   }
 
   /** Reads one of the two maps into rows (deleting what it read when `drain`). */
@@ -679,7 +666,7 @@ export class AggregationRun implements Running, Disposable {
   describe(): string {
     const s = this.#table?.stats;
     if (!s) return `${this.source}: aggregating`;
-    const extra = [s.dropped ? `${s.dropped} dropped (map full)` : "", s.truncated ? `${s.truncated} truncated keys (raise stringBytes)` : "", s.unmatched ? `${s.unmatched} unmatched` : "", s.filtered ? `${s.filtered} filtered in kernel` : ""].filter(Boolean);
+    const extra = [s.dropped ? `${s.dropped} dropped (map full)` : "", s.truncated ? `${s.truncated} truncated keys (raise stringBytes)` : "", s.unmatched ? `${s.unmatched} unmatched` : "", s.filtered ? `${s.filtered} filtered in kernel` : "", s.excludedSelf ? `${s.excludedSelf} of its own left out` : ""].filter(Boolean);
     return `${s.source}: ${s.events} events into ${s.keys} rows${extra.length ? ", " + extra.join(", ") : ""}, ${s.seconds.toFixed(2)} s`;
   }
 

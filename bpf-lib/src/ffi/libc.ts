@@ -57,77 +57,172 @@ export function errno(): number {
   return koffi.errno();
 }
 
-const EPOLLIN = 1, EPOLLET = 1 << 31, EPOLL_CTL_ADD = 1, EPOLL_CLOEXEC = 0o2000000;
+const EPOLLIN = 1, EPOLLET = 1 << 31, EPOLL_CTL_ADD = 1, EPOLL_CTL_DEL = 2, EPOLL_CLOEXEC = 0o2000000;
 const EFD_CLOEXEC = 0o2000000, EFD_NONBLOCK = 0o4000;
+/** struct epoll_event is packed on x86_64: u32 events, then the u64 tag at offset 4. */
+const EV = 12, MAX_EVENTS = 64;
+/** The tag of the set's own eventfd; rings get tags from 1. */
+const KICK = 0;
 
 /**
- * Waits, off the JS thread, for the kernel to *signal* an fd, not for it to be
- * readable. A BPF ring buffer polls readable whenever any byte waits, so a
- * level-triggered wait returns at once for every event, including the events the
- * waiting itself causes when the tracer traces its own syscalls. Edge-triggered,
- * epoll reports only the producer's wakeups (the first record after a drain, or
- * the wakeup threshold: stream.h), and an eventfd in the same set lets cancel()
- * end a wait early.
+ * One epoll set and at most one epoll_wait on libuv's thread pool for every ring in
+ * the process: a wait per ring held one of the pool's 4 threads each, so a few idle
+ * traces starved fs calls and membarrier. Events are tagged by ring; an eventfd in
+ * the set (KICK) ends the wait early when a sooner deadline arrives or nobody waits.
  */
-export class Readiness {
-  private readonly epfd: number;
-  private readonly cancelFd: number;
-  private readonly events = Buffer.alloc(12 * 4);
-  private readonly one = Buffer.alloc(8);
-  private closed = false;
-  private inFlight = false;
-  constructor(fd: number) {
-    this.epfd = f.epoll_create1(EPOLL_CLOEXEC) as number;
-    if (this.epfd < 0) throw new Error(`epoll_create1 failed: errno ${koffi.errno()}`);
-    this.cancelFd = f.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) as number;
-    if (this.cancelFd < 0 || !this.add(fd, EPOLLIN | EPOLLET) || !this.add(this.cancelFd, EPOLLIN)) {
+class WaitSet {
+  readonly #epfd: number;
+  readonly #kickFd: number;
+  readonly #events = Buffer.alloc(EV * MAX_EVENTS);
+  readonly #one = Buffer.alloc(8);
+  readonly #members = new Map<number, Readiness>();
+  #nextTag = KICK + 1;
+  #inFlight = false;
+  /** performance.now() at which the wait on the pool times out. */
+  #inFlightUntil = Infinity;
+  #kicked = false;
+
+  constructor() {
+    this.#epfd = f.epoll_create1(EPOLL_CLOEXEC) as number;
+    if (this.#epfd < 0) throw new Error(`epoll_create1 failed: errno ${koffi.errno()}`);
+    this.#kickFd = f.eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK) as number;
+    if (this.#kickFd < 0 || !this.#ctl(EPOLL_CTL_ADD, this.#kickFd, EPOLLIN, KICK)) {
       const e = koffi.errno();
-      if (this.cancelFd >= 0) f.close(this.cancelFd);
-      f.close(this.epfd);
-      throw new Error(`cannot set up epoll on the ring buffer: errno ${e}`);
+      if (this.#kickFd >= 0) f.close(this.#kickFd);
+      f.close(this.#epfd);
+      throw new Error(`cannot set up epoll: errno ${e}`);
     }
-    this.one.writeBigUInt64LE(1n);
+    this.#one.writeBigUInt64LE(1n);
   }
-  private add(fd: number, events: number): boolean {
-    const ev = Buffer.alloc(12);
+
+  #ctl(op: number, fd: number, events: number, tag: number): boolean {
+    const ev = Buffer.alloc(EV);
     ev.writeUInt32LE(events >>> 0, 0);
-    ev.writeUInt32LE(fd, 4);
-    return (f.epoll_ctl(this.epfd, EPOLL_CTL_ADD, fd, ev) as number) >= 0;
+    ev.writeUInt32LE(tag, 4);
+    return (f.epoll_ctl(this.#epfd, op, fd, ev) as number) >= 0;
   }
-  /** Resolves with true on a wakeup, false on timeout or cancel; runs epoll_wait on libuv's thread pool. */
-  wait(timeoutMs: number): Promise<boolean> {
-    if (this.closed) return Promise.resolve(false);
-    this.inFlight = true;
-    return new Promise((resolve) => {
-      f.epoll_wait.async(this.epfd, this.events, 4, Math.max(0, Math.ceil(timeoutMs)), (err: unknown, n: number) => {
-        this.inFlight = false;
-        let woke = false;
-        for (let i = 0; !err && i < n; i++) {
-          if (this.events.readUInt32LE(12 * i + 4) === this.cancelFd) f.read(this.cancelFd, Buffer.alloc(8), 8);
-          else woke = true;
-        }
-        if (this.closed) this.release();
-        resolve(woke);
-      });
+
+  /** Watches fd for the producer's wakeups (edge-triggered); returns its tag, or -errno. */
+  add(fd: number, member: Readiness): number {
+    const tag = this.#nextTag++;
+    if (!this.#ctl(EPOLL_CTL_ADD, fd, EPOLLIN | EPOLLET, tag)) return -koffi.errno();
+    this.#members.set(tag, member);
+    return tag;
+  }
+
+  remove(tag: number, fd: number): void {
+    // safe while a wait is on the pool: epoll drops the fd from the set and its ready list
+    this.#ctl(EPOLL_CTL_DEL, fd, 0, tag);
+    this.#members.delete(tag);
+    this.schedule();
+  }
+
+  /** Starts, shortens or ends the wait on the pool to match the members' deadlines. */
+  schedule(): void {
+    let next = Infinity;
+    for (const m of this.#members.values()) next = Math.min(next, m.deadline);
+    if (this.#inFlight) {
+      // a sooner deadline, or nobody waiting (free the pool thread): end the wait now
+      if ((next < this.#inFlightUntil - 1 || next === Infinity) && !this.#kicked) {
+        this.#kicked = true;
+        f.write(this.#kickFd, this.#one, 8);
+      }
+      return;
+    }
+    if (next === Infinity) return;
+    this.#inFlight = true;
+    this.#inFlightUntil = next;
+    const timeout = Math.max(0, Math.ceil(next - performance.now()));
+    f.epoll_wait.async(this.#epfd, this.#events, MAX_EVENTS, timeout, (err: unknown, n: number) => {
+      this.#inFlight = false;
+      this.#inFlightUntil = Infinity;
+      for (let i = 0; !err && i < n; i++) {
+        const tag = this.#events.readUInt32LE(EV * i + 4);
+        if (tag === KICK) {
+          f.read(this.#kickFd, Buffer.alloc(8), 8);
+          this.#kicked = false;
+        } else this.#members.get(tag)?.signal();
+      }
+      const now = performance.now();
+      for (const m of this.#members.values()) m.expire(now);
+      this.schedule();
     });
   }
+}
+
+let waitSet: WaitSet | undefined;
+
+/**
+ * Waits, off the JS thread, for the kernel to *signal* a ring buffer's fd, not for
+ * it to be readable. A BPF ring buffer polls readable whenever any byte waits, so a
+ * level-triggered wait returns at once for every event, including the events the
+ * waiting itself causes when the tracer traces its own syscalls. Edge-triggered,
+ * epoll reports only the producer's wakeups (the first record after a drain, or the
+ * wakeup threshold: stream.h). A wakeup that arrives between waits is kept for the
+ * next wait(), as a per-ring epoll set's ready list would keep it.
+ */
+export class Readiness {
+  readonly #fd: number;
+  readonly #tag: number;
+  #signaled = false;
+  #resolve: ((woke: boolean) => void) | null = null;
+  /** @internal performance.now() at which the pending wait times out (Infinity: none). */
+  deadline = Infinity;
+  #closed = false;
+
+  constructor(fd: number) {
+    waitSet ??= new WaitSet();
+    this.#fd = fd;
+    this.#tag = waitSet.add(fd, this);
+    if (this.#tag < 0) throw new Error(`cannot set up epoll on the ring buffer: errno ${-this.#tag}`);
+  }
+
+  /** Resolves with true on a wakeup, false on timeout or cancel; the epoll_wait runs on libuv's thread pool, shared. */
+  wait(timeoutMs: number): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    this.#end(false); // one wait at a time
+    if (this.#signaled) {
+      this.#signaled = false;
+      return Promise.resolve(true);
+    }
+    return new Promise((resolve) => {
+      this.#resolve = resolve;
+      this.deadline = performance.now() + Math.max(0, timeoutMs);
+      waitSet!.schedule();
+    });
+  }
+
+  /** @internal the producer woke this ring */
+  signal(): void {
+    if (this.#resolve) this.#end(true);
+    else this.#signaled = true;
+  }
+
+  /** @internal the set's wait returned at `now`: time out a wait that is due */
+  expire(now: number): void {
+    // epoll_wait's timeout is in whole ms and may return a little early
+    if (this.#resolve && this.deadline <= now + 1) this.#end(false);
+  }
+
+  #end(woke: boolean): void {
+    const r = this.#resolve;
+    this.#resolve = null;
+    this.deadline = Infinity;
+    r?.(woke);
+  }
+
   /** Ends a pending wait now (it resolves false); a wait started later is not affected. */
   cancel(): void {
-    if (!this.closed && this.inFlight) this.kick();
+    if (!this.#resolve) return;
+    this.#end(false);
+    waitSet!.schedule();
   }
+
   close(): void {
-    if (this.closed) return;
-    this.closed = true;
-    // a wait still running on the pool owns the fds until it returns
-    if (this.inFlight) this.kick();
-    else this.release();
-  }
-  private kick(): void {
-    f.write(this.cancelFd, this.one, 8);
-  }
-  private release(): void {
-    f.close(this.cancelFd);
-    f.close(this.epfd);
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#end(false);
+    waitSet!.remove(this.#tag, this.#fd);
   }
 }
 

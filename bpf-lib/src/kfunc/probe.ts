@@ -5,7 +5,7 @@
  * as fentry/fexit when the kernel allows it (typed, cheaper), else as
  * kprobe/kretprobe — and read by the same engines as tracepoints: Trace for event
  * streams, AggregationRun for in-kernel aggregations (agg.h). */
-import { excludeSelf, type SelfOption } from "../probes/self.js";
+import { checkSelfOption, excludeSelf, type SelfOption } from "../probes/self.js";
 import { BpfObject } from "../libbpf/object.js";
 import type { Link } from "../libbpf/link.js";
 import { AttachError, BpfbookError, InvalidArgumentError, LoadError, NotSupportedError, PermissionError, VerifierError } from "../errors.js";
@@ -29,7 +29,7 @@ import { nearestFunctions, requireTraceable, type Traceability } from "./names.j
 import { kindsFor, refused, unsupported, type Via } from "./support.js";
 import { UnknownArgumentError, UntraceableKernelFunctionError } from "./errors.js";
 import { histSpec, linearRange } from "../options/hist.js";
-import { nameList, objectOption, optionsObject, stringOption } from "../options/shapes.js";
+import { AGGREGATION_EXAMPLE, nameList, objectOption, optionsObject, stringOption } from "../options/shapes.js";
 import { bufferBytes, maxKeys as checkMaxKeys, stringSlot, wakeupBytes } from "../options/sizes.js";
 import { processId } from "../options/ranges.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
@@ -194,6 +194,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     const what = `${kind}("${fn}")`;
     const opts = optionsObject(options, what);
     this.#opts = opts;
+    checkSelfOption(opts, what);
     this.#bufferBytes = bufferBytes(opts.bufferBytes, what);
     wakeupBytes(opts.wakeupBytes, this.#bufferBytes, what);
     this.#slot = stringSlot(opts.stringBytes, what, MAX_USTR_LEN);
@@ -502,7 +503,8 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
    * Entry → return latency of the function, paired by thread in the kernel, as a log2
    * histogram per key (default), linear buckets, or "stats". Return probes only.
    */
-  latency(opts: { by?: readonly K[]; hist?: HistSpec | "stats"; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
+  latency(options: { by?: readonly K[]; hist?: HistSpec | "stats"; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
+    const opts = optionsObject(options, `${this.kind}("${this.function}")`, AGGREGATION_EXAMPLE);
     if (this.kind !== "kretprobe") throw new InvalidArgumentError(`latency pairs entries with returns: use kretprobe("${this.function}").latency() or kfuncLatency("${this.function}")`);
     return new KfuncAggregation(this as unknown as KernelFunctionProbe, { by: opts.by, hist: opts.hist === "stats" ? undefined : opts.hist ?? "log2", maxKeys: opts.maxKeys, stringBytes: opts.stringBytes }, true);
   }
@@ -572,7 +574,7 @@ export class KfuncAggregation {
 
   constructor(probe: KernelFunctionProbe, options: KfuncAggregateOptions, latency: boolean) {
     const what = `${probe.kind}("${probe.function}")`;
-    const opts = optionsObject(options, what);
+    const opts = optionsObject(options, what, AGGREGATION_EXAMPLE);
     this.probe = probe;
     this.options = opts;
     this.isLatency = latency;

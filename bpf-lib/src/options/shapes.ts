@@ -3,13 +3,15 @@
  * says what would work instead of a TypeError from deep inside (or, in a timer,
  * a crashed process). */
 import { InvalidOptionError } from "../errors.js";
-import { shown } from "./describe.js";
 
-/** The options argument: absent, or a plain object. */
-export function optionsObject<T extends object>(v: T | undefined, what: string): T {
+/** What an aggregation's options look like (count(), hist(), latency(), ...). */
+export const AGGREGATION_EXAMPLE = '{ by: ["pid"] }';
+
+/** The options argument: absent, or a plain object; `example` shows one that fits the call. */
+export function optionsObject<T extends object>(v: T | undefined, what: string, example = "{ seconds: 5 }"): T {
   if (v === undefined) return {} as T;
   if (typeof v !== "object" || v === null || Array.isArray(v)) {
-    throw new InvalidOptionError(what, "options", v, "an object such as { seconds: 5 } (or nothing)");
+    throw new InvalidOptionError(what, "options", v, `an object such as ${example} (or nothing)`);
   }
   return v;
 }
@@ -57,7 +59,7 @@ export function objectOption(v: unknown, option: string, what: string, expected:
   return v as Record<string, unknown>;
 }
 
-/** A string option (where.comm, value): absent or a string. */
+/** A string option (where.comm, value) that must be given: a string (callers skip it when absent). */
 export function stringOption(v: unknown, option: string, what: string, expected: string): string {
   if (typeof v !== "string") throw new InvalidOptionError(what, option, v, expected);
   return v;

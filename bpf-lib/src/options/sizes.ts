@@ -17,11 +17,16 @@ export function bufferBytes(v: unknown, what: string, fallback = DEFAULT_BUFFER)
   return v;
 }
 
-/** `wakeupBytes`: how much data waits before user space is woken; 0 wakes on every event. */
+/**
+ * `wakeupBytes`: how much data waits before the producer forces a wakeup. At most
+ * half the buffer: the ring holds at most bufferBytes, so a larger threshold could
+ * never be crossed and a flood would fill the ring. 0: no size threshold (the
+ * reader collects at its poll period, 20 ms, and on the first event after a drain).
+ */
 export function wakeupBytes(v: unknown, buffer: number, what: string): number {
   if (v === undefined) return Math.min(buffer / 4, 1 << 20);
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > buffer) {
-    throw new InvalidOptionError(what, "wakeupBytes", v, `an integer from 0 (wake on every event) to bufferBytes (${buffer})`);
+  if (typeof v !== "number" || !Number.isInteger(v) || v < 0 || v > buffer / 2) {
+    throw new InvalidOptionError(what, "wakeupBytes", v, `an integer from 0 (no size threshold: collected every 20 ms) to half of bufferBytes (${buffer / 2})`);
   }
   return v;
 }

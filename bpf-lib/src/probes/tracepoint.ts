@@ -1,7 +1,7 @@
 /* tracepoint("group:name", options): a typed description of an event stream.
  * Nothing touches the kernel until start()/collect()/stream(); then the generic
  * tracepoint program is configured through .rodata, loaded, and attached. */
-import { excludeSelf, type SelfOption } from "./self.js";
+import { checkSelfOption, excludeSelf, selfByDefault, type SelfOption } from "./self.js";
 import { BpfObject } from "../libbpf/object.js";
 import { readFormat, fieldOf } from "../tracefs/catalog.js";
 import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
@@ -112,6 +112,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
   constructor(name: N, options: TracepointOptions<N, F> = {}) {
     nameArgument(name, "name", "tracepoint()", `a "group:name" string such as "syscalls:sys_enter_openat" (see listTracepoints())`);
     const opts = optionsObject(options, `tracepoint("${name}")`);
+    checkSelfOption(opts, `tracepoint("${name}")`);
     this.name = name;
     this.#opts = opts;
     const format = readFormat(name);
@@ -240,7 +241,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     const w = (this.#opts.where ?? {}) as { pid?: number; tid?: number; comm?: string };
     if (w.pid !== undefined) obj.setConstant("cfg_pid", w.pid);
     if (w.tid !== undefined) obj.setConstant("cfg_tid", w.tid);
-    excludeSelf(obj, this.#opts, w);
+    excludeSelf(obj, this.#opts, w, selfByDefault(`${this.format.group}:${this.format.name}`));
     if (w.comm !== undefined) {
       const c = encodeComm(w.comm);
       obj.setConstant("cfg_comm", c.bytes);

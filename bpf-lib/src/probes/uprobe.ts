@@ -4,12 +4,12 @@
  * starts. Then uprobe.bpf.c is configured through .rodata, loaded, and attached
  * at the function's file offset: on entry (arguments), on return (the return
  * value), or both, paired by thread (latency, arguments seen at return). */
-import { excludeSelf, type SelfOption } from "./self.js";
+import { checkSelfOption, excludeSelf, type SelfOption } from "./self.js";
 import { BpfObject } from "../libbpf/object.js";
 import type { Link } from "../libbpf/link.js";
 import { BpfbookError, InvalidArgumentError } from "../errors.js";
 import { histSpec, linearRange } from "../options/hist.js";
-import { nameArgument, nameList, objectOption, optionsObject, stringOption } from "../options/shapes.js";
+import { AGGREGATION_EXAMPLE, nameArgument, nameList, objectOption, optionsObject, stringOption } from "../options/shapes.js";
 import { bufferBytes, maxKeys as checkMaxKeys, wakeupBytes } from "../options/sizes.js";
 import { processId } from "../options/ranges.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
@@ -153,6 +153,7 @@ export class UprobeProbe {
     const what = `uprobe(${JSON.stringify(binary)}, ${JSON.stringify(symbol)})`;
     const opts = optionsObject(options, what);
     this.#opts = opts;
+    checkSelfOption(opts, what);
     processId(opts.pid, "pid", what);
     const n = opts.args ?? 0;
     if (!Number.isInteger(n) || n < 0 || n > MAX_UPROBE_ARGS) throw new InvalidArgumentError(`args must be an integer from 0 to ${MAX_UPROBE_ARGS} (the integer registers of the x86_64 calling convention), got ${opts.args}`);
@@ -375,7 +376,8 @@ export class UprobeProbe {
    * Time from entry to return of each call, in ns, paired by thread, aggregated in the
    * kernel: a log2 histogram (default), a linear one, or "stats" (count/sum/min/max/avg).
    */
-  latency(opts: { by?: readonly UprobeKey[]; hist?: HistSpec | "stats"; maxKeys?: number } = {}): UprobeAggregation {
+  latency(options: { by?: readonly UprobeKey[]; hist?: HistSpec | "stats"; maxKeys?: number } = {}): UprobeAggregation {
+    const opts = optionsObject(options, this.source, AGGREGATION_EXAMPLE);
     return new UprobeAggregation(this, { by: opts.by, value: "latency", hist: opts.hist === "stats" ? undefined : opts.hist ?? "log2", maxKeys: opts.maxKeys }, true);
   }
 
@@ -413,7 +415,7 @@ export class UprobeAggregation {
   readonly #maxKeys: number;
 
   constructor(probe: UprobeProbe, options: UprobeAggregateOptions, latency: boolean) {
-    const opts = optionsObject(options, probe.source);
+    const opts = optionsObject(options, probe.source, AGGREGATION_EXAMPLE);
     this.#probe = probe;
     this.#opts = opts;
     this.#latency = latency;

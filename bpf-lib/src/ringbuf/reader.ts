@@ -52,7 +52,14 @@ export class RingBufferReader implements Disposable {
     this.u32 = new Uint32Array(data, pageSize, (2 * size) >>> 2);
     this.dv = new DataView(data, pageSize, 2 * size);
     this.#cons = Number(Atomics.load(this.#consumer, 0));
-    this.#ready = new Readiness(fd);
+    try {
+      this.#ready = new Readiness(fd);
+    } catch (e) {
+      // e.g. EMFILE from the eventfd: the mappings would outlive the failed reader
+      c.unmap();
+      p.unmap();
+      throw e;
+    }
   }
 
   /** Bytes committed or reserved by producers and not consumed yet. */

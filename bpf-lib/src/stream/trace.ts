@@ -1,11 +1,13 @@
 /* A running collection: a loaded object whose programs are attached, a ring
  * buffer reader pumping events into the decoder, and the stop conditions.
- * Stopping detaches first, then drains what the kernel already queued, then
- * reads the counters, so received + lost == produced holds exactly. */
+ * Stopping detaches first, waits out program runs already under way, then drains
+ * what the kernel queued, then reads the counters, so received + lost == produced
+ * holds exactly. */
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { BpfObject } from "../libbpf/object.js";
 import type { Link } from "../libbpf/link.js";
 import { RingBufferReader } from "../ringbuf/reader.js";
+import { programsSettled } from "./settled.js";
 import { EventDecoder, type FieldDecoder, type Columns } from "./decoder.js";
 import { readCounters, clocks, type TraceStats } from "./stats.js";
 import { toTraceTable, formatStats, type TraceTable } from "./table.js";
@@ -52,7 +54,7 @@ export interface StreamSetup {
 
 /** Least time between two drains unless the wakeup threshold is crossed: bounds wakeups per second. */
 const POLL_MS = 20;
-/** Longest sleep without a wakeup; a safety net, since the producer wakes an empty ring's reader. */
+/** Longest sleep without a wakeup, when the ring was empty after the drain (so its next record wakes us). */
 const IDLE_MS = 500;
 const DRAIN_CHUNK = 1 << 16;
 
@@ -126,7 +128,8 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     try {
       if (stop.signal?.aborted) this.#requestStop("signal");
       stop.signal?.addEventListener("abort", onAbort, { once: true });
-      const threshold = this.#setup.wakeupBytes ?? Math.min(this.#setup.bufferBytes / 4, 1 << 20);
+      // wakeupBytes 0: no size threshold, the poll period alone paces the drains
+      const threshold = this.#setup.wakeupBytes === 0 ? Infinity : this.#setup.wakeupBytes ?? Math.min(this.#setup.bufferBytes / 4, 1 << 20);
       const msLeft = () => Math.max(1, (deadline - clocks().monoNs) / 1e6);
       while (!this.#stopRequested) {
         const n = this.#drainSome();
@@ -139,10 +142,14 @@ export class Trace implements Disposable, AsyncDisposable, Running {
           await yieldToLoop();
           continue;
         }
-        // Sleep until the producer wakes us: the first record after this drain, or the
-        // threshold. Never because bytes are pending, which could be this process's own
-        // syscalls (includeSelf) and would make every wait cause the next event.
-        await this.#reader.wait(Math.min(IDLE_MS, msLeft()));
+        // The producer wakes us only for a record committed at the consumer position
+        // (or past the threshold). A record committed while the drain ran, or one still
+        // being written, was not at that position then and sent no wakeup, nor will any
+        // record after it: with bytes pending, come back after a poll period instead.
+        // Never sooner because bytes are pending: they could be this process's own
+        // syscalls (includeSelf), and every wait would cause the next event.
+        const timeout = this.#reader.pending() > 0 ? POLL_MS : IDLE_MS;
+        await this.#reader.wait(Math.min(timeout, msLeft()));
         // Then hold off until a poll period since the drain, unless the threshold is crossed.
         for (;;) {
           const hold = (drainedAt - clocks().monoNs) / 1e6 + POLL_MS;
@@ -150,6 +157,10 @@ export class Trace implements Disposable, AsyncDisposable, Running {
           await this.#reader.wait(Math.min(hold, msLeft()));
         }
       }
+      // A program run already past its filter when the links went away may still
+      // reserve and commit: wait those runs out, so the last drain sees every event.
+      this.#detach();
+      await programsSettled();
     } catch (e) {
       this.#error ??= e;
       this.#stoppedBy = "error";
@@ -191,9 +202,8 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     this.#wake?.();
   }
 
-  /** Detach, drain what is queued, read counters, release the kernel objects. */
-  #finish(): void {
-    if (this.#finished) return;
+  #detach(): void {
+    if (this.#stopNs) return;
     for (const l of this.#links) {
       try {
         l.dispose();
@@ -202,7 +212,13 @@ export class Trace implements Disposable, AsyncDisposable, Running {
       }
     }
     this.#stopNs = clocks().monoNs;
-    let counters = { produced: this.#received, lost: 0, filtered: 0 };
+  }
+
+  /** Detach, drain what is queued, read counters, release the kernel objects. */
+  #finish(): void {
+    if (this.#finished) return;
+    this.#detach();
+    let counters = { produced: this.#received, lost: 0, filtered: 0, excludedSelf: 0 };
     try {
       // Producers that reserved before detach commit within microseconds; drain until the ring is empty.
       for (let spins = 0; spins < 10000; spins++) {
@@ -222,7 +238,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     }
     this.#final = {
       stats: {
-        received: this.#received, lost: counters.lost, produced: counters.produced, filtered: counters.filtered,
+        received: this.#received, lost: counters.lost, produced: counters.produced, filtered: counters.filtered, excludedSelf: counters.excludedSelf,
         truncated: this.#decoder.truncated(), ...this.#decoder.precision(), seconds: (this.#stopNs - this.#start.monoNs) / 1e9,
         startNs: this.#start.monoNs, stopNs: this.#stopNs, epochOffsetNs: this.#start.epochOffsetNs,
         bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
@@ -296,7 +312,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     const c = readCounters(this.#setup.object.map("stats"));
     const now = clocks().monoNs;
     return {
-      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, truncated: this.#decoder.truncated(), ...this.#decoder.precision(),
+      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, excludedSelf: c.excludedSelf, truncated: this.#decoder.truncated(), ...this.#decoder.precision(),
       seconds: (now - this.#start.monoNs) / 1e9, startNs: this.#start.monoNs, stopNs: 0, epochOffsetNs: this.#start.epochOffsetNs,
       bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
     };

@@ -3,8 +3,10 @@
  * plain read forever (with programs still attached), a symlink would make root read
  * something else, a huge file would exhaust memory. So, as perf does: open without
  * following symlinks and without blocking, then trust only a regular file owned by
- * the expected user (or root), not writable by group or others, of bounded size. */
-import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+ * the expected user (or root), not writable by others, nor by a group other than
+ * its owner's own primary group (umask 002 makes JIT maps 0664 in a user's private
+ * group: only the owner can write them), of bounded size. */
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from "node:fs";
 
 export const MAX_TRUSTED_BYTES = 64 << 20;
 
@@ -27,7 +29,8 @@ export function readTrustedFile(path: string, trusted: readonly number[] | (() =
     if (!st.isFile()) return { skipped: `it is not a regular file (${kind(st.mode)})` };
     const owners = typeof trusted === "function" ? trusted() : trusted; // only looked up when there is a file
     if (st.uid !== 0 && !owners.includes(st.uid)) return { skipped: `it is owned by uid ${st.uid}, not by the process's user (${owners.join(", ")}) or root` };
-    if (st.mode & 0o022) return { skipped: `it is writable by ${st.mode & 0o002 ? "everyone" : "its group"} (mode ${(st.mode & 0o7777).toString(8)})` };
+    if (st.mode & 0o002) return { skipped: `it is writable by everyone (mode ${(st.mode & 0o7777).toString(8)})` };
+    if (st.mode & 0o020 && st.gid !== primaryGid(st.uid)) return { skipped: `it is writable by group ${st.gid}, not its owner's own primary group (mode ${(st.mode & 0o7777).toString(8)})` };
     if (st.size > maxBytes) return { skipped: `it is ${st.size} bytes, more than the ${maxBytes} read at most` };
     const buf = Buffer.alloc(st.size);
     let n = 0;
@@ -41,6 +44,22 @@ export function readTrustedFile(path: string, trusted: readonly number[] | (() =
   } finally {
     closeSync(fd);
   }
+}
+
+/** A user's primary group from /etc/passwd (root's is 0), or undefined if the uid is not listed. */
+export function primaryGid(uid: number, passwd?: string): number | undefined {
+  if (uid === 0) return 0;
+  let text = passwd;
+  try {
+    text ??= readFileSync("/etc/passwd", "utf8");
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split("\n")) {
+    const f = line.split(":");
+    if (f.length >= 4 && Number(f[2]) === uid && f[2] !== "") return Number(f[3]);
+  }
+  return undefined;
 }
 
 function kind(mode: number): string {
