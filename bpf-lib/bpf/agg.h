@@ -20,6 +20,9 @@ const volatile __u32 cfg_hist = HIST_NONE;
 const volatile __s64 cfg_lmin = 0;
 const volatile __s64 cfg_lmax = 0;
 const volatile __s64 cfg_lstep = 1;
+/* The value is a signed integer (1) or an unsigned one (0): an unsigned 64-bit value
+ * of 2^63 or more is negative as an __s64, so min/max and buckets compare it unsigned. */
+const volatile __u32 cfg_value_signed = 1;
 
 struct agg_key {
 	__u8 b[MAX_KEY];
@@ -57,8 +60,13 @@ static __always_inline __u32 log2_u64(__u64 v)
 
 static __always_inline __u32 bucket_of(__s64 v)
 {
-	if (cfg_hist == HIST_LOG2)
+	if (cfg_hist == HIST_LOG2) {
+		if (!cfg_value_signed)
+			return v == 0 ? 0 : log2_u64((__u64)v) + 1;
 		return v <= 0 ? 0 : log2_u64((__u64)v) + 1; /* bucket b >= 1 holds [2^(b-1), 2^b) */
+	}
+	if (!cfg_value_signed && v < 0) /* an unsigned value of 2^63 or more: past any s64 max */
+		return (__u32)((__u64)(cfg_lmax - cfg_lmin) / (__u64)cfg_lstep) + 1;
 	if (v < cfg_lmin)
 		return 0;
 	/* unsigned division: clang 14's BPF target has no signed divide, and both are >= 0 here */
@@ -76,9 +84,9 @@ static __always_inline void accumulate(struct agg_val *val, __s64 v)
 		val->min = v;
 		val->max = v;
 	} else {
-		if (v < val->min)
+		if (cfg_value_signed ? v < val->min : (__u64)v < (__u64)val->min)
 			val->min = v;
-		if (v > val->max)
+		if (cfg_value_signed ? v > val->max : (__u64)v > (__u64)val->max)
 			val->max = v;
 	}
 	val->count += 1;

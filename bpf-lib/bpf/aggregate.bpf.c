@@ -25,7 +25,6 @@ const volatile struct key_part cfg_pair[MAX_PARTS] = {};
 const volatile __u32 cfg_value_src = VAL_ONE;
 const volatile __u32 cfg_value_woff = 0;
 const volatile __u32 cfg_value_size = 8;
-const volatile __u32 cfg_value_signed = 0;
 const volatile __u32 cfg_stream = 0; /* 1: also send each value as an event; 2: only send it */
 
 struct scratch {

@@ -79,7 +79,6 @@ const volatile struct key_part cfg_parts[MAX_PARTS] = {};
 const volatile __u32 cfg_value_src = VAL_ONE;
 const volatile __u32 cfg_value_woff = 0;
 const volatile __u32 cfg_value_size = 8;
-const volatile __u32 cfg_value_signed = 1;
 
 struct scratch {
 	__u8 win[MAX_WINDOW]; /* only the first 64 bytes are used; predicates may address up to MAX_WINDOW */

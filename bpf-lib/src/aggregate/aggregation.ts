@@ -119,6 +119,8 @@ export interface AggShape {
   hist?: HistSpec;
   /** Values are latencies in ns. */
   latency: boolean;
+  /** Values are unsigned integers: merged unsigned, so 2^63 and more stay positive. */
+  unsigned?: boolean;
   maxKeys: number;
   /** The result's columns, in order (see Aggregation.columns). */
   columns(interval: boolean): string[];
@@ -183,6 +185,7 @@ export class Aggregation {
       source: this.spec.source,
       hist: this.spec.options.hist,
       latency: Boolean(this.spec.latency),
+      unsigned: this.#value !== null && !this.#value.signed,
       maxKeys: this.spec.options.maxKeys ?? 10240,
       columns: (interval) => this.columns(interval),
       decorate: this.spec.decorate,
@@ -222,10 +225,10 @@ export class Aggregation {
       obj.map(m).setMaxEntries(o.maxKeys ?? 10240);
     }
     obj.setConstant("cfg_value_src", role === ROLE.end ? VAL.delta : this.#value ? VAL.field : VAL.one);
+    obj.setConstant("cfg_value_signed", this.#value && !this.#value.signed ? 0 : 1);
     if (this.#value) {
       obj.setConstant("cfg_value_woff", this.#value.woff);
       obj.setConstant("cfg_value_size", this.#value.size);
-      obj.setConstant("cfg_value_signed", this.#value.signed ? 1 : 0);
     }
     const h = o.hist;
     obj.setConstant("cfg_hist", !h ? HIST.none : h === "log2" ? HIST.log2 : HIST.linear);
@@ -437,7 +440,7 @@ export class AggregationRun implements Running, Disposable {
     for (let i = 0; i < keys.length; i++) {
       const k = keys[i];
       const dv = new DataView(k.buffer, k.byteOffset, k.byteLength);
-      const v = mergePerCpu(values[i], ncpu);
+      const v = mergePerCpu(values[i], ncpu, this.#agg.unsigned);
       if (v.count === 0) continue;
       if (interval) {
         into.interval.push(interval.index);

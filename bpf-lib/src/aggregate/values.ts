@@ -12,8 +12,12 @@ export interface AggValue {
 
 export const AGG_VAL_SIZE = 32;
 
-/** Merges the value slots of every CPU (CPUs that saw nothing have count 0 and are skipped). */
-export function mergePerCpu(bytes: Uint8Array, ncpu: number): AggValue {
+/**
+ * Merges the value slots of every CPU (CPUs that saw nothing have count 0 and are
+ * skipped). `unsigned`: the values are unsigned 64-bit integers (the kernel compared
+ * them unsigned), so 2^63 and more read back positive.
+ */
+export function mergePerCpu(bytes: Uint8Array, ncpu: number, unsigned = false): AggValue {
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let count = 0n;
   let sum = 0n;
@@ -25,9 +29,9 @@ export function mergePerCpu(bytes: Uint8Array, ncpu: number): AggValue {
     if (n === 0n) continue;
     count += n;
     // the kernel adds signed values into a u64: two's complement, read back signed
-    sum = BigInt.asIntN(64, sum + dv.getBigInt64(at + 8, true));
-    const lo = dv.getBigInt64(at + 16, true);
-    const hi = dv.getBigInt64(at + 24, true);
+    sum = unsigned ? BigInt.asUintN(64, sum + dv.getBigUint64(at + 8, true)) : BigInt.asIntN(64, sum + dv.getBigInt64(at + 8, true));
+    const lo = unsigned ? dv.getBigUint64(at + 16, true) : dv.getBigInt64(at + 16, true);
+    const hi = unsigned ? dv.getBigUint64(at + 24, true) : dv.getBigInt64(at + 24, true);
     if (min === null || lo < min) min = lo;
     if (max === null || hi > max) max = hi;
   }

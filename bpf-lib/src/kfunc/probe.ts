@@ -604,7 +604,7 @@ export class KfuncAggregation {
   }
 
   shape(source: string): AggShape {
-    return { source, hist: this.options.hist, latency: this.isLatency, maxKeys: this.options.maxKeys ?? 10240, columns: (interval) => this.columns(interval) };
+    return { source, hist: this.options.hist, latency: this.isLatency, unsigned: this.#value !== null && this.#value.decl.kind === "int" && !this.#value.decl.signed, maxKeys: this.options.maxKeys ?? 10240, columns: (interval) => this.columns(interval) };
   }
 
   /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */

@@ -444,7 +444,7 @@ export class UprobeAggregation {
   }
 
   shape(): AggShape {
-    return { source: this.source, hist: this.#opts.hist, latency: this.#latency, maxKeys: this.#maxKeys, columns: (i) => this.columns(i) };
+    return { source: this.source, hist: this.#opts.hist, latency: this.#latency, unsigned: this.#value !== null && !this.#value.signed, maxKeys: this.#maxKeys, columns: (i) => this.columns(i) };
   }
 
   /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
