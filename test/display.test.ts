@@ -241,6 +241,23 @@ describe("rule 2: aggregation tables show their own stats (real runs)", () => {
     assert.equal(html, `<div class="bt-stats">syscalls:sys_enter_getppid · 100 events · 0 dropped${tail(t.stats)}${secs(t.stats)}</div>`);
   });
 
+  it("the tracer's own events left out are said, not silent", async () => {
+    const w = workload(["getppid", "10"]);
+    const run = tracepoint("syscalls:sys_enter_getppid").count({ by: ["pid"] }).start();
+    let ppid = 0;
+    for (let i = 0; i < 5; i++) ppid += process.ppid; // each read is a getppid() of this process: left out, counted
+    assert.ok(ppid > 0);
+    assert.equal(await w.go(), 0);
+    await run.stop();
+    const t = await run.finished();
+    const rows = t.objects() as { pid: number; count: number }[];
+    assert.equal(rows.find((r) => r.pid === w.pid)?.count, 10);
+    assert.equal(rows.find((r) => r.pid === process.pid), undefined);
+    assert.equal(t.stats.excludedSelf, 5);
+    const { plain } = footers(t);
+    assert.match(plain, / · 5 of the tracer's own left out \(includeSelf: true keeps them\)/);
+  });
+
   it("a full map: dropped events in red", async () => {
     // one comm of our own so nothing else on the machine lands in the one-key map
     const binary = renamedWorkload("bpfbook-dfull");

@@ -315,3 +315,15 @@ import { stat } from "node:fs/promises";
     assert.ok(ms / flips < 1.5, `${(ms / flips).toFixed(2)} ms of the JS thread per flip`);
   });
 });
+
+describe("the tracer's own pid namespace, as the kernel names it", () => {
+  it("converts stat()'s device number to the kernel's MKDEV(major, minor)", async () => {
+    const { kernelDev } = await import("../bpf-lib/src/probes/self.js");
+    assert.equal(kernelDev(4n), 4n); // nsfs, 0:4: both encodings agree
+    assert.equal(kernelDev(0x0803n), (8n << 20n) | 3n); // 8:3
+    // glibc's makedev(0x456, 0x12378): a minor of 256 or more is where the encodings part
+    const makedev = (major: bigint, minor: bigint) => (minor & 0xffn) | ((major & 0xfffn) << 8n) | ((minor & ~0xffn) << 12n) | ((major & ~0xfffn) << 32n);
+    assert.equal(makedev(0x456n, 0x12378n), 0x1234_5678n);
+    assert.equal(kernelDev(0x1234_5678n), (0x456n << 20n) | 0x12378n);
+  });
+});

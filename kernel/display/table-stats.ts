@@ -11,6 +11,7 @@ export interface TraceStatsLike {
   lost: number;
   filtered?: number;
   truncated?: number;
+  excludedSelf?: number;
   imprecise?: number;
   impreciseColumns?: string[];
   seconds?: number;
@@ -24,6 +25,7 @@ export interface AggStatsLike {
   dropped: number;
   filtered?: number;
   truncated?: number;
+  excludedSelf?: number;
   unmatched?: number;
   startDropped?: number;
   bigintColumns?: string[];
@@ -50,7 +52,7 @@ export function tableStats(table: object): StatsLike | undefined {
   const s = (table as { stats?: unknown }).stats;
   if (typeof s !== "object" || s === null) return undefined;
   const r = s as Record<string, unknown>;
-  const common = { filtered: num(r.filtered), truncated: num(r.truncated), seconds: num(r.seconds), source: str(r.source) };
+  const common = { filtered: num(r.filtered), truncated: num(r.truncated), excludedSelf: num(r.excludedSelf), seconds: num(r.seconds), source: str(r.source) };
   if (typeof r.received === "number" && typeof r.lost === "number")
     return { kind: "trace", received: r.received, lost: r.lost, imprecise: num(r.imprecise), impreciseColumns: strings(r.impreciseColumns), ...common };
   if (typeof r.events === "number" && typeof r.dropped === "number")
@@ -60,6 +62,9 @@ export function tableStats(table: object): StatsLike | undefined {
     };
   return undefined;
 }
+
+/** The tracer's own events, left out on purpose: said, so that nothing is left out silently. */
+const selfLeftOut = (n: number) => `${formatCount(n)} of the tracer's own left out (includeSelf: true keeps them)`;
 
 /** The footer's parts, in order. */
 export function statsParts(s: StatsLike): StatsPart[] {
@@ -72,6 +77,7 @@ export function statsParts(s: StatsLike): StatsPart[] {
     parts.push({ text: `${formatCount(s.lost)} lost`, loud: s.lost > 0 });
     if (s.filtered) quiet(`${formatCount(s.filtered)} filtered in kernel`);
     if (s.truncated) quiet(`${formatCount(s.truncated)} values truncated`);
+    if (s.excludedSelf) quiet(selfLeftOut(s.excludedSelf));
     // 64-bit values a double rounded are as untrustworthy as lost events: said as loudly
     if (s.imprecise) loud(`${formatCount(s.imprecise)} rounded 64-bit values (${(s.impreciseColumns ?? []).join(", ")}); bigint: true keeps them exact`);
   } else {
@@ -82,6 +88,7 @@ export function statsParts(s: StatsLike): StatsPart[] {
     if (s.unmatched) loud(`${plural(s.unmatched, "unmatched latency end")} (no start seen)`);
     if (s.startDropped) loud(`${plural(s.startDropped, "latency start")} dropped (start map full)`);
     if (s.filtered) quiet(`${formatCount(s.filtered)} filtered in kernel`);
+    if (s.excludedSelf) quiet(selfLeftOut(s.excludedSelf));
     if (s.bigintColumns?.length) quiet(`bigint (exact 64-bit): ${s.bigintColumns.join(", ")}`);
   }
   if (typeof s.seconds === "number") quiet(`${s.seconds.toFixed(2)} s`);

@@ -39,8 +39,20 @@ let ownNs: { dev: bigint; ino: bigint } | null | undefined;
 function pidNamespace(): { dev: bigint; ino: bigint } | null {
   if (ownNs !== undefined) return ownNs;
   const st = statSync("/proc/self/ns/pid", { bigint: true });
-  ownNs = st.ino === INIT_PID_NS_INO ? null : { dev: st.dev, ino: st.ino };
+  ownNs = st.ino === INIT_PID_NS_INO ? null : { dev: kernelDev(st.dev), ino: st.ino };
   return ownNs;
+}
+
+/**
+ * stat() reports a device in glibc's encoding (minor in bits 0-7 and 20+, major in
+ * bits 8-19 and 32+); bpf_get_ns_current_pid_tgid compares with the kernel's own
+ * dev_t, MKDEV(major, minor) = major << 20 | minor. They agree only while the
+ * minor is below 256 (nsfs is usually 0:4), so convert rather than rely on it.
+ */
+export function kernelDev(dev: bigint): bigint {
+  const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & ~0xfffn);
+  const minor = (dev & 0xffn) | ((dev >> 12n) & ~0xffn);
+  return (major << 20n) | minor;
 }
 
 /**
