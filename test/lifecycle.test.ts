@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { tracepoint, disposeAll, liveCount, stopAll, BpfObject, VerifierError, InvalidOptionError } from "../bpf-lib/src/index.js";
+import { tracepoint, disposeAll, liveCount, stopAll, BpfObject, VerifierError, InvalidOptionError, activity } from "../bpf-lib/src/index.js";
 import { uprobe } from "../bpf-lib/src/probes/uprobe.js";
 import { startProfile } from "../bpf-lib/src/profile/profile.js";
 import { xdp } from "../bpf-lib/src/xdp/index.js";
@@ -110,8 +110,9 @@ async function releasedAfter(run: () => Promise<unknown>, expected?: Error, ms =
   assert.deepEqual(await stopAll("stop"), [], "stopAll() resolves, with nothing left to stop");
 }
 
+const boom = () => new Error("callback failed");
+
 describe("every path after attach releases", () => {
-  const boom = () => new Error("callback failed");
 
   it("tracepoint collect() with a signal that throws after attach", async () => {
     await releasedAfter(() => tracepoint("syscalls:sys_enter_getppid", { fields: [] }).collect({ seconds: 30, signal: notASignal }));
@@ -187,5 +188,36 @@ describe("every path after attach releases", () => {
     await releasedAfter(() => xdp(net.host).count().collect({ seconds: 30, signal: notASignal }));
     await releasedAfter(() => xdp(net.host).sample().collect({ seconds: 30, progressMs: 20, onProgress: () => { throw e; } }), e);
     await releasedAfter(() => xdp(net.host).count().collect({ seconds: 30, interval: 0.05, onInterval: () => { throw e; } }), e);
+  });
+});
+
+/** Runs `body` with an activity listener that throws `e` on `event`, removed afterwards. */
+async function withThrowingListener(event: "start" | "stop", e: Error, body: () => Promise<void>): Promise<void> {
+  const listener = () => { throw e; };
+  activity.on(event, listener);
+  try {
+    await body();
+  } finally {
+    activity.off(event, listener);
+  }
+}
+
+describe("a throwing activity listener neither hangs a run nor leaves it attached", () => {
+  it("start listener: trace, aggregation, profile", async () => {
+    const e = boom();
+    await withThrowingListener("start", e, async () => {
+      await releasedAfter(async () => tracepoint("syscalls:sys_enter_getppid", { fields: [] }).collect({ seconds: 30 }), e);
+      await releasedAfter(async () => tracepoint("syscalls:sys_enter_getppid").count({ by: ["pid"] }).collect({ seconds: 30 }), e);
+      await releasedAfter(async () => startProfile({ seconds: 30 }), e);
+    });
+  });
+
+  it("stop listener: trace, aggregation, profile settle with its error", async () => {
+    const e = boom();
+    await withThrowingListener("stop", e, async () => {
+      await releasedAfter(async () => tracepoint("syscalls:sys_enter_getppid", { fields: [] }).collect({ seconds: 0.1 }), e);
+      await releasedAfter(async () => tracepoint("syscalls:sys_enter_getppid").count({ by: ["pid"] }).collect({ seconds: 0.1 }), e);
+      await releasedAfter(async () => startProfile({ seconds: 0.1 }).finished(), e);
+    });
   });
 });

@@ -12,6 +12,7 @@ import { EventDecoder, type FieldDecoder, type Columns } from "./decoder.js";
 import { readCounters, clocks, type TraceStats } from "./stats.js";
 import { toTraceTable, formatStats, type TraceTable } from "./table.js";
 import { track, untrack } from "../lifecycle.js";
+import { releaseLinks, removeAbort } from "./release.js";
 import { InvalidArgumentError } from "../errors.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "./running.js";
 
@@ -96,7 +97,16 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     }
     this.#start = clocks();
     track(this);
-    started(this);
+    try {
+      started(this);
+    } catch (e) {
+      // a throwing "start" listener: nothing stays attached or tracked
+      this.#error = e;
+      this.#stoppedBy = "error";
+      this.#stopRequested = true;
+      this.#finish();
+      throw e;
+    }
     this.#done = this.#pump(stop);
   }
 
@@ -165,11 +175,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
       this.#error ??= e;
       this.#stoppedBy = "error";
     } finally {
-      try {
-        stop.signal?.removeEventListener("abort", onAbort);
-      } catch {
-        // not an EventTarget: nothing was added to it
-      }
+      removeAbort(stop.signal, onAbort);
       this.#finish();
     }
   }
@@ -204,13 +210,8 @@ export class Trace implements Disposable, AsyncDisposable, Running {
 
   #detach(): void {
     if (this.#stopNs) return;
-    for (const l of this.#links) {
-      try {
-        l.dispose();
-      } catch (e) {
-        this.#error ??= e;
-      }
-    }
+    const error = releaseLinks(this.#links);
+    if (error) this.#error ??= error;
     this.#stopNs = clocks().monoNs;
   }
 
@@ -232,8 +233,8 @@ export class Trace implements Disposable, AsyncDisposable, Running {
       this.#stoppedBy = "error";
     } finally {
       this.#reader.close();
-      this.#setup.object.dispose();
-      for (const o of this.#setup.others ?? []) o.dispose();
+      const error = releaseLinks([this.#setup.object, ...(this.#setup.others ?? [])]);
+      if (error) this.#error ??= error;
       untrack(this);
     }
     this.#final = {
@@ -255,7 +256,12 @@ export class Trace implements Disposable, AsyncDisposable, Running {
       const cols = impreciseColumns.map((c) => JSON.stringify(c)).join(", ");
       process.emitWarning(`${this.source}: ${imprecise} 64-bit values beyond 2^53 were rounded to the nearest double in ${impreciseColumns.length === 1 ? "column" : "columns"} ${impreciseColumns.join(", ")}; use the bigint option for exact values (bigint: true, bigint: [${cols}] or bigint: "auto")`, { code: "BPFBOOK_IMPRECISE" });
     }
-    stopped(this);
+    try {
+      stopped(this);
+    } catch (e) {
+      // a throwing "stop" listener: released already; finished() reports it
+      this.#error ??= e;
+    }
   }
 
   progressStats(): RunningStats {
