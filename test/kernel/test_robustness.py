@@ -129,47 +129,71 @@ class RobustnessTests(unittest.TestCase):
 
 
 class LauncherKillTests(unittest.TestCase):
-    def test_kernel_exits_when_its_launcher_is_killed(self):
+    def launch(self, *extra):
+        """Starts launcher.py (a stand-in notebook server); returns (launcher, kernel pid, a client whose kernel answers)."""
         tmp = tempfile.mkdtemp(prefix="bpfbook-launcher-")
-        launcher = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "launcher.py"), os.path.join(tmp, "kernel.json")], stdout=subprocess.PIPE, text=True)
-        kernel_pid = None
-        try:
-            kernel_pid, path = launcher.stdout.readline().split()
-            kernel_pid = int(kernel_pid)
-            kc = BlockingKernelClient(connection_file=path)
-            kc.load_connection_file()
-            kc.start_channels()
-            # Not wait_for_ready: without a manager it reads a heartbeat not yet bound as "died".
-            ready = False
-            for _ in range(TIMEOUT):
-                kc.kernel_info()
-                try:
-                    ready = kc.get_shell_msg(timeout=1)["msg_type"] == "kernel_info_reply"
-                except Exception:
-                    continue
-                if ready:
-                    break
-            self.assertTrue(ready, "the kernel answers kernel_info")
-            r = Run(kc, 'import { tracepoint } from "bpfbook";\nconst held = tracepoint("syscalls:sys_enter_getppid", { fields: [] }).start();\nheld.links.length')
-            self.assertEqual(r.result(), "1")
-            held = programs_of(kernel_pid)
-            self.assertEqual(len(held), 1, "the kernel holds its program")
-            kc.stop_channels()
-            launcher.send_signal(signal.SIGKILL)
+        launcher = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "launcher.py"), os.path.join(tmp, "kernel.json"), *extra], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(self.cleanup, launcher)
+        kernel_pid, path = launcher.stdout.readline().split()
+        self.kernel_pid = int(kernel_pid)
+        kc = BlockingKernelClient(connection_file=path)
+        kc.load_connection_file()
+        kc.start_channels()
+        self.assertTrue(self.answers(kc, TIMEOUT), "the kernel answers kernel_info")
+        return launcher, self.kernel_pid, kc
+
+    @staticmethod
+    def answers(kc, seconds):
+        # Not wait_for_ready: without a manager it reads a heartbeat not yet bound as "died".
+        for _ in range(seconds):
+            kc.kernel_info()
+            try:
+                if kc.get_shell_msg(timeout=1)["msg_type"] == "kernel_info_reply":
+                    return True
+            except Exception:
+                continue
+        return False
+
+    def cleanup(self, launcher):
+        launcher.stdout.close()
+        if launcher.poll() is None:
+            launcher.kill()
             launcher.wait()
-            t0 = time.time()
-            self.assertTrue(until(lambda: exited(kernel_pid), 6), "the kernel exited")
-            self.assertTrue(until(lambda: not (held & bpf_program_ids()), 3), f"programs left loaded: {held & bpf_program_ids()}")
-            print(f"kernel gone {time.time() - t0:.2f} s after the launcher's kill -9", file=sys.stderr)
-        finally:
-            launcher.stdout.close()
-            if launcher.poll() is None:
-                launcher.kill()
-            if kernel_pid and os.path.exists(f"/proc/{kernel_pid}"):
-                try:
-                    os.kill(kernel_pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        pid = getattr(self, "kernel_pid", None)
+        if pid and os.path.exists(f"/proc/{pid}"):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def test_kernel_exits_when_its_launcher_is_killed(self):
+        launcher, kernel_pid, kc = self.launch()
+        r = Run(kc, 'import { tracepoint } from "bpfbook";\nconst held = tracepoint("syscalls:sys_enter_getppid", { fields: [] }).start();\nheld.links.length')
+        self.assertEqual(r.result(), "1")
+        held = programs_of(kernel_pid)
+        self.assertEqual(len(held), 1, "the kernel holds its program")
+        kc.stop_channels()
+        launcher.send_signal(signal.SIGKILL)
+        launcher.wait()
+        t0 = time.time()
+        self.assertTrue(until(lambda: exited(kernel_pid), 6), "the kernel exited")
+        self.assertTrue(until(lambda: not (held & bpf_program_ids()), 3), f"programs left loaded: {held & bpf_program_ids()}")
+        print(f"kernel gone {time.time() - t0:.2f} s after the launcher's kill -9", file=sys.stderr)
+
+    def test_stale_jpy_parent_pid_is_not_watched(self):
+        # A pid that existed and is gone (reaped): what a stale JPY_PARENT_PID looks like.
+        dead = subprocess.Popen(["/bin/true"])
+        dead.wait()
+        self.assertFalse(os.path.exists(f"/proc/{dead.pid}"))
+        launcher, kernel_pid, kc = self.launch(str(dead.pid))
+        time.sleep(1.5)  # six polls of the parent watch
+        self.assertFalse(exited(kernel_pid), "the kernel keeps running")
+        self.assertEqual(Run(kc, "40 + 2").result(), "42")
+        kc.stop_channels()
+        # The launcher, its real parent, is still watched.
+        launcher.send_signal(signal.SIGKILL)
+        launcher.wait()
+        self.assertTrue(until(lambda: exited(kernel_pid), 6), "the kernel exited with its launcher")
 
 
 if __name__ == "__main__":
