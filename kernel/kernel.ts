@@ -22,6 +22,12 @@ import { forceStopAll } from "../bpf-lib/src/stream/running.js";
 
 /** How long an interrupt waits for running traces to stop before the cell's reply goes out anyway. */
 const STOP_TRACES_MS = 3000;
+/**
+ * How many executions' headers are kept for reporting late errors: a timer from a cell
+ * older than this (hours of a long session) reports in the current cell instead, and
+ * the map does not grow for the kernel's whole life.
+ */
+const KEEP_CELLS = 1000;
 
 export interface KernelOptions {
   connection: ConnectionInfo;
@@ -202,6 +208,8 @@ export class Kernel {
     Atomics.add(this.#flags, FLAG.EXEC_SEQ, 1);
     Atomics.store(this.#flags, FLAG.EXECUTING, 1);
     this.#cells.set(count, r.header);
+    // Maps iterate in insertion order: the first key is the oldest cell.
+    if (this.#cells.size > KEEP_CELLS) this.#cells.delete(this.#cells.keys().next().value!);
     let outcome;
     try {
       outcome = await this.#runner.execute(c.code, count);

@@ -115,7 +115,9 @@ class RobustnessTests(unittest.TestCase):
 
     def interrupt_spin(self, code):
         before = programs_of(self.pid)
-        r = self.run_code(code, after=lambda: (until(lambda: len(programs_of(self.pid)) > len(before), 30), time.sleep(1.0), self.km.interrupt_kernel()))
+        attached = []
+        r = self.run_code(code, after=lambda: (attached.append(until(lambda: len(programs_of(self.pid)) > len(before), 30)), time.sleep(1.0), self.km.interrupt_kernel()))
+        self.assertEqual(attached, [True], "the cell attached its trace before the interrupt")
         self.assertEqual(r.status, "error")
         self.assertEqual(r.reply["content"]["ename"], "KeyboardInterrupt")
         self.assert_holds_nothing()
