@@ -129,6 +129,33 @@ class RobustnessTests(unittest.TestCase):
     def test_interrupt_sync_spin_after_start_and_await(self):
         self.interrupt_spin('const t2 = tracepoint("syscalls:sys_enter_getppid", { fields: [] }).start();\nawait new Promise((r) => setTimeout(r, 50));\nwhile (true) {}')
 
+    def test_interrupt_during_cleanup_of_a_full_ring(self):
+        # The cell spins with a busy workload traced into a large ring: the pump cannot run,
+        # so the ring is full when the interrupt stops the trace, and draining it (the
+        # kernel's own cleanup) blocks the event loop for a while; the interrupter must
+        # not terminate that.
+        workload = os.path.join(HERE, "..", "fixtures", "build", "workload")
+        code = (
+            'import { spawn } from "node:child_process";\n'
+            f'const w = spawn({json.dumps(os.path.abspath(workload))}, ["--now", "getppid", "30000000"], {{ stdio: "ignore" }});\n'
+            "(globalThis as any).busy = w;\n"
+            'const big = tracepoint("syscalls:sys_enter_getppid", { where: { pid: w.pid! }, bufferBytes: 256 * 1024 * 1024 }).start();\n'
+            "while (true) {}"
+        )
+        before = programs_of(self.pid)
+        attached = []
+        t0 = time.time()
+        r = self.run_code(code, after=lambda: (attached.append(until(lambda: len(programs_of(self.pid)) > len(before), 30)), time.sleep(4.0), self.km.interrupt_kernel()))
+        print(f"reply {time.time() - t0:.1f} s after execute (interrupt at ~4 s after attach)", file=sys.stderr)
+        self.assertEqual(attached, [True], "the cell attached its trace before the interrupt")
+        self.assertEqual(r.status, "error")
+        self.assertEqual(r.reply["content"]["ename"], "KeyboardInterrupt")
+        self.assert_holds_nothing()
+        self.assert_alive_and_working()
+        last = self.run_code('import { partialResults } from "bpfbook";\n(globalThis as any).busy.kill();\nconst kept = partialResults();\nconst s = (kept[0] as unknown as { stats: { received: number; lost: number; produced: number; stoppedBy: string } }).stats;\nJSON.stringify([kept.length, kept[0].numRows() === s.received, s.received + s.lost === s.produced, s.received > 100_000, s.stoppedBy, s.received, s.lost])')
+        print(f"kept: {last.result()}", file=sys.stderr)
+        self.assertEqual(json.loads(json.loads(last.result()))[:5], [1, True, True, True, "interrupt"], "the full ring's rows were kept, and every event is accounted for")
+
 
 class LauncherKillTests(unittest.TestCase):
     def launch(self, *extra):

@@ -171,6 +171,10 @@ export class Trace implements Disposable, AsyncDisposable, Running {
       // reserve and commit: wait those runs out, so the last drain sees every event.
       this.#detach();
       await programsSettled();
+      // A ring that filled while the loop was blocked (a cell spinning after start()) holds
+      // millions of records: drain it in chunks that let the event loop run, so #finish's
+      // synchronous drain only sees the last few and the loop never looks stuck.
+      while (this.#reader.pending() > 0 && this.#drainSome() > 0) await yieldToLoop();
     } catch (e) {
       this.#error ??= e;
       this.#stoppedBy = "error";
