@@ -152,9 +152,9 @@ class RobustnessTests(unittest.TestCase):
         self.assertEqual(r.reply["content"]["ename"], "KeyboardInterrupt")
         self.assert_holds_nothing()
         self.assert_alive_and_working()
-        last = self.run_code('import { partialResults } from "bpfbook";\n(globalThis as any).busy.kill();\nconst kept = partialResults();\nconst s = (kept[0] as unknown as { stats: { received: number; lost: number; produced: number; stoppedBy: string } }).stats;\nJSON.stringify([kept.length, kept[0].numRows() === s.received, s.received + s.lost === s.produced, s.received > 100_000, s.stoppedBy, s.received, s.lost])')
-        print(f"kept: {last.result()}", file=sys.stderr)
-        self.assertEqual(json.loads(json.loads(last.result()))[:5], [1, True, True, True, "interrupt"], "the full ring's rows were kept, and every event is accounted for")
+        last = self.run_code('import { partialResults } from "bpfbook";\n(globalThis as any).busy.kill();\nconst kept = partialResults();\nconst s = (kept[0] as unknown as { stats: { received: number; lost: number; produced: number; stoppedBy: string } }).stats;\nconsole.log(JSON.stringify([kept.length, kept[0].numRows() === s.received, s.received + s.lost === s.produced, s.received > 100_000, s.stoppedBy, s.received, s.lost]))')
+        print(f"kept: {last.text().strip()}", file=sys.stderr)
+        self.assertEqual(json.loads(last.text())[:5], [1, True, True, True, "interrupt"], "the full ring's rows were kept, and every event is accounted for")
 
 
 class LauncherKillTests(unittest.TestCase):
