@@ -174,7 +174,8 @@ export class Trace implements Disposable, AsyncDisposable, Running {
       // A ring that filled while the loop was blocked (a cell spinning after start()) holds
       // millions of records: drain it in chunks that let the event loop run, so #finish's
       // synchronous drain only sees the last few and the loop never looks stuck.
-      while (this.#reader.pending() > 0 && this.#drainSome() > 0) await yieldToLoop();
+      // (A synchronous dispose may finish, and unmap the ring, between two chunks.)
+      while (!this.#finished && this.#reader.pending() > 0 && this.#drainSome() > 0) await yieldToLoop();
     } catch (e) {
       this.#error ??= e;
       this.#stoppedBy = "error";
