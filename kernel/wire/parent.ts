@@ -36,7 +36,16 @@ export function startTime(pid: number): string | null {
  * an environment it does not belong to, must not shut the kernel down); `note` says
  * when it is not.
  */
-export function watchParent(gone: (why: string) => void, everyMs = 250, frontend = Number(process.env.JPY_PARENT_PID) || 0, note: (text: string) => void = () => {}): ParentWatch {
+export interface WatchOptions {
+  everyMs?: number;
+  /** The frontend's pid (default: JPY_PARENT_PID). */
+  frontend?: number;
+  /** Told when JPY_PARENT_PID is set but not watched. */
+  note?: (text: string) => void;
+}
+
+export function watchParent(gone: (why: string) => void, opts: WatchOptions = {}): ParentWatch {
+  const { everyMs = 250, frontend = Number(process.env.JPY_PARENT_PID) || 0, note = () => {} } = opts;
   const parent = process.ppid;
   const born = frontend > 1 ? startTime(frontend) : null;
   if (frontend > 1 && born === null) note(`JPY_PARENT_PID=${frontend} names no running process: not watched (the parent process still is)`);
