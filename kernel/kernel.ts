@@ -22,6 +22,12 @@ import { forceStopAll } from "../bpf-lib/src/stream/running.js";
 
 /** How long an interrupt waits for running traces to stop before the cell's reply goes out anyway. */
 const STOP_TRACES_MS = 3000;
+/**
+ * How many executions' headers are kept for reporting late errors: a timer from a cell
+ * older than this (hours of a long session) reports in the current cell instead, and
+ * the map does not grow for the kernel's whole life.
+ */
+const KEEP_CELLS = 1000;
 
 export interface KernelOptions {
   connection: ConnectionInfo;
@@ -52,6 +58,8 @@ export class Kernel {
   readonly #flags = new Int32Array(new SharedArrayBuffer(4 * FLAG_COUNT));
   /** Execute requests by execution count, so an error thrown later in a cell's function is reported in that cell. */
   readonly #cells = new Map<number, Partial<Header>>();
+  /** Nesting of the kernel's own work (FLAG.CLEANUP is set while above 0). */
+  #cleanupDepth = 0;
 
   constructor(opts: KernelOptions) {
     this.#out = new OutputCapture((name, text, parent) => this.#send({ channel: "iopub", msgType: "stream", content: { name, text }, parent }));
@@ -85,7 +93,7 @@ export class Kernel {
     // SIGINT (Jupyter's interrupt, or the wire thread relaying interrupt_request):
     // the cell runner breaks the cell; here we stop traces, keeping their rows.
     process.on("SIGINT", () => {
-      if (this.#executing) this.#interrupting ??= this.#interruptTraces();
+      if (this.#executing) this.#interrupting ??= this.#ownWork(() => this.#interruptTraces());
     });
   }
 
@@ -202,9 +210,15 @@ export class Kernel {
     Atomics.add(this.#flags, FLAG.EXEC_SEQ, 1);
     Atomics.store(this.#flags, FLAG.EXECUTING, 1);
     this.#cells.set(count, r.header);
+    // Maps iterate in insertion order: the first key is the oldest cell.
+    if (this.#cells.size > KEEP_CELLS) this.#cells.delete(this.#cells.keys().next().value!);
     let outcome;
+    let own = false;
     try {
       outcome = await this.#runner.execute(c.code, count);
+      // From here on only the kernel's own code runs for this request: not to be terminated.
+      this.#enterOwn();
+      own = true;
       // breakOnSigint consumes the SIGINT that stopped a synchronous part, and an earlier SIGINT
       // (during type checking) may have stopped traces before the cell started more: stop them now.
       if (outcome.status === "interrupted") {
@@ -214,11 +228,12 @@ export class Kernel {
           await this.#interruptTraces();
         })();
       }
-      if (this.#interrupting) await this.#interrupting;
+      if (this.#interrupting) await this.#settleInterrupt(this.#interrupting);
     } finally {
       this.#executing = false;
       this.#interrupting = null;
       Atomics.store(this.#flags, FLAG.EXECUTING, 0);
+      if (own) this.#leaveOwn();
     }
     this.#out.flush();
     if (outcome.status === "ok") {
@@ -250,6 +265,36 @@ export class Kernel {
 
   #display(value: unknown, id: string | undefined, update: boolean): void {
     this.#displayRaw(this.#bundle(value), id, update);
+  }
+
+  #enterOwn(): void {
+    if (this.#cleanupDepth++ === 0) Atomics.store(this.#flags, FLAG.CLEANUP, 1);
+  }
+
+  #leaveOwn(): void {
+    if (--this.#cleanupDepth === 0) Atomics.store(this.#flags, FLAG.CLEANUP, 0);
+  }
+
+  async #ownWork(work: () => Promise<void>): Promise<void> {
+    this.#enterOwn();
+    try {
+      await work();
+    } finally {
+      this.#leaveOwn();
+    }
+  }
+
+  /**
+   * Waits for the interrupt's stop, but no longer than STOP_TRACES_MS: should it never
+   * settle (its JavaScript terminated after all), whatever still runs is released now
+   * and the reply goes out.
+   */
+  async #settleInterrupt(stopping: Promise<void>): Promise<void> {
+    const late = Symbol("late");
+    const r = await Promise.race([stopping, sleep(STOP_TRACES_MS, late, { ref: false })]);
+    if (r !== late) return;
+    const forced = forceStopAll();
+    process.stderr.write(`interrupted: stopping traces did not finish within ${STOP_TRACES_MS / 1000} s${forced ? `; ${forced} trace${forced === 1 ? "" : "s"} detached` : ""}\n`);
   }
 
   /** Stops every running trace; never rejects, and gives up waiting after STOP_TRACES_MS, so the cell's reply always goes out. */

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
-import { tracepoint, disposeAll, liveCount, stopAll, BpfObject, VerifierError } from "../bpf-lib/src/index.js";
+import { tracepoint, disposeAll, liveCount, stopAll, BpfObject, VerifierError, InvalidOptionError, activity } from "../bpf-lib/src/index.js";
 import { uprobe } from "../bpf-lib/src/probes/uprobe.js";
 import { startProfile } from "../bpf-lib/src/profile/profile.js";
 import { xdp } from "../bpf-lib/src/xdp/index.js";
@@ -76,8 +76,12 @@ describe("lifecycle", () => {
   });
 });
 
-/** What a cell can hand the library by mistake: not an AbortSignal. */
-const notASignal = "stop please" as unknown as AbortSignal;
+/**
+ * An AbortSignal that passes option validation (instanceof AbortSignal) but whose
+ * `aborted` getter throws ERR_INVALID_THIS once the run reads it, after attach: so
+ * these cases exercise the release path after attach, not validation.
+ */
+const notASignal = Object.create(AbortSignal.prototype) as AbortSignal;
 
 /**
  * After a failure path: the promise rejected with `expected` (or any error when not given), within `ms`,
@@ -96,17 +100,21 @@ async function releasedAfter(run: () => Promise<unknown>, expected?: Error, ms =
   assert.notEqual(settled, "hung", `did not settle within ${ms} ms`);
   assert.ok(settled !== "hung" && !settled.ok, "rejected");
   if (expected) assert.equal(settled.e, expected, "rejected with the callback's own error");
-  else assert.ok(settled.e instanceof Error);
+  else {
+    assert.ok(settled.e instanceof Error);
+    assert.ok(!(settled.e instanceof InvalidOptionError), `failed after attach, not in validation (${String(settled.e)})`);
+  }
   assert.ok(Date.now() - started < ms);
   assert.deepEqual(ours(), before, "no program of ours left loaded");
   assert.equal(liveCount(), live, "nothing left tracked");
   assert.deepEqual(await stopAll("stop"), [], "stopAll() resolves, with nothing left to stop");
 }
 
-describe("every path after attach releases", () => {
-  const boom = () => new Error("callback failed");
+const boom = () => new Error("callback failed");
 
-  it("tracepoint collect() with a signal that is not an AbortSignal", async () => {
+describe("every path after attach releases", () => {
+
+  it("tracepoint collect() with a signal that throws after attach", async () => {
     await releasedAfter(() => tracepoint("syscalls:sys_enter_getppid", { fields: [] }).collect({ seconds: 30, signal: notASignal }));
   });
 
@@ -136,7 +144,7 @@ describe("every path after attach releases", () => {
     assert.equal(await w.go(), 0, "the workload ran to the end");
   });
 
-  it("aggregation collect() with a signal that is not an AbortSignal", async () => {
+  it("aggregation collect() with a signal that throws after attach", async () => {
     await releasedAfter(() => tracepoint("syscalls:sys_enter_getppid").count({ by: ["pid"] }).collect({ seconds: 30, signal: notASignal }));
   });
 
@@ -154,7 +162,7 @@ describe("every path after attach releases", () => {
     assert.deepEqual(seen, [1], "called once, after the first interval, and not again for the final table");
   });
 
-  it("uprobe collect(): a throwing onProgress; uprobe aggregation with a bad signal", async () => {
+  it("uprobe collect(): a throwing onProgress; uprobe aggregation with a signal that throws after attach", async () => {
     const e = boom();
     await releasedAfter(() => uprobe(WORKLOAD, "bpfbook_target").collect({ seconds: 30, progressMs: 20, onProgress: () => { throw e; } }), e);
     await releasedAfter(() => uprobe(WORKLOAD, "bpfbook_target").count().collect({ seconds: 30, signal: notASignal }));
@@ -170,15 +178,46 @@ describe("every path after attach releases", () => {
     }, e);
   });
 
-  it("profile with a signal that is not an AbortSignal", async () => {
+  it("profile with a signal that throws after attach", async () => {
     await releasedAfter(async () => startProfile({ seconds: 30, signal: notASignal }));
   });
 
-  it("XDP: count with a bad signal, sample with a throwing onProgress", async () => {
+  it("XDP: count with a signal that throws after attach, sample with a throwing onProgress", async () => {
     using net = createTestNet();
     const e = boom();
     await releasedAfter(() => xdp(net.host).count().collect({ seconds: 30, signal: notASignal }));
     await releasedAfter(() => xdp(net.host).sample().collect({ seconds: 30, progressMs: 20, onProgress: () => { throw e; } }), e);
     await releasedAfter(() => xdp(net.host).count().collect({ seconds: 30, interval: 0.05, onInterval: () => { throw e; } }), e);
+  });
+});
+
+/** Runs `body` with an activity listener that throws `e` on `event`, removed afterwards. */
+async function withThrowingListener(event: "start" | "stop", e: Error, body: () => Promise<void>): Promise<void> {
+  const listener = () => { throw e; };
+  activity.on(event, listener);
+  try {
+    await body();
+  } finally {
+    activity.off(event, listener);
+  }
+}
+
+describe("a throwing activity listener neither hangs a run nor leaves it attached", () => {
+  it("start listener: trace, aggregation, profile", async () => {
+    const e = boom();
+    await withThrowingListener("start", e, async () => {
+      await releasedAfter(async () => tracepoint("syscalls:sys_enter_getppid", { fields: [] }).collect({ seconds: 30 }), e);
+      await releasedAfter(async () => tracepoint("syscalls:sys_enter_getppid").count({ by: ["pid"] }).collect({ seconds: 30 }), e);
+      await releasedAfter(async () => startProfile({ seconds: 30 }), e);
+    });
+  });
+
+  it("stop listener: trace, aggregation, profile settle with its error", async () => {
+    const e = boom();
+    await withThrowingListener("stop", e, async () => {
+      await releasedAfter(async () => tracepoint("syscalls:sys_enter_getppid", { fields: [] }).collect({ seconds: 0.1 }), e);
+      await releasedAfter(async () => tracepoint("syscalls:sys_enter_getppid").count({ by: ["pid"] }).collect({ seconds: 0.1 }), e);
+      await releasedAfter(async () => startProfile({ seconds: 0.1 }).finished(), e);
+    });
   });
 });

@@ -44,7 +44,9 @@ export type ToWire = { type: "send"; message: OutMessage } | { type: "close" };
  * the main thread's event loop; when it stops moving, the loop is blocked. SYNC_SEQ counts
  * synchronous parts started, so a new one gets its own grace period; EXEC_SEQ counts execute
  * requests, so the wire thread sees that the interrupted one ended even when the next follows at once.
+ * CLEANUP: the kernel's own code runs (stopping traces after an interrupt, finishing a request), not
+ * the cell's: terminating it would skip its finally blocks and leave programs, mmaps and fds behind.
  */
-export const FLAG = { EXECUTING: 0, CHECKING: 1, SYNC_PART: 2, TICK: 3, SYNC_SEQ: 4, EXEC_SEQ: 5 } as const;
-export const FLAG_COUNT = 6;
+export const FLAG = { EXECUTING: 0, CHECKING: 1, SYNC_PART: 2, TICK: 3, SYNC_SEQ: 4, EXEC_SEQ: 5, CLEANUP: 6 } as const;
+export const FLAG_COUNT = 7;
 export const TICK_MS = 50;

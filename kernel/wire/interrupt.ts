@@ -14,7 +14,9 @@
  *   the JavaScript running now (a debugger's "terminate execution"). Only that
  *   continuation dies; the event loop goes on, the pending SIGINT is handled, and
  *   the cell ends interrupted with its traces stopped.
- * Type checking is never terminated. */
+ * Type checking is never terminated, nor the kernel's own cleanup (FLAG.CLEANUP: stopping
+ * traces, draining a full ring) unless it stays set for CLEANUP_MAX_MS (then the
+ * code blocking the loop is taken to be the cell's after all). */
 import { setTimeout as sleep } from "node:timers/promises";
 import { Session } from "node:inspector";
 import { FLAG, TICK_MS } from "./bridge.js";
@@ -23,6 +25,8 @@ import { FLAG, TICK_MS } from "./bridge.js";
 const RESEND_MS = 500;
 /** How long the main thread's event loop may stay blocked after SIGINT before the JavaScript blocking it is terminated. */
 const GRACE_MS = 1000;
+/** How long the kernel's cleanup may keep the loop blocked before it is no longer spared. */
+const CLEANUP_MAX_MS = 30_000;
 /** After this, the wire thread stops watching (the cell may be type-checking something huge). */
 const GIVE_UP_MS = 120_000;
 
@@ -64,6 +68,7 @@ export class Interrupter {
       let seq = Atomics.load(this.#flags, FLAG.SYNC_SEQ);
       let movedAt = start;
       let terminated = false;
+      let cleanupSince = 0;
       for (let first = true; ; first = false) {
         if (!first) await sleep(TICK_MS);
         let now = Date.now();
@@ -84,6 +89,13 @@ export class Interrupter {
           seq = q;
           movedAt = now;
           terminated = false;
+        }
+        // The kernel's own cleanup blocking the loop is not a reason to terminate: it gets its own grace period once done.
+        if (this.#flag(FLAG.CLEANUP)) {
+          cleanupSince ||= now;
+          if (now - cleanupSince < CLEANUP_MAX_MS) movedAt = now;
+        } else {
+          cleanupSince = 0;
         }
         const blocked = now - movedAt >= GRACE_MS;
         if ((!this.#flag(FLAG.EXECUTING) && !blocked && lastSigint) || now - start >= GIVE_UP_MS) return;

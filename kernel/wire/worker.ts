@@ -124,7 +124,7 @@ async function main(): Promise<void> {
   watchParent((why) => {
     log(`${why}: shutting down`);
     shutdown(false);
-  });
+  }, { note: log });
   await Promise.all([serve("shell", shell), serve("control", control), serve("stdin", stdin), heartbeat()]);
 }
 

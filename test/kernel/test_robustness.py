@@ -115,7 +115,9 @@ class RobustnessTests(unittest.TestCase):
 
     def interrupt_spin(self, code):
         before = programs_of(self.pid)
-        r = self.run_code(code, after=lambda: (until(lambda: len(programs_of(self.pid)) > len(before), 30), time.sleep(1.0), self.km.interrupt_kernel()))
+        attached = []
+        r = self.run_code(code, after=lambda: (attached.append(until(lambda: len(programs_of(self.pid)) > len(before), 30)), time.sleep(1.0), self.km.interrupt_kernel()))
+        self.assertEqual(attached, [True], "the cell attached its trace before the interrupt")
         self.assertEqual(r.status, "error")
         self.assertEqual(r.reply["content"]["ename"], "KeyboardInterrupt")
         self.assert_holds_nothing()
@@ -127,49 +129,100 @@ class RobustnessTests(unittest.TestCase):
     def test_interrupt_sync_spin_after_start_and_await(self):
         self.interrupt_spin('const t2 = tracepoint("syscalls:sys_enter_getppid", { fields: [] }).start();\nawait new Promise((r) => setTimeout(r, 50));\nwhile (true) {}')
 
+    def test_interrupt_during_cleanup_of_a_full_ring(self):
+        # The cell spins with a busy workload traced into a large ring: the pump cannot run,
+        # so the ring is full when the interrupt stops the trace, and draining it (the
+        # kernel's own cleanup) blocks the event loop for a while; the interrupter must
+        # not terminate that.
+        workload = os.path.join(HERE, "..", "fixtures", "build", "workload")
+        code = (
+            'import { spawn } from "node:child_process";\n'
+            f'const w = spawn({json.dumps(os.path.abspath(workload))}, ["--now", "getppid", "30000000"], {{ stdio: "ignore" }});\n'
+            "(globalThis as any).busy = w;\n"
+            'const big = tracepoint("syscalls:sys_enter_getppid", { where: { pid: w.pid! }, bufferBytes: 256 * 1024 * 1024 }).start();\n'
+            "while (true) {}"
+        )
+        before = programs_of(self.pid)
+        attached = []
+        t0 = time.time()
+        r = self.run_code(code, after=lambda: (attached.append(until(lambda: len(programs_of(self.pid)) > len(before), 30)), time.sleep(4.0), self.km.interrupt_kernel()))
+        print(f"reply {time.time() - t0:.1f} s after execute (interrupt at ~4 s after attach)", file=sys.stderr)
+        self.assertEqual(attached, [True], "the cell attached its trace before the interrupt")
+        self.assertEqual(r.status, "error")
+        self.assertEqual(r.reply["content"]["ename"], "KeyboardInterrupt")
+        self.assert_holds_nothing()
+        self.assert_alive_and_working()
+        last = self.run_code('import { partialResults } from "bpfbook";\n(globalThis as any).busy.kill();\nconst kept = partialResults();\nconst s = (kept[0] as unknown as { stats: { received: number; lost: number; produced: number; stoppedBy: string } }).stats;\nconsole.log(JSON.stringify([kept.length, kept[0].numRows() === s.received, s.received + s.lost === s.produced, s.received > 100_000, s.stoppedBy, s.received, s.lost]))')
+        print(f"kept: {last.text().strip()}", file=sys.stderr)
+        self.assertEqual(json.loads(last.text())[:5], [1, True, True, True, "interrupt"], "the full ring's rows were kept, and every event is accounted for")
+
 
 class LauncherKillTests(unittest.TestCase):
-    def test_kernel_exits_when_its_launcher_is_killed(self):
+    def launch(self, *extra):
+        """Starts launcher.py (a stand-in notebook server); returns (launcher, kernel pid, a client whose kernel answers)."""
         tmp = tempfile.mkdtemp(prefix="bpfbook-launcher-")
-        launcher = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "launcher.py"), os.path.join(tmp, "kernel.json")], stdout=subprocess.PIPE, text=True)
-        kernel_pid = None
-        try:
-            kernel_pid, path = launcher.stdout.readline().split()
-            kernel_pid = int(kernel_pid)
-            kc = BlockingKernelClient(connection_file=path)
-            kc.load_connection_file()
-            kc.start_channels()
-            # Not wait_for_ready: without a manager it reads a heartbeat not yet bound as "died".
-            ready = False
-            for _ in range(TIMEOUT):
-                kc.kernel_info()
-                try:
-                    ready = kc.get_shell_msg(timeout=1)["msg_type"] == "kernel_info_reply"
-                except Exception:
-                    continue
-                if ready:
-                    break
-            self.assertTrue(ready, "the kernel answers kernel_info")
-            r = Run(kc, 'import { tracepoint } from "bpfbook";\nconst held = tracepoint("syscalls:sys_enter_getppid", { fields: [] }).start();\nheld.links.length')
-            self.assertEqual(r.result(), "1")
-            held = programs_of(kernel_pid)
-            self.assertEqual(len(held), 1, "the kernel holds its program")
-            kc.stop_channels()
-            launcher.send_signal(signal.SIGKILL)
+        launcher = subprocess.Popen(["/usr/bin/python3", os.path.join(HERE, "launcher.py"), os.path.join(tmp, "kernel.json"), *extra], stdout=subprocess.PIPE, text=True)
+        self.addCleanup(self.cleanup, launcher)
+        kernel_pid, path = launcher.stdout.readline().split()
+        self.kernel_pid = int(kernel_pid)
+        kc = BlockingKernelClient(connection_file=path)
+        kc.load_connection_file()
+        kc.start_channels()
+        self.assertTrue(self.answers(kc, TIMEOUT), "the kernel answers kernel_info")
+        return launcher, self.kernel_pid, kc
+
+    @staticmethod
+    def answers(kc, seconds):
+        # Not wait_for_ready: without a manager it reads a heartbeat not yet bound as "died".
+        for _ in range(seconds):
+            kc.kernel_info()
+            try:
+                if kc.get_shell_msg(timeout=1)["msg_type"] == "kernel_info_reply":
+                    return True
+            except Exception:
+                continue
+        return False
+
+    def cleanup(self, launcher):
+        launcher.stdout.close()
+        if launcher.poll() is None:
+            launcher.kill()
             launcher.wait()
-            t0 = time.time()
-            self.assertTrue(until(lambda: exited(kernel_pid), 6), "the kernel exited")
-            self.assertTrue(until(lambda: not (held & bpf_program_ids()), 3), f"programs left loaded: {held & bpf_program_ids()}")
-            print(f"kernel gone {time.time() - t0:.2f} s after the launcher's kill -9", file=sys.stderr)
-        finally:
-            launcher.stdout.close()
-            if launcher.poll() is None:
-                launcher.kill()
-            if kernel_pid and os.path.exists(f"/proc/{kernel_pid}"):
-                try:
-                    os.kill(kernel_pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
+        pid = getattr(self, "kernel_pid", None)
+        if pid and os.path.exists(f"/proc/{pid}"):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def test_kernel_exits_when_its_launcher_is_killed(self):
+        launcher, kernel_pid, kc = self.launch()
+        r = Run(kc, 'import { tracepoint } from "bpfbook";\nconst held = tracepoint("syscalls:sys_enter_getppid", { fields: [] }).start();\nheld.links.length')
+        self.assertEqual(r.result(), "1")
+        held = programs_of(kernel_pid)
+        self.assertEqual(len(held), 1, "the kernel holds its program")
+        kc.stop_channels()
+        launcher.send_signal(signal.SIGKILL)
+        launcher.wait()
+        t0 = time.time()
+        self.assertTrue(until(lambda: exited(kernel_pid), 6), "the kernel exited")
+        self.assertTrue(until(lambda: not (held & bpf_program_ids()), 3), f"programs left loaded: {held & bpf_program_ids()}")
+        print(f"kernel gone {time.time() - t0:.2f} s after the launcher's kill -9", file=sys.stderr)
+
+    def test_stale_jpy_parent_pid_is_not_watched(self):
+        # A pid that existed and is gone (reaped): what a stale JPY_PARENT_PID looks like.
+        dead = subprocess.Popen(["/bin/true"])
+        dead.wait()
+        self.assertFalse(os.path.exists(f"/proc/{dead.pid}"))
+        launcher, kernel_pid, kc = self.launch(str(dead.pid))
+        time.sleep(1.5)  # six polls of the parent watch
+        self.assertFalse(exited(kernel_pid), "the kernel keeps running")
+        self.assertEqual(Run(kc, "40 + 2").result(), "42")
+        kc.stop_channels()
+        # The launcher, its real parent, is still watched.
+        launcher.send_signal(signal.SIGKILL)
+        launcher.wait()
+        self.assertTrue(until(lambda: exited(kernel_pid), 6), "the kernel exited with its launcher")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import { bpfObjectPath } from "../paths.js";
 import { requireTracingPrivileges } from "../privileges.js";
 import { InvalidArgumentError } from "../errors.js";
 import { track, untrack } from "../lifecycle.js";
+import { releaseLinks, removeAbort } from "../stream/release.js";
 import { clocks } from "../stream/stats.js";
 import { Stat, STAT_COUNT } from "../stream/layout.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "../stream/running.js";
@@ -365,9 +366,9 @@ export class AggregationRun implements Running, Disposable {
     }
     this.#start = clocks();
     track(this);
-    started(this);
-    // From here on anything that throws (a bad signal object, the live callback) detaches before it propagates.
+    // From here on anything that throws (a "start" listener, a bad signal object, the live callback) detaches before it propagates.
     try {
+      started(this);
       if (opts.interval !== undefined) this.#scheduleTick();
       if (opts.seconds !== undefined) this.#timers.push(setTimeout(() => void this.stop("seconds"), opts.seconds * 1000));
       if (opts.events !== undefined) this.#timers.push(setInterval(() => this.#guard(() => { if (this.#counters().events >= opts.events!) void this.stop("events"); }), 50));
@@ -569,29 +570,18 @@ export class AggregationRun implements Running, Disposable {
         await programsSettled();
         await this.#flip?.settled;
         if (!this.#finished) this.#finish(by);
-      })();
+      })().catch((e: unknown) => this.#fail(e));
     }
     await this.#done;
   }
 
   /** Clears the timers and detaches the links; returns the first error a link's release threw. */
   #detach(): unknown {
-    let error: unknown = null;
     for (const t of this.#timers) clearInterval(t);
     if (this.#tickTimer) clearTimeout(this.#tickTimer);
     this.#tickTimer = null;
-    try {
-      this.#opts.signal?.removeEventListener("abort", this.#onAbort);
-    } catch {
-      // not an EventTarget: nothing was added to it
-    }
-    for (const l of this.#links) {
-      try {
-        l.dispose();
-      } catch (e) {
-        error ??= e;
-      }
-    }
+    removeAbort(this.#opts.signal, this.#onAbort);
+    const error = releaseLinks(this.#links);
     this.#stopNs ||= clocks().monoNs;
     return error;
   }
@@ -599,6 +589,16 @@ export class AggregationRun implements Running, Disposable {
   /** Detaches, reads the last counts, releases; then the final callbacks. Settles finished() whatever throws. */
   #finish(by: StoppedBy): void {
     if (this.#finished) return;
+    try {
+      this.#finishWork(by);
+    } finally {
+      // whatever threw above (a dispose, a "stop" listener), stop() and finished() settle
+      this.#finished = true;
+      this.#resolveDone();
+    }
+  }
+
+  #finishWork(by: StoppedBy): void {
     this.#stoppedBy = this.#error ? "error" : by;
     const note = (e: unknown) => {
       this.#error ??= e;
@@ -621,7 +621,8 @@ export class AggregationRun implements Running, Disposable {
     } catch (e) {
       note(e);
     } finally {
-      for (const o of [...this.#setup.objects].reverse()) o.dispose();
+      const error = releaseLinks([...this.#setup.objects].reverse());
+      if (error) note(error);
       untrack(this);
       this.#finished = true;
     }
@@ -640,8 +641,12 @@ export class AggregationRun implements Running, Disposable {
       // The run is already released: the callback's error is what finished() reports.
       this.#error ??= e;
     }
-    stopped(this);
-    this.#resolveDone();
+    try {
+      stopped(this);
+    } catch (e) {
+      // a throwing "stop" listener: released already; finished() reports it
+      this.#error ??= e;
+    }
   }
 
   /** Waits for a stop condition, then returns the table (rejects with the error that ended the run, if any). */

@@ -19,6 +19,7 @@ import { integerIn } from "../options/shapes.js";
 import { processId } from "../options/ranges.js";
 import { closeFd } from "../ffi/libc.js";
 import { track, untrack } from "../lifecycle.js";
+import { releaseLinks, removeAbort } from "../stream/release.js";
 import { clocks } from "../stream/stats.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "../stream/running.js";
 import type { StopOptions } from "../stream/trace.js";
@@ -204,9 +205,9 @@ export class ProfileRun implements Running, Disposable {
     this.#obj = obj;
     this.#start = clocks();
     track(this);
-    started(this);
-    // Attached from here on: whatever throws (a bad signal object) detaches before it propagates.
+    // Attached from here on: whatever throws (a "start" listener, a bad signal object) detaches before it propagates.
     try {
+      started(this);
       if (opts.pid !== undefined) this.#snapshot(opts.pid);
       this.#timers.push(setInterval(() => this.#snapshotSeen(), SNAPSHOT_MS));
       if (opts.seconds !== undefined) this.#timers.push(setTimeout(() => void this.stop("seconds"), opts.seconds * 1000));
@@ -404,28 +405,30 @@ export class ProfileRun implements Running, Disposable {
 
   #finish(by: StoppedBy): void {
     if (this.#finished) return;
+    try {
+      this.#finishWork(by);
+    } finally {
+      // whatever threw above (a dispose, a "stop" listener), stop() and finished() settle
+      this.#finished = true;
+      this.#resolveDone();
+    }
+  }
+
+  #finishWork(by: StoppedBy): void {
     this.#stoppedBy = by;
     for (const t of this.#timers) clearInterval(t);
-    try {
-      this.#opts.signal?.removeEventListener("abort", this.#onAbort);
-    } catch {
-      // not an EventTarget: nothing was added to it
-    }
+    removeAbort(this.#opts.signal, this.#onAbort);
     // Detaching closes the perf events: no sample arrives after this.
-    for (const l of this.#links) {
-      try {
-        l.dispose();
-      } catch (e) {
-        this.#error ??= e;
-      }
-    }
+    const detachError = releaseLinks(this.#links);
+    if (detachError) this.#error ??= detachError;
     this.#stopNs = clocks().monoNs;
     try {
       if (!this.#error) this.#table = this.#makeTable(true);
     } catch (e) {
       this.#error = e;
     } finally {
-      this.#obj.dispose();
+      const error = releaseLinks([this.#obj]);
+      if (error) this.#error ??= error;
       untrack(this);
       this.#finished = true;
     }
@@ -433,8 +436,12 @@ export class ProfileRun implements Running, Disposable {
     if (s && (s.lost > 0 || s.dropped > 0)) {
       process.emitWarning(`${this.source}: ${s.lost ? `${s.lost} samples lost their stack (raise maxStacks)` : ""}${s.lost && s.dropped ? "; " : ""}${s.dropped ? `${s.dropped} samples were not counted (raise maxKeys)` : ""}`, { code: "BPFBOOK_PROFILE_LOST" });
     }
-    stopped(this);
-    this.#resolveDone();
+    try {
+      stopped(this);
+    } catch (e) {
+      // a throwing "stop" listener: released already; finished() reports it
+      this.#error ??= e;
+    }
   }
 
   /** Stops sampling (idempotent) and resolves once the table is made. */

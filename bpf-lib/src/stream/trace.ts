@@ -12,6 +12,7 @@ import { EventDecoder, type FieldDecoder, type Columns } from "./decoder.js";
 import { readCounters, clocks, type TraceStats } from "./stats.js";
 import { toTraceTable, formatStats, type TraceTable } from "./table.js";
 import { track, untrack } from "../lifecycle.js";
+import { releaseLinks, removeAbort } from "./release.js";
 import { InvalidArgumentError } from "../errors.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "./running.js";
 
@@ -96,7 +97,16 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     }
     this.#start = clocks();
     track(this);
-    started(this);
+    try {
+      started(this);
+    } catch (e) {
+      // a throwing "start" listener: nothing stays attached or tracked
+      this.#error = e;
+      this.#stoppedBy = "error";
+      this.#stopRequested = true;
+      this.#finish();
+      throw e;
+    }
     this.#done = this.#pump(stop);
   }
 
@@ -161,15 +171,16 @@ export class Trace implements Disposable, AsyncDisposable, Running {
       // reserve and commit: wait those runs out, so the last drain sees every event.
       this.#detach();
       await programsSettled();
+      // A ring that filled while the loop was blocked (a cell spinning after start()) holds
+      // millions of records: drain it in chunks that let the event loop run, so #finish's
+      // synchronous drain only sees the last few and the loop never looks stuck.
+      // (A synchronous dispose may finish, and unmap the ring, between two chunks.)
+      while (!this.#finished && this.#reader.pending() > 0 && this.#drainSome() > 0) await yieldToLoop();
     } catch (e) {
       this.#error ??= e;
       this.#stoppedBy = "error";
     } finally {
-      try {
-        stop.signal?.removeEventListener("abort", onAbort);
-      } catch {
-        // not an EventTarget: nothing was added to it
-      }
+      removeAbort(stop.signal, onAbort);
       this.#finish();
     }
   }
@@ -204,13 +215,8 @@ export class Trace implements Disposable, AsyncDisposable, Running {
 
   #detach(): void {
     if (this.#stopNs) return;
-    for (const l of this.#links) {
-      try {
-        l.dispose();
-      } catch (e) {
-        this.#error ??= e;
-      }
-    }
+    const error = releaseLinks(this.#links);
+    if (error) this.#error ??= error;
     this.#stopNs = clocks().monoNs;
   }
 
@@ -232,8 +238,8 @@ export class Trace implements Disposable, AsyncDisposable, Running {
       this.#stoppedBy = "error";
     } finally {
       this.#reader.close();
-      this.#setup.object.dispose();
-      for (const o of this.#setup.others ?? []) o.dispose();
+      const error = releaseLinks([this.#setup.object, ...(this.#setup.others ?? [])]);
+      if (error) this.#error ??= error;
       untrack(this);
     }
     this.#final = {
@@ -255,7 +261,12 @@ export class Trace implements Disposable, AsyncDisposable, Running {
       const cols = impreciseColumns.map((c) => JSON.stringify(c)).join(", ");
       process.emitWarning(`${this.source}: ${imprecise} 64-bit values beyond 2^53 were rounded to the nearest double in ${impreciseColumns.length === 1 ? "column" : "columns"} ${impreciseColumns.join(", ")}; use the bigint option for exact values (bigint: true, bigint: [${cols}] or bigint: "auto")`, { code: "BPFBOOK_IMPRECISE" });
     }
-    stopped(this);
+    try {
+      stopped(this);
+    } catch (e) {
+      // a throwing "stop" listener: released already; finished() reports it
+      this.#error ??= e;
+    }
   }
 
   progressStats(): RunningStats {
