@@ -13,7 +13,7 @@ import { InvalidArgumentError } from "../errors.js";
 import { track, untrack } from "../lifecycle.js";
 import { releaseLinks, removeAbort } from "../stream/release.js";
 import { clocks } from "../stream/stats.js";
-import { Stat, STAT_COUNT } from "../stream/layout.js";
+import { Stat } from "../stream/layout.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "../stream/running.js";
 import { Trace, type StopOptions, type CollectOptions } from "../stream/trace.js";
 import { collect as collectTrace } from "../stream/consume.js";
@@ -22,7 +22,7 @@ import { HDR_SIZE } from "../stream/layout.js";
 import type { TraceTable } from "../stream/table.js";
 import type { TracepointProbe } from "../probes/tracepoint.js";
 import { planKey, encodeParts, resolveKeyField, isTruncated, STRING_BYTES, type KeyPlan, type KeyValue } from "./keys.js";
-import { mergePerCpu, AGG_VAL_SIZE } from "./values.js";
+import { mergePerCpu } from "./values.js";
 import { syscallName } from "./syscalls.js";
 import { histSpec, type HistSpec } from "../options/hist.js";
 import { AGGREGATION_EXAMPLE, integerIn, nameList, optionsObject, stringOption } from "../options/shapes.js";
@@ -424,8 +424,7 @@ export class AggregationRun implements Running, Disposable {
     }
     const all = this.#setup.objects.map((o) => o.map("stats"));
     const end = [this.#setup.end.map("stats")];
-    void STAT_COUNT;
-    return { events: sum(end, 0), filtered: sum(all, 2), dropped: sum(end, 3), unmatched: sum(end, 4), startDropped: sum(all, 5), excludedSelf: sum(all, Stat.excludedSelf) };
+    return { events: sum(end, Stat.produced), filtered: sum(all, Stat.filtered), dropped: sum(end, Stat.dropped), unmatched: sum(end, Stat.unmatched), startDropped: sum(all, Stat.startDropped), excludedSelf: sum(all, Stat.excludedSelf) };
   }
 
   /** Reads one of the two maps into rows (deleting what it read when `drain`). */
@@ -467,7 +466,6 @@ export class AggregationRun implements Running, Disposable {
         into.avg.push(Number(v.sum) / Number(v.count));
       }
     }
-    void AGG_VAL_SIZE;
   }
 
   /**
