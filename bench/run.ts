@@ -8,11 +8,11 @@ import { release } from "node:os";
 import { tracepoint } from "../bpf-lib/src/index.js";
 import { BpfObject } from "../bpf-lib/src/libbpf/object.js";
 import { RingBufferReader } from "../bpf-lib/src/ringbuf/reader.js";
-import { EventDecoder } from "../bpf-lib/src/stream/decoder.js";
-import { readCounters } from "../bpf-lib/src/stream/stats.js";
-import { toTraceTable } from "../bpf-lib/src/stream/table.js";
+import { EventDecoder } from "../bpf-lib/src/engine/decoder.js";
+import { readCounters } from "../bpf-lib/src/engine/stats.js";
+import { toTraceTable } from "../bpf-lib/src/engine/table.js";
 import { bpfObjectPath, packageRoot } from "../bpf-lib/src/paths.js";
-import { HDR_SIZE } from "../bpf-lib/src/stream/layout.js";
+import { HDR_SIZE } from "../bpf-lib/src/engine/layout.js";
 import { benchCollectorCost, printCollectorCost } from "./collector-cost.js";
 
 const ROOT = packageRoot();

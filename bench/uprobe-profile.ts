@@ -18,8 +18,8 @@ import { createInterface } from "node:readline";
 import { release } from "node:os";
 import { fileURLToPath } from "node:url";
 import { packageRoot } from "../bpf-lib/src/paths.js";
-import { uprobe } from "../bpf-lib/src/probes/uprobe.js";
-import { startProfile } from "../bpf-lib/src/profile/profile.js";
+import { uprobe } from "../bpf-lib/src/probes/uprobe/probe.js";
+import { startProfile } from "../bpf-lib/src/probes/profile/profile.js";
 
 const ROOT = packageRoot();
 const WORKLOAD = join(ROOT, "test", "fixtures", "build", "workload");

@@ -12,9 +12,9 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { BpfObject } from "../bpf-lib/src/libbpf/object.js";
 import { bpfObjectPath } from "../bpf-lib/src/paths.js";
-import { xdp, buildFrame, type XdpRule } from "../bpf-lib/src/xdp/index.js";
-import { attachXdpProgram, resolveInterface, type XdpMode } from "../bpf-lib/src/xdp/attach.js";
-import { RunMode } from "../bpf-lib/src/xdp/layout.js";
+import { xdp, buildFrame, type XdpRule } from "../bpf-lib/src/probes/xdp/index.js";
+import { attachXdpProgram, resolveInterface, type XdpMode } from "../bpf-lib/src/probes/xdp/attach.js";
+import { RunMode } from "../bpf-lib/src/probes/xdp/layout.js";
 import { createTestNet, type TestNet } from "../test/helpers/netns.js";
 
 const PACKETS = Number(process.env.BENCH_XDP_PACKETS ?? 5_000_000);

@@ -18,7 +18,7 @@ import { watchTraces } from "./progress.js";
 import { installNotebookApi, PRELUDE } from "./notebook-api.js";
 import { catchUncaught, type UncaughtKind } from "./uncaught.js";
 import { disposeAll, stopAll } from "../bpf-lib/src/index.js";
-import { forceStopAll } from "../bpf-lib/src/stream/running.js";
+import { forceStopAll } from "../bpf-lib/src/engine/running.js";
 
 /** How long an interrupt waits for running traces to stop before the cell's reply goes out anyway. */
 const STOP_TRACES_MS = 3000;

@@ -7,8 +7,8 @@ import { tracepoint, syscalls, sched, percentiles, percentileFromBuckets, compar
 import * as aq from "arquero";
 import { workload, renamedWorkload } from "./helpers/workload.js";
 import { bpftrace, parseMap } from "./helpers/bpftrace.js";
-import { mergePerCpu } from "../bpf-lib/src/aggregate/values.js";
-import { KeyLayout, PartSrc, isTruncated, MAX_KEY } from "../bpf-lib/src/aggregate/keys.js";
+import { mergePerCpu } from "../bpf-lib/src/engine/values.js";
+import { KeyLayout, PartSrc, isTruncated, MAX_KEY } from "../bpf-lib/src/engine/keys.js";
 
 const rowsOf = (t: { objects(): object[] }) => t.objects() as Record<string, unknown>[];
 const total = (t: { array(c: string): unknown }, c = "count") => Array.from(t.array(c) as ArrayLike<number>).reduce((s, x) => s + Number(x), 0);

@@ -1,10 +1,10 @@
 /* Field decoding for every kind, on synthetic events (pure: no kernel). */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { decoders } from "../bpf-lib/src/stream/fields.js";
-import { EventDecoder } from "../bpf-lib/src/stream/decoder.js";
-import { cString } from "../bpf-lib/src/stream/strings.js";
-import { HDR_SIZE } from "../bpf-lib/src/stream/layout.js";
+import { decoders } from "../bpf-lib/src/engine/fields.js";
+import { EventDecoder } from "../bpf-lib/src/engine/decoder.js";
+import { cString } from "../bpf-lib/src/engine/strings.js";
+import { HDR_SIZE } from "../bpf-lib/src/engine/layout.js";
 
 /** One event: 40-byte header + body, 8-byte record header in front, as in the ring. */
 function ring(body: (dv: DataView, u8: Uint8Array) => void, size: number) {

@@ -11,12 +11,12 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import * as aq from "arquero";
-import type { AggStats } from "../bpf-lib/src/aggregate/aggregation.js";
+import type { AggStats } from "../bpf-lib/src/engine/aggregation.js";
 import { syscalls, tracepoint } from "../bpf-lib/src/index.js";
-import { DictColumn } from "../bpf-lib/src/stream/columns.js";
-import { traceFromArrow, traceToArrow } from "../bpf-lib/src/stream/persist.js";
-import type { TraceStats } from "../bpf-lib/src/stream/stats.js";
-import { toTraceTable } from "../bpf-lib/src/stream/table.js";
+import { DictColumn } from "../bpf-lib/src/engine/columns.js";
+import { traceFromArrow, traceToArrow } from "../bpf-lib/src/engine/persist.js";
+import type { TraceStats } from "../bpf-lib/src/engine/stats.js";
+import { toTraceTable } from "../bpf-lib/src/engine/table.js";
 import {
   JUPYTER_DISPLAY,
   PLOTLY_MIME,

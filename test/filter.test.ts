@@ -1,9 +1,9 @@
 /* `where` → kernel predicates (pure). */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { predsFor, encodePreds, encodeComm } from "../bpf-lib/src/stream/filter.js";
+import { predsFor, encodePreds, encodeComm } from "../bpf-lib/src/engine/filter.js";
 import { parseFormat } from "../bpf-lib/src/tracefs/format.js";
-import { PRED_SIZE, PredOp } from "../bpf-lib/src/stream/layout.js";
+import { PRED_SIZE, PredOp } from "../bpf-lib/src/engine/layout.js";
 
 const SWITCH = `name: sched_switch
 ID: 1

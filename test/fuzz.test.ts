@@ -12,7 +12,7 @@ import {
   tracepoint, anyTracepoint, latency, syscalls, sched, uprobe, xdp, profile, startProfile, offcpu, startOffcpu,
   stopAll, disposeAll, liveCount, BpfbookError, InvalidArgumentError, InvalidOptionError,
 } from "../bpf-lib/src/index.js";
-import { kprobe, kretprobe } from "../bpf-lib/src/kfunc/index.js";
+import { kprobe, kretprobe } from "../bpf-lib/src/probes/fentry/index.js";
 import { shown } from "../bpf-lib/src/options/describe.js";
 import { ROOT, WORKLOAD, programIdsOf } from "./helpers/workload.js";
 

@@ -12,9 +12,9 @@ import { ROOT, programIdsOf } from "./helpers/workload.js";
 import {
   kprobe, kretprobe, kfuncLatency, kfuncPrototype, kfuncSupport, kernelFunctions, formatPrototype, KernelBtf,
   UnknownKernelFunctionError, UnknownArgumentError,
-} from "../bpf-lib/src/kfunc/index.js";
-import { prototypeOf, untypedPrototype, type BtfTypeSource } from "../bpf-lib/src/kfunc/prototype.js";
-import { renderKfuncTypes, signatureOf, KFUNC_FALLBACK } from "../bpf-lib/src/kfunc/gen-types.js";
+} from "../bpf-lib/src/probes/fentry/index.js";
+import { prototypeOf, untypedPrototype, type BtfTypeSource } from "../bpf-lib/src/probes/fentry/prototype.js";
+import { renderKfuncTypes, signatureOf, KFUNC_FALLBACK } from "../bpf-lib/src/probes/fentry/gen-types.js";
 import { BtfKind, type RawBtfType } from "../bpf-lib/src/ffi/btf.js";
 import { InvalidArgumentError, NotSupportedError } from "../bpf-lib/src/errors.js";
 import { liveCount } from "../bpf-lib/src/lifecycle.js";

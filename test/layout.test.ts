@@ -3,7 +3,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { BpfObject } from "../bpf-lib/src/libbpf/object.js";
 import { bpfObjectPath } from "../bpf-lib/src/paths.js";
-import { MAX_PREDS, PRED_SIZE, COMM_LEN, MAX_USTR } from "../bpf-lib/src/stream/layout.js";
+import { MAX_PREDS, PRED_SIZE, COMM_LEN, MAX_USTR } from "../bpf-lib/src/engine/layout.js";
 
 describe("layout", () => {
   it("rodata constants have the sizes the TypeScript side writes", () => {

@@ -11,7 +11,7 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import * as aq from "arquero";
 import { InvalidArgumentError } from "../bpf-lib/src/errors.js";
 import { plot, percentileFromBuckets, formatDuration, pickUnit, PLOTLY_MARKER, type PlotFigure } from "../bpf-lib/src/plot/index.js";
-import { DictColumn } from "../bpf-lib/src/stream/columns.js";
+import { DictColumn } from "../bpf-lib/src/engine/columns.js";
 import { PLOTLY_MIME, isPlotlyFigure, toDisplayData } from "../kernel/display/index.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");

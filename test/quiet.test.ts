@@ -14,7 +14,7 @@ import { workload } from "./helpers/workload.js";
 import { BpfObject } from "../bpf-lib/src/libbpf/object.js";
 import { RingBufferReader } from "../bpf-lib/src/ringbuf/reader.js";
 import { bpfObjectPath } from "../bpf-lib/src/paths.js";
-import { HDR_SIZE } from "../bpf-lib/src/stream/layout.js";
+import { HDR_SIZE } from "../bpf-lib/src/engine/layout.js";
 
 /** CPU seconds of this whole process (every thread: libuv's pool included). */
 function cpuSeconds(): number {

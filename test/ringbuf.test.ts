@@ -5,10 +5,10 @@ import { readFileSync } from "node:fs";
 import assert from "node:assert/strict";
 import { BpfObject } from "../bpf-lib/src/libbpf/object.js";
 import { RingBufferReader } from "../bpf-lib/src/ringbuf/reader.js";
-import { EventDecoder } from "../bpf-lib/src/stream/decoder.js";
-import { readCounters } from "../bpf-lib/src/stream/stats.js";
+import { EventDecoder } from "../bpf-lib/src/engine/decoder.js";
+import { readCounters } from "../bpf-lib/src/engine/stats.js";
 import { bpfObjectPath } from "../bpf-lib/src/paths.js";
-import { HDR, HDR_SIZE } from "../bpf-lib/src/stream/layout.js";
+import { HDR, HDR_SIZE } from "../bpf-lib/src/engine/layout.js";
 
 function burst(count: number, bufferBytes: number) {
   const obj = BpfObject.open(bpfObjectPath("burst"));

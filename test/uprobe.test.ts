@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { liveCount, InvalidArgumentError, PermissionError } from "../bpf-lib/src/index.js";
-import { uprobe, uretprobe } from "../bpf-lib/src/probes/uprobe.js";
+import { uprobe, uretprobe } from "../bpf-lib/src/probes/uprobe/probe.js";
 import { ElfFile, openElf } from "../bpf-lib/src/symbols/elf.js";
 import { resolveBinary, nearestSymbols } from "../bpf-lib/src/symbols/resolve.js";
 import { BinaryNotFoundError, NotElfError, UnknownSymbolError, UnsafeOffsetError } from "../bpf-lib/src/symbols/errors.js";

@@ -13,11 +13,11 @@ import type { ColumnTable } from "arquero";
 import {
   xdp, testFrames, buildFrame, formatAddress, parseAddress, parsePrefix, XdpBusyError, UnknownInterfaceError, xdpPrograms,
   resolveInterface, serviceName, protocolName,
-} from "../bpf-lib/src/xdp/index.js";
-import { encodeRules } from "../bpf-lib/src/xdp/match.js";
-import { planXdpKey } from "../bpf-lib/src/xdp/keys.js";
-import { MATCH, MATCH_SIZE, KEY_COPY_SIZE, TOTALS_SIZE, MAX_RULES } from "../bpf-lib/src/xdp/layout.js";
-import { ICMP6_MLD_TYPES, ICMP6_ND_TYPES } from "../bpf-lib/src/xdp/names.js";
+} from "../bpf-lib/src/probes/xdp/index.js";
+import { encodeRules } from "../bpf-lib/src/probes/xdp/match.js";
+import { planXdpKey } from "../bpf-lib/src/probes/xdp/keys.js";
+import { MATCH, MATCH_SIZE, KEY_COPY_SIZE, TOTALS_SIZE, MAX_RULES } from "../bpf-lib/src/probes/xdp/layout.js";
+import { ICMP6_MLD_TYPES, ICMP6_ND_TYPES } from "../bpf-lib/src/probes/xdp/names.js";
 import { bpfObjectPath } from "../bpf-lib/src/paths.js";
 import { InvalidArgumentError, liveCount } from "../bpf-lib/src/index.js";
 import { createTestNet, type TestNet } from "./helpers/netns.js";

@@ -3,10 +3,10 @@
  * request) and which register slot it arrives in. The type walk is pure over a
  * BtfTypeSource, so it is the same for the running kernel (libbpf's vmlinux BTF,
  * KernelBtf below) and for any BTF file. */
-import * as ffi from "../ffi/btf.js";
-import { BtfKind, type RawBtfType } from "../ffi/btf.js";
-import { NotSupportedError, errnoName } from "../errors.js";
-import { track, untrack } from "../lifecycle.js";
+import * as ffi from "../../ffi/btf.js";
+import { BtfKind, type RawBtfType } from "../../ffi/btf.js";
+import { NotSupportedError, errnoName } from "../../errors.js";
+import { track, untrack } from "../../lifecycle.js";
 
 /** Register slots a kernel function probe can read (x86-64: rdi, rsi, rdx, rcx, r8, r9). */
 export const MAX_ARG_SLOTS = 6;

@@ -7,26 +7,26 @@
  * offcpu() is the same machinery on sched_switch: time off the CPU per stack. */
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
-import { BpfObject } from "../libbpf/object.js";
-import type { Link } from "../libbpf/link.js";
-import { possibleCpus } from "../libbpf/map.js";
-import { bpfObjectPath } from "../paths.js";
-import { requireTracingPrivileges } from "../privileges.js";
-import { InvalidArgumentError, InvalidOptionError } from "../errors.js";
-import { collectOptions, stopOptions } from "../options/durations.js";
-import { cpuList } from "../options/cpus.js";
-import { integerIn } from "../options/shapes.js";
-import { processId } from "../options/ranges.js";
-import { closeFd } from "../ffi/libc.js";
-import { track, untrack } from "../lifecycle.js";
-import { releaseLinks, removeAbort } from "../stream/release.js";
-import { clocks } from "../stream/stats.js";
-import { started, stopped, type Running, type RunningStats, type StoppedBy } from "../stream/running.js";
-import type { StopOptions } from "../stream/trace.js";
-import { cString } from "../stream/strings.js";
-import { KernelSymbols } from "../symbols/kallsyms.js";
-import { snapshotProcess, UserSymbolizer, type ProcessImage } from "../symbols/process.js";
-import { demangle } from "../symbols/demangle.js";
+import { BpfObject } from "../../libbpf/object.js";
+import type { Link } from "../../libbpf/link.js";
+import { possibleCpus } from "../../libbpf/map.js";
+import { bpfObjectPath } from "../../paths.js";
+import { requireTracingPrivileges } from "../../privileges.js";
+import { InvalidArgumentError, InvalidOptionError } from "../../errors.js";
+import { collectOptions, stopOptions } from "../../options/durations.js";
+import { cpuList } from "../../options/cpus.js";
+import { integerIn } from "../../options/shapes.js";
+import { processId } from "../../options/ranges.js";
+import { closeFd } from "../../ffi/libc.js";
+import { track, untrack } from "../../lifecycle.js";
+import { releaseLinks, removeAbort } from "../../engine/release.js";
+import { clocks } from "../../engine/stats.js";
+import { started, stopped, type Running, type RunningStats, type StoppedBy } from "../../engine/running.js";
+import type { StopOptions } from "../../engine/trace.js";
+import { cString } from "../../engine/strings.js";
+import { KernelSymbols } from "../../symbols/kallsyms.js";
+import { snapshotProcess, UserSymbolizer, type ProcessImage } from "../../symbols/process.js";
+import { demangle } from "../../symbols/demangle.js";
 import { onlineCpus, openSamplingEvents } from "./perf.js";
 
 export interface ProfileOptions extends StopOptions {

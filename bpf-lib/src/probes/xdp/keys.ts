@@ -1,9 +1,9 @@
 /* XDP aggregation keys: which byte ranges of struct pkt_meta the kernel copies into
  * the key (packed back to back), and how each column reads them back as numbers or
  * names. The result is a KeyPlan, so AggregationRun reads XDP keys like any other. */
-import { InvalidArgumentError } from "../errors.js";
-import { nearest } from "../tracefs/nearest.js";
-import type { KeyPart, KeyPlan, KeyValue } from "../aggregate/keys.js";
+import { InvalidArgumentError } from "../../errors.js";
+import { nearest } from "../../tracefs/nearest.js";
+import type { KeyPart, KeyPlan, KeyValue } from "../../engine/keys.js";
 import { formatAddress, isZero } from "./addr.js";
 import { KEY_COPY_SIZE, MAX_COPIES, MAX_KEY, META, VERDICT_NAMES } from "./layout.js";
 import { etherTypeName, icmpTypeName, protocolLabel, protocolName, tcpFlagsText } from "./names.js";

@@ -4,31 +4,31 @@
  * starts. Then uprobe.bpf.c is configured through .rodata, loaded, and attached
  * at the function's file offset: on entry (arguments), on return (the return
  * value), or both, paired by thread (latency, arguments seen at return). */
-import { checkSelfOption, excludeSelf, type SelfOption } from "./self.js";
-import { BpfObject } from "../libbpf/object.js";
-import type { Link } from "../libbpf/link.js";
-import { BpfbookError, InvalidArgumentError } from "../errors.js";
-import { histSpec, linearRange } from "../options/hist.js";
-import { AGGREGATION_EXAMPLE, nameArgument, nameList, objectOption, optionsObject, stringOption } from "../options/shapes.js";
-import { bufferBytes, maxKeys as checkMaxKeys, wakeupBytes } from "../options/sizes.js";
-import { processId } from "../options/ranges.js";
-import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
-import { bpfObjectPath } from "../paths.js";
-import { requireTracingPrivileges } from "../privileges.js";
-import { decoders } from "../stream/fields.js";
-import type { FieldDecoder } from "../stream/decoder.js";
-import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../stream/filter.js";
-import { HDR_SIZE, RECORD_BASE } from "../stream/layout.js";
-import { Trace, type CollectOptions, type StopOptions, type StreamSetup } from "../stream/trace.js";
-import type { TraceTable } from "../stream/table.js";
-import { collect, stream, type StreamOptions } from "../stream/consume.js";
-import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
-import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable, type HistSpec } from "../aggregate/aggregation.js";
-import { planKey, encodeParts, type KeyPlan } from "../aggregate/keys.js";
-import { resolveBinary, resolveFunction, type ResolvedFunction } from "../symbols/resolve.js";
-import { openElf } from "../symbols/elf.js";
-import { requireInstructionStart } from "../symbols/instructions.js";
-import type { StandardRow } from "./tracepoint.js";
+import { checkSelfOption, excludeSelf, type SelfOption } from "../self.js";
+import { BpfObject } from "../../libbpf/object.js";
+import type { Link } from "../../libbpf/link.js";
+import { BpfbookError, InvalidArgumentError } from "../../errors.js";
+import { histSpec, linearRange } from "../../options/hist.js";
+import { AGGREGATION_EXAMPLE, nameArgument, nameList, objectOption, optionsObject, stringOption } from "../../options/shapes.js";
+import { bufferBytes, maxKeys as checkMaxKeys, wakeupBytes } from "../../options/sizes.js";
+import { processId } from "../../options/ranges.js";
+import { aggregateRunOptions, collectOptions, stopOptions } from "../../options/durations.js";
+import { bpfObjectPath } from "../../paths.js";
+import { requireTracingPrivileges } from "../../privileges.js";
+import { decoders } from "../../engine/fields.js";
+import type { FieldDecoder } from "../../engine/decoder.js";
+import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../../engine/filter.js";
+import { HDR_SIZE, RECORD_BASE } from "../../engine/layout.js";
+import { Trace, type CollectOptions, type StopOptions, type StreamSetup } from "../../engine/trace.js";
+import type { TraceTable } from "../../engine/table.js";
+import { collect, stream, type StreamOptions } from "../../engine/consume.js";
+import type { TracepointField, TracepointFormat } from "../../tracefs/format.js";
+import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable, type HistSpec } from "../../engine/aggregation.js";
+import { planKey, encodeParts, type KeyPlan } from "../../engine/keys.js";
+import { resolveBinary, resolveFunction, type ResolvedFunction } from "../../symbols/resolve.js";
+import { openElf } from "../../symbols/elf.js";
+import { requireInstructionStart } from "../../symbols/instructions.js";
+import type { StandardRow } from "../tracepoint/probe.js";
 
 /** How an integer argument or return value decodes (from the low bytes of its 64-bit register). */
 export type IntType =

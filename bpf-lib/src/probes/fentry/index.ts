@@ -11,4 +11,4 @@ export type { Traceability } from "./names.js";
 export { kfuncSupport } from "./support.js";
 export type { KfuncSupport } from "./support.js";
 export { UnknownKernelFunctionError, UntraceableKernelFunctionError, UnknownArgumentError } from "./errors.js";
-export type { KernelFunctionSignatures, KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings, IsKernelFunction } from "../generated/kfuncs.js";
+export type { KernelFunctionSignatures, KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings, IsKernelFunction } from "../../generated/kfuncs.js";

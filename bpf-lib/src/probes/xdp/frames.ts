@@ -1,7 +1,7 @@
 /* Ethernet frames built from a description, for trying rules and the parser with
  * testRun() (BPF_PROG_TEST_RUN) without any traffic. Checksums are left zero: XDP
  * does not look at them. Pure. */
-import { InvalidArgumentError } from "../errors.js";
+import { InvalidArgumentError } from "../../errors.js";
 import { isMapped, parseAddress } from "./addr.js";
 
 export interface FrameSpec {

@@ -5,34 +5,34 @@
  * as fentry/fexit when the kernel allows it (typed, cheaper), else as
  * kprobe/kretprobe — and read by the same engines as tracepoints: Trace for event
  * streams, AggregationRun for in-kernel aggregations (agg.h). */
-import { checkSelfOption, excludeSelf, type SelfOption } from "../probes/self.js";
-import { BpfObject } from "../libbpf/object.js";
-import type { Link } from "../libbpf/link.js";
-import { AttachError, BpfbookError, InvalidArgumentError, LoadError, NotSupportedError, PermissionError, VerifierError } from "../errors.js";
-import { bpfObjectPath } from "../paths.js";
-import { privileges, requireTracingPrivileges } from "../privileges.js";
-import { decoders } from "../stream/fields.js";
-import type { FieldDecoder } from "../stream/decoder.js";
-import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../stream/filter.js";
-import { HDR_SIZE, MAX_USTR_LEN, RECORD_BASE } from "../stream/layout.js";
-import { Trace, type CollectOptions, type StopOptions } from "../stream/trace.js";
-import type { TraceTable } from "../stream/table.js";
-import { collect, stream, type StreamOptions } from "../stream/consume.js";
-import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable, type HistSpec } from "../aggregate/aggregation.js";
-import { encodeParts, KeyLayout, PartSrc, type KeyPlan } from "../aggregate/keys.js";
-import type { TracepointField } from "../tracefs/format.js";
-import type { StandardRow } from "../probes/tracepoint.js";
-import { nearest } from "../tracefs/nearest.js";
-import type { KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings } from "../generated/kfuncs.js";
+import { checkSelfOption, excludeSelf, type SelfOption } from "../self.js";
+import { BpfObject } from "../../libbpf/object.js";
+import type { Link } from "../../libbpf/link.js";
+import { AttachError, BpfbookError, InvalidArgumentError, LoadError, NotSupportedError, PermissionError, VerifierError } from "../../errors.js";
+import { bpfObjectPath } from "../../paths.js";
+import { privileges, requireTracingPrivileges } from "../../privileges.js";
+import { decoders } from "../../engine/fields.js";
+import type { FieldDecoder } from "../../engine/decoder.js";
+import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../../engine/filter.js";
+import { HDR_SIZE, MAX_USTR_LEN, RECORD_BASE } from "../../engine/layout.js";
+import { Trace, type CollectOptions, type StopOptions } from "../../engine/trace.js";
+import type { TraceTable } from "../../engine/table.js";
+import { collect, stream, type StreamOptions } from "../../engine/consume.js";
+import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable, type HistSpec } from "../../engine/aggregation.js";
+import { encodeParts, KeyLayout, PartSrc, type KeyPlan } from "../../engine/keys.js";
+import type { TracepointField } from "../../tracefs/format.js";
+import type { StandardRow } from "../tracepoint/probe.js";
+import { nearest } from "../../tracefs/nearest.js";
+import type { KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings } from "../../generated/kfuncs.js";
 import { KernelBtf, formatPrototype, untypedPrototype, type KfuncPrototype, type KfuncValueKind } from "./prototype.js";
 import { nearestFunctions, requireTraceable, type Traceability } from "./names.js";
 import { kindsFor, refused, unsupported, type Via } from "./support.js";
 import { UnknownArgumentError, UntraceableKernelFunctionError } from "./errors.js";
-import { histSpec, linearRange } from "../options/hist.js";
-import { AGGREGATION_EXAMPLE, nameList, objectOption, optionsObject, stringOption } from "../options/shapes.js";
-import { bufferBytes, maxKeys as checkMaxKeys, stringSlot, wakeupBytes } from "../options/sizes.js";
-import { processId } from "../options/ranges.js";
-import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
+import { histSpec, linearRange } from "../../options/hist.js";
+import { AGGREGATION_EXAMPLE, nameList, objectOption, optionsObject, stringOption } from "../../options/shapes.js";
+import { bufferBytes, maxKeys as checkMaxKeys, stringSlot, wakeupBytes } from "../../options/sizes.js";
+import { processId } from "../../options/ranges.js";
+import { aggregateRunOptions, collectOptions, stopOptions } from "../../options/durations.js";
 
 // ---------------------------------------------------------------------------
 // Types

@@ -1,7 +1,7 @@
 /* Packet matches (rules and the `where` filter): validated up front, described in
  * words, and encoded as struct xdp_match for the kernel program. Pure. */
-import { InvalidArgumentError } from "../errors.js";
-import { nearest } from "../tracefs/nearest.js";
+import { InvalidArgumentError } from "../../errors.js";
+import { nearest } from "../../tracefs/nearest.js";
 import { parsePrefix } from "./addr.js";
 import { MATCH, MATCH_SIZE, MF, Verdict } from "./layout.js";
 import { etherTypeNumber, icmpTypeNames, icmpTypeNumber, protocolNames, protocolNumber, servicePort } from "./names.js";

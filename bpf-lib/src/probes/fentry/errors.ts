@@ -1,6 +1,6 @@
 /* Errors of kernel function probes. Like the tracepoint layer's, each lists the
  * nearest names so a typo is one step from fixed. */
-import { BpfbookError } from "../errors.js";
+import { BpfbookError } from "../../errors.js";
 
 const didYouMean = (s: readonly string[]) => (s.length > 0 ? `; did you mean ${s.join(", ")}?` : "");
 

@@ -1,11 +1,11 @@
 /* Latency: the time from a start event to the matching end event (by default on
  * the same thread), aggregated in the kernel. Built in: syscall latency, run-queue
  * latency, block I/O latency. */
-import { anyTracepoint, TracepointProbe, type Where } from "../probes/tracepoint.js";
-import { Aggregation, type HistSpec } from "./aggregation.js";
+import { anyTracepoint, TracepointProbe, type Where } from "./tracepoint/probe.js";
+import { Aggregation, type HistSpec } from "../engine/aggregation.js";
 import { listTracepoints } from "../tracefs/catalog.js";
 import { NotSupportedError } from "../errors.js";
-import { withErrno } from "./errno.js";
+import { withErrno } from "../analysis/errno.js";
 import { InvalidOptionError } from "../errors.js";
 import { nameList, objectOption, optionsObject } from "../options/shapes.js";
 

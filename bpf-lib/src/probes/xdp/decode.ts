@@ -1,9 +1,9 @@
 /* Decoders for sampled packets (event header + struct pkt_meta): numbers into typed
  * arrays, names (protocol, addresses, ICMP types...) dictionary-encoded, with null
  * where a packet has no such field. */
-import type { FieldDecoder } from "../stream/decoder.js";
-import { DictColumn, type ColumnData } from "../stream/columns.js";
-import { decoders } from "../stream/fields.js";
+import type { FieldDecoder } from "../../engine/decoder.js";
+import { DictColumn, type ColumnData } from "../../engine/columns.js";
+import { decoders } from "../../engine/fields.js";
 import { formatAddress, isZero } from "./addr.js";
 import { EVENT_META, META, MetaFlag, VERDICT_NAMES } from "./layout.js";
 import { icmpTypeName, protocolLabel, tcpFlagsText } from "./names.js";

@@ -1,11 +1,11 @@
 /* The program's own counters (struct xdp_totals, per CPU): every packet seen, what the
  * rules matched and dropped. Read through a duplicate of the map's fd, so they can be
  * read once more after the run has released its object, and the numbers are final. */
-import * as ffi from "../ffi/libbpf.js";
-import { closeFd, dupFd } from "../ffi/xdp.js";
-import { possibleCpus } from "../libbpf/map.js";
-import type { BpfMap } from "../libbpf/map.js";
-import { MapError, errnoName } from "../errors.js";
+import * as ffi from "../../ffi/libbpf.js";
+import { closeFd, dupFd } from "../../ffi/xdp.js";
+import { possibleCpus } from "../../libbpf/map.js";
+import type { BpfMap } from "../../libbpf/map.js";
+import { MapError, errnoName } from "../../errors.js";
 import { TOTALS, TOTALS_SIZE } from "./layout.js";
 
 export interface RuleInfo {

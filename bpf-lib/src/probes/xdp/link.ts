@@ -2,8 +2,8 @@
  * bpf_program__attach_xdp cannot ask for (it always passes flags 0). Its kernel
  * object is a bare link fd: closing it detaches, and so does the process dying. It is
  * a Link like the others, so AggregationRun and Trace detach it the same way. */
-import { Link } from "../libbpf/link.js";
-import { NO_LINK_HANDLE, closeFd } from "../ffi/xdp.js";
+import { Link } from "../../libbpf/link.js";
+import { NO_LINK_HANDLE, closeFd } from "../../ffi/xdp.js";
 
 export class XdpFdLink extends Link {
   readonly kind = "xdp" as const;

@@ -1,8 +1,8 @@
 /* perf_event_open for sampling: a software cpu-clock event per CPU, in frequency
  * mode, opened disabled (libbpf enables it once the BPF program is attached). */
 import { readFileSync } from "node:fs";
-import { perfEventOpen, closeFd } from "../ffi/libc.js";
-import { NotSupportedError, PermissionError, BpfbookError, errnoName } from "../errors.js";
+import { perfEventOpen, closeFd } from "../../ffi/libc.js";
+import { NotSupportedError, PermissionError, BpfbookError, errnoName } from "../../errors.js";
 
 export const PERF_TYPE_SOFTWARE = 1;
 export const PERF_COUNT_SW_CPU_CLOCK = 0;

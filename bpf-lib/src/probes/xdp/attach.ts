@@ -2,12 +2,12 @@
  * bpf_link (so the kernel detaches it when the process dies): native mode where the
  * driver has it, generic (skb) mode otherwise, or as asked. */
 import { readdirSync } from "node:fs";
-import { ifNameToIndex } from "../ffi/libc.js";
-import * as xffi from "../ffi/xdp.js";
-import { AttachError, BpfbookError, NotSupportedError, PermissionError, errnoName } from "../errors.js";
-import type { BpfProgram } from "../libbpf/program.js";
-import type { Link } from "../libbpf/link.js";
-import { nearest } from "../tracefs/nearest.js";
+import { ifNameToIndex } from "../../ffi/libc.js";
+import * as xffi from "../../ffi/xdp.js";
+import { AttachError, BpfbookError, NotSupportedError, PermissionError, errnoName } from "../../errors.js";
+import type { BpfProgram } from "../../libbpf/program.js";
+import type { Link } from "../../libbpf/link.js";
+import { nearest } from "../../tracefs/nearest.js";
 import { UnknownInterfaceError, XdpBusyError } from "./errors.js";
 import { XdpFdLink } from "./link.js";
 

@@ -1,11 +1,11 @@
 /* The layout shared with bpf-lib/bpf/xdp.h. test/xdp.test.ts checks these numbers
  * against the compiled object's BTF. */
-import { HDR_SIZE } from "../stream/layout.js";
+import { HDR_SIZE } from "../../engine/layout.js";
 
 export const MAX_RULES = 16;
 export const MAX_COPIES = 12;
 /** The key bytes of agg.h, shared with every aggregating program. */
-export { MAX_KEY } from "../aggregate/keys.js";
+export { MAX_KEY } from "../../engine/keys.js";
 
 /** struct pkt_meta: offsets and sizes. */
 export const META = {

@@ -5,8 +5,8 @@
  * kprobe blacklist. Each list is read once per process, lazily; unreadable ones
  * (lockdown makes available_filter_functions EPERM) are simply not consulted. */
 import { readFileSync } from "node:fs";
-import { nearest } from "../tracefs/nearest.js";
-import { TRACEFS_ROOTS } from "../tracefs/mount.js";
+import { nearest } from "../../tracefs/nearest.js";
+import { TRACEFS_ROOTS } from "../../tracefs/mount.js";
 import { KernelBtf } from "./prototype.js";
 import { UnknownKernelFunctionError, UntraceableKernelFunctionError } from "./errors.js";
 

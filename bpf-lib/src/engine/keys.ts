@@ -5,8 +5,8 @@
 import { InvalidArgumentError } from "../errors.js";
 import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
 import { fieldOf } from "../tracefs/catalog.js";
-import { RECORD_BASE, COMM_LEN } from "../stream/layout.js";
-import { cString } from "../stream/strings.js";
+import { RECORD_BASE, COMM_LEN } from "./layout.js";
+import { cString } from "./strings.js";
 
 /** Key bytes the kernel programs hold (MAX_KEY in bpf/agg.h). */
 export const MAX_KEY = 128;

@@ -1,8 +1,8 @@
 /* Whether this kernel can probe kernel functions at all, and why not: doctor's
  * probes (features.bpf.o: load and attach one tiny program per kind), each run
  * at most once per process, only when a kernel function probe needs the answer. */
-import { probeFeatureSync, SystemFacts, type FeatureKind, type FeatureResult } from "../doctor/features.js";
-import { NotSupportedError } from "../errors.js";
+import { probeFeatureSync, SystemFacts, type FeatureKind, type FeatureResult } from "../../doctor/features.js";
+import { NotSupportedError } from "../../errors.js";
 
 export type Via = "fentry" | "kprobe";
 

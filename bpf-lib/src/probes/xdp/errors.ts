@@ -1,6 +1,6 @@
 /* The errors XDP adds: a wrong interface name, and an interface that already has
  * an XDP program (bpfbook never replaces someone else's). */
-import { BpfbookError } from "../errors.js";
+import { BpfbookError } from "../../errors.js";
 
 /** No interface by that name in this network namespace; `suggestions` are the nearest names. */
 export class UnknownInterfaceError extends BpfbookError {

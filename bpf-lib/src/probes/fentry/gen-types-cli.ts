@@ -10,13 +10,13 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { NotSupportedError } from "../errors.js";
-import { packageRoot } from "../paths.js";
+import { NotSupportedError } from "../../errors.js";
+import { packageRoot } from "../../paths.js";
 import { KFUNC_FALLBACK, generateKfuncTypes } from "./gen-types.js";
 
 const OUTPUT = "bpf-lib/src/generated/kfuncs.d.ts";
 /** Where this module's compiled siblings are: dist/bpf-lib/src/generated/ when run from dist. */
-const COMPILED = resolve(dirname(fileURLToPath(import.meta.url)), "..", "generated", "kfuncs.d.ts");
+const COMPILED = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "generated", "kfuncs.d.ts");
 
 /** Leaves an identical file untouched so watchers and incremental builds do not rebuild. */
 function write(path: string, text: string): boolean {

@@ -1,27 +1,27 @@
 /* tracepoint("group:name", options): a typed description of an event stream.
  * Nothing touches the kernel until start()/collect()/stream(); then the generic
  * tracepoint program is configured through .rodata, loaded, and attached. */
-import { checkSelfOption, excludeSelf, selfByDefault, type SelfOption } from "./self.js";
-import { BpfObject } from "../libbpf/object.js";
-import { readFormat, fieldOf } from "../tracefs/catalog.js";
-import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
-import { InvalidArgumentError, NotSupportedError, VerifierError } from "../errors.js";
-import { bpfObjectPath } from "../paths.js";
-import { requireTracingPrivileges } from "../privileges.js";
-import { decoders, int64Mode } from "../stream/fields.js";
-import type { FieldDecoder } from "../stream/decoder.js";
-import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../stream/filter.js";
-import { HDR_SIZE, MAX_USTR, MAX_USTR_LEN, MAX_WINDOW, RECORD_BASE } from "../stream/layout.js";
-import { Trace, type CollectOptions, type StopOptions, type StreamSetup } from "../stream/trace.js";
-import type { TraceTable } from "../stream/table.js";
-import { collect, stream, type StreamOptions } from "../stream/consume.js";
-import type { TracepointFields, TracepointName, TracepointUserStrings } from "../generated/tracepoints.js";
-import { Aggregation, type AggregateOptions, type HistSpec } from "../aggregate/aggregation.js";
-import { linearRange } from "../options/hist.js";
-import { nameArgument, nameList, objectOption, optionsObject, stringOption, integerIn } from "../options/shapes.js";
-import { bufferBytes, stringSlot, wakeupBytes } from "../options/sizes.js";
-import { processId } from "../options/ranges.js";
-import { stopOptions } from "../options/durations.js";
+import { checkSelfOption, excludeSelf, selfByDefault, type SelfOption } from "../self.js";
+import { BpfObject } from "../../libbpf/object.js";
+import { readFormat, fieldOf } from "../../tracefs/catalog.js";
+import type { TracepointField, TracepointFormat } from "../../tracefs/format.js";
+import { InvalidArgumentError, NotSupportedError, VerifierError } from "../../errors.js";
+import { bpfObjectPath } from "../../paths.js";
+import { requireTracingPrivileges } from "../../privileges.js";
+import { decoders, int64Mode } from "../../engine/fields.js";
+import type { FieldDecoder } from "../../engine/decoder.js";
+import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../../engine/filter.js";
+import { HDR_SIZE, MAX_USTR, MAX_USTR_LEN, MAX_WINDOW, RECORD_BASE } from "../../engine/layout.js";
+import { Trace, type CollectOptions, type StopOptions, type StreamSetup } from "../../engine/trace.js";
+import type { TraceTable } from "../../engine/table.js";
+import { collect, stream, type StreamOptions } from "../../engine/consume.js";
+import type { TracepointFields, TracepointName, TracepointUserStrings } from "../../generated/tracepoints.js";
+import { Aggregation, type AggregateOptions, type HistSpec } from "../../engine/aggregation.js";
+import { linearRange } from "../../options/hist.js";
+import { nameArgument, nameList, objectOption, optionsObject, stringOption, integerIn } from "../../options/shapes.js";
+import { bufferBytes, stringSlot, wakeupBytes } from "../../options/sizes.js";
+import { processId } from "../../options/ranges.js";
+import { stopOptions } from "../../options/durations.js";
 
 /** Columns every event has. `ts` is CLOCK_MONOTONIC ns (see withTime() for wall clock). */
 export interface StandardRow {
