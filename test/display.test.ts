@@ -11,7 +11,7 @@ import { after, before, describe, it } from "node:test";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { inspect } from "node:util";
 import * as aq from "arquero";
-import type { AggStats } from "../bpf-lib/src/engine/aggregation.js";
+import type { AggStats } from "../bpf-lib/src/engine/aggregation-run.js";
 import { syscalls, tracepoint } from "../bpf-lib/src/index.js";
 import { DictColumn } from "../bpf-lib/src/engine/columns.js";
 import { traceFromArrow, traceToArrow } from "../bpf-lib/src/engine/persist.js";

@@ -1,41 +1,30 @@
-/* Aggregations in the kernel: count/sum/min/max/avg and log2 or linear histograms
- * keyed by standard columns and fields, optionally as a time series of intervals,
- * and latency between a start and an end event. A spec until start()/collect(). */
-import * as aq from "arquero";
+/* Aggregations of tracepoint records in the kernel (aggregate.bpf.c): count/sum/min/
+ * max/avg and log2 or linear histograms keyed by standard columns and fields, and
+ * latency between a start and an end event. A spec until start()/collect(), which
+ * hands the loaded objects to AggregationRun. */
 import type { ColumnTable } from "arquero";
 import { BpfObject } from "../libbpf/object.js";
 import type { Link } from "../libbpf/link.js";
-import { possibleCpus } from "../libbpf/map.js";
-import type { BpfMap } from "../libbpf/map.js";
 import { bpfObjectPath } from "../paths.js";
 import { requireTracingPrivileges } from "../privileges.js";
 import { InvalidArgumentError } from "../errors.js";
-import { track, untrack } from "../lifecycle.js";
-import { releaseLinks, removeAbort } from "./release.js";
-import { clocks } from "./stats.js";
-import { Stat } from "./layout.js";
-import { started, stopped, type Running, type RunningStats, type StoppedBy } from "./running.js";
 import { Trace, type StopOptions, type CollectOptions } from "./trace.js";
 import { collect as collectTrace } from "./consume.js";
 import { decoders } from "./fields.js";
 import { HDR_SIZE } from "./layout.js";
 import type { TraceTable } from "./table.js";
-import type { TracepointProbe } from "../probes/tracepoint/probe.js";
-import { planKey, encodeParts, resolveKeyField, isTruncated, STRING_BYTES, type KeyPlan, type KeyValue } from "./keys.js";
-import { mergePerCpu } from "./values.js";
+import { planKey, encodeParts, resolveKeyField, STRING_BYTES, type KeyPlan } from "./keys.js";
 import { syscallName } from "../analysis/syscalls.js";
 import { histSpec, type HistSpec } from "../options/hist.js";
 import { AGGREGATION_EXAMPLE, integerIn, nameList, optionsObject, stringOption } from "../options/shapes.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 import { bufferBytes as checkBufferBytes, maxKeys as checkMaxKeys } from "../options/sizes.js";
-import { programsSettled } from "./settled.js";
-import { MAX_TIMER_MS } from "../options/durations.js";
+import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable } from "./aggregation-run.js";
+import type { RecordSource } from "./record-source.js";
 
 const ROLE = { agg: 0, start: 1, end: 2 } as const;
 const VAL = { one: 0, field: 1, delta: 2 } as const;
 const HIST = { none: 0, log2: 1, linear: 2 } as const;
-
-export type { HistSpec };
 
 export interface AggregateOptions {
   /** Key columns: pid, tid, comm, cpu, cgroup, syscall, or fields of the tracepoint. */
@@ -50,88 +39,23 @@ export interface AggregateOptions {
   stringBytes?: number;
 }
 
-export interface AggCollectOptions extends StopOptions {
-  /** Read and reset the totals every `interval` seconds: one row per interval and key. */
-  interval?: number;
-  /** Called with the rows so far after every interval (and the final table). */
-  onInterval?: (table: AggTable, interval: number) => void;
-  /** In a notebook: a chart (or any displayable) made from the rows so far, shown and updated live. */
-  live?: (table: AggTable) => unknown;
-}
-
-export interface AggStats {
-  source: string;
-  /** Events counted into the map. */
-  events: number;
-  /** Events dropped by the in-kernel filters. */
-  filtered: number;
-  /** Events whose key did not fit in the map (maxKeys): counted, never silently lost. */
-  dropped: number;
-  /** Latency: end events with no start (started before the trace, or the start was dropped). */
-  unmatched: number;
-  /** Latency: start events that did not fit in the start map. */
-  startDropped: number;
-  /** Events of the tracer's own process left out (includeSelf; for latency, entries and exits each). */
-  excludedSelf: number;
-  /** Rows whose string key filled its slot (marked with a trailing "…"): each may stand for several longer strings; raise stringBytes. */
-  truncated: number;
-  /** Columns holding bigint values: a 64-bit count, sum, min, max or key beyond 2^53, kept exact. */
-  bigintColumns: string[];
-  keys: number;
-  intervals: number;
-  seconds: number;
-  startNs: number;
-  epochOffsetNs: number;
-  maxKeys: number;
-  unit?: "ns";
-  stoppedBy: StoppedBy;
-}
-
-export type AggTable = ColumnTable & { readonly stats: AggStats };
-
 export interface AggSpec {
   source: string;
-  /** The probe whose events are aggregated (the end event for latency). */
-  probe: TracepointProbe<string, string>;
+  /** The probe whose events are aggregated (the end event for latency): a TracepointProbe. */
+  probe: RecordSource;
   options: AggregateOptions;
   /** Latency: the start probes and the pair keys that match starts to ends. */
-  latency?: { starts: TracepointProbe<string, string>[]; startKey: readonly string[]; endKey: readonly string[] };
+  latency?: { starts: RecordSource[]; startKey: readonly string[]; endKey: readonly string[] };
   /** Adds derived columns to the result (errno names, ...); stats are kept. */
   decorate?: (t: ColumnTable) => ColumnTable;
   /** Key columns renamed (field name → documented name), e.g. sched_switch's next_comm → comm. */
   keyColumns?: Readonly<Record<string, string>>;
 }
 
-function histBounds(h: HistSpec, b: number): [number, number] {
-  if (h === "log2") return b === 0 ? [0, 1] : [2 ** (b - 1), 2 ** b];
-  const last = Math.floor((h.max - h.min) / h.step) + 1;
-  if (b === 0) return [-Infinity, h.min];
-  if (b >= last) return [h.max, Infinity];
-  return [h.min + (b - 1) * h.step, h.min + b * h.step];
-}
-
-/**
- * What AggregationRun needs to know about an aggregation to read it back: any
- * aggregating program that uses bpf-lib/bpf/agg.h (tracepoints here; uprobes, XDP)
- * describes itself with one of these.
- */
-export interface AggShape {
-  source: string;
-  hist?: HistSpec;
-  /** Values are latencies in ns. */
-  latency: boolean;
-  /** Values are unsigned integers: merged unsigned, so 2^63 and more stay positive. */
-  unsigned?: boolean;
-  maxKeys: number;
-  /** The result's columns, in order (see Aggregation.columns). */
-  columns(interval: boolean): string[];
-  decorate?: (t: ColumnTable) => ColumnTable;
-}
-
 export class Aggregation {
   readonly spec: AggSpec;
-  readonly #end: TracepointProbe<string, string>;
-  readonly #starts: TracepointProbe<string, string>[];
+  readonly #end: RecordSource;
+  readonly #starts: RecordSource[];
   readonly #plan: KeyPlan;
   readonly #pairEnd: KeyPlan | null;
   readonly #pairStarts: KeyPlan[];
@@ -200,7 +124,7 @@ export class Aggregation {
     return [...(interval ? ["interval", "time"] : []), ...keys, ...vals];
   }
 
-  #configure(obj: BpfObject, probe: TracepointProbe<string, string>, role: number, pair: KeyPlan | null): void {
+  #configure(obj: BpfObject, probe: RecordSource, role: number, pair: KeyPlan | null): void {
     const o = this.spec.options;
     probe.configureRecord(obj);
     obj.setConstant("cfg_role", role);
@@ -313,370 +237,5 @@ export class Aggregation {
     const opts = collectOptions(aggregateRunOptions(options, "collect()"), "collect()");
     const run = this.start(opts);
     return run.finished();
-  }
-}
-
-/** The loaded objects of an aggregation; `end` holds the agg0/agg1/ctl/stats maps. */
-export interface RunSetup {
-  objects: BpfObject[];
-  end: BpfObject;
-  attach: () => Link[];
-  plan: KeyPlan;
-}
-
-type Rows = Record<string, unknown[]>;
-
-export class AggregationRun implements Running, Disposable {
-  readonly source: string;
-  readonly #agg: AggShape;
-  readonly #setup: RunSetup;
-  readonly #opts: AggCollectOptions;
-  readonly #links: Link[];
-  readonly #start = clocks();
-  readonly #rows: Rows;
-  #active = 0;
-  #interval = 0;
-  #timers: NodeJS.Timeout[] = [];
-  #tickTimer: NodeJS.Timeout | null = null;
-  /** A flip whose old map is not read yet (its programs are settling). */
-  #flip: { map: "agg0" | "agg1"; index: number; time: number; settled: Promise<void> } | null = null;
-  #stopping: Promise<void> | null = null;
-  #stopNs = 0;
-  #stoppedBy: StoppedBy = "stop";
-  #finished = false;
-  #table: AggTable | null = null;
-  #error: unknown = null;
-  #done: Promise<void>;
-  #resolveDone!: () => void;
-  #live: { update(v: unknown): void } | null = null;
-  #onAbort = () => void this.stop("signal");
-
-  constructor(agg: AggShape, setup: RunSetup, opts: AggCollectOptions) {
-    this.#agg = agg;
-    this.#setup = setup;
-    this.#opts = opts;
-    this.source = agg.source;
-    this.#rows = Object.fromEntries(agg.columns(opts.interval !== undefined).map((c) => [c, []]));
-    this.#done = new Promise((r) => (this.#resolveDone = r));
-    try {
-      this.#links = setup.attach();
-    } catch (e) {
-      for (const o of [...setup.objects].reverse()) o.dispose();
-      throw e;
-    }
-    this.#start = clocks();
-    track(this);
-    // From here on anything that throws (a "start" listener, a bad signal object, the live callback) detaches before it propagates.
-    try {
-      started(this);
-      if (opts.interval !== undefined) this.#scheduleTick();
-      if (opts.seconds !== undefined) this.#timers.push(setTimeout(() => void this.stop("seconds"), opts.seconds * 1000));
-      if (opts.events !== undefined) this.#timers.push(setInterval(() => this.#guard(() => { if (this.#counters().events >= opts.events!) void this.stop("events"); }), 50));
-      if (opts.signal?.aborted) void this.stop("signal");
-      opts.signal?.addEventListener("abort", this.#onAbort, { once: true });
-      if (opts.live) {
-        const display = (globalThis as { display?: (v: unknown) => { update(v: unknown): void } }).display;
-        if (typeof display === "function") this.#live = display(opts.live(this.snapshot()));
-      }
-    } catch (e) {
-      this.#fail(e);
-      throw e;
-    }
-  }
-
-  /** Runs timer work; an exception there (a user callback) ends the run instead of the process. */
-  #guard(work: () => void): void {
-    try {
-      work();
-    } catch (e) {
-      this.#fail(e);
-    }
-  }
-
-  /** Ends the run with an error: detached and released, and finished() rejects with it. */
-  #fail(e: unknown): void {
-    if (this.#finished) return;
-    this.#error ??= e;
-    this.#finish("error");
-  }
-
-  get running(): boolean {
-    return !this.#finished;
-  }
-
-  #counters(): { events: number; filtered: number; dropped: number; unmatched: number; startDropped: number; excludedSelf: number } {
-    const ncpu = possibleCpus();
-    const sum = (maps: BpfMap[], idx: number) => {
-      let s = 0;
-      const key = new Uint8Array(4);
-      new DataView(key.buffer).setUint32(0, idx, true);
-      for (const m of maps) {
-        const v = m.lookup(key);
-        if (!v) continue;
-        const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
-        for (let c = 0; c < ncpu; c++) s += Number(dv.getBigUint64(c * 8, true));
-      }
-      return s;
-    };
-    if (this.#finished && this.#table) {
-      const t = this.#table.stats;
-      return { events: t.events, filtered: t.filtered, dropped: t.dropped, unmatched: t.unmatched, startDropped: t.startDropped, excludedSelf: t.excludedSelf };
-    }
-    const all = this.#setup.objects.map((o) => o.map("stats"));
-    const end = [this.#setup.end.map("stats")];
-    return { events: sum(end, Stat.produced), filtered: sum(all, Stat.filtered), dropped: sum(end, Stat.dropped), unmatched: sum(end, Stat.unmatched), startDropped: sum(all, Stat.startDropped), excludedSelf: sum(all, Stat.excludedSelf) };
-  }
-
-  /** Reads one of the two maps into rows (deleting what it read when `drain`). */
-  #read(mapName: "agg0" | "agg1", drain: boolean, into: Rows, interval?: { index: number; time: number }): void {
-    const map = this.#setup.end.map(mapName);
-    // batches no larger than the map: every interval allocates them, and garbage collection was most of a flip's cost
-    const batch = Math.min(map.maxEntries, 4096);
-    const { keys, values } = drain ? map.drain(batch) : map.entries(batch);
-    const ncpu = possibleCpus();
-    const parts = this.#setup.plan.parts;
-    const h = this.#agg.hist;
-    const scalar = !h && (into.sum !== undefined);
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i];
-      const dv = new DataView(k.buffer, k.byteOffset, k.byteLength);
-      const v = mergePerCpu(values[i], ncpu, this.#agg.unsigned);
-      if (v.count === 0) continue;
-      if (interval) {
-        into.interval.push(interval.index);
-        into.time.push(interval.time);
-      }
-      let bucket = 0;
-      for (const p of parts) {
-        const val: KeyValue = p.read(dv, k, p.koff);
-        if (p.column === "bucket") bucket = val as number;
-        else into[p.column].push(val);
-      }
-      if (h) {
-        const [low, high] = histBounds(h, bucket);
-        into.bucket.push(bucket);
-        into.low.push(low);
-        into.high.push(high);
-      }
-      into.count.push(v.count);
-      if (scalar) {
-        into.sum.push(v.sum);
-        into.min.push(v.min);
-        into.max.push(v.max);
-        into.avg.push(Number(v.sum) / Number(v.count));
-      }
-    }
-  }
-
-  /**
-   * Arms the timer for the next interval boundary (start + k·interval). Boundaries
-   * missed while a flip settled are skipped, never caught up in a burst, so a tiny
-   * interval costs at most one flip per settle and never spins.
-   */
-  #scheduleTick(): void {
-    if (this.#finished || this.#stopping || this.#opts.interval === undefined) return;
-    const periodMs = this.#opts.interval * 1000;
-    const elapsedMs = (clocks().monoNs - this.#start.monoNs) / 1e6;
-    const next = (Math.floor(elapsedMs / periodMs) + 1) * periodMs;
-    const delay = next - elapsedMs;
-    if (!Number.isFinite(delay)) return;
-    this.#tickTimer = setTimeout(() => {
-      this.#tickTimer = null;
-      if ((clocks().monoNs - this.#start.monoNs) / 1e6 < next - 1) this.#scheduleTick();
-      // an interval callback that throws ends the run (released), not the process
-      else this.#tick().catch((e: unknown) => this.#fail(e));
-    }, Math.min(Math.max(delay, 1), MAX_TIMER_MS));
-  }
-
-  async #tick(): Promise<void> {
-    if (this.#finished || this.#stopping || this.#flip) return;
-    const old = this.#active;
-    this.#active = 1 - old;
-    const ctl = this.#setup.end.map("ctl");
-    const v = new Uint8Array(4);
-    new DataView(v.buffer).setUint32(0, this.#active, true);
-    ctl.update(new Uint8Array(4), v);
-    const time = (clocks().monoNs - this.#start.monoNs) / 1e9;
-    const flip = { map: old ? "agg1" as const : "agg0" as const, index: this.#interval++, time, settled: programsSettled() };
-    this.#flip = flip;
-    await flip.settled;
-    // #finish may have read this flip already (a synchronous dispose while settling)
-    if (this.#flip !== flip) return;
-    this.#flip = null;
-    this.#read(flip.map, true, this.#rows, flip);
-    this.#notify();
-    this.#scheduleTick();
-  }
-
-  #notify(): void {
-    if (!this.#opts.onInterval && !this.#live) return;
-    const t = this.snapshot();
-    this.#opts.onInterval?.(t, this.#interval);
-    if (this.#live && this.#opts.live) this.#live.update(this.#opts.live(t));
-  }
-
-  #makeTable(rows: Rows): AggTable {
-    const cols: Record<string, unknown[]> = {};
-    const bigintColumns: string[] = [];
-    for (const [k, v] of Object.entries(rows)) {
-      // one type per column: a column with any value beyond 2^53 is bigint throughout
-      const big = v.some((x) => typeof x === "bigint");
-      if (big) bigintColumns.push(k);
-      cols[k] = big ? v.map((x) => BigInt(x as number | bigint)) : v.slice();
-    }
-    let truncated = 0;
-    for (const p of this.#setup.plan.parts) if (p.truncates) truncated += (rows[p.column] ?? []).filter((x) => isTruncated(p, x as KeyValue)).length;
-    let t = aq.table(cols);
-    const h = this.#agg.hist;
-    const keyCols = this.#setup.plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
-    const order = [...(rows.interval ? ["interval"] : []), ...keyCols, ...(h ? ["bucket"] : [])];
-    if (order.length && t.numRows()) t = t.orderby(...order);
-    const c = this.#counters();
-    const stats: AggStats = {
-      source: this.source, ...c, keys: t.numRows(), intervals: this.#interval, seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9,
-      startNs: this.#start.monoNs, epochOffsetNs: this.#start.epochOffsetNs, maxKeys: this.#agg.maxKeys,
-      stoppedBy: this.#stoppedBy, truncated, bigintColumns, ...(this.#agg.latency ? { unit: "ns" as const } : {}),
-    };
-    if (this.#agg.decorate && t.numRows()) t = this.#agg.decorate(t);
-    Object.defineProperty(t, "stats", { value: Object.freeze(stats), enumerable: false });
-    return t as AggTable;
-  }
-
-  /** The totals so far, without stopping (interval rows, plus the current interval's when not using intervals). */
-  snapshot(): AggTable {
-    if (this.#table) return this.#table;
-    if (this.#opts.interval !== undefined) return this.#makeTable(this.#rows);
-    const rows: Rows = Object.fromEntries(Object.keys(this.#rows).map((k) => [k, []]));
-    this.#read(this.#active ? "agg1" : "agg0", false, rows);
-    return this.#makeTable(rows);
-  }
-
-  /**
-   * Stops (idempotent): detaches, waits until program runs that began before the
-   * detach have finished, then reads the maps, so no event is counted after the
-   * last read.
-   */
-  async stop(by: StoppedBy = "stop"): Promise<void> {
-    if (!this.#finished && !this.#stopping) {
-      this.#stoppedBy = by;
-      const detachError = this.#detach();
-      if (detachError) {
-        this.#error ??= detachError;
-        this.#stoppedBy = "error";
-      }
-      this.#stopping = (async () => {
-        await programsSettled();
-        await this.#flip?.settled;
-        if (!this.#finished) this.#finish(by);
-      })().catch((e: unknown) => this.#fail(e));
-    }
-    await this.#done;
-  }
-
-  /** Clears the timers and detaches the links; returns the first error a link's release threw. */
-  #detach(): unknown {
-    for (const t of this.#timers) clearInterval(t);
-    if (this.#tickTimer) clearTimeout(this.#tickTimer);
-    this.#tickTimer = null;
-    removeAbort(this.#opts.signal, this.#onAbort);
-    const error = releaseLinks(this.#links);
-    this.#stopNs ||= clocks().monoNs;
-    return error;
-  }
-
-  /** Detaches, reads the last counts, releases; then the final callbacks. Settles finished() whatever throws. */
-  #finish(by: StoppedBy): void {
-    if (this.#finished) return;
-    try {
-      this.#finishWork(by);
-    } finally {
-      // whatever threw above (a dispose, a "stop" listener), stop() and finished() settle
-      this.#finished = true;
-      this.#resolveDone();
-    }
-  }
-
-  #finishWork(by: StoppedBy): void {
-    this.#stoppedBy = this.#error ? "error" : by;
-    const note = (e: unknown) => {
-      this.#error ??= e;
-      this.#stoppedBy = "error";
-    };
-    const detachError = this.#detach();
-    if (detachError) note(detachError);
-    try {
-      const live = this.#active ? "agg1" : "agg0";
-      if (this.#opts.interval !== undefined) {
-        // a flip still settling (only on a synchronous dispose): read its interval first
-        const flip = this.#flip;
-        this.#flip = null;
-        if (flip) this.#read(flip.map, true, this.#rows, flip);
-        this.#read(live, true, this.#rows, { index: this.#interval++, time: (this.#stopNs - this.#start.monoNs) / 1e9 });
-      } else {
-        this.#read(live, false, this.#rows);
-      }
-      this.#table = this.#makeTable(this.#rows);
-    } catch (e) {
-      note(e);
-    } finally {
-      const error = releaseLinks([...this.#setup.objects].reverse());
-      if (error) note(error);
-      untrack(this);
-      this.#finished = true;
-    }
-    // After a failure (often the user's own callback) no callback runs again.
-    const table = this.#error ? null : this.#table;
-    try {
-      if (table && table.stats.dropped > 0) {
-        process.emitWarning(`${this.source}: ${table.stats.dropped} events were not counted because the map was full (${table.stats.maxKeys} keys); raise maxKeys`, { code: "BPFBOOK_KEYS_DROPPED" });
-      }
-      if (table && table.stats.truncated > 0) {
-        process.emitWarning(`${this.source}: ${table.stats.truncated} string keys filled their slot and were cut (marked "…"); each may stand for several longer strings: raise stringBytes (up to 120)`, { code: "BPFBOOK_KEYS_TRUNCATED" });
-      }
-      if (table && this.#live && this.#opts.live) this.#live.update(this.#opts.live(table));
-      if (table) this.#opts.onInterval?.(table, this.#interval);
-    } catch (e) {
-      // The run is already released: the callback's error is what finished() reports.
-      this.#error ??= e;
-    }
-    try {
-      stopped(this);
-    } catch (e) {
-      // a throwing "stop" listener: released already; finished() reports it
-      this.#error ??= e;
-    }
-  }
-
-  /** Waits for a stop condition, then returns the table (rejects with the error that ended the run, if any). */
-  async finished(): Promise<AggTable> {
-    await this.#done;
-    if (this.#error) throw this.#error;
-    return this.#table!;
-  }
-
-  /** The error that ended the run, if any. */
-  get error(): unknown {
-    return this.#error;
-  }
-
-  result(): ColumnTable | null {
-    return this.#table;
-  }
-
-  progressStats(): RunningStats {
-    if (this.#finished && !this.#table) return { source: this.source, received: 0, lost: 0, seconds: (this.#stopNs - this.#start.monoNs) / 1e9, stoppedBy: this.#stoppedBy };
-    const c = this.#counters();
-    return { source: this.source, received: c.events, lost: c.dropped, seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9, stoppedBy: this.#stoppedBy };
-  }
-
-  describe(): string {
-    const s = this.#table?.stats;
-    if (!s) return `${this.source}: aggregating`;
-    const extra = [s.dropped ? `${s.dropped} dropped (map full)` : "", s.truncated ? `${s.truncated} truncated keys (raise stringBytes)` : "", s.unmatched ? `${s.unmatched} unmatched` : "", s.filtered ? `${s.filtered} filtered in kernel` : "", s.excludedSelf ? `${s.excludedSelf} of its own left out` : ""].filter(Boolean);
-    return `${s.source}: ${s.events} events into ${s.keys} rows${extra.length ? ", " + extra.join(", ") : ""}, ${s.seconds.toFixed(2)} s`;
-  }
-
-  [Symbol.dispose](): void {
-    if (!this.#finished) this.#finish("stop");
   }
 }

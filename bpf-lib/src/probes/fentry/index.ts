@@ -1,9 +1,11 @@
 /* Kernel function probes: the public API (re-exported by bpf-lib/src/index.ts). */
-export { kprobe, kretprobe, kfuncLatency, kfuncPrototype, kfuncColumnName, KernelFunctionProbe, KfuncAggregation } from "./probe.js";
+export { kprobe, kretprobe, kfuncLatency, kfuncPrototype, KernelFunctionProbe } from "./probe.js";
+export { kfuncColumnName } from "./plan.js";
+export { KfuncAggregation } from "./aggregate.js";
 export type {
   KprobeOptions, KretprobeOptions, KprobeRow, KretprobeRow, KfuncWhere, KfuncPlan, KfuncAggregateOptions,
   KfuncArgName, KfuncStringArg, KfuncKeyName, KfuncValueName, KfuncColumn, StringSource,
-} from "./probe.js";
+} from "./types.js";
 export { KernelBtf, formatPrototype } from "./prototype.js";
 export type { KfuncPrototype, KfuncArg, KfuncValueKind } from "./prototype.js";
 export { kernelFunctionNames as kernelFunctions, traceability } from "./names.js";

@@ -5,7 +5,7 @@
  * as fentry/fexit when the kernel allows it (typed, cheaper), else as
  * kprobe/kretprobe — and read by the same engines as tracepoints: Trace for event
  * streams, AggregationRun for in-kernel aggregations (agg.h). */
-import { checkSelfOption, excludeSelf, type SelfOption } from "../self.js";
+import { checkSelfOption, excludeSelf } from "../self.js";
 import { BpfObject } from "../../libbpf/object.js";
 import type { Link } from "../../libbpf/link.js";
 import { AttachError, BpfbookError, InvalidArgumentError, LoadError, NotSupportedError, PermissionError, VerifierError } from "../../errors.js";
@@ -13,130 +13,25 @@ import { bpfObjectPath } from "../../paths.js";
 import { privileges, requireTracingPrivileges } from "../../privileges.js";
 import { decoders } from "../../engine/fields.js";
 import type { FieldDecoder } from "../../engine/decoder.js";
-import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../../engine/filter.js";
-import { HDR_SIZE, MAX_USTR_LEN, RECORD_BASE } from "../../engine/layout.js";
+import { encodeComm, encodePreds, predsFor, type Pred } from "../../engine/filter.js";
+import { HDR_SIZE, MAX_USTR_LEN } from "../../engine/layout.js";
 import { Trace, type CollectOptions, type StopOptions } from "../../engine/trace.js";
 import type { TraceTable } from "../../engine/table.js";
 import { collect, stream, type StreamOptions } from "../../engine/consume.js";
-import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable, type HistSpec } from "../../engine/aggregation.js";
-import { encodeParts, KeyLayout, PartSrc, type KeyPlan } from "../../engine/keys.js";
-import type { TracepointField } from "../../tracefs/format.js";
-import type { StandardRow } from "../tracepoint/probe.js";
+import type { HistSpec } from "../../engine/aggregation-run.js";
 import { nearest } from "../../tracefs/nearest.js";
-import type { KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings } from "../../generated/kfuncs.js";
-import { KernelBtf, formatPrototype, untypedPrototype, type KfuncPrototype, type KfuncValueKind } from "./prototype.js";
+import { KernelBtf, formatPrototype, untypedPrototype, type KfuncPrototype } from "./prototype.js";
 import { nearestFunctions, requireTraceable, type Traceability } from "./names.js";
 import { kindsFor, refused, unsupported, type Via } from "./support.js";
 import { UnknownArgumentError, UntraceableKernelFunctionError } from "./errors.js";
-import { histSpec, linearRange } from "../../options/hist.js";
+import { linearRange } from "../../options/hist.js";
 import { AGGREGATION_EXAMPLE, nameList, objectOption, optionsObject, stringOption } from "../../options/shapes.js";
-import { bufferBytes, maxKeys as checkMaxKeys, stringSlot, wakeupBytes } from "../../options/sizes.js";
+import { bufferBytes, stringSlot, wakeupBytes } from "../../options/sizes.js";
 import { processId } from "../../options/ranges.js";
-import { aggregateRunOptions, collectOptions, stopOptions } from "../../options/durations.js";
-
-// ---------------------------------------------------------------------------
-// Types
-
-type StdColumn = "ts" | "cpu" | "pid" | "tid" | "comm";
-/** An argument named like a standard column, `ret` or `latency` becomes `args_<name>`. */
-export type KfuncColumn<K extends string> = K extends StdColumn | "ret" | "latency" ? `args_${K}` : K;
-/** The readable arguments of kernel function N (every name for a function the build did not know). */
-export type KfuncArgName<N extends string> = Extract<keyof KernelFunctionArgs<N>, string>;
-/** The char-pointer arguments of N, which can be read as strings. */
-export type KfuncStringArg<N extends string> = KernelFunctionStrings<N>;
-type ArgValue<N extends string, K extends string> = K extends keyof KernelFunctionArgs<N> ? KernelFunctionArgs<N>[K] : number | bigint;
-type ArgColumns<N extends string, A extends string, S extends string> = { [K in A | S as KfuncColumn<K>]: K extends S ? string : ArgValue<N, K> };
-
-/** A kprobe/fentry row: the standard columns and the chosen arguments. */
-export type KprobeRow<N extends string, A extends string, S extends string> = StandardRow & ArgColumns<N, A, S>;
-/** A kretprobe/fexit row: also the return value, and `latency` (ns since entry) when asked for. */
-export type KretprobeRow<N extends string, A extends string, S extends string, L extends boolean> =
-  KprobeRow<N, A, S> & { ret: KernelFunctionReturn<N> } & (L extends true ? { latency: number } : unknown);
-
-/** What an aggregation can be keyed by. */
-export type KfuncKeyName<N extends string> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "ret" | "latency" | KfuncColumn<KfuncArgName<N>>;
-/** What an aggregation can sum or put in a histogram: an integer argument, `ret`, `latency`. */
-export type KfuncValueName<N extends string> = "ret" | "latency" | KfuncColumn<KfuncArgName<N>>;
-
-export type KfuncWhere<N extends string> = {
-  pid?: number;
-  tid?: number;
-  comm?: string;
-  /** Return probes: the return value. */
-  ret?: FieldFilter<number | bigint>;
-  /** Return probes: ns since the entry of the same thread (pairs entries and returns). */
-  latency?: FieldFilter<number>;
-} & { [K in KfuncArgName<N> as KfuncColumn<K>]?: FieldFilter<number | bigint> };
-
-/** Where a string argument is read: user memory, kernel memory, or by its address (the default when BTF does not say `__user`). */
-export type StringSource = "user" | "kernel" | "auto";
-
-export interface KprobeOptions<N extends string, A extends string = KfuncArgName<N>, S extends string = never> extends SelfOption {
-  /** Arguments to decode, by name (default: every readable argument). */
-  args?: readonly A[];
-  /** `char *` arguments to read as strings (up to 4), optionally saying where they point. */
-  strings?: readonly S[] | { readonly [K in S]?: StringSource };
-  /** Filters evaluated in the kernel: pid, tid, comm, and comparisons on integer/pointer arguments (`ret`, `latency` on returns). */
-  where?: KfuncWhere<N>;
-  /** "auto" (default): fentry/fexit when the kernel allows it, else kprobes. */
-  via?: "auto" | Via;
-  /** Bytes read for each string, a multiple of 8 up to 1024 (default 256). */
-  stringBytes?: number;
-  /** Ring buffer size (a power of two of at least 4096), default 16 MiB. */
-  bufferBytes?: number;
-  /** Wake user space once this much data waits (default: a quarter of the buffer, at most 1 MiB). */
-  wakeupBytes?: number;
-}
-
-export interface KretprobeOptions<N extends string, A extends string = KfuncArgName<N>, S extends string = never, L extends boolean = false>
-  extends KprobeOptions<N, A, S> {
-  /** Add a `latency` column: ns from the function's entry to this return, paired by thread in the kernel. */
-  latency?: L;
-}
-
-export interface KfuncPlan {
-  function: string;
-  prototype: string;
-  probe: "kprobe" | "kretprobe";
-  /** As asked; the mechanism used is decided at start (see `probe.lastVia`). */
-  via: "auto" | Via;
-  /** What the readable lists say about this function (null: possible, or unknown). */
-  traceable: { fentry: string | null; kprobe: string | null };
-  columns: { name: string; column: string; type: string; as: "number" | "bigint" | "string"; read?: StringSource }[];
-  eventBytes: number;
-  argSlots: number;
-  kernelFilters: string[];
-  bufferBytes: number;
-}
-
-// ---------------------------------------------------------------------------
-// The program's layout (bpf-lib/bpf/kprobe.bpf.c)
-
-const SLOT = { ret: 0, latency: 1, arg0: 2 } as const;
-const MAX_ARGS = 6;
-const MAX_STR = 4;
-const STR_MODE: Record<StringSource, number> = { kernel: 0, user: 1, auto: 2 };
-const KEY_STR_SRC: Record<StringSource, number> = { user: PartSrc.ustr, kernel: PartSrc.kstr, auto: PartSrc.astr };
-const HIST = { none: 0, log2: 1, linear: 2 } as const;
-const PROGRAMS = { fentry: { entry: "fe_entry", ret: "fe_exit" }, kprobe: { entry: "kp_entry", ret: "kp_return" } } as const;
-
-/** A value the program puts in its window: an argument, the return value or the latency. */
-interface Col {
-  column: string;
-  slot: number;
-  decl: Extract<KfuncValueKind, { kind: "int" | "pointer" }>;
-  type: string;
-  /** The argument it is (undefined for ret and latency). */
-  arg?: string;
-  /** Read as a string, from where. */
-  string?: StringSource;
-}
-
-const STANDARD = new Set(["ts", "cpu", "pid", "tid", "comm"]);
-/** The column an argument lands in. */
-export function kfuncColumnName(arg: string): string {
-  return STANDARD.has(arg) || arg === "ret" || arg === "latency" ? `args_${arg}` : arg;
-}
+import { stopOptions } from "../../options/durations.js";
+import type { KfuncAggregateOptions, KfuncArgName, KfuncKeyName, KfuncPlan, KfuncStringArg, KfuncValueName, KfuncWhere, KprobeOptions, KprobeRow, KretprobeOptions, KretprobeRow, StringSource } from "./types.js";
+import { fieldOf, kfuncColumnName, MAX_ARGS, MAX_STR, PROGRAMS, SLOT, STANDARD, STR_MODE, type Col, type Opened, type RunConfig } from "./plan.js";
+import { KfuncAggregation } from "./aggregate.js";
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
 
@@ -145,26 +40,6 @@ export function kfuncPrototype(fn: string): KfuncPrototype {
   const btf = KernelBtf.tryVmlinux();
   return btf?.prototype(fn) ?? (requireTraceable(fn, "kprobe"), untypedPrototype(fn));
 }
-
-/** What a loaded-and-attached probe hands the engines. */
-interface Opened {
-  obj: BpfObject;
-  via: Via;
-  links: Link[];
-  source: string;
-}
-
-/** How one run configures the object beyond what every run shares. */
-interface RunConfig {
-  /** Columns the run reads: decides the argument slots and the pairing. */
-  uses: Col[];
-  /** Latency is needed (a latency column, filter, key or value). */
-  latency: boolean;
-  configure(obj: BpfObject): void;
-}
-
-// ---------------------------------------------------------------------------
-// The probe
 
 export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K extends string = string, V extends string = string> {
   /** The kernel function. */
@@ -519,147 +394,6 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     return new KernelFunctionProbe("kretprobe", this.function, { ...this.#opts, args: [], strings: undefined, latency: true });
   }
 }
-
-/** A stand-in TracepointField, so `where` uses the tracepoint filter compiler (stream/filter.ts). */
-function fieldOf(c: Col): TracepointField {
-  const decl = c.decl.kind === "int" ? { kind: "int" as const, size: c.decl.size, signed: c.decl.signed } : { kind: "pointer" as const, pointee: c.decl.pointee, userString: false };
-  return { name: c.column, type: c.type, offset: RECORD_BASE + c.slot * 8, size: 8, signed: c.decl.kind === "int" && c.decl.signed, decl, common: false };
-}
-
-// ---------------------------------------------------------------------------
-// Aggregations
-
-export interface KfuncAggregateOptions<K extends string = string, V extends string = string> {
-  /** Key columns: pid, tid, comm, cpu, cgroup, arguments (strings when read as strings), ret. */
-  by?: readonly K[];
-  /** The integer argument, `ret` or `latency` summed / put in a histogram (default: just count calls). */
-  value?: V;
-  hist?: HistSpec;
-  /** Keys the kernel map holds (default 10240); calls of keys beyond it are counted in stats.dropped. */
-  maxKeys?: number;
-  /** Bytes of string keys, 8..48, default 32. */
-  stringBytes?: number;
-}
-
-/** Columns an aggregation's result has besides its keys: a key argument of the same name becomes `args_<name>`. */
-const RESULT_COLUMNS = new Set(["count", "sum", "min", "max", "avg", "bucket", "low", "high", "interval", "time"]);
-
-/** A kernel function's key, laid out by the one KeyLayout (aggregate/keys.ts). */
-function planKey(by: readonly string[], probe: KernelFunctionProbe, opts: { stringBytes?: number; bucket: boolean }): { plan: KeyPlan; cols: Col[] } {
-  const key = new KeyLayout(by);
-  const cols: Col[] = [];
-  for (const name of by) {
-    key.name(name);
-    if (key.standard(name)) continue;
-    const c = probe.column(RESULT_COLUMNS.has(name.replace(/^args_/, "")) ? name.replace(/^args_/, "") : name);
-    cols.push(c);
-    const woff = c.slot * 8;
-    const column = RESULT_COLUMNS.has(c.column) ? `args_${c.column}` : c.column;
-    if (c.string) key.string(column, KEY_STR_SRC[c.string], woff, opts.stringBytes);
-    else if (c.decl.kind === "int") key.int(column, woff, c.decl.size, c.decl.signed);
-    else key.pointer(column, woff);
-  }
-  return { plan: key.finish(opts.bucket), cols };
-}
-
-/** An aggregation of a kernel function probe: a spec until start()/collect(), then an AggregationRun. */
-export class KfuncAggregation {
-  readonly probe: KernelFunctionProbe;
-  readonly options: KfuncAggregateOptions;
-  /** Values are entry → return latencies (ns). */
-  readonly isLatency: boolean;
-  readonly #plan: KeyPlan;
-  readonly #keyCols: Col[];
-  readonly #value: Col | null;
-
-  constructor(probe: KernelFunctionProbe, options: KfuncAggregateOptions, latency: boolean) {
-    const what = `${probe.kind}("${probe.function}")`;
-    const opts = optionsObject(options, what, AGGREGATION_EXAMPLE);
-    this.probe = probe;
-    this.options = opts;
-    this.isLatency = latency;
-    nameList(opts.by, "by", what);
-    const h = histSpec(opts.hist, what, latency ? ["stats"] : []);
-    if (opts.value !== undefined) stringOption(opts.value, "value", what, "the name of an integer argument, ret or latency");
-    let value: Col | null = null;
-    if (latency) value = probe.column("latency");
-    else if (opts.value !== undefined) {
-      value = probe.column(opts.value);
-      if (value.decl.kind !== "int" || value.string) throw new InvalidArgumentError(`value "${opts.value}" must be an integer argument, ret or latency; it is ${value.type}`);
-    }
-    if (h && !value) throw new InvalidArgumentError("a histogram needs a value: { value: <integer argument, ret or latency> } (or use latency())");
-    this.#value = value;
-    const { plan, cols } = planKey(opts.by ?? [], probe, { stringBytes: opts.stringBytes, bucket: Boolean(h) });
-    this.#plan = plan;
-    this.#keyCols = cols;
-    const maxKeys = opts.maxKeys ?? 10240;
-    checkMaxKeys(maxKeys, what);
-  }
-
-  /** The table's columns, in order. */
-  columns(interval: boolean): string[] {
-    const keys = this.#plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
-    const vals = this.options.hist ? ["bucket", "low", "high", "count"] : this.#value ? ["count", "sum", "min", "max", "avg"] : ["count"];
-    return [...(interval ? ["interval", "time"] : []), ...keys, ...vals];
-  }
-
-  shape(source: string): AggShape {
-    return { source, hist: this.options.hist, latency: this.isLatency, unsigned: this.#value !== null && this.#value.decl.kind === "int" && !this.#value.decl.signed, maxKeys: this.options.maxKeys ?? 10240, columns: (interval) => this.columns(interval) };
-  }
-
-  /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
-  start(options: AggCollectOptions = {}): AggregationRun {
-    const opts = aggregateRunOptions(options, "start()");
-    const o = this.options;
-    const value = this.#value;
-    const uses = [...this.#keyCols, ...(value ? [value] : [])];
-    const opened = this.probe.openAggregate(uses, uses.some((c) => c.column === "latency"), (obj) => {
-      obj.setConstant("cfg_aggregate", 1);
-      obj.map("events").setMaxEntries(4096);
-      obj.setConstant("cfg_nparts", this.#plan.parts.length);
-      obj.setConstant("cfg_parts", encodeParts(this.#plan.parts));
-      for (const m of ["agg0", "agg1"]) {
-        obj.map(m).setKeySize(this.#plan.size);
-        obj.map(m).setMaxEntries(o.maxKeys ?? 10240);
-      }
-      obj.setConstant("cfg_value_src", value ? 1 : 0);
-      if (value && value.decl.kind === "int") {
-        obj.setConstant("cfg_value_woff", value.slot * 8);
-        obj.setConstant("cfg_value_size", value.decl.size);
-        obj.setConstant("cfg_value_signed", value.decl.signed ? 1 : 0);
-      }
-      const h = o.hist;
-      obj.setConstant("cfg_hist", !h ? HIST.none : h === "log2" ? HIST.log2 : HIST.linear);
-      if (h && h !== "log2") {
-        obj.setConstant("cfg_lmin", BigInt(h.min));
-        obj.setConstant("cfg_lmax", BigInt(h.max));
-        obj.setConstant("cfg_lstep", BigInt(h.step));
-      }
-    });
-    const source = this.isLatency ? `latency ${opened.source}` : opened.source;
-    return new AggregationRun(this.shape(source), { objects: [opened.obj], end: opened.obj, attach: () => opened.links, plan: this.#plan }, opts);
-  }
-
-  /** Aggregates until a stop condition; returns the table (one row per key, or per interval and key). */
-  async collect(options: AggCollectOptions): Promise<AggTable> {
-    const opts = collectOptions(aggregateRunOptions(options, "collect()"), "collect()");
-    return this.start(opts).finished();
-  }
-
-  /** Latency as events instead of an aggregate: one row per call with the standard columns and `latency` (ns). */
-  startEvents(stop: StopOptions = {}): Trace {
-    if (!this.isLatency) throw new InvalidArgumentError("startEvents() streams latency pairs; for other aggregations use the probe's own start()/collect()");
-    return this.probe.latencyEvents().start(stop);
-  }
-
-  /** Collects latency pairs as rows (see startEvents). */
-  collectEvents(opts: CollectOptions): Promise<TraceTable> {
-    return collect((o) => this.startEvents(o), opts);
-  }
-}
-
-// ---------------------------------------------------------------------------
-// Entry points
 
 /**
  * A probe on the entry of kernel function `fn`: one row per call with the standard

@@ -16,7 +16,8 @@ import { Trace, type CollectOptions, type StopOptions, type StreamSetup } from "
 import type { TraceTable } from "../../engine/table.js";
 import { collect, stream, type StreamOptions } from "../../engine/consume.js";
 import type { TracepointFields, TracepointName, TracepointUserStrings } from "../../generated/tracepoints.js";
-import { Aggregation, type AggregateOptions, type HistSpec } from "../../engine/aggregation.js";
+import { Aggregation, type AggregateOptions } from "../../engine/aggregation.js";
+import type { HistSpec } from "../../engine/aggregation-run.js";
 import { linearRange } from "../../options/hist.js";
 import { nameArgument, nameList, objectOption, optionsObject, stringOption, integerIn } from "../../options/shapes.js";
 import { bufferBytes, stringSlot, wakeupBytes } from "../../options/sizes.js";

@@ -4,135 +4,33 @@
  * starts. Then uprobe.bpf.c is configured through .rodata, loaded, and attached
  * at the function's file offset: on entry (arguments), on return (the return
  * value), or both, paired by thread (latency, arguments seen at return). */
-import { checkSelfOption, excludeSelf, type SelfOption } from "../self.js";
+import { checkSelfOption, excludeSelf } from "../self.js";
 import { BpfObject } from "../../libbpf/object.js";
 import type { Link } from "../../libbpf/link.js";
 import { BpfbookError, InvalidArgumentError } from "../../errors.js";
-import { histSpec, linearRange } from "../../options/hist.js";
-import { AGGREGATION_EXAMPLE, nameArgument, nameList, objectOption, optionsObject, stringOption } from "../../options/shapes.js";
-import { bufferBytes, maxKeys as checkMaxKeys, wakeupBytes } from "../../options/sizes.js";
+import { linearRange } from "../../options/hist.js";
+import { AGGREGATION_EXAMPLE, nameArgument, objectOption, optionsObject, stringOption } from "../../options/shapes.js";
+import { bufferBytes, wakeupBytes } from "../../options/sizes.js";
 import { processId } from "../../options/ranges.js";
-import { aggregateRunOptions, collectOptions, stopOptions } from "../../options/durations.js";
+import { stopOptions } from "../../options/durations.js";
 import { bpfObjectPath } from "../../paths.js";
 import { requireTracingPrivileges } from "../../privileges.js";
 import { decoders } from "../../engine/fields.js";
 import type { FieldDecoder } from "../../engine/decoder.js";
-import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../../engine/filter.js";
+import { encodeComm, encodePreds, predsFor, type Pred } from "../../engine/filter.js";
 import { HDR_SIZE, RECORD_BASE } from "../../engine/layout.js";
 import { Trace, type CollectOptions, type StopOptions, type StreamSetup } from "../../engine/trace.js";
 import type { TraceTable } from "../../engine/table.js";
 import { collect, stream, type StreamOptions } from "../../engine/consume.js";
 import type { TracepointField, TracepointFormat } from "../../tracefs/format.js";
-import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable, type HistSpec } from "../../engine/aggregation.js";
-import { planKey, encodeParts, type KeyPlan } from "../../engine/keys.js";
+import type { HistSpec } from "../../engine/aggregation-run.js";
+import { encodeParts, type KeyPlan } from "../../engine/keys.js";
 import { resolveBinary, resolveFunction, type ResolvedFunction } from "../../symbols/resolve.js";
 import { openElf } from "../../symbols/elf.js";
 import { requireInstructionStart } from "../../symbols/instructions.js";
-import type { StandardRow } from "../tracepoint/probe.js";
-
-/** How an integer argument or return value decodes (from the low bytes of its 64-bit register). */
-export type IntType =
-  | "i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "i64" | "u64"
-  | "char" | "short" | "int" | "unsigned int" | "long" | "unsigned long" | "size_t" | "ssize_t" | "bool" | "pointer";
-
-const TYPES: Record<IntType, { size: 1 | 2 | 4 | 8; signed: boolean; pointer?: true }> = {
-  i8: { size: 1, signed: true }, u8: { size: 1, signed: false }, i16: { size: 2, signed: true }, u16: { size: 2, signed: false },
-  i32: { size: 4, signed: true }, u32: { size: 4, signed: false }, i64: { size: 8, signed: true }, u64: { size: 8, signed: false },
-  char: { size: 1, signed: true }, short: { size: 2, signed: true }, int: { size: 4, signed: true }, "unsigned int": { size: 4, signed: false },
-  long: { size: 8, signed: true }, "unsigned long": { size: 8, signed: false }, size_t: { size: 8, signed: false }, ssize_t: { size: 8, signed: true },
-  bool: { size: 1, signed: false }, pointer: { size: 8, signed: false, pointer: true },
-};
-
-export const MAX_UPROBE_ARGS = 6;
-const SLOT = { ret: 0, latency: 1, arg0: 2 } as const;
-const NSLOTS = 8;
-
-export type ArgName = "arg0" | "arg1" | "arg2" | "arg3" | "arg4" | "arg5";
-
-/** Filters run in the kernel: the task, and comparisons on arguments and the return value. */
-export type UprobeWhere = {
-  pid?: number;
-  tid?: number;
-  comm?: string;
-} & { [K in ArgName | "ret"]?: FieldFilter<number | bigint> };
-
-export interface UprobeOptions extends SelfOption {
-  /** Only this process: the uprobe is attached for it alone (and checked in the program). */
-  pid?: number;
-  /** A uretprobe: fires when the function returns, with its return value in `ret`. */
-  retprobe?: boolean;
-  /** How many integer arguments to capture (0..6), as columns arg0..argN-1: x86_64 registers rdi, rsi, rdx, rcx, r8, r9. */
-  args?: number;
-  /** How each argument decodes (default "i64" for all; "pointer" gives bigints). */
-  argTypes?: readonly IntType[];
-  /** How the return value decodes (default "i64"). */
-  retType?: IntType;
-  /** Return streams: also time each call (entry → return, ns) in a `latency` column. Implied by args > 0 on a retprobe. */
-  latency?: boolean;
-  /**
-   * Bytes into the function to place an entry probe at (default 0). It must be the
-   * start of an instruction (checked by decoding the function), else UnsafeOffsetError.
-   */
-  offset?: number;
-  /**
-   * Skip that check (like bpftrace's --unsafe). A probe that is not on an instruction
-   * boundary corrupts the instruction: the traced process, or without a pid filter
-   * every process running the function, crashes.
-   */
-  unsafeOffset?: boolean;
-  /** Kernel filters: pid, tid, comm, argN, ret. */
-  where?: UprobeWhere;
-  /** Ring buffer size for streams (a power of two from 4096 to 1 GiB), default 16 MiB. */
-  bufferBytes?: number;
-  /** Wake the reader once this much data waits (default: a quarter of the buffer, at most 1 MiB). */
-  wakeupBytes?: number;
-}
-
-/** A row of a uprobe stream: the standard columns plus arg0.., ret, latency. */
-export type UprobeRow = StandardRow & { [K in ArgName | "ret" | "latency"]?: number | bigint };
-
-export interface UprobePlan {
-  binary: string;
-  symbol: string;
-  /** The function's virtual address in the ELF file. */
-  address: string;
-  /** Where the probe is placed in the file. */
-  fileOffset: string;
-  programs: ("uprobe" | "uretprobe")[];
-  columns: string[];
-  eventBytes: number;
-  kernelFilters: string[];
-  pid?: number;
-}
-
-/** Key columns of uprobe aggregations: task columns, arguments and (on return) the return value. */
-export type UprobeKey = "pid" | "tid" | "comm" | "cpu" | "cgroup" | ArgName | "ret";
-
-export interface UprobeAggregateOptions {
-  by?: readonly UprobeKey[];
-  /** The value aggregated: an argument, "ret", or "latency" (default: count calls). */
-  value?: ArgName | "ret" | "latency";
-  hist?: HistSpec;
-  maxKeys?: number;
-}
-
-
-function slotField(name: string, slot: number, type: IntType): TracepointField {
-  const t = TYPES[type];
-  return {
-    name, type, offset: RECORD_BASE + slot * 8, size: t.size, signed: t.signed, common: false,
-    decl: t.pointer ? { kind: "pointer", pointee: "void", userString: false } : { kind: "int", size: t.size, signed: t.signed },
-  };
-}
-
-interface Layout {
-  entry: boolean;
-  ret: boolean;
-  paired: boolean;
-  /** Slots the stream sends, in order. */
-  first: number;
-  nslots: number;
-}
+import type { ArgName, IntType, UprobeAggregateOptions, UprobeKey, UprobeOptions, UprobePlan, UprobeRow } from "./types.js";
+import { MAX_UPROBE_ARGS, SLOT, TYPES, slotField, type Layout } from "./plan.js";
+import { UprobeAggregation } from "./aggregate.js";
 
 export class UprobeProbe {
   readonly binary: string;
@@ -400,64 +298,6 @@ export class UprobeProbe {
   /** @internal whether a filter reads the return value */
   get filtersReturn(): boolean {
     return this.#preds.some((p) => p.field === "ret");
-  }
-}
-
-/** An in-kernel aggregation of a uprobe's calls; read back by the shared AggregationRun. */
-export class UprobeAggregation {
-  readonly source: string;
-  readonly #probe: UprobeProbe;
-  readonly #opts: UprobeAggregateOptions;
-  readonly #latency: boolean;
-  readonly #plan: KeyPlan;
-  readonly #value: TracepointField | null;
-  readonly #layout: Layout;
-  readonly #maxKeys: number;
-
-  constructor(probe: UprobeProbe, options: UprobeAggregateOptions, latency: boolean) {
-    const opts = optionsObject(options, probe.source, AGGREGATION_EXAMPLE);
-    this.#probe = probe;
-    this.#opts = opts;
-    this.#latency = latency;
-    const by = nameList(opts.by, "by", probe.source) ?? [];
-    histSpec(opts.hist, probe.source, latency ? ["stats"] : []);
-    const hasReturn = probe.retprobe || latency;
-    for (const k of by) if (!["pid", "tid", "comm", "cpu", "cgroup"].includes(k)) probe.field(k, hasReturn, "key");
-    if (opts.value === "latency" && !latency) throw new InvalidArgumentError("latency is aggregated with probe.latency()");
-    this.#value = opts.value ? probe.field(opts.value, hasReturn, "value") : null;
-    if (opts.hist && !opts.value) throw new InvalidArgumentError("a histogram needs a value: an argument (arg0..), ret, or use latency()");
-    this.#plan = planKey(by, probe.format, { bucket: Boolean(opts.hist) });
-    this.#maxKeys = opts.maxKeys ?? 10240;
-    checkMaxKeys(opts.maxKeys, probe.source);
-    // On return when anything needs the return (or the time since entry); paired when the return needs the entry.
-    const ret = hasReturn;
-    const paired = latency || (ret && probe.nargs > 0);
-    this.#layout = { entry: !ret || paired, ret, paired, first: 0, nslots: 0 };
-    this.source = `${latency ? "latency " : ""}${probe.source}`;
-  }
-
-  /** The table's columns, in order. */
-  columns(interval: boolean): string[] {
-    const keys = this.#plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
-    const vals = this.#opts.hist ? ["bucket", "low", "high", "count"] : this.#value ? ["count", "sum", "min", "max", "avg"] : ["count"];
-    return [...(interval ? ["interval", "time"] : []), ...keys, ...vals];
-  }
-
-  shape(): AggShape {
-    return { source: this.source, hist: this.#opts.hist, latency: this.#latency, unsigned: this.#value !== null && !this.#value.signed, maxKeys: this.#maxKeys, columns: (i) => this.columns(i) };
-  }
-
-  /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
-  start(options: AggCollectOptions = {}): AggregationRun {
-    const opts = aggregateRunOptions(options, "start()");
-    const { obj, attach } = this.#probe.configure(this.#layout, { aggregate: { plan: this.#plan, value: this.#value, hist: this.#opts.hist, maxKeys: this.#maxKeys } });
-    return new AggregationRun(this.shape(), { objects: [obj], end: obj, attach, plan: this.#plan }, opts);
-  }
-
-  /** Aggregates until a stop condition; returns the table (one row per key, or per interval and key). */
-  async collect(options: AggCollectOptions): Promise<AggTable> {
-    const opts = collectOptions(aggregateRunOptions(options, "collect()"), "collect()");
-    return this.start(opts).finished();
   }
 }
 

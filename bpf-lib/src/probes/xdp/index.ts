@@ -1,6 +1,12 @@
 /* XDP: see and shape the packets arriving on an interface. */
-export { xdp, XdpProbe, XdpAggregation, XdpRun, XdpSample, XdpSampleRun, testFrames, ruleTable, packetColumns } from "./probe.js";
-export type { XdpOptions, XdpCountOptions, XdpHistOptions, XdpSampleOptions, XdpInfo, XdpStats, XdpTable, XdpPacketStats, XdpPacketTable } from "./probe.js";
+export { xdp, XdpProbe } from "./probe.js";
+export { XdpAggregation } from "./aggregation.js";
+export { XdpRun } from "./run.js";
+export { XdpSample } from "./sample.js";
+export { XdpSampleRun } from "./sample-run.js";
+export { testFrames } from "./test-run.js";
+export { ruleTable, packetColumns } from "./tables.js";
+export type { XdpOptions, XdpCountOptions, XdpHistOptions, XdpSampleOptions, XdpInfo, XdpStats, XdpTable, XdpPacketStats, XdpPacketTable } from "./types.js";
 export type { PacketMatch, XdpRule, PortSpec } from "./match.js";
 export type { XdpTotals, RuleInfo, RuleCount } from "./totals.js";
 export { XDP_KEYS, KEY_PRESETS } from "./keys.js";

@@ -1,0 +1,79 @@
+/* The uprobe API's types: argument names and types, options, filters, rows, plans. */
+import type { SelfOption } from "../self.js";
+import type { FieldFilter } from "../../engine/filter.js";
+import type { HistSpec } from "../../engine/aggregation-run.js";
+import type { StandardRow } from "../tracepoint/probe.js";
+
+/** How an integer argument or return value decodes (from the low bytes of its 64-bit register). */
+export type IntType =
+  | "i8" | "u8" | "i16" | "u16" | "i32" | "u32" | "i64" | "u64"
+  | "char" | "short" | "int" | "unsigned int" | "long" | "unsigned long" | "size_t" | "ssize_t" | "bool" | "pointer";
+
+export type ArgName = "arg0" | "arg1" | "arg2" | "arg3" | "arg4" | "arg5";
+
+/** Filters run in the kernel: the task, and comparisons on arguments and the return value. */
+export type UprobeWhere = {
+  pid?: number;
+  tid?: number;
+  comm?: string;
+} & { [K in ArgName | "ret"]?: FieldFilter<number | bigint> };
+
+export interface UprobeOptions extends SelfOption {
+  /** Only this process: the uprobe is attached for it alone (and checked in the program). */
+  pid?: number;
+  /** A uretprobe: fires when the function returns, with its return value in `ret`. */
+  retprobe?: boolean;
+  /** How many integer arguments to capture (0..6), as columns arg0..argN-1: x86_64 registers rdi, rsi, rdx, rcx, r8, r9. */
+  args?: number;
+  /** How each argument decodes (default "i64" for all; "pointer" gives bigints). */
+  argTypes?: readonly IntType[];
+  /** How the return value decodes (default "i64"). */
+  retType?: IntType;
+  /** Return streams: also time each call (entry → return, ns) in a `latency` column. Implied by args > 0 on a retprobe. */
+  latency?: boolean;
+  /**
+   * Bytes into the function to place an entry probe at (default 0). It must be the
+   * start of an instruction (checked by decoding the function), else UnsafeOffsetError.
+   */
+  offset?: number;
+  /**
+   * Skip that check (like bpftrace's --unsafe). A probe that is not on an instruction
+   * boundary corrupts the instruction: the traced process, or without a pid filter
+   * every process running the function, crashes.
+   */
+  unsafeOffset?: boolean;
+  /** Kernel filters: pid, tid, comm, argN, ret. */
+  where?: UprobeWhere;
+  /** Ring buffer size for streams (a power of two from 4096 to 1 GiB), default 16 MiB. */
+  bufferBytes?: number;
+  /** Wake the reader once this much data waits (default: a quarter of the buffer, at most 1 MiB). */
+  wakeupBytes?: number;
+}
+
+/** A row of a uprobe stream: the standard columns plus arg0.., ret, latency. */
+export type UprobeRow = StandardRow & { [K in ArgName | "ret" | "latency"]?: number | bigint };
+
+export interface UprobePlan {
+  binary: string;
+  symbol: string;
+  /** The function's virtual address in the ELF file. */
+  address: string;
+  /** Where the probe is placed in the file. */
+  fileOffset: string;
+  programs: ("uprobe" | "uretprobe")[];
+  columns: string[];
+  eventBytes: number;
+  kernelFilters: string[];
+  pid?: number;
+}
+
+/** Key columns of uprobe aggregations: task columns, arguments and (on return) the return value. */
+export type UprobeKey = "pid" | "tid" | "comm" | "cpu" | "cgroup" | ArgName | "ret";
+
+export interface UprobeAggregateOptions {
+  by?: readonly UprobeKey[];
+  /** The value aggregated: an argument, "ret", or "latency" (default: count calls). */
+  value?: ArgName | "ret" | "latency";
+  hist?: HistSpec;
+  maxKeys?: number;
+}
