@@ -48,7 +48,7 @@ function guestScript(): string {
 import { spawn, execFileSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-const k = await import(${JSON.stringify(join(PROJECT_ROOT, "dist", "bpf-lib", "src", "kfunc", "index.js"))});
+const k = await import(${JSON.stringify(join(PROJECT_ROOT, "dist", "bpf-lib", "src", "probes", "fentry", "index.js"))});
 const WORKLOAD = ${JSON.stringify(join(PROJECT_ROOT, "test", "fixtures", "build", "workload"))};
 const READS = ${READS}, ROUNDS = ${ROUNDS};
 writeFileSync("/tmp/bench-data.txt", "hello bpfbook\\n");

@@ -10,11 +10,11 @@ import { tmpdir } from "node:os";
 import ts from "typescript";
 import { ROOT, programIdsOf } from "./helpers/workload.js";
 import {
-  kprobe, kretprobe, kfuncLatency, kfuncPrototype, kfuncSupport, kernelFunctions, formatPrototype, KernelBtf,
+  kprobe, kretprobe, kernelFunctionLatency, kernelFunctionPrototype, kernelFunctionSupport, kernelFunctions, formatPrototype, KernelBtf,
   UnknownKernelFunctionError, UnknownArgumentError,
 } from "../bpf-lib/src/probes/fentry/index.js";
 import { prototypeOf, untypedPrototype, type BtfTypeSource } from "../bpf-lib/src/probes/fentry/prototype.js";
-import { renderKfuncTypes, signatureOf, KFUNC_FALLBACK } from "../bpf-lib/src/probes/fentry/gen-types.js";
+import { renderKernelFunctionTypes, signatureOf, KERNEL_FUNCTION_FALLBACK } from "../bpf-lib/src/probes/fentry/gen-types.js";
 import { BtfKind, type RawBtfType } from "../bpf-lib/src/ffi/btf.js";
 import { InvalidArgumentError, NotSupportedError } from "../bpf-lib/src/errors.js";
 import { liveCount } from "../bpf-lib/src/lifecycle.js";
@@ -24,7 +24,7 @@ const noBtf = hasBtf ? false : "the kernel has no BTF (/sys/kernel/btf/vmlinux)"
 
 describe("kernel function prototypes from BTF", { skip: noBtf }, () => {
   it("vfs_read: file, buf, count, pos with their C types, slots and decoding", () => {
-    const p = kfuncPrototype("vfs_read");
+    const p = kernelFunctionPrototype("vfs_read");
     assert.equal(p.name, "vfs_read");
     assert.ok(p.typed);
     assert.deepEqual(p.args.map((a) => a.name), ["file", "buf", "count", "pos"]);
@@ -44,12 +44,12 @@ describe("kernel function prototypes from BTF", { skip: noBtf }, () => {
   });
 
   it("signed 32-bit, const char pointers, void returns, no arguments", () => {
-    const open = kfuncPrototype("do_sys_openat2");
+    const open = kernelFunctionPrototype("do_sys_openat2");
     assert.deepEqual(open.args[0], { name: "dfd", type: "int", decl: { kind: "int", size: 4, signed: true }, index: 0, slot: 0, slots: 1, readable: true });
     assert.match(open.args[1]!.type, /^const char (__user )?\*$/);
     assert.equal(open.args[1]!.decl.kind === "pointer" && open.args[1]!.decl.char, true);
     assert.deepEqual(open.ret?.decl, { kind: "int", size: 4, signed: true });
-    const sched = kfuncPrototype("schedule");
+    const sched = kernelFunctionPrototype("schedule");
     assert.deepEqual(sched.args, []);
     assert.equal(sched.ret, null);
     assert.equal(formatPrototype(sched), "void schedule(void)");
@@ -100,7 +100,7 @@ describe("kernel function names", { skip: noBtf }, () => {
       assert.match(e.message, /did you mean .*vfs_read/);
       return true;
     });
-    assert.throws(() => kfuncPrototype("ksys_raed"), (e: unknown) => e instanceof UnknownKernelFunctionError && e.suggestions.includes("ksys_read"));
+    assert.throws(() => kernelFunctionPrototype("ksys_raed"), (e: unknown) => e instanceof UnknownKernelFunctionError && e.suggestions.includes("ksys_read"));
   });
 
   it("a fragment finds the functions that contain it", () => {
@@ -154,16 +154,16 @@ describe("plans", { skip: noBtf }, () => {
   it("aggregation keys: an argument named like a result column becomes args_<name>", () => {
     const a = kretprobe("vfs_read").count({ by: ["comm", "count", "ret"] });
     assert.deepEqual(a.columns(false), ["comm", "args_count", "ret", "count"]);
-    const h = kfuncLatency("vfs_read", { by: ["pid"] });
+    const h = kernelFunctionLatency("vfs_read", { by: ["pid"] });
     assert.deepEqual(h.columns(true), ["interval", "time", "pid", "bucket", "low", "high", "count"]);
-    assert.deepEqual(kfuncLatency("vfs_read", { hist: "stats" }).columns(false), ["count", "sum", "min", "max", "avg"]);
+    assert.deepEqual(kernelFunctionLatency("vfs_read", { hist: "stats" }).columns(false), ["count", "sum", "min", "max", "avg"]);
     assert.throws(() => kprobe("vfs_read").hist("file" as never), /must be an integer argument/);
   });
 });
 
 describe("attaching on this kernel", { skip: noBtf }, () => {
   it("throws NotSupportedError naming kprobes, fentry and why, when the kernel allows neither", async (t) => {
-    const support = kfuncSupport();
+    const support = kernelFunctionSupport();
     if (support.preferred !== null) {
       t.skip(`this kernel supports ${support.preferred}: see test/vm-kprobe.test.ts for attach tests`);
       return;
@@ -172,7 +172,7 @@ describe("attaching on this kernel", { skip: noBtf }, () => {
     for (const attempt of [
       () => kprobe("vfs_read").collect({ seconds: 1 }),
       () => kretprobe("vfs_read", { latency: true }).collect({ seconds: 1 }),
-      () => kfuncLatency("vfs_read", { by: ["comm"] }).collect({ seconds: 1 }),
+      () => kernelFunctionLatency("vfs_read", { by: ["comm"] }).collect({ seconds: 1 }),
     ]) {
       await assert.rejects(attempt(), (e: unknown) => {
         assert.ok(e instanceof NotSupportedError, String(e));
@@ -191,9 +191,9 @@ describe("attaching on this kernel", { skip: noBtf }, () => {
 
 describe("generated kernel function types", { skip: noBtf }, () => {
   it("renders compact signatures, one per distinct shape", () => {
-    const p = kfuncPrototype("vfs_read");
+    const p = kernelFunctionPrototype("vfs_read");
     assert.equal(signatureOf(p), '"file:P,buf:C,count:N,pos:P>N"');
-    const g = renderKfuncTypes([p, { ...p, name: "vfs_read_alias" }, kfuncPrototype("schedule")], "test");
+    const g = renderKernelFunctionTypes([p, { ...p, name: "vfs_read_alias" }, kernelFunctionPrototype("schedule")], "test");
     assert.equal(g.functions, 3);
     assert.equal(g.signatures, 2);
     const alias = (name: string) => new RegExp(`^ ${name}: (\\$\\w+);$`, "m").exec(g.text)?.[1];
@@ -202,18 +202,18 @@ describe("generated kernel function types", { skip: noBtf }, () => {
     assert.ok(g.text.includes(`type ${alias("schedule")} = ">V";`));
   });
 
-  it("bpf-lib/src/generated/kfuncs.d.ts holds this kernel's functions (or the fallback)", () => {
-    const text = readFileSync(join(ROOT, "bpf-lib", "src", "generated", "kfuncs.d.ts"), "utf8");
-    if (text.includes("without kernel BTF")) assert.equal(text, KFUNC_FALLBACK);
+  it("bpf-lib/src/generated/kernel-functions.d.ts holds this kernel's functions (or the fallback)", () => {
+    const text = readFileSync(join(ROOT, "bpf-lib", "src", "generated", "kernel-functions.d.ts"), "utf8");
+    if (text.includes("without kernel BTF")) assert.equal(text, KERNEL_FUNCTION_FALLBACK);
     else assert.match(text, /^ vfs_read: \$\w+;$/m);
-    assert.equal(readFileSync(join(ROOT, "dist", "bpf-lib", "src", "generated", "kfuncs.d.ts"), "utf8"), text, "dist has the same file");
+    assert.equal(readFileSync(join(ROOT, "dist", "bpf-lib", "src", "generated", "kernel-functions.d.ts"), "utf8"), text, "dist has the same file");
   });
 
   /** Type errors of `body` as a cell, each prefixed with its line in `body` ("3: ..."). */
   function check(body: string): string[] {
     const dir = mkdtempSync(join(tmpdir(), "bpfbook-kfunc-types-"));
     const file = join(dir, "cell.mts");
-    writeFileSync(file, `import { kprobe, kretprobe, kfuncLatency } from ${JSON.stringify(join(ROOT, "dist", "bpf-lib", "src", "kfunc", "index.js"))};\n${body}\n`);
+    writeFileSync(file, `import { kprobe, kretprobe, kernelFunctionLatency } from ${JSON.stringify(join(ROOT, "dist", "bpf-lib", "src", "probes", "fentry", "index.js"))};\n${body}\n`);
     const program = ts.createProgram([file], {
       strict: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
       noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [join(ROOT, "node_modules", "@types")], lib: ["lib.es2023.d.ts", "lib.esnext.disposable.d.ts"],
@@ -231,13 +231,13 @@ describe("generated kernel function types", { skip: noBtf }, () => {
         const r = await kretprobe("vfs_read", { args: [], latency: true }).collect({ seconds: 1 });
         type R = NonNullable<typeof r["__row"]>;
         const ret: R["ret"] = -1; const lat: R["latency"] = 5;
-        kfuncLatency("vfs_read", { by: ["comm", "count"] });
+        kernelFunctionLatency("vfs_read", { by: ["comm", "count"] });
         kprobe("some_module_function_not_in_btf", { args: ["arg0"] });
         void count; void file; void buf; void pid; void ret; void lat;
       }
       void f;`);
     assert.deepEqual(ok, []);
-    const text = readFileSync(join(ROOT, "bpf-lib", "src", "generated", "kfuncs.d.ts"), "utf8");
+    const text = readFileSync(join(ROOT, "bpf-lib", "src", "generated", "kernel-functions.d.ts"), "utf8");
     if (text.includes("without kernel BTF")) return; // untyped fallback: nothing more to check
     // One program, one mistake per line: each line must have its error.
     const bad = [

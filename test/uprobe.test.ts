@@ -105,7 +105,7 @@ describe("errors say what is wrong", () => {
 
   it("a caller without privileges gets a PermissionError", { skip: process.getuid?.() !== 0 ? "needs root to drop privileges" : false }, () => {
     // Runs in a child without capabilities (uid nobody): either reading the binary or loading the program is refused.
-    const code = `import("${join(process.cwd(), "dist", "bpf-lib", "src", "probes", "uprobe.js")}").then(async (m) => {
+    const code = `import("${join(process.cwd(), "dist", "bpf-lib", "src", "probes", "uprobe", "probe.js")}").then(async (m) => {
       try { m.uprobe(${JSON.stringify(WORKLOAD)}, "bpfbook_target").start(); console.log("started?!"); }
       catch (e) { console.log(e.name + ": " + e.message); }
     })`;

@@ -20,7 +20,7 @@ const OPENED = "/tmp/bpfbook-kfunc-open";
 const CHECKS = `
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
-const k = await import(${JSON.stringify(join(ROOT, "dist", "bpf-lib", "src", "kfunc", "index.js"))});
+const k = await import(${JSON.stringify(join(ROOT, "dist", "bpf-lib", "src", "probes", "fentry", "index.js"))});
 const WORKLOAD = ${JSON.stringify(join(ROOT, "test", "fixtures", "build", "workload"))};
 const N = ${N};
 writeFileSync("/tmp/kfunc-data.txt", ${JSON.stringify(DATA)});
@@ -41,7 +41,7 @@ const gated = async (args) => {
 const uniq = (t, c) => [...new Set(Array.from(t.array(c), (v) => (typeof v === "bigint" ? v.toString() : v)))];
 const total = (t) => Array.from(t.array("count")).reduce((s, x) => s + x, 0);
 const out = { support: {}, runs: {}, ms: {} };
-const s = k.kfuncSupport();
+const s = k.kernelFunctionSupport();
 for (const kind of ["fentry", "fexit", "kprobe", "kretprobe"]) out.support[kind] = s[kind].ok || s[kind].reason;
 async function check(name, fn) {
   const t0 = performance.now();
@@ -72,7 +72,7 @@ for (const via of ["fentry", "kprobe"]) {
     return { source, rows: t.numRows(), rets: uniq(t, "ret"), counts: uniq(t, "count"), minLatency: Math.min(...t.array("latency")), columns: t.columnNames() };
   });
   await check(via + " latency", async () => {
-    const { t } = await aggregate((pid) => k.kfuncLatency("vfs_read", { where: { pid }, via, by: ["comm"] }), ["read", "/tmp/kfunc-data.txt", String(N)]);
+    const { t } = await aggregate((pid) => k.kernelFunctionLatency("vfs_read", { where: { pid }, via, by: ["comm"] }), ["read", "/tmp/kfunc-data.txt", String(N)]);
     return { source: t.stats.source, total: total(t), comms: uniq(t, "comm"), unmatched: t.stats.unmatched, columns: t.columnNames() };
   });
   await check(via + " count by ret", async () => {

@@ -329,7 +329,7 @@ describe("xdp on a veth pair", { concurrency: false }, () => {
   });
 
   it("kill -9 of the process holding the XDP attachment leaves nothing on the interface; while it holds, others are refused", async () => {
-    const entry = join(root, "dist", "bpf-lib", "src", "xdp", "index.js");
+    const entry = join(root, "dist", "bpf-lib", "src", "probes", "xdp", "index.js");
     const child = spawn(process.execPath, ["--input-type=module", "-e", `
       const { xdp } = await import(${JSON.stringify(entry)});
       const run = xdp(process.env.IFACE).count().start();

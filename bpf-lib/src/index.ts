@@ -1,57 +1,108 @@
-/* bpfbook: trace the running Linux kernel from TypeScript, into Arquero tables. */
+/* bpfbook: trace the running Linux kernel from TypeScript, into Arquero tables.
+ * This file only re-exports the public API, grouped as the library is laid out. */
+
+// Tracepoints
 export { tracepoint, anyTracepoint, TracepointProbe } from "./probes/tracepoint/probe.js";
-export { Aggregation } from "./engine/aggregation.js";
-export { AggregationRun } from "./engine/aggregation-run.js";
-export type { AggregateOptions } from "./engine/aggregation.js";
-export type { AggCollectOptions, AggStats, AggTable, HistSpec, AggShape, RunSetup } from "./engine/aggregation-run.js";
-export { latency } from "./probes/latency.js";
-export { syscalls, sched, block } from "./probes/presets.js";
-export type { LatencyOptions } from "./probes/latency.js";
-export { percentiles, percentileFromBuckets, compare } from "./analysis/compare.js";
-export { syscallName, syscallNumber } from "./analysis/syscalls.js";
-export { withErrno } from "./analysis/errno.js";
-export { plot } from "./plot/index.js";
-export type { PlotFigure, BarOptions, TimeseriesOptions, HistogramOptions, HeatmapOptions, FlamegraphOptions } from "./plot/index.js";
 export type { TracepointOptions, TracepointRow, TracepointPlan, StandardRow, Where, FieldName, KeyName } from "./probes/tracepoint/probe.js";
 export type { TracepointName, TracepointFields } from "./generated/tracepoints.js";
+export { listTracepoints, readFormat } from "./tracefs/catalog.js";
+export type { TracepointFormat, TracepointField, FieldKind } from "./tracefs/format.js";
+
+// Latency and the built-in presets (syscalls, scheduler, block I/O)
+export { latency } from "./probes/latency.js";
+export type { LatencyOptions } from "./probes/latency.js";
+export { syscalls, sched, block } from "./probes/presets.js";
+
+// Kernel functions: kprobe()/kretprobe(), attached as fentry/fexit where the kernel allows
+export { kprobe, kretprobe, kernelFunctionLatency, KernelFunctionProbe, KernelFunctionAggregation } from "./probes/fentry/index.js";
+export { kernelFunctionPrototype, kernelFunctionColumnName, KernelBtf, formatPrototype } from "./probes/fentry/index.js";
+export { kernelFunctions, traceability, kernelFunctionSupport } from "./probes/fentry/index.js";
+export { UnknownKernelFunctionError, UntraceableKernelFunctionError, UnknownArgumentError } from "./probes/fentry/index.js";
+export type {
+  KprobeOptions, KretprobeOptions, KprobeRow, KretprobeRow, StringSource,
+  KernelFunctionWhere, KernelFunctionPlan, KernelFunctionAggregateOptions,
+  KernelFunctionArgName, KernelFunctionStringArg, KernelFunctionKeyName, KernelFunctionValueName, KernelFunctionColumn,
+  KernelFunctionPrototype, KernelFunctionArg, KernelFunctionValueKind, Traceability, KernelFunctionSupport,
+  KernelFunctionSignatures, KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings, IsKernelFunction,
+} from "./probes/fentry/index.js";
+// Kernel functions: the names before the rename (deprecated)
+export { kfuncLatency, kfuncPrototype, kfuncColumnName, kfuncSupport, KfuncAggregation } from "./probes/fentry/index.js";
+export type {
+  KfuncWhere, KfuncPlan, KfuncAggregateOptions, KfuncArgName, KfuncStringArg, KfuncKeyName, KfuncValueName, KfuncColumn,
+  KfuncPrototype, KfuncArg, KfuncValueKind, KfuncSupport,
+} from "./probes/fentry/index.js";
+
+// Uprobes
+export { uprobe, uretprobe, UprobeProbe } from "./probes/uprobe/probe.js";
+export { UprobeAggregation } from "./probes/uprobe/aggregate.js";
+export type { UprobeOptions, UprobeWhere, UprobeRow, UprobePlan, UprobeKey, UprobeAggregateOptions, IntType, ArgName } from "./probes/uprobe/types.js";
+
+// XDP
+export { xdp, XdpProbe, XdpAggregation, XdpRun, XdpSample, XdpSampleRun, testFrames, buildFrame, ruleTable, XDP_KEYS } from "./probes/xdp/index.js";
+export { resolveInterface, listInterfaces, xdpPrograms, UnknownInterfaceError, XdpBusyError } from "./probes/xdp/index.js";
+export { formatAddress, parseAddress, protocolName, serviceName } from "./probes/xdp/index.js";
+export type {
+  XdpOptions, XdpCountOptions, XdpHistOptions, XdpSampleOptions, XdpInfo, XdpStats, XdpTable, XdpPacketStats, XdpPacketTable,
+  XdpTotals, RuleInfo, RuleCount, PacketMatch, XdpRule, PortSpec, XdpKey, XdpMode, XdpAttachedMode, AttachedProgram, NetworkInterface, FrameSpec,
+} from "./probes/xdp/index.js";
+
+// Profiling: CPU samples and off-CPU time per stack
+export { profile, startProfile, offcpu, startOffcpu } from "./probes/profile/profile.js";
+export { ProfileRun } from "./probes/profile/run.js";
+export { foldedText } from "./probes/profile/folded.js";
+export type { ProfileOptions, OffcpuOptions, ProfileStats, ProfileTable } from "./probes/profile/types.js";
+
+// The engine: event streams
 export { Trace } from "./engine/trace.js";
-export { activity, stopAll, partialResults } from "./engine/running.js";
-export type { Running, RunningStats, StoppedBy } from "./engine/running.js";
 export type { CollectOptions, StopOptions, Progress } from "./engine/trace.js";
 export type { StreamOptions } from "./engine/consume.js";
 export type { TraceStats } from "./engine/stats.js";
 export { withTime, formatStats } from "./engine/table.js";
 export type { TraceTable } from "./engine/table.js";
 export type { FieldFilter, Comparison } from "./engine/filter.js";
-export { listTracepoints, readFormat } from "./tracefs/catalog.js";
-export type { TracepointFormat, TracepointField, FieldKind } from "./tracefs/format.js";
-export * from "./errors.js";
-export { TracefsNotMountedError, TracepointFormatError, UnknownTracepointError, UnknownFieldError } from "./tracefs/errors.js";
-export { BpfObject } from "./libbpf/object.js";
-export { BpfProgram } from "./libbpf/program.js";
-export { BpfMap } from "./libbpf/map.js";
-export * from "./libbpf/link.js";
-export { setLibbpfLogLevel } from "./libbpf/log.js";
-export { disposeAll, liveCount } from "./lifecycle.js";
-export { privileges } from "./privileges.js";
-export { doctor } from "./doctor/doctor.js";
-export type { DoctorReport } from "./doctor/doctor.js";
 export { saveTrace, loadTrace, traceToArrow, traceFromArrow } from "./engine/persist.js";
-export { xdp, XdpProbe, XdpAggregation, XdpRun, XdpSample, XdpSampleRun, testFrames, buildFrame, ruleTable, XDP_KEYS, resolveInterface, listInterfaces, xdpPrograms, UnknownInterfaceError, XdpBusyError, formatAddress, parseAddress, protocolName, serviceName } from "./probes/xdp/index.js";
-export type { XdpOptions, XdpCountOptions, XdpHistOptions, XdpSampleOptions, XdpInfo, XdpStats, XdpTable, XdpPacketStats, XdpPacketTable, XdpTotals, RuleInfo, RuleCount, PacketMatch, XdpRule, PortSpec, XdpKey, XdpMode, XdpAttachedMode, AttachedProgram, NetworkInterface, FrameSpec } from "./probes/xdp/index.js";
-export { uprobe, uretprobe, UprobeProbe } from "./probes/uprobe/probe.js";
-export { UprobeAggregation } from "./probes/uprobe/aggregate.js";
-export type { UprobeOptions, UprobeWhere, UprobeRow, UprobePlan, UprobeKey, UprobeAggregateOptions, IntType, ArgName } from "./probes/uprobe/types.js";
-export { profile, startProfile, offcpu, startOffcpu } from "./probes/profile/profile.js";
-export { ProfileRun } from "./probes/profile/run.js";
-export { foldedText } from "./probes/profile/folded.js";
-export type { ProfileOptions, OffcpuOptions, ProfileStats, ProfileTable } from "./probes/profile/types.js";
-export { BinaryNotFoundError, NotElfError, UnknownSymbolError, UnsafeOffsetError } from "./symbols/errors.js";
+
+// The engine: aggregations
+export { Aggregation } from "./engine/aggregation.js";
+export type { AggregateOptions } from "./engine/aggregation.js";
+export { AggregationRun } from "./engine/aggregation-run.js";
+export type { AggCollectOptions, AggStats, AggTable, HistSpec, AggShape, RunSetup } from "./engine/aggregation-run.js";
+
+// The engine: what is running, and stopping it
+export { activity, stopAll, partialResults } from "./engine/running.js";
+export type { Running, RunningStats, StoppedBy } from "./engine/running.js";
+export { disposeAll, liveCount } from "./lifecycle.js";
+
+// Analysis of results
+export { percentiles, percentileFromBuckets, compare } from "./analysis/compare.js";
+export { syscallName, syscallNumber } from "./analysis/syscalls.js";
+export { withErrno } from "./analysis/errno.js";
+
+// Charts
+export { plot } from "./plot/index.js";
+export type { PlotFigure, BarOptions, TimeseriesOptions, HistogramOptions, HeatmapOptions, FlamegraphOptions } from "./plot/index.js";
+
+// Symbols: ELF files, user functions, kernel symbols
 export { resolveBinary, resolveFunction } from "./symbols/resolve.js";
 export type { ResolvedFunction } from "./symbols/resolve.js";
 export { ElfFile } from "./symbols/elf.js";
 export type { ElfSymbol, ElfSegment, ElfSection } from "./symbols/elf.js";
 export { KernelSymbols } from "./symbols/kallsyms.js";
 export type { KernelSymbol } from "./symbols/kallsyms.js";
-export { kprobe, kretprobe, kfuncLatency, kfuncPrototype, kfuncColumnName, KernelFunctionProbe, KfuncAggregation, KernelBtf, formatPrototype, kernelFunctions, traceability, kfuncSupport, UnknownKernelFunctionError, UntraceableKernelFunctionError, UnknownArgumentError } from "./probes/fentry/index.js";
-export type { KprobeOptions, KretprobeOptions, KprobeRow, KretprobeRow, KfuncWhere, KfuncPlan, KfuncAggregateOptions, KfuncArgName, KfuncStringArg, KfuncKeyName, KfuncValueName, KfuncColumn, StringSource, KfuncPrototype, KfuncArg, KfuncValueKind, Traceability, KfuncSupport, KernelFunctionSignatures, KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings, IsKernelFunction } from "./probes/fentry/index.js";
+
+// libbpf objects
+export { BpfObject } from "./libbpf/object.js";
+export { BpfProgram } from "./libbpf/program.js";
+export { BpfMap } from "./libbpf/map.js";
+export * from "./libbpf/link.js";
+export { setLibbpfLogLevel } from "./libbpf/log.js";
+
+// The machine: privileges and feature detection
+export { privileges } from "./privileges.js";
+export { doctor } from "./doctor/doctor.js";
+export type { DoctorReport } from "./doctor/doctor.js";
+
+// Errors
+export * from "./errors.js";
+export { TracefsNotMountedError, TracepointFormatError, UnknownTracepointError, UnknownFieldError } from "./tracefs/errors.js";
+export { BinaryNotFoundError, NotElfError, UnknownSymbolError, UnsafeOffsetError } from "./symbols/errors.js";

@@ -1,5 +1,5 @@
 /* Built-in aggregations: syscall latency, errors and counts, run-queue latency, block
- * latency, each on this kernel's tracepoints with documented column names. */
+ * I/O latency, each on this kernel's tracepoints with documented column names. */
 import { anyTracepoint, type Where } from "./tracepoint/probe.js";
 import { Aggregation } from "../engine/aggregation.js";
 import type { HistSpec } from "../engine/aggregation-run.js";

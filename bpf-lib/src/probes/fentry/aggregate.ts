@@ -10,20 +10,20 @@ import { histSpec } from "../../options/hist.js";
 import { AGGREGATION_EXAMPLE, nameList, optionsObject, stringOption } from "../../options/shapes.js";
 import { maxKeys as checkMaxKeys } from "../../options/sizes.js";
 import { aggregateRunOptions, collectOptions } from "../../options/durations.js";
-import type { KfuncAggregateOptions } from "./types.js";
+import type { KernelFunctionAggregateOptions } from "./types.js";
 import { HIST, type Col, type KernelFunctionSource, planKey } from "./plan.js";
 
 /** An aggregation of a kernel function probe: a spec until start()/collect(), then an AggregationRun. */
-export class KfuncAggregation {
+export class KernelFunctionAggregation {
   readonly probe: KernelFunctionSource;
-  readonly options: KfuncAggregateOptions;
+  readonly options: KernelFunctionAggregateOptions;
   /** Values are entry → return latencies (ns). */
   readonly isLatency: boolean;
   readonly #plan: KeyPlan;
   readonly #keyCols: Col[];
   readonly #value: Col | null;
 
-  constructor(probe: KernelFunctionSource, options: KfuncAggregateOptions, latency: boolean) {
+  constructor(probe: KernelFunctionSource, options: KernelFunctionAggregateOptions, latency: boolean) {
     const what = `${probe.kind}("${probe.function}")`;
     const opts = optionsObject(options, what, AGGREGATION_EXAMPLE);
     this.probe = probe;

@@ -6,7 +6,7 @@ import { RECORD_BASE } from "../../engine/layout.js";
 import type { Trace, StopOptions } from "../../engine/trace.js";
 import { KeyLayout, PartSrc, type KeyPlan } from "../../engine/keys.js";
 import type { TracepointField } from "../../tracefs/format.js";
-import type { KfuncValueKind } from "./prototype.js";
+import type { KernelFunctionValueKind } from "./prototype.js";
 import type { Via } from "./support.js";
 import type { StringSource } from "./types.js";
 
@@ -22,7 +22,7 @@ export const PROGRAMS = { fentry: { entry: "fe_entry", ret: "fe_exit" }, kprobe:
 export interface Col {
   column: string;
   slot: number;
-  decl: Extract<KfuncValueKind, { kind: "int" | "pointer" }>;
+  decl: Extract<KernelFunctionValueKind, { kind: "int" | "pointer" }>;
   type: string;
   /** The argument it is (undefined for ret and latency). */
   arg?: string;
@@ -32,7 +32,7 @@ export interface Col {
 
 export const STANDARD = new Set(["ts", "cpu", "pid", "tid", "comm"]);
 /** The column an argument lands in. */
-export function kfuncColumnName(arg: string): string {
+export function kernelFunctionColumnName(arg: string): string {
   return STANDARD.has(arg) || arg === "ret" || arg === "latency" ? `args_${arg}` : arg;
 }
 

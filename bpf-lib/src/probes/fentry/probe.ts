@@ -20,7 +20,7 @@ import type { TraceTable } from "../../engine/table.js";
 import { collect, stream, type StreamOptions } from "../../engine/consume.js";
 import type { HistSpec } from "../../engine/aggregation-run.js";
 import { nearest } from "../../tracefs/nearest.js";
-import { KernelBtf, formatPrototype, untypedPrototype, type KfuncPrototype } from "./prototype.js";
+import { KernelBtf, formatPrototype, untypedPrototype, type KernelFunctionPrototype } from "./prototype.js";
 import { nearestFunctions, requireTraceable, type Traceability } from "./names.js";
 import { kindsFor, refused, unsupported, type Via } from "./support.js";
 import { UnknownArgumentError, UntraceableKernelFunctionError } from "./errors.js";
@@ -29,14 +29,14 @@ import { AGGREGATION_EXAMPLE, nameList, objectOption, optionsObject, stringOptio
 import { bufferBytes, stringSlot, wakeupBytes } from "../../options/sizes.js";
 import { processId } from "../../options/ranges.js";
 import { stopOptions } from "../../options/durations.js";
-import type { KfuncAggregateOptions, KfuncArgName, KfuncKeyName, KfuncPlan, KfuncStringArg, KfuncValueName, KfuncWhere, KprobeOptions, KprobeRow, KretprobeOptions, KretprobeRow, StringSource } from "./types.js";
-import { fieldOf, kfuncColumnName, MAX_ARGS, MAX_STR, PROGRAMS, SLOT, STANDARD, STR_MODE, type Col, type Opened, type RunConfig } from "./plan.js";
-import { KfuncAggregation } from "./aggregate.js";
+import type { KernelFunctionAggregateOptions, KernelFunctionArgName, KernelFunctionKeyName, KernelFunctionPlan, KernelFunctionStringArg, KernelFunctionValueName, KernelFunctionWhere, KprobeOptions, KprobeRow, KretprobeOptions, KretprobeRow, StringSource } from "./types.js";
+import { fieldOf, kernelFunctionColumnName, MAX_ARGS, MAX_STR, PROGRAMS, SLOT, STANDARD, STR_MODE, type Col, type Opened, type RunConfig } from "./plan.js";
+import { KernelFunctionAggregation } from "./aggregate.js";
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
 
 /** The prototype of `fn`, typed from BTF, or untyped (six 64-bit arguments) when BTF does not know it. */
-export function kfuncPrototype(fn: string): KfuncPrototype {
+export function kernelFunctionPrototype(fn: string): KernelFunctionPrototype {
   const btf = KernelBtf.tryVmlinux();
   return btf?.prototype(fn) ?? (requireTraceable(fn, "kprobe"), untypedPrototype(fn));
 }
@@ -46,7 +46,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   readonly function: string;
   /** "kprobe" (entry) or "kretprobe" (return). */
   readonly kind: "kprobe" | "kretprobe";
-  readonly prototype: KfuncPrototype;
+  readonly prototype: KernelFunctionPrototype;
   readonly #opts: KretprobeOptions<string, string, string, boolean>;
   readonly #via: "auto" | Via;
   readonly #traceable: Traceability;
@@ -93,7 +93,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     // Every value the program can put in its window, by column name.
     for (const a of proto.args) {
       if (!a.readable || a.decl.kind === "other") continue;
-      this.#cols.set(kfuncColumnName(a.name), { column: kfuncColumnName(a.name), slot: SLOT.arg0 + a.slot, decl: a.decl, type: a.type, arg: a.name });
+      this.#cols.set(kernelFunctionColumnName(a.name), { column: kernelFunctionColumnName(a.name), slot: SLOT.arg0 + a.slot, decl: a.decl, type: a.type, arg: a.name });
     }
     if (ret) {
       if (proto.ret && proto.ret.decl.kind !== "other") this.#cols.set("ret", { column: "ret", slot: SLOT.ret, decl: proto.ret.decl, type: proto.ret.type });
@@ -144,7 +144,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
 
   /** An argument by name (or by its column name). */
   #argCol(name: string): Col {
-    const c = this.#cols.get(name) ?? this.#cols.get(kfuncColumnName(name));
+    const c = this.#cols.get(name) ?? this.#cols.get(kernelFunctionColumnName(name));
     if (c?.arg !== undefined && (c.arg === name || c.column === name)) return c;
     throw this.#unknown(name, true);
   }
@@ -170,7 +170,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   }
 
   /** What will be loaded: the prototype, columns and how each decodes, event size, filters. */
-  plan(): KfuncPlan {
+  plan(): KernelFunctionPlan {
     const w = (this.#opts.where ?? {}) as Record<string, unknown>;
     return {
       function: this.function,
@@ -354,23 +354,23 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   }
 
   /** Aggregates in the kernel: keys from `by` (standard columns, arguments, `ret`), an optional value and histogram. */
-  aggregate(opts: KfuncAggregateOptions<K, V> = {}): KfuncAggregation {
-    return new KfuncAggregation(this as unknown as KernelFunctionProbe, opts, false);
+  aggregate(opts: KernelFunctionAggregateOptions<K, V> = {}): KernelFunctionAggregation {
+    return new KernelFunctionAggregation(this as unknown as KernelFunctionProbe, opts, false);
   }
   /** Calls per key (bpftrace's count()). */
-  count(opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
+  count(opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KernelFunctionAggregation {
     return this.aggregate(opts);
   }
   /** count, sum, min, max and avg of an integer argument, `ret` or `latency` per key. */
-  stats(value: V, opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
+  stats(value: V, opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KernelFunctionAggregation {
     return this.aggregate({ ...opts, value });
   }
   /** A log2 histogram of an integer argument, `ret` or `latency` per key (bpftrace's hist()). */
-  hist(value: V, opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
+  hist(value: V, opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KernelFunctionAggregation {
     return this.aggregate({ ...opts, value, hist: "log2" });
   }
   /** A linear histogram (bpftrace's lhist()). */
-  lhist(value: V, range: Exclude<HistSpec, "log2">, opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
+  lhist(value: V, range: Exclude<HistSpec, "log2">, opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KernelFunctionAggregation {
     return this.aggregate({ ...opts, value, hist: linearRange(range, `${this.kind}("${this.function}")`) });
   }
 
@@ -378,10 +378,10 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
    * Entry → return latency of the function, paired by thread in the kernel, as a log2
    * histogram per key (default), linear buckets, or "stats". Return probes only.
    */
-  latency(options: { by?: readonly K[]; hist?: HistSpec | "stats"; maxKeys?: number; stringBytes?: number } = {}): KfuncAggregation {
+  latency(options: { by?: readonly K[]; hist?: HistSpec | "stats"; maxKeys?: number; stringBytes?: number } = {}): KernelFunctionAggregation {
     const opts = optionsObject(options, `${this.kind}("${this.function}")`, AGGREGATION_EXAMPLE);
-    if (this.kind !== "kretprobe") throw new InvalidArgumentError(`latency pairs entries with returns: use kretprobe("${this.function}").latency() or kfuncLatency("${this.function}")`);
-    return new KfuncAggregation(this as unknown as KernelFunctionProbe, { by: opts.by, hist: opts.hist === "stats" ? undefined : opts.hist ?? "log2", maxKeys: opts.maxKeys, stringBytes: opts.stringBytes }, true);
+    if (this.kind !== "kretprobe") throw new InvalidArgumentError(`latency pairs entries with returns: use kretprobe("${this.function}").latency() or kernelFunctionLatency("${this.function}")`);
+    return new KernelFunctionAggregation(this as unknown as KernelFunctionProbe, { by: opts.by, hist: opts.hist === "stats" ? undefined : opts.hist ?? "log2", maxKeys: opts.maxKeys, stringBytes: opts.stringBytes }, true);
   }
 
   /** @internal Loads and attaches for an aggregation (AggregationRun reads agg0/agg1/ctl/stats). */
@@ -389,7 +389,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     return this.#open({ uses, latency: latency || this.#predCols.some((c) => c.column === "latency"), configure });
   }
 
-  /** @internal The same function, filters and mechanism, with latency streamed (for KfuncAggregation.startEvents). */
+  /** @internal The same function, filters and mechanism, with latency streamed (for KernelFunctionAggregation.startEvents). */
   latencyEvents(): KernelFunctionProbe {
     return new KernelFunctionProbe("kretprobe", this.function, { ...this.#opts, args: [], strings: undefined, latency: true });
   }
@@ -400,10 +400,10 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
  * columns and the arguments, typed from the kernel's BTF. fentry when the kernel
  * allows it, else a kprobe (`via` forces one).
  */
-export function kprobe<N extends string, A extends KfuncArgName<N> = KfuncArgName<N>, S extends KfuncStringArg<N> = never>(
+export function kprobe<N extends string, A extends KernelFunctionArgName<N> = KernelFunctionArgName<N>, S extends KernelFunctionStringArg<N> = never>(
   fn: N,
   opts: KprobeOptions<N, A, S> = {},
-): KernelFunctionProbe<KprobeRow<N, A, S>, Exclude<KfuncKeyName<N>, "ret" | "latency">, Exclude<KfuncValueName<N>, "ret" | "latency">> {
+): KernelFunctionProbe<KprobeRow<N, A, S>, Exclude<KernelFunctionKeyName<N>, "ret" | "latency">, Exclude<KernelFunctionValueName<N>, "ret" | "latency">> {
   return new KernelFunctionProbe("kprobe", fn, opts as KretprobeOptions<string, string, string, boolean>);
 }
 
@@ -413,21 +413,21 @@ export function kprobe<N extends string, A extends KfuncArgName<N> = KfuncArgNam
  * fexit when the kernel allows it, else a kretprobe (with a kprobe on entry when
  * arguments or latency are needed, paired by thread in the kernel).
  */
-export function kretprobe<N extends string, A extends KfuncArgName<N> = KfuncArgName<N>, S extends KfuncStringArg<N> = never, L extends boolean = false>(
+export function kretprobe<N extends string, A extends KernelFunctionArgName<N> = KernelFunctionArgName<N>, S extends KernelFunctionStringArg<N> = never, L extends boolean = false>(
   fn: N,
   opts: KretprobeOptions<N, A, S, L> = {},
-): KernelFunctionProbe<KretprobeRow<N, A, S, L>, KfuncKeyName<N>, KfuncValueName<N>> {
+): KernelFunctionProbe<KretprobeRow<N, A, S, L>, KernelFunctionKeyName<N>, KernelFunctionValueName<N>> {
   return new KernelFunctionProbe("kretprobe", fn, opts as KretprobeOptions<string, string, string, boolean>);
 }
 
 /**
  * Entry → return latency of kernel function `fn` in ns, aggregated in the kernel
- * (log2 histogram per key by default): `kfuncLatency("vfs_read", { by: ["comm"] })`.
+ * (log2 histogram per key by default): `kernelFunctionLatency("vfs_read", { by: ["comm"] })`.
  */
-export function kfuncLatency<N extends string>(
+export function kernelFunctionLatency<N extends string>(
   fn: N,
-  opts: { by?: readonly KfuncKeyName<N>[]; where?: KfuncWhere<N>; via?: "auto" | Via; hist?: HistSpec | "stats"; maxKeys?: number; stringBytes?: number } = {},
-): KfuncAggregation {
-  const probe = new KernelFunctionProbe("kretprobe", fn, { where: opts.where as KfuncWhere<string>, via: opts.via, args: [] });
+  opts: { by?: readonly KernelFunctionKeyName<N>[]; where?: KernelFunctionWhere<N>; via?: "auto" | Via; hist?: HistSpec | "stats"; maxKeys?: number; stringBytes?: number } = {},
+): KernelFunctionAggregation {
+  const probe = new KernelFunctionProbe("kretprobe", fn, { where: opts.where as KernelFunctionWhere<string>, via: opts.via, args: [] });
   return probe.latency({ by: opts.by, hist: opts.hist, maxKeys: opts.maxKeys, stringBytes: opts.stringBytes });
 }

@@ -12,7 +12,7 @@ import { track, untrack } from "../../lifecycle.js";
 export const MAX_ARG_SLOTS = 6;
 
 /** How an argument (or a return value) decodes. */
-export type KfuncValueKind =
+export type KernelFunctionValueKind =
   /** Integers, enums and bools: the low `size` bytes of the register, sign-extended when `signed`. */
   | { kind: "int"; size: 1 | 2 | 4 | 8; signed: boolean }
   /**
@@ -24,12 +24,12 @@ export type KfuncValueKind =
   /** Structs and unions passed by value, floats: not read. */
   | { kind: "other"; size: number; what: string };
 
-export interface KfuncArg {
+export interface KernelFunctionArg {
   /** The parameter's name in the kernel source (`arg<i>` when BTF has none). */
   name: string;
   /** The C type as the kernel declares it: `struct file *`, `char __user *`, `size_t`. */
   type: string;
-  decl: KfuncValueKind;
+  decl: KernelFunctionValueKind;
   /** Position among the parameters. */
   index: number;
   /** First register slot (x86-64 calling convention: one per 8 bytes). */
@@ -41,13 +41,13 @@ export interface KfuncArg {
   why?: string;
 }
 
-export interface KfuncPrototype {
+export interface KernelFunctionPrototype {
   name: string;
   /** BTF id of the FUNC. */
   id: number;
-  args: KfuncArg[];
+  args: KernelFunctionArg[];
   /** null for `void`. */
-  ret: { type: string; decl: KfuncValueKind } | null;
+  ret: { type: string; decl: KernelFunctionValueKind } | null;
   variadic: boolean;
   /** Register slots the arguments take: fexit finds the return value after them (ctx[slots]). */
   slots: number;
@@ -136,7 +136,7 @@ function protoParams(src: BtfTypeSource, proto: RawBtfType, depth: number): stri
 }
 
 /** How a value of type `id` decodes. */
-export function valueKind(src: BtfTypeSource, id: number): KfuncValueKind {
+export function valueKind(src: BtfTypeSource, id: number): KernelFunctionValueKind {
   const tags: string[] = [];
   const t = resolve(src, id);
   if (t === null) return { kind: "other", size: 0, what: "void" };
@@ -156,7 +156,7 @@ export function valueKind(src: BtfTypeSource, id: number): KfuncValueKind {
     case BtfKind.PTR: {
       const pointee = resolve(src, t.sizeOrType, tags);
       const char = pointee?.kind === BtfKind.INT && pointee.sizeOrType === 1 && src.name(pointee.nameOff) === "char";
-      const decl: KfuncValueKind = { kind: "pointer", pointee: cTypeName(src, t.sizeOrType), char };
+      const decl: KernelFunctionValueKind = { kind: "pointer", pointee: cTypeName(src, t.sizeOrType), char };
       if (tags.includes("user")) decl.user = true;
       else if (tags.length) decl.user = false;
       return decl;
@@ -189,11 +189,11 @@ function sizeOf(src: BtfTypeSource, id: number): number {
 }
 
 /** The prototype of FUNC `funcId`. */
-export function prototypeOf(src: BtfTypeSource, funcId: number): KfuncPrototype {
+export function prototypeOf(src: BtfTypeSource, funcId: number): KernelFunctionPrototype {
   const fn = typeOf(src, funcId);
   if (fn.kind !== BtfKind.FUNC) throw new RangeError(`BTF type ${funcId} is not a FUNC (kind ${fn.kind})`);
   const proto = typeOf(src, fn.sizeOrType);
-  const args: KfuncArg[] = [];
+  const args: KernelFunctionArg[] = [];
   let slot = 0;
   let variadic = false;
   let lost: string | null = null; // once an argument goes on the stack, later register positions are uncertain
@@ -233,15 +233,15 @@ export function prototypeOf(src: BtfTypeSource, funcId: number): KfuncPrototype 
 }
 
 /** What a probe assumes without BTF: six anonymous 64-bit arguments and a 64-bit return value. */
-export function untypedPrototype(name: string): KfuncPrototype {
-  const args: KfuncArg[] = Array.from({ length: MAX_ARG_SLOTS }, (_, i) => ({
+export function untypedPrototype(name: string): KernelFunctionPrototype {
+  const args: KernelFunctionArg[] = Array.from({ length: MAX_ARG_SLOTS }, (_, i) => ({
     name: `arg${i}`, type: "u64", decl: { kind: "pointer", pointee: "?", char: false }, index: i, slot: i, slots: 1, readable: true,
   }));
   return { name, id: 0, args, ret: { type: "long", decl: { kind: "int", size: 8, signed: true } }, variadic: false, slots: MAX_ARG_SLOTS, linkage: "global", typed: false };
 }
 
 /** One line of C: `ssize_t vfs_read(struct file *file, char __user *buf, size_t count, loff_t *pos)`. */
-export function formatPrototype(p: KfuncPrototype): string {
+export function formatPrototype(p: KernelFunctionPrototype): string {
   const args = p.args.map((a) => `${a.type}${a.type.endsWith("*") ? "" : " "}${a.name}`);
   if (p.variadic) args.push("...");
   const ret = p.ret?.type ?? "void";
@@ -343,13 +343,13 @@ export class KernelBtf implements BtfTypeSource, Disposable {
   }
 
   /** The prototype of kernel function `name`, or null when BTF has no such FUNC. */
-  prototype(name: string): KfuncPrototype | null {
+  prototype(name: string): KernelFunctionPrototype | null {
     const id = this.findFunction(name);
     return id < 0 ? null : prototypeOf(this, id);
   }
 
   /** The prototype of FUNC `id`. */
-  prototypeById(id: number): KfuncPrototype {
+  prototypeById(id: number): KernelFunctionPrototype {
     return prototypeOf(this, id);
   }
 

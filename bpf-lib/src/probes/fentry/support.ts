@@ -26,7 +26,7 @@ export function kindsFor(via: Via, ret: boolean, paired: boolean): FeatureKind[]
   return ret ? (paired ? ["kretprobe", "kprobe"] : ["kretprobe"]) : ["kprobe"];
 }
 
-export interface KfuncSupport {
+export interface KernelFunctionSupport {
   fentry: FeatureResult;
   fexit: FeatureResult;
   kprobe: FeatureResult;
@@ -36,7 +36,7 @@ export interface KfuncSupport {
 }
 
 /** What this kernel allows for kernel function probes (each kind tried once per process). */
-export function kfuncSupport(): KfuncSupport {
+export function kernelFunctionSupport(): KernelFunctionSupport {
   const fentry = feature("fentry"), fexit = feature("fexit"), kprobe = feature("kprobe"), kretprobe = feature("kretprobe");
   return { fentry, fexit, kprobe, kretprobe, preferred: fentry.ok ? "fentry" : kprobe.ok ? "kprobe" : null };
 }

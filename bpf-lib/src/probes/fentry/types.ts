@@ -1,21 +1,21 @@
 /* The typed API of kernel function probes: rows, options, filters and key names,
- * derived from the kernel's BTF prototypes (generated/kfuncs.d.ts). */
+ * derived from the kernel's BTF prototypes (generated/kernel-functions.d.ts). */
 import type { SelfOption } from "../self.js";
 import type { FieldFilter } from "../../engine/filter.js";
 import type { HistSpec } from "../../engine/aggregation-run.js";
 import type { StandardRow } from "../tracepoint/probe.js";
-import type { KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings } from "../../generated/kfuncs.js";
+import type { KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings } from "../../generated/kernel-functions.js";
 import type { Via } from "./support.js";
 
 type StdColumn = "ts" | "cpu" | "pid" | "tid" | "comm";
 /** An argument named like a standard column, `ret` or `latency` becomes `args_<name>`. */
-export type KfuncColumn<K extends string> = K extends StdColumn | "ret" | "latency" ? `args_${K}` : K;
+export type KernelFunctionColumn<K extends string> = K extends StdColumn | "ret" | "latency" ? `args_${K}` : K;
 /** The readable arguments of kernel function N (every name for a function the build did not know). */
-export type KfuncArgName<N extends string> = Extract<keyof KernelFunctionArgs<N>, string>;
+export type KernelFunctionArgName<N extends string> = Extract<keyof KernelFunctionArgs<N>, string>;
 /** The char-pointer arguments of N, which can be read as strings. */
-export type KfuncStringArg<N extends string> = KernelFunctionStrings<N>;
+export type KernelFunctionStringArg<N extends string> = KernelFunctionStrings<N>;
 type ArgValue<N extends string, K extends string> = K extends keyof KernelFunctionArgs<N> ? KernelFunctionArgs<N>[K] : number | bigint;
-type ArgColumns<N extends string, A extends string, S extends string> = { [K in A | S as KfuncColumn<K>]: K extends S ? string : ArgValue<N, K> };
+type ArgColumns<N extends string, A extends string, S extends string> = { [K in A | S as KernelFunctionColumn<K>]: K extends S ? string : ArgValue<N, K> };
 
 /** A kprobe/fentry row: the standard columns and the chosen arguments. */
 export type KprobeRow<N extends string, A extends string, S extends string> = StandardRow & ArgColumns<N, A, S>;
@@ -24,11 +24,11 @@ export type KretprobeRow<N extends string, A extends string, S extends string, L
   KprobeRow<N, A, S> & { ret: KernelFunctionReturn<N> } & (L extends true ? { latency: number } : unknown);
 
 /** What an aggregation can be keyed by. */
-export type KfuncKeyName<N extends string> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "ret" | "latency" | KfuncColumn<KfuncArgName<N>>;
+export type KernelFunctionKeyName<N extends string> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "ret" | "latency" | KernelFunctionColumn<KernelFunctionArgName<N>>;
 /** What an aggregation can sum or put in a histogram: an integer argument, `ret`, `latency`. */
-export type KfuncValueName<N extends string> = "ret" | "latency" | KfuncColumn<KfuncArgName<N>>;
+export type KernelFunctionValueName<N extends string> = "ret" | "latency" | KernelFunctionColumn<KernelFunctionArgName<N>>;
 
-export type KfuncWhere<N extends string> = {
+export type KernelFunctionWhere<N extends string> = {
   pid?: number;
   tid?: number;
   comm?: string;
@@ -36,18 +36,18 @@ export type KfuncWhere<N extends string> = {
   ret?: FieldFilter<number | bigint>;
   /** Return probes: ns since the entry of the same thread (pairs entries and returns). */
   latency?: FieldFilter<number>;
-} & { [K in KfuncArgName<N> as KfuncColumn<K>]?: FieldFilter<number | bigint> };
+} & { [K in KernelFunctionArgName<N> as KernelFunctionColumn<K>]?: FieldFilter<number | bigint> };
 
 /** Where a string argument is read: user memory, kernel memory, or by its address (the default when BTF does not say `__user`). */
 export type StringSource = "user" | "kernel" | "auto";
 
-export interface KprobeOptions<N extends string, A extends string = KfuncArgName<N>, S extends string = never> extends SelfOption {
+export interface KprobeOptions<N extends string, A extends string = KernelFunctionArgName<N>, S extends string = never> extends SelfOption {
   /** Arguments to decode, by name (default: every readable argument). */
   args?: readonly A[];
   /** `char *` arguments to read as strings (up to 4), optionally saying where they point. */
   strings?: readonly S[] | { readonly [K in S]?: StringSource };
   /** Filters evaluated in the kernel: pid, tid, comm, and comparisons on integer/pointer arguments (`ret`, `latency` on returns). */
-  where?: KfuncWhere<N>;
+  where?: KernelFunctionWhere<N>;
   /** "auto" (default): fentry/fexit when the kernel allows it, else kprobes. */
   via?: "auto" | Via;
   /** Bytes read for each string, a multiple of 8 up to 1024 (default 256). */
@@ -58,13 +58,13 @@ export interface KprobeOptions<N extends string, A extends string = KfuncArgName
   wakeupBytes?: number;
 }
 
-export interface KretprobeOptions<N extends string, A extends string = KfuncArgName<N>, S extends string = never, L extends boolean = false>
+export interface KretprobeOptions<N extends string, A extends string = KernelFunctionArgName<N>, S extends string = never, L extends boolean = false>
   extends KprobeOptions<N, A, S> {
   /** Add a `latency` column: ns from the function's entry to this return, paired by thread in the kernel. */
   latency?: L;
 }
 
-export interface KfuncPlan {
+export interface KernelFunctionPlan {
   function: string;
   prototype: string;
   probe: "kprobe" | "kretprobe";
@@ -79,7 +79,7 @@ export interface KfuncPlan {
   bufferBytes: number;
 }
 
-export interface KfuncAggregateOptions<K extends string = string, V extends string = string> {
+export interface KernelFunctionAggregateOptions<K extends string = string, V extends string = string> {
   /** Key columns: pid, tid, comm, cpu, cgroup, arguments (strings when read as strings), ret. */
   by?: readonly K[];
   /** The integer argument, `ret` or `latency` summed / put in a histogram (default: just count calls). */
