@@ -2,7 +2,7 @@
  * this layer. Per-CPU maps hold one value slot per possible CPU, 8-byte aligned. */
 import * as ffi from "../ffi/libbpf.js";
 import { InvalidArgumentError, MapError, errnoName } from "../errors.js";
-import type { BpfObject } from "./object.js";
+import type { ObjectOwner } from "./owner.js";
 
 export const MapType = {
   hash: 1, array: 2, percpu_hash: 5, percpu_array: 6, stack_trace: 7, lru_hash: 9, lru_percpu_hash: 10, ringbuf: 27,
@@ -18,11 +18,11 @@ export function possibleCpus(): number {
 export class BpfMap {
   readonly name: string;
   readonly #h: ffi.MapHandle;
-  readonly #obj: BpfObject;
+  readonly #obj: ObjectOwner;
   #released = false;
 
   /** @internal */
-  constructor(h: ffi.MapHandle, obj: BpfObject) {
+  constructor(h: ffi.MapHandle, obj: ObjectOwner) {
     this.#h = h;
     this.#obj = obj;
     this.name = ffi.mapName(h);

@@ -6,9 +6,10 @@ import { captureLog, verifierExcerpt, warnings } from "./log.js";
 import { DisposedError, InvalidArgumentError, LoadError, PermissionError, VerifierError, errnoName, NotSupportedError } from "../errors.js";
 import { BpfProgram } from "./program.js";
 import { BpfMap } from "./map.js";
+import type { ObjectOwner } from "./owner.js";
 import { privileges, PRIVILEGES_HOW } from "../privileges.js";
 
-export class BpfObject implements Disposable {
+export class BpfObject implements ObjectOwner, Disposable {
   readonly name: string;
   #h: ffi.ObjectHandle | null;
   #loaded = false;

@@ -3,7 +3,7 @@
 import * as ffi from "../ffi/libbpf.js";
 import { captureLog, warnings } from "./log.js";
 import { AttachError, InvalidArgumentError, NotSupportedError, PermissionError, errnoName } from "../errors.js";
-import type { BpfObject } from "./object.js";
+import type { ObjectOwner } from "./owner.js";
 import {
   FentryLink, FexitLink, KprobeLink, KretprobeLink, Link, OtherLink, PerfEventLink, RawTracepointLink,
   TracepointLink, UprobeLink, UretprobeLink, XdpLink,
@@ -15,11 +15,11 @@ export class BpfProgram {
   readonly name: string;
   readonly section: string;
   readonly #h: ffi.ProgramHandle;
-  readonly #obj: BpfObject;
+  readonly #obj: ObjectOwner;
   readonly #links = new Set<Link>();
 
   /** @internal */
-  constructor(h: ffi.ProgramHandle, obj: BpfObject) {
+  constructor(h: ffi.ProgramHandle, obj: ObjectOwner) {
     this.#h = h;
     this.#obj = obj;
     this.name = ffi.programName(h);
