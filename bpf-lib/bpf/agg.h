@@ -1,11 +1,11 @@
 /* The aggregation maps and the arithmetic every aggregating program shares
  * (tracepoints, uprobes, XDP...): per-key count/sum/min/max or histogram buckets in
  * two per-CPU hash maps, one live at a time (`ctl`), so user space reads intervals
- * without tearing. The TypeScript side is bpf-lib/src/aggregate/ (AggregationRun). */
+ * without tearing. The TypeScript side is bpf-lib/src/engine/aggregation-run.ts (AggregationRun). */
 #ifndef BPFBOOK_AGG_H
 #define BPFBOOK_AGG_H
 
-#define MAX_KEY 128 /* bytes; bpf-lib/src/aggregate/keys.ts MAX_KEY */
+#define MAX_KEY 128 /* bytes; bpf-lib/src/engine/keys.ts MAX_KEY */
 
 enum hist_kind { HIST_NONE = 0, HIST_LOG2, HIST_LINEAR };
 

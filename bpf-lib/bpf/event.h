@@ -1,5 +1,5 @@
 /* Layout shared by every event-stream program and the TypeScript decoder
- * (bpf-lib/src/stream/layout.ts mirrors it; test/layout.test.ts checks both agree via BTF). */
+ * (bpf-lib/src/engine/layout.ts mirrors it; test/layout.test.ts checks both agree via BTF). */
 #ifndef BPFBOOK_EVENT_H
 #define BPFBOOK_EVENT_H
 

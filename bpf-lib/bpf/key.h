@@ -1,7 +1,7 @@
 /* The one key builder and value reader of every windowed program (tracepoints,
  * uprobes, kernel functions): a key is up to MAX_PARTS parts, each copied from a
  * standard column or from the program's window into its place in the key bytes.
- * The TypeScript side that plans the parts is bpf-lib/src/aggregate/keys.ts.
+ * The TypeScript side that plans the parts is bpf-lib/src/engine/keys.ts.
  *
  * Needs event.h, stream.h (struct stream_ident) and agg.h (MAX_KEY) first. A program
  * that reads kernel strings defines KEY_READ_STR(dst, size, ptr, src) before including

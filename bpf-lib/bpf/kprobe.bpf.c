@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Kernel function probes: one object for every kprobe/kretprobe/fentry/fexit
- * stream, aggregation and latency (bpf-lib/src/kfunc/).
+ * stream, aggregation and latency (bpf-lib/src/probes/fentry/).
  *
  * Four programs, of which a run autoloads one or two:
  *

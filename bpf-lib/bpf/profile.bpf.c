@@ -3,7 +3,7 @@
  * records the kernel and user stacks of whatever was running (stack ids in a
  * BPF_MAP_TYPE_STACK_TRACE map) and counts samples per (pid, kernel stack, user
  * stack, comm). User space symbolizes the stacks afterwards
- * (bpf-lib/src/profile/). Every sample is accounted for in `pstats`.
+ * (bpf-lib/src/probes/profile/). Every sample is accounted for in `pstats`.
  *
  * The stack map keeps one stack per hash bucket: a new stack whose bucket holds
  * another one gets -EEXIST (bpf_get_stackid without BPF_F_REUSE_STACKID, which

@@ -1,4 +1,4 @@
-/* Layout shared by xdp.bpf.c and the TypeScript side (bpf-lib/src/xdp/layout.ts
+/* Layout shared by xdp.bpf.c and the TypeScript side (bpf-lib/src/probes/xdp/layout.ts
  * mirrors it; test/xdp.test.ts checks both agree via the object's BTF). */
 #ifndef BPFBOOK_XDP_H
 #define BPFBOOK_XDP_H

@@ -45,7 +45,7 @@ export const XDP_ATTACHED = { none: 0, drv: 1, skb: 2, hw: 3, multi: 4 } as cons
 /**
  * The handle of links that are bare fds (made by bpf_link_create, not by libbpf's
  * attach functions): never passed to libbpf; such links override every method that
- * would use it (see xdp/link.ts).
+ * would use it (see probes/xdp/link.ts).
  */
 export const NO_LINK_HANDLE = 0n as LinkHandle;
 
