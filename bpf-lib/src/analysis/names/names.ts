@@ -118,7 +118,7 @@ function choose(format: TracepointFormat, f: TracepointField): NameDecoder | nul
   const p = printFmtOf(format);
   const table = p.fields.get(f.name);
   if (table) {
-    const kinds = [...new Set(table.tables.map((t) => t.kind === "symbolic" ? "__print_symbolic" : "__print_flags"))].join(", ");
+    const kinds = [...new Set(table.tables.map((t) => t.kind === "symbolic" ? "__print_symbolic" : "__print_flags"))].join(", ") || "text chosen by ?:";
     return decoder(`print fmt: ${kinds}`, (v) => table.decode(scalar(v)));
   }
   const addr = p.addresses.get(f.name);

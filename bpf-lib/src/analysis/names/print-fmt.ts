@@ -30,7 +30,7 @@ export interface PrintedField {
   argument: number;
   /** The argument as the kernel wrote it. */
   expression: string;
-  /** The tables in it, in order. */
+  /** The tables in it, in order; none for text chosen by `?:` alone. */
   tables: PrintTable[];
   /** The text the kernel prints for this value of the field. */
   decode(value: number | bigint): string;
@@ -147,8 +147,27 @@ export function printFmtNames(format: TracepointFormat, names: NameSource): Prin
     return out;
   };
   const byName = new Map(format.fields.map((f) => [f.name, f]));
+  const consumed = new Set<number>();
   split.args.forEach((text, argument) => {
     const problem = (fields: string[], reason: string) => out.problems.push({ argument, expression: text, fields, reason });
+    if (consumed.has(argument)) return;
+    if (!PRINTER_USE.test(text) && convs[argument]?.conv === "%s" && /REC->/.test(text) && /\?[\s\S]*"/.test(text)) {
+      // Text chosen by conditions on one field, with no table: mm_lru_insertion's
+      // `flags & 0x0001u ? "M" : " "` and the five after it read as one flag string.
+      try {
+        const ast = parseExpr(text);
+        const fs = [...fieldsOf(ast)];
+        const field = fs.length === 1 ? byName.get(fs[0]!) : undefined;
+        if (!field || field.decl.kind !== "int" || out.fields.has(field.name)) return;
+        const more = following(argument, field.name);
+        const printed = printedField([ast, ...more], field, argument, [text, ...split.args.slice(argument + 1, argument + 1 + more.length)].join(", "), names);
+        out.fields.set(field.name, printed);
+        for (let j = 1; j <= more.length; j++) consumed.add(argument + j);
+      } catch {
+        // not something the evaluator reads: no names, and nothing the kernel meant as a table
+      }
+      return;
+    }
     if (PRINTER_USE.test(text)) {
       let ast: Expr;
       try {
@@ -176,7 +195,9 @@ export function printFmtNames(format: TracepointFormat, names: NameSource): Prin
       try {
         const more = following(argument, field.name);
         const printed = printedField([ast, ...more], field, argument, [text, ...split.args.slice(argument + 1, argument + 1 + more.length)].join(", "), names);
-        if (!out.fields.has(field.name)) out.fields.set(field.name, printed);
+        // A table wins over `?:` text printed for the same field earlier.
+        if (!out.fields.get(field.name)?.tables.length) out.fields.set(field.name, printed);
+        for (let j = 1; j <= more.length; j++) consumed.add(argument + j);
       } catch (e) {
         problem(fields, errorText(e));
       }
