@@ -128,7 +128,7 @@ function choose(format: TracepointFormat, f: TracepointField): NameDecoder | nul
     const e = BtfEnums.tryVmlinux()?.enumOfType(f.type);
     if (e) {
       const d = decoderFor(e.members);
-      return decoder(`BTF enum ${e.name || "(anonymous)"}`, (v) => d(scalar(v)));
+      return decoder(`BTF enum ${e.name || `(anonymous, as ${f.type})`}`, (v) => d(scalar(v)));
     }
   }
 
