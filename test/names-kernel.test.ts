@@ -98,6 +98,19 @@ describe("names from this kernel's print fmt and BTF", { skip: noBtf }, () => {
     assert.equal(state(1n << 40n), "0x10000000000", "a bit no entry names stays hex");
   });
 
+  it("gfp flags and the I/O priority class: casts, shifts and a table over part of a field", () => {
+    const bit = (n: string) => 1n << btf!.constant(n)!.v;
+    // GFP_KERNEL is __GFP_RECLAIM | __GFP_IO | __GFP_FS (include/linux/gfp_types.h); BTF has the bit numbers.
+    const kernel = bit("___GFP_DIRECT_RECLAIM_BIT") | bit("___GFP_KSWAPD_RECLAIM_BIT") | bit("___GFP_IO_BIT") | bit("___GFP_FS_BIT");
+    const gfp = fieldNames("kmem:kmalloc", "gfp_flags")!;
+    assert.equal(gfp(kernel), "GFP_KERNEL");
+    assert.equal(gfp(0), "none", "print fmt says (gfp_flags) ? __print_flags(...) : \"none\"");
+    assert.equal(gfp(bit("___GFP_DIRECT_RECLAIM_BIT")), "__GFP_DIRECT_RECLAIM");
+    const ioprio = fieldNames("block:block_rq_issue", "ioprio")!;
+    assert.equal(ioprio((btf!.constant("IOPRIO_CLASS_BE")!.v << 13n) | 4n), "be", "the class is ioprio >> 13; the level (4) is printed by another argument");
+    assert.equal(ioprio(0), "none");
+  });
+
   it("sched:sched_switch prev_state: the same text as the kernel's own trace output", async () => {
     const d = fieldNames("sched:sched_switch", "prev_state")!;
     const seen: string[] = [];

@@ -70,7 +70,7 @@ describe("C expressions", () => {
   });
 
   it("reads string literals with escapes, adjacent ones joined", () => {
-    assert.equal(evaluate(parseExpr(String.raw`"a\tb" "c\"d\x41\101"`), NONE), 'a\tbc"dAA');
+    assert.equal(evaluate(parseExpr(String.raw`"a\tb" "c\"d\x41\101\012\0"`), NONE), 'a\tbc"dAA\n\0');
   });
 
   it("splits at top-level commas only", () => {

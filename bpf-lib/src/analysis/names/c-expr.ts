@@ -44,7 +44,7 @@ type Tok = { t: "num"; s: string } | { t: "str"; s: string } | { t: "id"; s: str
 // Longest first, so `<<=` is not read as `<` `<=`.
 const OPS = ["->", "<<", ">>", "<=", ">=", "==", "!=", "&&", "||", "(", ")", "{", "}", "[", "]", ",", "?", ":", "~", "!", "-", "+", "*", "/", "%", "&", "|", "^", "<", ">", "."];
 
-const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", "\\": "\\", '"': '"', "'": "'", "0": "\0", a: "\x07", b: "\b", f: "\f", v: "\v" };
+const ESCAPES: Record<string, string> = { n: "\n", t: "\t", r: "\r", "\\": "\\", '"': '"', "'": "'", a: "\x07", b: "\b", f: "\f", v: "\v" };
 
 export function tokenize(src: string): Tok[] {
   const out: Tok[] = [];
@@ -59,7 +59,7 @@ export function tokenize(src: string): Tok[] {
         if (src[j] === "\\") {
           const e = src[++j]!;
           const oct = /^[0-7]{1,3}/.exec(src.slice(j));
-          if (oct && e !== "0") { s += String.fromCharCode(parseInt(oct[0], 8)); j += oct[0].length - 1; }
+          if (oct) { s += String.fromCharCode(parseInt(oct[0], 8)); j += oct[0].length - 1; }
           else if (e === "x") { const h = /^[0-9a-fA-F]+/.exec(src.slice(j + 1))?.[0] ?? ""; s += String.fromCharCode(parseInt(h || "0", 16)); j += h.length; }
           else s += ESCAPES[e] ?? e;
         } else s += src[j];
