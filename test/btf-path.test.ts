@@ -9,10 +9,10 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { BtfBlob } from "../bpf-lib/src/btf/blob.js";
-import { resolvePath, currentTaskPath, MAX_PATH_DEREFS, type KernelPath } from "../bpf-lib/src/btf/path.js";
+import { resolvePath, currentTaskPath, bitWindow, MAX_PATH_DEREFS, type KernelPath } from "../bpf-lib/src/btf/path.js";
 import { parsePath, formatPath } from "../bpf-lib/src/btf/syntax.js";
 import { KernelBtf, type BtfTypeSource } from "../bpf-lib/src/kfunc/prototype.js";
-import { InvalidArgumentError, InvalidOptionError, PathTooDeepError, UnknownKernelTypeError, UnknownMemberError } from "../bpf-lib/src/errors.js";
+import { InvalidArgumentError, InvalidOptionError, NotSupportedError, PathTooDeepError, UnknownKernelTypeError, UnknownMemberError } from "../bpf-lib/src/errors.js";
 import { ROOT } from "./helpers/workload.js";
 import { extractVmlinux } from "./helpers/vmlinuz.js";
 
@@ -298,6 +298,27 @@ describe("kernel paths: syntax", () => {
       assert.match(e.message, /real_parent\.tgid/, bad);
     }
     assert.throws(() => parsePath(5 as unknown as string), InvalidArgumentError);
+  });
+});
+
+describe("kernel paths: pure parts", () => {
+  it("a bitfield is loaded with the smallest aligned window within its declared type, else the smallest unaligned one", () => {
+    assert.deepEqual(bitWindow(3, 1, 4), { byte: 0, size: 1 }); // in_execve-like: bit 3 of an unsigned int
+    assert.deepEqual(bitWindow(13, 6, 4), { byte: 0, size: 4 }); // crosses a byte and a 16-bit boundary: aligned 4
+    assert.deepEqual(bitWindow(2, 30, 4), { byte: 0, size: 4 }); // int depth:30 after a 2-bit enum
+    assert.deepEqual(bitWindow(30, 4, 4), { byte: 3, size: 2 }); // crosses its 32-bit unit (packed): unaligned
+    assert.deepEqual(bitWindow(48, 8, 8), { byte: 6, size: 1 }); // u64 vector:8 at bit 48
+    assert.deepEqual(bitWindow(60, 8, 8), { byte: 7, size: 2 });
+    assert.equal(bitWindow(60, 64, 8), null);
+  });
+  it("bytes that are not raw BTF are NotSupportedError", () => {
+    assert.throws(() => BtfBlob.fromBytes(new Uint8Array(64), "zeros"), NotSupportedError);
+    const truncated = new Uint8Array(24);
+    new DataView(truncated.buffer).setUint16(0, 0xeb9f, true);
+    new DataView(truncated.buffer).setUint32(4, 24, true);
+    new DataView(truncated.buffer).setUint32(12, 1000, true);
+    assert.throws(() => BtfBlob.fromBytes(truncated, "short"), /past the end/);
+    assert.throws(() => BtfBlob.file("/nonexistent/btf"), NotSupportedError);
   });
 });
 
