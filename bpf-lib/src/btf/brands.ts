@@ -31,8 +31,11 @@ export interface KernelArray<T> extends ArrayBytes {
   readonly [index: number]: T;
 }
 
-/** Any member of anything, when the types were generated without kernel BTF: checked only at run time. */
-export interface Untyped {
+/**
+ * Any member of anything, when the types were generated without kernel BTF: checked only at
+ * run time. It passes for a pointer so that any path may end anywhere.
+ */
+export interface Untyped extends KernelPointer {
   readonly [UNTYPED]: true;
   readonly [member: string]: Untyped;
   readonly [index: number]: Untyped;

@@ -16,7 +16,7 @@ export type { Ptr, Pointee, KernelArray, KernelPointer, ArrayBytes } from "./bra
 export type KernelStructName = keyof KernelStructs & string;
 
 /** What a path can end on: a value, a pointer (its address) or an array (its bytes); not a struct. */
-export type KernelLeafType = number | bigint | string | boolean | KernelPointer | ArrayBytes | Untyped;
+export type KernelLeafType = number | bigint | string | boolean | KernelPointer | ArrayBytes;
 
 /** What the value at the end of a path reads as: a pointer as its address, an array as its bytes. */
 export type LeafValue<R> = R extends Untyped
