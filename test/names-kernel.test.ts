@@ -11,7 +11,7 @@ import { listTracepoints, readFormat } from "../bpf-lib/src/tracefs/catalog.js";
 import { findTracefs } from "../bpf-lib/src/tracefs/mount.js";
 import { UnknownFieldError } from "../bpf-lib/src/tracefs/errors.js";
 import { InvalidArgumentError } from "../bpf-lib/src/errors.js";
-import { tracepoint } from "../bpf-lib/src/probes/tracepoint.js";
+import { tracepoint } from "../bpf-lib/src/probes/tracepoint/probe.js";
 import { BtfEnums, enumNames, capabilityName, fieldNames, namedFields, printFmtOf, uapiSources, withNames } from "../bpf-lib/src/analysis/names/index.js";
 
 const btf = BtfEnums.tryVmlinux();

@@ -96,3 +96,62 @@ export class DisposedError extends BpfbookError {
     super("EDISPOSED", `${what} was already disposed`);
   }
 }
+
+/* Kernel paths (bpf-lib/src/btf/): following members and pointers through kernel structs by BTF. */
+
+const LISTED_MEMBERS = 40;
+
+/**
+ * A kernel path names a member its struct does not have (on this kernel). `.type` is the
+ * type the path had reached, `.suggestions` the nearest member names, `.deeper` full paths
+ * where a member of that name lies inside a nested struct (`__sk_common.skc_dport`).
+ */
+export class UnknownMemberError extends BpfbookError {
+  readonly type: string;
+  readonly member: string;
+  readonly path: string;
+  readonly available: string[];
+  readonly suggestions: string[];
+  readonly deeper: string[];
+  constructor(type: string, member: string, path: string, available: string[], suggestions: string[], deeper: string[] = []) {
+    const hint = deeper.length > 0 ? `; it is inside a nested struct: ${deeper.join(", ")}.` : suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : ".";
+    const more = available.length > LISTED_MEMBERS ? `, ... (${available.length - LISTED_MEMBERS} more)` : "";
+    const list = available.length > 0 ? available.slice(0, LISTED_MEMBERS).join(", ") + more : "(none)";
+    super("ENOMEMBER", `${type} has no member ${JSON.stringify(member)} on this kernel (kernel path ${JSON.stringify(path)})${hint} Its members are: ${list}`);
+    this.type = type;
+    this.member = member;
+    this.path = path;
+    this.available = available;
+    this.suggestions = suggestions;
+    this.deeper = deeper;
+  }
+}
+
+/** A kernel path follows more pointers than one read may (`.max`, MAX_PATH_DEREFS). */
+export class PathTooDeepError extends BpfbookError {
+  readonly path: string;
+  readonly derefs: number;
+  readonly max: number;
+  constructor(path: string, derefs: number, max: number, pointers: string[]) {
+    super(
+      "EPATHDEPTH",
+      `kernel path ${JSON.stringify(path)} follows ${derefs} pointers (${pointers.join(", ")}); at most ${max} can be followed in one path. ` +
+        `Start from a nearer root (a tracepoint field or argument that already points there, with \`as\` for its struct), or read a shorter path`,
+    );
+    this.path = path;
+    this.derefs = derefs;
+    this.max = max;
+  }
+}
+
+/** No struct, union or typedef of that name in the kernel's BTF; `.suggestions` has the nearest. */
+export class UnknownKernelTypeError extends BpfbookError {
+  readonly typeName: string;
+  readonly suggestions: string[];
+  constructor(typeName: string, where: string, suggestions: string[]) {
+    const hint = suggestions.length > 0 ? `; did you mean ${suggestions.join(", ")}?` : "";
+    super("ENOKTYPE", `unknown kernel type ${JSON.stringify(typeName)}: ${where} has no struct or union of that name${hint}`);
+    this.typeName = typeName;
+    this.suggestions = suggestions;
+  }
+}

@@ -77,6 +77,14 @@ export { disposeAll, liveCount } from "./lifecycle.js";
 export { percentiles, percentileFromBuckets, compare } from "./analysis/compare.js";
 export { syscallName, syscallNumber } from "./analysis/syscalls.js";
 export { withErrno } from "./analysis/errno.js";
+export { fieldNames, namedFields, withNames } from "./analysis/names/index.js";
+export type { NameDecoder } from "./analysis/names/index.js";
+
+// Kernel structs from BTF: typed paths through kernel pointers
+export { pathOf, currentPathOf } from "./btf/typed.js";
+export type { KernelPathString, LeafOf, KernelStructs, KernelStructName } from "./btf/typed.js";
+export { resolvePath, currentTaskPath, MAX_PATH_DEREFS } from "./btf/path.js";
+export type { KernelPath, KernelLeaf } from "./btf/path.js";
 
 // Charts
 export { plot } from "./plot/index.js";

@@ -4,7 +4,7 @@
  * values a table holds: a byte array (u8[4], u8[16], u8[28]) or an integer holding
  * the bytes in memory order (a __be32 address, read little-endian). Pure. */
 import { InvalidArgumentError } from "../../errors.js";
-import { formatAddress, isMapped } from "../../xdp/addr.js";
+import { formatAddress, isMapped } from "../addresses.js";
 
 export type AddressKind = "ipv4" | "ipv6" | "sockaddr" | "mac";
 

@@ -4,7 +4,7 @@
 import type { FieldDecoder } from "../../engine/decoder.js";
 import { DictColumn, type ColumnData } from "../../engine/columns.js";
 import { decoders } from "../../engine/fields.js";
-import { formatAddress, isZero } from "./addr.js";
+import { formatAddress, isZero } from "../../analysis/addresses.js";
 import { EVENT_META, META, MetaFlag, VERDICT_NAMES } from "./layout.js";
 import { icmpTypeName, protocolLabel, tcpFlagsText } from "./names.js";
 

@@ -2,7 +2,7 @@
  * testRun() (BPF_PROG_TEST_RUN) without any traffic. Checksums are left zero: XDP
  * does not look at them. Pure. */
 import { InvalidArgumentError } from "../../errors.js";
-import { isMapped, parseAddress } from "./addr.js";
+import { isMapped, parseAddress } from "../../analysis/addresses.js";
 
 export interface FrameSpec {
   /** "udp" (default), "tcp", "icmp", "icmpv6", "sctp", "arp", or an IP protocol number with no header built. */

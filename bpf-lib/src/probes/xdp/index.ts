@@ -17,5 +17,5 @@ export { XdpFdLink } from "./link.js";
 export { UnknownInterfaceError, XdpBusyError } from "./errors.js";
 export { buildFrame } from "./frames.js";
 export type { FrameSpec } from "./frames.js";
-export { formatAddress, parseAddress, parsePrefix } from "./addr.js";
+export { formatAddress, parseAddress, parsePrefix } from "../../analysis/addresses.js";
 export { protocolName, protocolNumber, serviceName, servicePort, etherTypeName, icmpTypeName, tcpFlagsText, protocolLabel } from "./names.js";

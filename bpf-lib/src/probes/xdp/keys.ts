@@ -4,7 +4,7 @@
 import { InvalidArgumentError } from "../../errors.js";
 import { nearest } from "../../tracefs/nearest.js";
 import type { KeyPart, KeyPlan, KeyValue } from "../../engine/keys.js";
-import { formatAddress, isZero } from "./addr.js";
+import { formatAddress, isZero } from "../../analysis/addresses.js";
 import { KEY_COPY_SIZE, MAX_COPIES, MAX_KEY, META, VERDICT_NAMES } from "./layout.js";
 import { etherTypeName, icmpTypeName, protocolLabel, protocolName, tcpFlagsText } from "./names.js";
 

@@ -2,7 +2,7 @@
  * words, and encoded as struct xdp_match for the kernel program. Pure. */
 import { InvalidArgumentError } from "../../errors.js";
 import { nearest } from "../../tracefs/nearest.js";
-import { parsePrefix } from "./addr.js";
+import { parsePrefix } from "../../analysis/addresses.js";
 import { MATCH, MATCH_SIZE, MF, Verdict } from "./layout.js";
 import { etherTypeNumber, icmpTypeNames, icmpTypeNumber, protocolNames, protocolNumber, servicePort } from "./names.js";
 

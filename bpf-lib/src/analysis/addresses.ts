@@ -1,7 +1,7 @@
 /* Addresses as the kernel program keeps them (16 bytes, network order, IPv4 mapped
  * into IPv6 as ::ffff:a.b.c.d) and as people write them (dotted IPv4, compressed
  * IPv6 per RFC 5952, prefixes). Pure. */
-import { InvalidArgumentError } from "../../errors.js";
+import { InvalidArgumentError } from "../errors.js";
 
 /** True when the 16 bytes at `at` are an IPv4-mapped address. */
 export function isMapped(u8: Uint8Array, at: number): boolean {
