@@ -13,6 +13,9 @@
 #include "record.h"
 #include "agg.h"
 #include "key.h"
+#include "derive.h"
+
+#define MAX_CARRY 512 /* bytes of start-side fields carried to the end */
 
 enum role { ROLE_AGG = 0, ROLE_START, ROLE_END };
 enum value_src { VAL_ONE = 0, VAL_FIELD, VAL_DELTA };
@@ -26,9 +29,16 @@ const volatile __u32 cfg_value_src = VAL_ONE;
 const volatile __u32 cfg_value_woff = 0;
 const volatile __u32 cfg_value_size = 8;
 const volatile __u32 cfg_stream = 0; /* 1: also send each value as an event; 2: only send it */
+/* Stream events carry the value, then the first cfg_stream_bytes of the window (end
+ * fields, derived fields, carried start fields): one row per pair. */
+const volatile __u32 cfg_stream_bytes = 0;
+/* Pairing: the start stores [cfg_carry_off, + cfg_carry_bytes) of its window with its
+ * timestamp; the end puts those bytes back at the same offsets of its own window. */
+const volatile __u32 cfg_carry_off = 0;
+const volatile __u32 cfg_carry_bytes = 0;
 
 struct scratch {
-	__u8 win[MAX_WINDOW];
+	__u8 win[MAX_SPAN];
 	__u8 key[MAX_KEY];
 	__u8 pkey[MAX_KEY];
 	__u8 slack[MAX_KEY]; /* room for a user string read at the end of a key */
@@ -40,13 +50,36 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-/* start timestamps by pair key; the end object reuses the start object's map */
+struct start {
+	__u64 ts;
+	__u8 carry[MAX_CARRY];
+};
+/* Start timestamps (and carried fields) by pair key; the end object reuses the start
+ * object's map. The value size is cut to 8 + carried bytes before load, so plain
+ * latency keeps 8-byte values: no BTF type, so libbpf may resize it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct agg_key);
-	__type(value, __u64);
+	__uint(key_size, MAX_KEY);
+	__uint(value_size, sizeof(struct start));
 } starts SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct start);
+} start_scratch SEC(".maps");
+
+/* Copies `bytes` (a multiple of 8) from src to dst in 8-byte words. */
+static __always_inline void copy_words(__u8 *dst, const __u8 *src, __u32 bytes)
+{
+	for (int k = 0; k < MAX_CARRY / 8; k++) {
+		if (k >= bytes / 8)
+			break;
+		*(__u64 *)(dst + k * 8) = *(const __u64 *)(src + k * 8);
+	}
+}
 
 SEC("tracepoint")
 int on_aggregate(void *ctx)
@@ -62,25 +95,40 @@ int on_aggregate(void *ctx)
 	if (!s)
 		return 0;
 	copy_window(s->win, ctx, cfg_window);
+	if (cfg_nderive)
+		derive_all(ctx, s->win);
 	if (!preds_match(s->win)) {
 		stat_inc(STAT_FILTERED);
 		return 0;
 	}
 	if (cfg_role == ROLE_START) {
-		__u64 now = bpf_ktime_get_ns();
+		struct start *st = bpf_map_lookup_elem(&start_scratch, &zero);
+		if (!st)
+			return 0;
+		st->ts = bpf_ktime_get_ns();
+		__u32 co = cfg_carry_off, cb = cfg_carry_bytes;
+		if (cb && co <= MAX_SPAN - MAX_CARRY)
+			copy_words(st->carry, s->win + co, cb);
 		build_key(s->pkey, cfg_pair, cfg_npair, s->win, &id, 0);
-		if (bpf_map_update_elem(&starts, s->pkey, &now, BPF_ANY))
+		/* a start already waiting under this key never saw its end: counted as evicted */
+		if (!bpf_map_update_elem(&starts, s->pkey, st, BPF_NOEXIST))
+			return 0;
+		stat_inc(STAT_EVICTED);
+		if (bpf_map_update_elem(&starts, s->pkey, st, BPF_ANY))
 			stat_inc(STAT_START_DROPPED);
 		return 0;
 	}
 	if (cfg_role == ROLE_END) {
 		build_key(s->pkey, cfg_pair, cfg_npair, s->win, &id, 0);
-		__u64 *t0 = bpf_map_lookup_elem(&starts, s->pkey);
-		if (!t0) {
+		struct start *st = bpf_map_lookup_elem(&starts, s->pkey);
+		if (!st) {
 			stat_inc(STAT_UNMATCHED);
 			return 0;
 		}
-		v = (__s64)(bpf_ktime_get_ns() - *t0);
+		v = (__s64)(bpf_ktime_get_ns() - st->ts);
+		__u32 co = cfg_carry_off, cb = cfg_carry_bytes;
+		if (cb && co <= MAX_SPAN - MAX_CARRY)
+			copy_words(s->win + co, st->carry, cb);
 		bpf_map_delete_elem(&starts, s->pkey);
 	} else if (cfg_value_src == VAL_FIELD) {
 		v = window_int(s->win, cfg_value_woff, cfg_value_size, cfg_value_signed);
@@ -93,6 +141,13 @@ int on_aggregate(void *ctx)
 		} else {
 			stream_fill_hdr(ev, &id);
 			*(__s64 *)(ev + 1) = v;
+			__u32 sb = cfg_stream_bytes;
+			if (sb <= MAX_SPAN)
+				for (int k = 0; k < MAX_SPAN / 8; k++) {
+					if (k >= sb / 8)
+						break;
+					((__u64 *)(ev + 1))[1 + k] = ((const __u64 *)s->win)[k];
+				}
 			stream_submit(ev);
 		}
 		if (cfg_stream == 2)

@@ -5,6 +5,10 @@
 
 #define COMM_LEN 16
 #define MAX_WINDOW 512 /* bytes of a tracepoint record that can be copied */
+/* A program's whole window: the copied record (or arguments), __data_loc data, then
+ * derived fields (derive.h) and carried ones. Offsets in keys, filters and values
+ * address all of it. */
+#define MAX_SPAN 2048
 #define MAX_PREDS 8
 #define MAX_USTR 4
 #define MAX_USTR_LEN 1024
@@ -36,7 +40,11 @@ struct pred {
 /* Per-CPU counters, indexed by these. Streams: received + lost == produced.
  * Aggregations: DROPPED counts events whose key did not fit in the map, UNMATCHED
  * end events with no start, START_DROPPED starts that did not fit. Both:
- * EXCLUDED_SELF events of the tracer's own process left out (stream.h). */
-enum stat_idx { STAT_PRODUCED = 0, STAT_LOST, STAT_FILTERED, STAT_DROPPED, STAT_UNMATCHED, STAT_START_DROPPED, STAT_EXCLUDED_SELF, STAT_MAX };
+ * EXCLUDED_SELF events of the tracer's own process left out (stream.h), READ_FAILED
+ * derived reads that faulted, EVICTED pairing starts overwritten before their end. */
+enum stat_idx { STAT_PRODUCED = 0, STAT_LOST, STAT_FILTERED, STAT_DROPPED, STAT_UNMATCHED, STAT_START_DROPPED, STAT_EXCLUDED_SELF,
+	STAT_READ_FAILED, /* derived reads that faulted (derive.h): the value is left zero */
+	STAT_EVICTED,     /* pairing: starts replaced by a newer start of the same key before their end came */
+	STAT_MAX };
 
 #endif

@@ -10,6 +10,8 @@
 #ifndef BPFBOOK_KEY_H
 #define BPFBOOK_KEY_H
 
+#include "window.h"
+
 #define MAX_PARTS 8
 
 enum part_src { PART_NONE = 0, PART_PID, PART_TID, PART_COMM, PART_CPU, PART_CGROUP, PART_FIELD, PART_USTR, PART_BUCKET, PART_KSTR, PART_ASTR };
@@ -25,30 +27,6 @@ struct key_part {
 #define KEY_READ_STR(dst, size, ptr, src) bpf_probe_read_user_str((dst), (size), (ptr))
 #endif
 
-/* An integer of 1, 2, 4 or 8 bytes at any byte offset of the window, sign- or
- * zero-extended. Byte by byte: fields of packed records sit at any offset, and
- * rounding the offset (as the first version did) reads the neighbouring field. */
-static __always_inline __u64 window_uint(const __u8 *win, __u32 off, __u32 size)
-{
-	__u64 raw = 0;
-	for (int j = 0; j < 8; j++) {
-		if (j >= size)
-			break;
-		raw |= (__u64)win[(off + j) & (MAX_WINDOW - 1)] << (8 * j);
-	}
-	return raw;
-}
-
-static __always_inline __s64 window_int(const __u8 *win, __u32 off, __u32 size, __u32 is_signed)
-{
-	__u64 raw = window_uint(win, off, size);
-	if (is_signed && size < 8) {
-		__u32 shift = 64 - 8 * (size & 7);
-		return (__s64)(raw << shift) >> shift;
-	}
-	return (__s64)raw;
-}
-
 /* Fills key[] (MAX_KEY bytes, zeroed first so padding never splits a key) from the
  * configured parts. A string that fills its part has no NUL in it: user space
  * counts it as truncated. */
@@ -61,7 +39,7 @@ static __always_inline void build_key(__u8 *key, const volatile struct key_part 
 	for (int i = 0; i < MAX_PARTS; i++) {
 		if (i >= n)
 			break;
-		__u32 src = parts[i].src, ko = parts[i].koff & (MAX_KEY - 1), wo = parts[i].woff & (MAX_WINDOW - 1), sz = parts[i].size;
+		__u32 src = parts[i].src, ko = parts[i].koff & (MAX_KEY - 1), wo = parts[i].woff & (MAX_SPAN - 1), sz = parts[i].size;
 		switch (src) {
 		case PART_PID:
 			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = id->pid_tgid >> 32;
@@ -87,7 +65,7 @@ static __always_inline void build_key(__u8 *key, const volatile struct key_part 
 			for (int j = 0; j < MAX_KEY; j++) {
 				if (j >= sz)
 					break;
-				key[(ko + j) & (MAX_KEY - 1)] = win[(wo + j) & (MAX_WINDOW - 1)];
+				key[(ko + j) & (MAX_KEY - 1)] = win[(wo + j) & (MAX_SPAN - 1)];
 			}
 			break;
 		case PART_USTR:

@@ -81,7 +81,7 @@ const volatile __u32 cfg_value_woff = 0;
 const volatile __u32 cfg_value_size = 8;
 
 struct scratch {
-	__u8 win[MAX_WINDOW]; /* only the first 64 bytes are used; predicates may address up to MAX_WINDOW */
+	__u8 win[MAX_SPAN]; /* the first 64 bytes are the slots; predicates and keys may address up to MAX_SPAN */
 	__u8 key[MAX_KEY];
 	__u8 slack[MAX_KEY]; /* room for a string read at the end of a key */
 };

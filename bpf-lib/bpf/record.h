@@ -54,7 +54,7 @@ static __always_inline bool pred_match(const volatile struct pred *p, const __u8
 	__u64 v;
 	__s64 sv;
 
-	if (off > MAX_WINDOW - 16)
+	if (off > MAX_SPAN - 16)
 		return false;
 	if (p->op >= PRED_STREQ) {
 		/* a fixed char array of up to 16 bytes, compared as two masked words */

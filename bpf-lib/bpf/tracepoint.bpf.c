@@ -9,15 +9,19 @@
 #include "stream.h"
 
 #include "record.h"
+#include "derive.h"
 
 const volatile __u32 cfg_window_slot = 0; /* bytes the window (and __data_loc data) takes in the event, 8-aligned */
 const volatile __u32 cfg_dyn_bytes = 0;   /* on_tracepoint_dyn: bytes of __data_loc data read after the window */
 const volatile __u32 cfg_nustr = 0;
 const volatile __u32 cfg_ustr_off[MAX_USTR] = {}; /* window offset of each user pointer */
 const volatile __u32 cfg_ustr_len = 0;            /* bytes per string slot */
+/* derived fields live in the window at [cfg_derive_base, + cfg_derive_bytes), 8-aligned */
+const volatile __u32 cfg_derive_base = 0;
+const volatile __u32 cfg_derive_bytes = 0;
 
 struct scratch {
-	__u8 b[MAX_WINDOW];
+	__u8 b[MAX_SPAN];
 };
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -28,8 +32,9 @@ struct {
 
 static __always_inline int handle(void *ctx, bool dyn)
 {
-	__u32 w = cfg_window, np = cfg_npreds, ns = cfg_nustr, sl = cfg_ustr_len;
+	__u32 w = cfg_window, np = cfg_npreds, ns = cfg_nustr, sl = cfg_ustr_len, nd = cfg_nderive;
 	struct stream_ident id;
+	struct scratch *s = NULL;
 	__u8 *win;
 
 	if (!stream_ident_match(&id))
@@ -37,10 +42,13 @@ static __always_inline int handle(void *ctx, bool dyn)
 
 	if (np) {
 		__u32 zero = 0;
-		struct scratch *s = bpf_map_lookup_elem(&scratch, &zero);
+		s = bpf_map_lookup_elem(&scratch, &zero);
 		if (!s)
 			return 0;
 		copy_window(s->b, ctx, w);
+		/* filters may compare derived fields: derive once, here, and copy them below */
+		if (nd)
+			derive_all(ctx, s->b);
 		if (!preds_match(s->b)) {
 			stat_inc(STAT_FILTERED);
 			return 0;
@@ -66,6 +74,20 @@ static __always_inline int handle(void *ctx, bool dyn)
 		asm volatile("" : "+r"(src));
 		if (w <= MAX_WINDOW && db <= MAX_WINDOW)
 			bpf_probe_read_kernel(win + w, db, src + RECORD_BASE + w);
+	}
+	if (nd) {
+		if (s) {
+			__u32 base = cfg_derive_base, words = cfg_derive_bytes / 8;
+			if (base <= MAX_SPAN - MAX_DERIVED_BYTES) {
+				for (int k = 0; k < MAX_DERIVED_BYTES / 8; k++) {
+					if (k >= words)
+						break;
+					*(__u64 *)(win + base + k * 8) = *(const __u64 *)(s->b + base + k * 8);
+				}
+			}
+		} else {
+			derive_all(ctx, win);
+		}
 	}
 
 	for (int k = 0; k < MAX_USTR; k++) {

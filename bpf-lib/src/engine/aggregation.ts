@@ -133,8 +133,10 @@ export class Aggregation {
       obj.setConstant("cfg_npair", pair.parts.length);
       obj.setConstant("cfg_pair", encodeParts(pair.parts));
       obj.map("starts").setKeySize(pair.size);
+      obj.map("starts").setValueSize(8); // the start timestamp; carried fields would follow it
     } else {
       obj.map("starts").setKeySize(8);
+      obj.map("starts").setValueSize(8);
       obj.map("starts").setMaxEntries(1);
     }
     if (role === ROLE.start) {

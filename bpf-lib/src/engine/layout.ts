@@ -12,4 +12,4 @@ export const MAX_USTR_LEN = 1024;
 export const PRED_SIZE = 40;
 export const PredOp = { eq: 0, ne: 1, lt: 2, le: 3, gt: 4, ge: 5, streq: 6, strne: 7 } as const;
 /** Indices of the per-CPU `stats` map, as enum stat_idx in event.h. */
-export const Stat = { produced: 0, lost: 1, filtered: 2, dropped: 3, unmatched: 4, startDropped: 5, excludedSelf: 6 } as const;
+export const Stat = { produced: 0, lost: 1, filtered: 2, dropped: 3, unmatched: 4, startDropped: 5, excludedSelf: 6, readFailed: 7, evicted: 8 } as const;

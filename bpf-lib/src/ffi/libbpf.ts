@@ -91,6 +91,7 @@ const f = {
   map__max_entries: lib.func("uint32_t bpf_map__max_entries(bpf_map *map)"),
   map__set_max_entries: lib.func("int bpf_map__set_max_entries(bpf_map *map, uint32_t n)"),
   map__set_key_size: lib.func("int bpf_map__set_key_size(bpf_map *map, uint32_t size)"),
+  map__set_value_size: lib.func("int bpf_map__set_value_size(bpf_map *map, uint32_t size)"),
   map__reuse_fd: lib.func("int bpf_map__reuse_fd(bpf_map *map, int fd)"),
   map__set_initial_value: lib.func("int bpf_map__set_initial_value(bpf_map *map, const uint8_t *data, size_t size)"),
   map__initial_value: lib.func("void *bpf_map__initial_value(bpf_map *map, _Out_ size_t *size)"),
@@ -178,6 +179,7 @@ export const mapValueSize = (m: MapHandle): number => f.map__value_size(m) as nu
 export const mapMaxEntries = (m: MapHandle): number => f.map__max_entries(m) as number;
 export const mapSetMaxEntries = (m: MapHandle, n: number): number => f.map__set_max_entries(m, n) as number;
 export const mapSetKeySize = (m: MapHandle, n: number): number => f.map__set_key_size(m, n) as number;
+export const mapSetValueSize = (m: MapHandle, n: number): number => f.map__set_value_size(m, n) as number;
 export const mapReuseFd = (m: MapHandle, fd: number): number => f.map__reuse_fd(m, fd) as number;
 export const mapSetInitialValue = (m: MapHandle, data: Uint8Array): number => f.map__set_initial_value(m, data, data.length) as number;
 

@@ -60,6 +60,12 @@ export class BpfMap {
     if (rc < 0) throw new InvalidArgumentError(`map "${this.name}": cannot set key size to ${n}: ${errnoName(-rc)}`);
   }
 
+  setValueSize(n: number): void {
+    if (this.#obj.loaded) throw new InvalidArgumentError(`map "${this.name}": value size must be set before load()`);
+    const rc = ffi.mapSetValueSize(this.#handle(), n);
+    if (rc < 0) throw new InvalidArgumentError(`map "${this.name}": cannot set value size to ${n}: ${errnoName(-rc)}`);
+  }
+
   /** Before load: use an existing map (another object's) instead of creating this one. */
   reuse(other: BpfMap): void {
     if (this.#obj.loaded) throw new InvalidArgumentError(`map "${this.name}": reuse must be set up before load()`);

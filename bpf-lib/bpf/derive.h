@@ -1,0 +1,182 @@
+/* Derived fields: values a probe computes in the kernel and writes into its window
+ * next to the fields it copied, so filters (record.h), keys and values (key.h) and
+ * the stream decoder read them like any other field. One description serves every
+ * program kind; the TypeScript planner is bpf-lib/src/engine/derive.ts.
+ *
+ * A derived field is a standard column the context does not carry (uid, gid, cgroup
+ * id), a stack id, or a read through pointers: from the current task, from a kernel
+ * pointer in the window (a tracepoint's `skaddr`, a function argument) or from a
+ * user pointer in the window (execve's argv). The chain is P1 = *(P0 + off[0]), ...,
+ * then `size` bytes (or a string of up to `size` bytes) at Pn + off[n]. Offsets come
+ * from this kernel's BTF at load time: the same thing CO-RE relocations do.
+ *
+ * A read that faults (unmapped user memory, a bad address) leaves zeros and is counted in STAT_READ_FAILED; a NULL
+ * pointer on the way is a value, not a fault (argv ends with one): zeros, uncounted.
+ *
+ * Kernel reads (bpf_probe_read_kernel*) are refused under lockdown=confidentiality:
+ * the loop is unrolled and every cfg_derive entry is a frozen .rodata constant, so
+ * the verifier only sees the helpers a probe's own entries reach, and a probe that
+ * derives nothing (or only uid/gid/cgroup/user reads) loads there.
+ *
+ * Needs event.h and stream.h first. */
+#ifndef BPFBOOK_DERIVE_H
+#define BPFBOOK_DERIVE_H
+
+#include "window.h"
+
+#define MAX_DERIVED 16
+#define MAX_DEREFS 4
+#define MAX_DERIVED_BYTES 1024 /* room derived values take after the record window */
+
+enum derive_src {
+	DER_NONE = 0,
+	DER_UID,      /* u32: bpf_get_current_uid_gid() low half */
+	DER_GID,      /* u32: high half */
+	DER_CGROUP,   /* u64: bpf_get_current_cgroup_id() */
+	DER_TASK,     /* a kernel read chain from the current task_struct */
+	DER_KPTR,     /* a kernel read chain from the 8-byte pointer at window offset woff */
+	DER_UPTR,     /* a user read chain from the 8-byte pointer at window offset woff */
+	DER_KSTACK,   /* s32: kernel stack id in `stacks` (negative: the helper's error) */
+	DER_USTACK,   /* s32: user stack id */
+	DER_WORD,     /* copy `size` bytes from window offset woff (pairing: a carried field) */
+};
+
+enum derive_leaf {
+	LEAF_BYTES = 0, /* exactly `size` bytes */
+	LEAF_STR,       /* a NUL-terminated string of up to `size` bytes (size counts the NUL) */
+};
+
+struct derive {
+	__u8 src;
+	__u8 leaf;
+	__u8 nderef;  /* pointers followed before the leaf read */
+	__u8 lsize;   /* LEAF_BYTES: 0, or the size of a length field at window offset loff: read min(length, size) bytes */
+	__u16 woff;   /* DER_KPTR / DER_UPTR / DER_WORD: window offset of the base */
+	__u16 doff;   /* window offset the value is written to */
+	__u16 size;   /* bytes written at doff */
+	__u16 loff;
+	__u16 off[MAX_DEREFS + 1];
+};
+
+const volatile __u32 cfg_nderive = 0;
+const volatile struct derive cfg_derive[MAX_DERIVED] = {};
+
+/* Stack ids for DER_KSTACK / DER_USTACK: 1 entry unless a probe asks for stacks
+ * (resized before load), so the map costs nothing when unused. */
+struct {
+	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__uint(value_size, 127 * sizeof(__u64));
+} stacks SEC(".maps");
+
+/* Zeroes `size` bytes at dst. A read of user address 0 always fails, and the helper
+ * clears its destination when it fails: one call clears a slot whose size is only
+ * known at load time, with no loop, on every kernel (user reads are never locked down). */
+static __always_inline void derive_zero(__u8 *dst, __u32 size)
+{
+	bpf_probe_read_user(dst, size, (const void *)0);
+}
+
+/* Fills derived field i of `win` (MAX_SPAN bytes). ctx is the program's context (for
+ * stack ids). i is a constant at every call (derive_all), so each cfg_derive entry is
+ * a known .rodata value and the verifier follows only the branches it takes. */
+static __always_inline void derive_one(void *ctx, __u8 *win, const int i)
+{
+	if (i >= cfg_nderive)
+		return;
+	const volatile struct derive *d = &cfg_derive[i];
+	__u32 src = d->src, nd = d->nderef, size = d->size;
+	__u32 doff = d->doff;
+	__u64 p = 0;
+	long err = 0;
+	bool null = false;
+
+	if (doff > MAX_SPAN - 8 || size > MAX_SPAN - doff)
+		return; /* the planner never writes this; the verifier wants it said */
+	__u8 *dst = win + doff;
+	switch (src) {
+	case DER_UID:
+		*(__u32 *)dst = (__u32)bpf_get_current_uid_gid();
+		return;
+	case DER_GID:
+		*(__u32 *)dst = (__u32)(bpf_get_current_uid_gid() >> 32);
+		return;
+	case DER_CGROUP:
+		*(__u64 *)dst = bpf_get_current_cgroup_id();
+		return;
+	case DER_KSTACK:
+	case DER_USTACK:
+		*(__s32 *)dst = bpf_get_stackid(ctx, &stacks, src == DER_USTACK ? BPF_F_USER_STACK : 0);
+		if (*(__s32 *)dst < 0)
+			stat_inc(STAT_READ_FAILED);
+		return;
+	case DER_WORD: {
+		/* whole 8-byte words: the planner gives every carried field an 8-aligned slot */
+		__u32 wo = d->woff;
+		if (wo > MAX_SPAN - 64)
+			return;
+		for (int j = 0; j < 8; j++) {
+			if (j * 8 >= size)
+				break;
+			*(__u64 *)(dst + j * 8) = *(const __u64 *)(win + wo + j * 8);
+		}
+		return;
+	}
+	case DER_TASK:
+		p = bpf_get_current_task();
+		break;
+	case DER_KPTR:
+	case DER_UPTR:
+		p = *(const __u64 *)(win + (d->woff & (MAX_SPAN - 8)));
+		break;
+	default:
+		return;
+	}
+	for (int j = 0; j < MAX_DEREFS; j++) {
+		if (j >= nd)
+			break;
+		const void *at = (const void *)(p + d->off[j]);
+		err = src == DER_UPTR ? bpf_probe_read_user(&p, sizeof(p), at) : bpf_probe_read_kernel(&p, sizeof(p), at);
+		if (err || !p) {
+			null = !err;
+			break;
+		}
+	}
+	if (!err && !null) {
+		const void *at = (const void *)(p + d->off[nd & MAX_DEREFS]);
+		if (d->leaf == LEAF_STR) {
+			/* keys compare every byte of the slot: nothing may follow the NUL */
+			derive_zero(dst, size);
+			err = src == DER_UPTR ? bpf_probe_read_user_str(dst, size, at) : bpf_probe_read_kernel_str(dst, size, at);
+			err = err < 0 ? err : 0;
+		} else {
+			__u32 n = size;
+			if (d->lsize) {
+				/* a buffer with its length in another field: the first min(length, size) bytes */
+				__u64 len = window_uint(win, d->loff, d->lsize);
+				if (len < n) {
+					derive_zero(dst, size);
+					n = len;
+				}
+			}
+			if (n > 0 && n <= size)
+				err = src == DER_UPTR ? bpf_probe_read_user(dst, n, at) : bpf_probe_read_kernel(dst, n, at);
+		}
+	} else {
+		derive_zero(dst, size); /* the slot holds an earlier event's bytes */
+	}
+	if (err)
+		stat_inc(STAT_READ_FAILED);
+}
+
+/* Every configured derived field, in order (a later one may read an earlier one's result). */
+static __always_inline void derive_all(void *ctx, __u8 *win)
+{
+	derive_one(ctx, win, 0); derive_one(ctx, win, 1); derive_one(ctx, win, 2); derive_one(ctx, win, 3);
+	derive_one(ctx, win, 4); derive_one(ctx, win, 5); derive_one(ctx, win, 6); derive_one(ctx, win, 7);
+	derive_one(ctx, win, 8); derive_one(ctx, win, 9); derive_one(ctx, win, 10); derive_one(ctx, win, 11);
+	derive_one(ctx, win, 12); derive_one(ctx, win, 13); derive_one(ctx, win, 14); derive_one(ctx, win, 15);
+}
+
+#endif
