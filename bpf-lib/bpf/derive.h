@@ -92,7 +92,7 @@ static __always_inline void derive_one(void *ctx, __u8 *win, const int i)
 	long err = 0;
 	bool null = false;
 
-	if (doff > MAX_SPAN - 8 || size > MAX_SPAN - doff)
+	if (doff > MAX_SPAN - 8 || size > MAX_SPAN - doff || nd > MAX_DEREFS)
 		return; /* the planner never writes this; the verifier wants it said */
 	__u8 *dst = win + doff;
 	switch (src) {
@@ -144,7 +144,7 @@ static __always_inline void derive_one(void *ctx, __u8 *win, const int i)
 		}
 	}
 	if (!err && !null) {
-		const void *at = (const void *)(p + d->off[nd & MAX_DEREFS]);
+		const void *at = (const void *)(p + d->off[nd]);
 		if (d->leaf == LEAF_STR) {
 			/* keys compare every byte of the slot: nothing may follow the NUL */
 			derive_zero(dst, size);

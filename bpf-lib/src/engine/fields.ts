@@ -154,6 +154,62 @@ class CharArray extends Base {
   peek(n: number): ColumnData { return this.col.peek(n); }
 }
 
+/**
+ * A string read by a derived read (a slot of `length` bytes with its NUL). The helper
+ * always ends a cut string with a NUL, so one that fills the slot (length - 1 bytes) is
+ * counted as cut: it may be (raise the read's `string` size to tell).
+ */
+class ReadString extends CharArray {
+  constructor(name: string, at: number, private readonly slot: number) { super(name, at, slot); }
+  override decode(u8: Uint8Array, dv: DataView, base: number, row: number): void {
+    super.decode(u8, dv, base, row);
+    if (u8[base + this.at + this.slot - 2] !== 0) this.truncated++;
+  }
+}
+
+/** `count` string slots of `slot` bytes in a row (execve's argv): a string[] ending at the first empty slot. */
+class StringList extends ListBase<string[]> {
+  constructor(name: string, at: number, private readonly slot: number, private readonly count: number) { super(name, at); }
+  decode(u8: Uint8Array, _dv: DataView, base: number): void {
+    const out: string[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const o = base + this.at + i * this.slot;
+      if (u8[o] === 0) break;
+      out.push(cString(u8, o, this.slot));
+      if (u8[o + this.slot - 2] !== 0) this.truncated++;
+    }
+    this.data.push(out);
+  }
+}
+
+/** A buffer read up to a length held in another field: the first min(length, size) bytes; a longer one is cut and counted. */
+class LengthBytes extends ListBase<Uint8Array> {
+  constructor(name: string, at: number, private readonly size: number, private readonly lenAt: number, private readonly lenSize: 1 | 2 | 4 | 8) { super(name, at); }
+  decode(u8: Uint8Array, dv: DataView, base: number): void {
+    const o = base + this.lenAt;
+    const len = this.lenSize === 1 ? u8[o]! : this.lenSize === 2 ? dv.getUint16(o, true) : this.lenSize === 4 ? dv.getUint32(o, true) : Number(dv.getBigUint64(o, true));
+    if (len > this.size) this.truncated++;
+    const n = Math.min(len, this.size);
+    this.data.push(u8.slice(base + this.at, base + this.at + n));
+  }
+}
+
+/** A u64 mapped to a string in user space (a cgroup id to its path), cached per value. */
+class Mapped extends ListBase<string | null> {
+  readonly #cache = new Map<bigint, string | null>();
+  constructor(name: string, at: number, private readonly map: (v: bigint) => string | null) { super(name, at); }
+  decode(_u8: Uint8Array, dv: DataView, base: number): void {
+    const v = dv.getBigUint64(base + this.at, true);
+    let s = this.#cache.get(v);
+    if (s === undefined) {
+      s = this.map(v);
+      // an unknown id may be a cgroup made a moment ago: look again next time
+      if (s !== null) this.#cache.set(v, s);
+    }
+    this.data.push(s);
+  }
+}
+
 class IntArray extends ListBase<number[]> {
   constructor(name: string, at: number, private readonly elem: 1 | 2 | 4 | 8, private readonly signed: boolean, private readonly length: number) { super(name, at); }
   decode(_u8: Uint8Array, dv: DataView, base: number): void {
@@ -221,4 +277,9 @@ export const decoders = {
   dataLoc: (name: string, at: number, fieldEnd: number, rel: boolean, asString: boolean, recordToEvent: number, eventEnd: number): FieldDecoder =>
     new DataLoc(name, at, fieldEnd, rel, asString, recordToEvent, eventEnd),
   bytes: (name: string, at: number, size: number): FieldDecoder => new Bytes(name, at, size),
+  /** A string a derived read filled (truncation counted). */
+  readString: (name: string, at: number, slot: number): FieldDecoder => new ReadString(name, at, slot),
+  stringList: (name: string, at: number, slot: number, count: number): FieldDecoder => new StringList(name, at, slot, count),
+  lengthBytes: (name: string, at: number, size: number, lenAt: number, lenSize: 1 | 2 | 4 | 8): FieldDecoder => new LengthBytes(name, at, size, lenAt, lenSize),
+  mapped: (name: string, at: number, map: (v: bigint) => string | null): FieldDecoder => new Mapped(name, at, map),
 };

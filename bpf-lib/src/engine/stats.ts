@@ -15,6 +15,8 @@ export interface TraceStats {
   filtered: number;
   /** Events of the tracer's own process left out (see includeSelf); not in produced. Set by every trace. */
   excludedSelf?: number;
+  /** Derived reads (read: {...}, ppid, ...) that faulted: their values are zero in the table. Absent when none. */
+  readFailed?: number;
   /** Values cut short (a __data_loc string past the copied window, ...). */
   truncated: number;
   /**
@@ -39,8 +41,8 @@ export interface TraceStats {
   source: string;
 }
 
-/** Sums a per-CPU u64 counter array map into produced, lost, filtered and excludedSelf. */
-export function readCounters(map: BpfMap): { produced: number; lost: number; filtered: number; excludedSelf: number } {
+/** Sums a per-CPU u64 counter array map into produced, lost, filtered, excludedSelf and readFailed. */
+export function readCounters(map: BpfMap): { produced: number; lost: number; filtered: number; excludedSelf: number; readFailed: number } {
   const ncpu = possibleCpus();
   const key = new Uint8Array(4);
   const sum = (idx: number): number => {
@@ -52,7 +54,7 @@ export function readCounters(map: BpfMap): { produced: number; lost: number; fil
     for (let c = 0; c < ncpu; c++) s += Number(dv.getBigUint64(c * 8, true));
     return s;
   };
-  return { produced: sum(Stat.produced), lost: sum(Stat.lost), filtered: sum(Stat.filtered), excludedSelf: sum(Stat.excludedSelf) };
+  return { produced: sum(Stat.produced), lost: sum(Stat.lost), filtered: sum(Stat.filtered), excludedSelf: sum(Stat.excludedSelf), readFailed: sum(Stat.readFailed) };
 }
 
 /** Monotonic now in ns (the clock bpf_ktime_get_ns uses) and the offset to the epoch. */

@@ -26,6 +26,7 @@ export function formatStats(s: TraceStats): string {
   const parts = [`${s.received} received`, `${s.lost} lost`];
   if (s.filtered) parts.push(`${s.filtered} filtered in kernel`);
   if (s.excludedSelf) parts.push(`${s.excludedSelf} of its own left out`);
+  if (s.readFailed) parts.push(`${s.readFailed} reads failed (zero in the table)`);
   if (s.truncated) parts.push(`${s.truncated} values truncated`);
   if (s.imprecise) parts.push(`${s.imprecise} 64-bit values rounded (${s.impreciseColumns?.join(", ")}; use bigint: true)`);
   parts.push(`${s.seconds.toFixed(2)} s`);

@@ -224,7 +224,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
   #finish(): void {
     if (this.#finished) return;
     this.#detach();
-    let counters = { produced: this.#received, lost: 0, filtered: 0, excludedSelf: 0 };
+    let counters = { produced: this.#received, lost: 0, filtered: 0, excludedSelf: 0, readFailed: 0 };
     try {
       // Producers that reserved before detach commit within microseconds; drain until the ring is empty.
       for (let spins = 0; spins < 10000; spins++) {
@@ -244,7 +244,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     }
     this.#final = {
       stats: {
-        received: this.#received, lost: counters.lost, produced: counters.produced, filtered: counters.filtered, excludedSelf: counters.excludedSelf,
+        received: this.#received, lost: counters.lost, produced: counters.produced, filtered: counters.filtered, excludedSelf: counters.excludedSelf, ...(counters.readFailed ? { readFailed: counters.readFailed } : {}),
         truncated: this.#decoder.truncated(), ...this.#decoder.precision(), seconds: (this.#stopNs - this.#start.monoNs) / 1e9,
         startNs: this.#start.monoNs, stopNs: this.#stopNs, epochOffsetNs: this.#start.epochOffsetNs,
         bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
@@ -323,7 +323,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     const c = readCounters(this.#setup.object.map("stats"));
     const now = clocks().monoNs;
     return {
-      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, excludedSelf: c.excludedSelf, truncated: this.#decoder.truncated(), ...this.#decoder.precision(),
+      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, excludedSelf: c.excludedSelf, ...(c.readFailed ? { readFailed: c.readFailed } : {}), truncated: this.#decoder.truncated(), ...this.#decoder.precision(),
       seconds: (now - this.#start.monoNs) / 1e9, startNs: this.#start.monoNs, stopNs: 0, epochOffsetNs: this.#start.epochOffsetNs,
       bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
     };

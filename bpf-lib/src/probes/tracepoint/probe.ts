@@ -23,6 +23,11 @@ import { nameArgument, nameList, objectOption, optionsObject, stringOption, inte
 import { bufferBytes, stringSlot, wakeupBytes } from "../../options/sizes.js";
 import { processId } from "../../options/ranges.js";
 import { stopOptions } from "../../options/durations.js";
+import { layoutDerived, type DerivedLayout } from "../../engine/derive.js";
+import { CgroupPaths } from "../../cgroups/paths.js";
+import { cgroupOwner } from "../../cgroups/container.js";
+import { EXTRA_COLUMNS, FROM_CGROUP, isExtraColumn, planExtra, planRead, type DerivedColumn, type ExtraColumn, type ReadSpec } from "./reads.js";
+import type { LeafOf } from "../../btf/typed.js";
 
 /** Columns every event has. `ts` is CLOCK_MONOTONIC ns (see withTime() for wall clock). */
 export interface StandardRow {
@@ -83,6 +88,21 @@ export interface TracepointOptions<N extends string, F extends FieldName<N>> ext
    * any value a double had to round counted in `stats.imprecise`.
    */
   bigint?: boolean | "auto" | readonly string[];
+  /**
+   * Standard columns the record does not carry, derived in the kernel: uid, gid (the task's
+   * credentials), ppid, pcomm (its parent), cgroup (v2 id); cgroup_path and container are
+   * resolved from the cgroup id in user space. Naming one in `where` (or an aggregation's
+   * `by`) adds it too. A record field of the same name keeps the name; the column is then `task_<name>`.
+   */
+  columns?: readonly ExtraColumn[];
+  /**
+   * Values read in the kernel at each event, as named columns: paths through kernel pointers
+   * from the current task or a pointer field ("current.real_parent.tgid",
+   * "(struct sock *)skaddr->__sk_common.skc_dport"), or user memory behind a syscall's pointer
+   * argument ({ from: "argv", user: true, array: 8 }, { from: "buf", user: true, bytes: 64, length: "count" }).
+   * See docs/reads.md.
+   */
+  read?: Readonly<Record<string, ReadSpec>>;
 }
 
 export interface TracepointPlan {
@@ -95,6 +115,8 @@ export interface TracepointPlan {
   userStrings: string[];
   kernelFilters: string[];
   bufferBytes: number;
+  /** Values derived in the kernel (standard columns, reads): column, what, window offset, bytes. */
+  derived: { column: string; what: string; offset: number; bytes: number; kernelRead: boolean }[];
 }
 
 export class TracepointProbe<N extends string, F extends FieldName<N>> {
@@ -108,6 +130,10 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
   readonly #dyn: number;
   readonly #slot: number;
   readonly #bufferBytes: number;
+  readonly #derivedCols: DerivedColumn[];
+  readonly #derived: DerivedLayout | null;
+  /** The record's format plus the derived values as fields (what keys, filters and values address). */
+  readonly #extended: TracepointFormat;
 
   /** Validates everything up front: a bad name, field, filter or size throws here, before the kernel is touched. */
   constructor(name: N, options: TracepointOptions<N, F> = {}) {
@@ -117,10 +143,12 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     this.name = name;
     this.#opts = opts;
     const format = readFormat(name);
-    this.format = format;
     const source = `${format.group}:${format.name}`;
     const fields = nameList(opts.fields, "fields", source) as readonly F[] | undefined;
-    const wanted = fields ?? format.fields.filter((f) => !f.common).map((f) => f.name as F);
+    const where = objectOption(opts.where, "where", source, "an object of filters, e.g. { pid: 1234, comm: \"bash\" }");
+    this.#derivedCols = planDerived(format, opts, [...(fields ?? []), ...Object.keys(where)], source);
+    const derivedNames = new Set(this.#derivedCols.flatMap((d) => [d.column, ...(d.from ? d.from.split(",") : [])]));
+    const wanted = (fields ?? format.fields.filter((f) => !f.common).map((f) => f.name as F)).filter((f) => !derivedNames.has(f));
     this.#fields = wanted.map((f) => fieldOf(format, f));
     // Char pointers of syscall arguments point into the calling process: read them as strings.
     this.#ustr = this.#fields.filter((f) => f.decl.kind === "pointer" && f.decl.userString);
@@ -129,11 +157,23 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     this.#bufferBytes = bufferBytes(opts.bufferBytes, source);
     wakeupBytes(opts.wakeupBytes, this.#bufferBytes, source);
 
-    const where = objectOption(opts.where, "where", source, "an object of filters, e.g. { pid: 1234, comm: \"bash\" }");
+    // Derived values sit after the whole record (and its __data_loc data), wherever the
+    // copy window of this probe ends, so every probe made from the same options (withFields)
+    // puts them at the same offsets: key plans made on one stay true for the other.
+    this.#dyn = 0;
+    const recordEnd = Math.min(Math.max(RECORD_BASE, ...format.fields.filter((f) => !f.common).map((f) => f.offset + f.size)) - RECORD_BASE, MAX_WINDOW);
+    const hasDataLoc = format.fields.some((f) => f.decl.kind === "data_loc");
+    const dynReserve = hasDataLoc ? integerIn(opts.dataLocBytes, "dataLocBytes", source, 0, MAX_WINDOW) ?? 256 : 0;
+    this.#derived = this.#derivedCols.length ? layoutDerived(this.#derivedCols.map((d) => d.spec), recordEnd + dynReserve, source) : null;
+    // A read named after its pointer field replaces it: keys and filters by that name mean the read.
+    this.#extended = this.#derived ? { ...format, fields: [...format.fields.filter((f) => !derivedNames.has(f.name)), ...this.#derivedFields()] } : format;
+    this.format = this.#extended;
     this.#preds = [];
     for (const [k, v] of Object.entries(where)) {
       if (v === undefined || k === "pid" || k === "tid" || k === "comm") continue;
-      this.#preds.push(...predsFor(fieldOf(format, fieldNameOf(k)), v, source));
+      const f = fieldOf(this.#extended, fieldNameOf(k));
+      if (this.#derivedCols.some((d) => d.column === f.name && (d.list || d.from))) throw new InvalidArgumentError(`${source}: "${k}" cannot be filtered in the kernel (it is ${d0(f.name, this.#derivedCols)}); filter the table instead`);
+      this.#preds.push(...predsFor(f, v, source));
     }
     encodePreds(this.#preds); // validates the count
     processId(where.pid, "where.pid", source);
@@ -148,12 +188,25 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       if (f.offset < RECORD_BASE) throw new InvalidArgumentError(`field "${f.name}" lies in the record header, which tracepoint programs cannot read`);
       end = Math.max(end, f.offset + f.size);
     }
-    for (const p of this.#preds) end = Math.max(end, fieldEnd(p.field));
+    for (const p of this.#preds) if (!derivedNames.has(p.field)) end = Math.max(end, fieldEnd(p.field));
+    for (const d of this.#derivedCols) for (const n of d.needs ?? []) end = Math.max(end, fieldEnd(n));
     if (end - RECORD_BASE > MAX_WINDOW) throw new InvalidArgumentError(`${source} has fields beyond the first ${MAX_WINDOW} bytes of the record, which is what the kernel program copies; pick fewer fields`);
     this.#window = end - RECORD_BASE;
     this.#checkBigint(source);
     const dyn = integerIn(opts.dataLocBytes, "dataLocBytes", source, 0, MAX_WINDOW) ?? 256;
     this.#dyn = this.#fields.some((f) => f.decl.kind === "data_loc") ? dyn : 0;
+  }
+
+  /** The derived values as fields at their window offsets (one per column; an array read is one field of its first slot). */
+  #derivedFields(): TracepointField[] {
+    const out: TracepointField[] = [];
+    this.#derivedCols.forEach((d, i) => {
+      if (d.list && d.list.index > 0) return;
+      const at = this.#derived!.fields[i]!.doff + RECORD_BASE;
+      const size = d.decl.kind === "int" ? d.decl.size : d.decl.kind === "char_array" ? d.decl.length : d.decl.kind === "pointer" ? 8 : d.spec.size;
+      out.push({ name: d.column, type: d.type, offset: at, size, signed: d.decl.kind === "int" && d.decl.signed, decl: d.decl, common: false });
+    });
+    return out;
   }
 
   /** A bigint column list must name this probe's 64-bit integer fields. */
@@ -167,6 +220,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
 
   /** Bytes the window (plus __data_loc data) takes in each event, 8-aligned. */
   #windowSlot(): number {
+    if (this.#derived) return this.#derived.base + this.#derived.bytes;
     return Math.ceil((this.#window + this.#dyn) / 8) * 8;
   }
 
@@ -196,6 +250,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
         ...this.#preds.map((p) => `${p.field} ${p.op} ${p.op.startsWith("str") ? "(string)" : p.value[0]}`),
       ],
       bufferBytes: this.#bufferBytes,
+      derived: this.#derivedCols.map((d, i) => ({ column: d.list ? `${d.column}[${d.list.index}]` : d.column, what: d.spec.what ?? d.column, offset: this.#derived!.fields[i]!.doff, bytes: d.spec.size, kernelRead: Boolean(d.spec.kernelRead) })),
     };
   }
 
@@ -221,7 +276,47 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
         case "data_loc": return decoders.dataLoc(col, at, f.offset + f.size, d.rel, d.elem === "string", toEvent, windowEnd);
         default: return decoders.bytes(col, at, f.size);
       }
+    }).concat(this.#derivedDecoders());
+  }
+
+  #derivedDecoders(): FieldDecoder[] {
+    const out: FieldDecoder[] = [];
+    const cols = this.#derivedCols;
+    let cgroups: CgroupPaths | null = null;
+    cols.forEach((d, i) => {
+      const at = HDR_SIZE + this.#derived!.fields[i]!.doff;
+      if (d.list) {
+        if (d.list.index === 0) out.push(decoders.stringList(d.column, at, d.list.slot, d.list.count));
+        return;
+      }
+      if (d.from) {
+        cgroups ??= new CgroupPaths();
+        const paths = cgroups;
+        for (const name of d.from.split(",")) {
+          out.push(decoders.mapped(name, at, (id: bigint) => {
+            const path = paths.path(id);
+            return name === "cgroup_path" ? path : path === null ? null : cgroupOwner(path).container;
+          }));
+        }
+        if (!this.#columnWanted("cgroup")) return;
+      }
+      const c = d.decl;
+      switch (c.kind) {
+        case "int": out.push(decoders.int(d.column, at, c.size, c.signed, int64Mode(this.#opts.bigint, d.column))); break;
+        case "pointer": out.push(decoders.pointer(d.column, at)); break;
+        case "char_array": out.push(d.spec.leaf === "string" ? decoders.readString(d.column, at, c.length) : decoders.chars(d.column, at, c.length)); break;
+        default: {
+          const len = d.spec.length;
+          out.push(len ? decoders.lengthBytes(d.column, at, d.spec.size, HDR_SIZE + len.woff, len.size) : decoders.bytes(d.column, at, d.spec.size));
+        }
+      }
     });
+    return out;
+  }
+
+  /** Whether a column was asked for by name (columns, or fields of a withFields probe). */
+  #columnWanted(name: string): boolean {
+    return Boolean(this.#opts.columns?.includes(name as ExtraColumn) || (this.#opts.fields as readonly string[] | undefined)?.includes(name));
   }
 
   /** The fields this probe reads (what the window covers). */
@@ -251,6 +346,21 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     obj.setConstant("cfg_window", this.#window);
     obj.setConstant("cfg_npreds", this.#preds.length);
     obj.setConstant("cfg_preds", encodePreds(this.#preds));
+    obj.setConstant("cfg_nderive", this.#derivedCols.length);
+    if (this.#derived) obj.setConstant("cfg_derive", this.#derived.rodata);
+  }
+
+  /** @internal Where the derived values lie in the window (tracepoint streams copy them from the filter scratch). */
+  get derivedLayout(): DerivedLayout | null {
+    return this.#derived;
+  }
+
+  /** @internal The same probe, also deriving these standard columns (when an aggregation keys or filters by them). */
+  withColumns(names: readonly string[]): TracepointProbe<N, F> {
+    const have = new Set(this.#derivedCols.map((d) => d.column));
+    const add = names.filter((n) => isExtraColumn(n) && !have.has(n) && !this.format.fields.some((f) => f.name === n)) as ExtraColumn[];
+    if (add.length === 0) return this;
+    return new TracepointProbe<N, F>(this.name, { ...this.#opts, columns: [...(this.#opts.columns ?? []), ...add] });
   }
 
   /** Aggregates in the kernel: keys from `by`, optional value field and histogram (see docs/aggregations.md). */
@@ -293,6 +403,8 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       obj.setConstant("cfg_event_size", this.#eventSize());
       obj.setConstant("cfg_window_slot", this.#windowSlot());
       obj.setConstant("cfg_dyn_bytes", this.#dyn);
+      obj.setConstant("cfg_derive_base", this.#derived?.base ?? 0);
+      obj.setConstant("cfg_derive_bytes", this.#derived?.bytes ?? 0);
       obj.program(this.#dyn ? "on_tracepoint" : "on_tracepoint_dyn").setAutoload(false);
       obj.setConstant("cfg_nustr", this.#ustr.length);
       const offs = new Uint8Array(MAX_USTR * 4);
@@ -304,6 +416,10 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       obj.load();
     } catch (e) {
       obj.dispose();
+      const kernelReads = this.#derivedCols.filter((d) => d.spec.kernelRead).map((d) => d.column);
+      if (kernelReads.length && e instanceof VerifierError && /probe_read_kernel|unknown func/.test(e.log)) {
+        throw new NotSupportedError(`reading ${[...new Set(kernelReads)].join(", ")} of ${source}`, "it reads kernel memory (bpf_probe_read_kernel), which this kernel refuses (lockdown=confidentiality?); leave these columns out, or see `bpfbook doctor`", { cause: e });
+      }
       if (this.#dyn && e instanceof VerifierError && /probe_read_kernel|unknown func/.test(e.log)) {
         const dl = this.#fields.filter((f) => f.decl.kind === "data_loc").map((f) => f.name);
         if (this.#opts.fields === undefined) {
@@ -363,4 +479,45 @@ export function tracepoint<N extends TracepointName, F extends FieldName<N> = Fi
  */
 export function anyTracepoint(name: string, opts: TracepointOptions<string, string> = {}): TracepointProbe<string, string> {
   return new TracepointProbe<string, string>(name, opts);
+}
+
+function d0(column: string, cols: readonly DerivedColumn[]): string {
+  const d = cols.find((c) => c.column === column);
+  return d?.list ? "a list of strings" : d?.from ? "resolved in user space" : "derived";
+}
+
+/** The derived columns of a probe: its `columns`, standard columns named in where/fields, and its `read` entries. */
+function planDerived(format: TracepointFormat, opts: TracepointOptions<string, string>, named: readonly string[], source: string): DerivedColumn[] {
+  const cols = nameList(opts.columns, "columns", source) ?? [];
+  for (const c of cols) if (!isExtraColumn(c)) throw new InvalidArgumentError(`${source}: unknown column "${c}" in columns; the standard columns a probe can add are ${EXTRA_COLUMNS.join(", ")} (use read: {...} for other values)`);
+  const record = new Set(format.fields.map((f) => f.name));
+  const extras = new Set<ExtraColumn>();
+  for (const c of cols) extras.add(c as ExtraColumn);
+  for (const n of named) if (isExtraColumn(n) && !record.has(n)) extras.add(n);
+  const out: DerivedColumn[] = [];
+  const fromCgroup = [...extras].filter((e) => FROM_CGROUP.has(e));
+  for (const e of extras) {
+    if (FROM_CGROUP.has(e)) continue;
+    const d = planExtra(e, source);
+    if (record.has(d.column)) {
+      d.column = `task_${d.column}`;
+      d.spec.column = d.column;
+    }
+    out.push(d);
+  }
+  if (fromCgroup.length) {
+    const existing = out.find((d) => d.spec.src === "cgroup");
+    if (existing) existing.from = fromCgroup.join(",");
+    else out.push({ ...planExtra("cgroup", source), from: fromCgroup.join(",") });
+  }
+  const read = objectOption(opts.read, "read", source, `an object of named reads, e.g. { ppid: "current.real_parent.tgid" }`);
+  for (const [column, spec] of Object.entries(read)) {
+    // A read named after the pointer field it reads through replaces that field's column (argv: the strings, not the address).
+    const replaces = typeof spec === "object" && spec !== null && (spec as { from?: unknown }).from === column;
+    if ((record.has(column) && !replaces) || out.some((d) => d.column === column) || column === "ts" || column === "cpu" || column === "pid" || column === "tid" || column === "comm") {
+      throw new InvalidArgumentError(`${source}: read "${column}" has the name of a column it already has${record.has(column) ? ` (a field of ${source}; a read may take a field's name only when it reads from that field: { from: "${column}", ... })` : ""}; name it something else`);
+    }
+    out.push(...planRead(format, column, spec as ReadSpec, source));
+  }
+  return out;
 }
