@@ -13,6 +13,7 @@ import { collect as collectTrace } from "./consume.js";
 import { decoders } from "./fields.js";
 import { HDR_SIZE } from "./layout.js";
 import type { TraceTable } from "./table.js";
+import { kernelKeys, withCgroupKeys } from "./cgroup-keys.js";
 import { planKey, encodeParts, resolveKeyField, STRING_BYTES, type KeyPlan } from "./keys.js";
 import { syscallName } from "../analysis/syscalls.js";
 import { histSpec, type HistSpec } from "../options/hist.js";
@@ -62,15 +63,22 @@ export class Aggregation {
   readonly #value: { woff: number; size: number; signed: boolean } | null;
 
   /** Validates keys, value and histogram against the tracepoint's fields up front. */
-  constructor(spec: AggSpec) {
+  constructor(given: AggSpec) {
+    const o = optionsObject(given.options, given.source, AGGREGATION_EXAMPLE);
+    const asked = nameList(o.by, "by", given.source) ?? [];
+    // container and cgroup_path keys are the cgroup id in the kernel, resolved and merged here
+    const by = kernelKeys(asked);
+    const spec: AggSpec = by.length === asked.length && by.every((k, i) => k === asked[i])
+      ? given
+      : { ...given, decorate: (t) => (given.decorate ? given.decorate(withCgroupKeys(t, asked)) : withCgroupKeys(t, asked)) };
     this.spec = spec;
-    const o = optionsObject(spec.options, spec.source, AGGREGATION_EXAMPLE);
-    const by = nameList(o.by, "by", spec.source) ?? [];
+    // standard columns the record lacks (uid, ppid, ...) that keys or the value name are derived in the kernel
+    const probe = spec.probe.withColumns?.([...by, ...(typeof o.value === "string" ? [o.value] : [])]) ?? spec.probe;
     histSpec(o.hist, spec.source, spec.latency ? ["stats"] : []);
     if (o.value !== undefined) stringOption(o.value, "value", spec.source, "the name of an integer field");
     integerIn(o.stringBytes, "stringBytes", spec.source, STRING_BYTES.min, STRING_BYTES.max);
     if (o.hist && !o.value && !spec.latency) throw new InvalidArgumentError("a histogram needs a value: { value: <integer field> } (or use latency())");
-    const fmt = spec.probe.format;
+    const fmt = probe.format;
     this.#plan = planKey(by, fmt, { stringBytes: o.stringBytes, bucket: Boolean(o.hist), syscallNames: syscallName });
     for (const p of this.#plan.parts) p.column = spec.keyColumns?.[p.column] ?? p.column;
     // The window must cover every field a key, the value or a pair key reads.
@@ -100,7 +108,7 @@ export class Aggregation {
       this.#pairStarts = [];
       this.#starts = [];
     }
-    this.#end = spec.probe.withFields([...need]);
+    this.#end = probe.withFields([...need]);
     const maxKeys = o.maxKeys ?? 10240;
     checkMaxKeys(maxKeys, spec.source);
   }

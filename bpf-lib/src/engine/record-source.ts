@@ -11,6 +11,8 @@ export interface RecordSource {
   readonly format: TracepointFormat;
   /** The same source with its copy window widened to cover these fields. */
   withFields(names: readonly string[]): RecordSource;
+  /** The same source, also deriving these standard columns (uid, ppid, ...) where it can; unknown names are left to key planning to reject. */
+  withColumns?(names: readonly string[]): RecordSource;
   /** Sets the record window, filters and self-exclusion constants on an opened object. */
   configureRecord(obj: BpfObject): void;
 }
