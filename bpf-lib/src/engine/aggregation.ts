@@ -122,7 +122,7 @@ export class Aggregation {
         const a = pk.parts.map((p) => p.size).join(","), b = this.#pairEnd!.parts.map((p) => p.size).join(",");
         if (a !== b) throw new InvalidArgumentError(`start key (${startKey.join(", ")}) of ${starts[i].source} and end key (${endKey.join(", ")}) differ in size (${a} vs ${b} bytes): they cannot match`);
       });
-      const carried = (pairing?.carry ?? []).filter((n) => !["pid", "tid", "comm"].includes(n));
+      const carried = (pairing?.carry ?? []).filter((n) => !["pid", "tid", "comm"].includes(n)).map((n) => (/^args_(pid|tid|comm)$/.test(n) ? n.slice(5) : n));
       this.#starts = starts.map((s, i) => s.withFields([...this.#pairStarts[i].parts.filter((p) => p.field).map((p) => p.field!.name), ...carried.filter((n) => s.format.fields.some((f) => f.name === n))]));
     } else {
       this.#pairEnd = null;

@@ -48,7 +48,7 @@ export function windowEnd(format: TracepointFormat, derived: DerivedLayout | nul
 /**
  * Lays out the carried names: each start's fields (any kind the window holds: integers,
  * char arrays, strings a derived read filled, pointers) or "pid"/"tid"/"comm" of the
- * starting task. `endColumns` are the end event's own columns; a carried name among
+ * starting task (a record field of one of those names is args_<name>, as in rows). `endColumns` are the end event's own columns; a carried name among
  * them (or among the standard columns) becomes start_<name>.
  */
 export function planCarry(names: readonly string[], starts: readonly TracepointFormat[], endOff: number, endColumns: readonly string[], source: string): CarryPlan {
@@ -63,14 +63,13 @@ export function planCarry(names: readonly string[], starts: readonly TracepointF
     let shape: { decl: TracepointField["decl"]; type: string; size: number; signed: boolean } | null = null;
     starts.forEach((fmt, i) => {
       const ident = IDENT[name];
-      const fromRecord = fmt.fields.some((f) => f.name === name && !f.common);
       let base: number;
       let here: NonNullable<typeof shape>;
-      if (ident && !fromRecord) {
+      if (ident) {
         base = ident.at;
         here = { decl: ident.decl, type: ident.type, size: ident.decl.kind === "int" ? ident.decl.size : COMM_LEN, signed: false };
       } else {
-        const f = fieldOf(fmt, name);
+        const f = fieldOf(fmt, name.startsWith("args_") && IDENT[name.slice(5)] ? name.slice(5) : name);
         if (f.offset < RECORD_BASE) throw new InvalidArgumentError(`${source}: "${name}" lies in the record header, which tracepoint programs cannot read; carry "pid", "tid" or "comm" for the starting task`);
         if (f.decl.kind === "data_loc") throw new InvalidArgumentError(`${source}: "${name}" of ${fmt.group}:${fmt.name} is a __data_loc field (its data lies past the record): it cannot be carried; carry a fixed-size field, or read it with read: {...}`);
         if (f.decl.kind === "pointer" && f.decl.userString) throw new InvalidArgumentError(`${source}: "${name}" is a user-space string pointer; carry the string: read it at the start with read: { ${name}: { from: "${name}", user: true, string: 64 } }`);

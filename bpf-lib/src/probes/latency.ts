@@ -1,7 +1,7 @@
 /* latency(): the time from a start event to the matching end event (by default on
  * the same thread), aggregated in the kernel from tracepoints, with start fields
  * carried to the end (see pair.ts for one row per pair). */
-import { TracepointProbe } from "./tracepoint/probe.js";
+import { columnName, TracepointProbe } from "./tracepoint/probe.js";
 import { Aggregation } from "../engine/aggregation.js";
 import type { HistSpec } from "../engine/aggregation-run.js";
 import { InvalidOptionError } from "../errors.js";
@@ -25,7 +25,7 @@ export interface LatencyOptions {
   match?: { start: readonly string[]; end: readonly string[] };
   /**
    * Start fields brought to the end, in the kernel: fields (or reads) of the start event,
-   * or "pid", "tid", "comm" of the task that started it. Keys (`by`) may name them; pair
+   * or "pid", "tid", "comm" of the task that started it (a field of one of those names is args_<name>). Keys (`by`) may name them; pair
    * rows have them as columns (start_<name> where the end has a column of that name).
    * User-string arguments (openat's filename) are read at the start. At most 512 bytes.
    * Default: the start probe's own `fields`, when it names them.
@@ -59,7 +59,7 @@ function readingStrings(p: TracepointProbe<string, string>, carry: readonly stri
 
 /** The names a probe was asked to decode, if it was asked (its `fields` option). */
 function ownFields(p: TracepointProbe<string, string>): readonly string[] {
-  return (p.options.fields ?? []) as readonly string[];
+  return ((p.options.fields ?? []) as readonly string[]).map(columnName);
 }
 
 export function latency(options: LatencyOptions & Renamed): Aggregation {

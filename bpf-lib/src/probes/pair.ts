@@ -1,7 +1,7 @@
 /* pair(start, end): one row per matched start/end pair (opensnoop, biosnoop), joined in
  * the kernel: the end event's columns and fields, the start's fields carried across,
  * and the latency between them. Or an aggregation of the pairs keyed by any of those. */
-import { TracepointProbe, type FieldName, type StandardRow, type TracepointRow } from "./tracepoint/probe.js";
+import { columnName, TracepointProbe, type FieldName, type StandardRow, type TracepointRow } from "./tracepoint/probe.js";
 import { latency } from "./latency.js";
 import type { Aggregation } from "../engine/aggregation.js";
 import type { HistSpec } from "../engine/aggregation-run.js";
@@ -50,7 +50,8 @@ export class Pair<S, E, T extends StartTaskColumn = never> {
     this.#start = start;
     this.#end = end;
     this.#match = o.match;
-    this.#carry = [...((start.options.fields ?? []) as readonly string[]), ...task];
+    // a record field named like a task column is args_<name>, as in rows; the bare name is the task's
+    this.#carry = [...((start.options.fields ?? []) as readonly string[]).map(columnName), ...task];
     this.#bufferBytes = o.bufferBytes;
     this.latency(); // lays everything out now: a bad field or size throws here
   }
