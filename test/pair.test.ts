@@ -10,6 +10,7 @@ import { basename, join } from "node:path";
 import { anyTracepoint, block, InvalidArgumentError, pair, tracepoint, UnknownFieldError } from "../bpf-lib/src/index.js";
 import { workload } from "./helpers/workload.js";
 import { bpftrace } from "./helpers/bpftrace.js";
+import { statsParts, tableStats } from "../kernel/display/table-stats.js";
 
 const rowsOf = (t: { objects(): object[] }) => t.objects() as Record<string, unknown>[];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -146,6 +147,8 @@ describe("pair(): opensnoop in one call", { concurrency: false }, () => {
     const t = await trace.table();
     assert.equal(t.numRows(), 0);
     assert.deepEqual({ evicted: t.stats.evicted, unmatched: t.stats.unmatched }, { evicted: n - 1, unmatched: 0 });
+    // the notebook footer says so, loudly
+    assert.ok(statsParts(tableStats(t)!).some((p) => p.loud && p.text === `${n - 1} latency starts evicted (a newer start of the same key came before its end)`));
     const a = await agg.finished();
     assert.deepEqual({ evicted: a.stats.evicted, unmatched: a.stats.unmatched, events: a.stats.events }, { evicted: n - 1, unmatched: 0, events: 0 });
   });
