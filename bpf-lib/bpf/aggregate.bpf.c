@@ -32,13 +32,20 @@ const volatile __u32 cfg_stream = 0; /* 1: also send each value as an event; 2: 
 /* Stream events carry the value, then the first cfg_stream_bytes of the window (end
  * fields, derived fields, carried start fields): one row per pair. */
 const volatile __u32 cfg_stream_bytes = 0;
-/* Pairing: the start stores [cfg_carry_off, + cfg_carry_bytes) of its window with its
- * timestamp; the end puts those bytes back at the same offsets of its own window. */
+/* Pairing: the start gathers cfg_carry_bytes / 8 words into its `starts` entry, word k
+ * from offset cfg_carry_src[k] of its window followed by its ident (so a start field at
+ * any offset, or the starting task's pid/tid/comm, can be carried); the end puts them
+ * back, contiguous, at [cfg_carry_off, + cfg_carry_bytes) of its own window, where its
+ * keys and stream events read them like its own fields. */
 const volatile __u32 cfg_carry_off = 0;
 const volatile __u32 cfg_carry_bytes = 0;
+const volatile __u16 cfg_carry_src[MAX_CARRY / 8] = {};
+
+#define IDENT_BYTES 32 /* struct stream_ident (24 bytes), rounded up */
 
 struct scratch {
 	__u8 win[MAX_SPAN];
+	__u8 ident[IDENT_BYTES]; /* right after win: carried words address both as one span */
 	__u8 key[MAX_KEY];
 	__u8 pkey[MAX_KEY];
 	__u8 slack[MAX_KEY]; /* room for a user string read at the end of a key */
@@ -106,13 +113,27 @@ int on_aggregate(void *ctx)
 		if (!st)
 			return 0;
 		st->ts = bpf_ktime_get_ns();
-		__u32 co = cfg_carry_off, cb = cfg_carry_bytes;
-		if (cb && co <= MAX_SPAN - MAX_CARRY)
-			copy_words(st->carry, s->win + co, cb);
+		__u32 cb = cfg_carry_bytes;
+		if (cb) {
+			__builtin_memcpy(s->ident, &id, sizeof(id));
+			for (int k = 0; k < MAX_CARRY / 8; k++) {
+				if (k >= cb / 8)
+					break;
+				__u32 o = cfg_carry_src[k];
+				if (o > MAX_SPAN + IDENT_BYTES - 8)
+					o = 0; /* the planner never writes this; the verifier wants it said */
+				*(__u64 *)(st->carry + k * 8) = *(const __u64 *)(s->win + o);
+			}
+		}
 		build_key(s->pkey, cfg_pair, cfg_npair, s->win, &id, 0);
-		/* a start already waiting under this key never saw its end: counted as evicted */
-		if (!bpf_map_update_elem(&starts, s->pkey, st, BPF_NOEXIST))
+		long err = bpf_map_update_elem(&starts, s->pkey, st, BPF_NOEXIST);
+		if (!err)
 			return 0;
+		if (err != -17 /* EEXIST */) {
+			stat_inc(STAT_START_DROPPED); /* the map is full */
+			return 0;
+		}
+		/* a start already waiting under this key never saw its end: counted as evicted */
 		stat_inc(STAT_EVICTED);
 		if (bpf_map_update_elem(&starts, s->pkey, st, BPF_ANY))
 			stat_inc(STAT_START_DROPPED);

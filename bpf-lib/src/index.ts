@@ -11,6 +11,8 @@ export type { TracepointFormat, TracepointField, FieldKind } from "./tracefs/for
 // Latency and the built-in presets (syscalls, scheduler, block I/O)
 export { latency } from "./probes/latency.js";
 export type { LatencyOptions } from "./probes/latency.js";
+export { pair, Pair } from "./probes/pair.js";
+export type { PairOptions, PairRow, StartTaskColumn } from "./probes/pair.js";
 export { syscalls, sched, block } from "./probes/presets.js";
 
 // Kernel functions: kprobe()/kretprobe(), attached as fentry/fexit where the kernel allows

@@ -12,6 +12,10 @@ export interface TraceStatsLike {
   filtered?: number;
   truncated?: number;
   excludedSelf?: number;
+  /** Pairs (latency events) only. */
+  unmatched?: number;
+  evicted?: number;
+  startDropped?: number;
   imprecise?: number;
   impreciseColumns?: string[];
   seconds?: number;
@@ -28,6 +32,7 @@ export interface AggStatsLike {
   excludedSelf?: number;
   unmatched?: number;
   startDropped?: number;
+  evicted?: number;
   bigintColumns?: string[];
   /** Only latency aggregations have a unit; they pair starts with ends. */
   unit?: string;
@@ -54,10 +59,10 @@ export function tableStats(table: object): StatsLike | undefined {
   const r = s as Record<string, unknown>;
   const common = { filtered: num(r.filtered), truncated: num(r.truncated), excludedSelf: num(r.excludedSelf), seconds: num(r.seconds), source: str(r.source) };
   if (typeof r.received === "number" && typeof r.lost === "number")
-    return { kind: "trace", received: r.received, lost: r.lost, imprecise: num(r.imprecise), impreciseColumns: strings(r.impreciseColumns), ...common };
+    return { kind: "trace", received: r.received, lost: r.lost, unmatched: num(r.unmatched), evicted: num(r.evicted), startDropped: num(r.startDropped), imprecise: num(r.imprecise), impreciseColumns: strings(r.impreciseColumns), ...common };
   if (typeof r.events === "number" && typeof r.dropped === "number")
     return {
-      kind: "aggregation", events: r.events, dropped: r.dropped, unmatched: num(r.unmatched), startDropped: num(r.startDropped),
+      kind: "aggregation", events: r.events, dropped: r.dropped, unmatched: num(r.unmatched), startDropped: num(r.startDropped), evicted: num(r.evicted),
       bigintColumns: strings(r.bigintColumns), unit: str(r.unit), ...common,
     };
   return undefined;
@@ -65,6 +70,13 @@ export function tableStats(table: object): StatsLike | undefined {
 
 /** The tracer's own events, left out on purpose: said, so that nothing is left out silently. */
 const selfLeftOut = (n: number) => `${formatCount(n)} of the tracer's own left out (includeSelf: true keeps them)`;
+
+/** Pairs whose start or end went missing: rows (or counts) that are not there, said loudly. */
+function pairParts(s: { unmatched?: number; evicted?: number; startDropped?: number }, loud: (text: string) => void): void {
+  if (s.unmatched) loud(`${plural(s.unmatched, "unmatched latency end")} (no start seen)`);
+  if (s.evicted) loud(`${plural(s.evicted, "latency start")} evicted (a newer start of the same key came before its end)`);
+  if (s.startDropped) loud(`${plural(s.startDropped, "latency start")} dropped (start map full)`);
+}
 
 /** The footer's parts, in order. */
 export function statsParts(s: StatsLike): StatsPart[] {
@@ -78,6 +90,7 @@ export function statsParts(s: StatsLike): StatsPart[] {
     if (s.filtered) quiet(`${formatCount(s.filtered)} filtered in kernel`);
     if (s.truncated) quiet(`${formatCount(s.truncated)} values truncated`);
     if (s.excludedSelf) quiet(selfLeftOut(s.excludedSelf));
+    pairParts(s, loud);
     // 64-bit values a double rounded are as untrustworthy as lost events: said as loudly
     if (s.imprecise) loud(`${formatCount(s.imprecise)} rounded 64-bit values (${(s.impreciseColumns ?? []).join(", ")}); bigint: true keeps them exact`);
   } else {
@@ -85,8 +98,7 @@ export function statsParts(s: StatsLike): StatsPart[] {
     if (s.dropped > 0) loud(`${formatCount(s.dropped)} dropped (map full; raise maxKeys)`);
     else quiet("0 dropped");
     if (s.truncated) loud(`${plural(s.truncated, "truncated string key")} (… marks them; raise stringBytes)`);
-    if (s.unmatched) loud(`${plural(s.unmatched, "unmatched latency end")} (no start seen)`);
-    if (s.startDropped) loud(`${plural(s.startDropped, "latency start")} dropped (start map full)`);
+    pairParts(s, loud);
     if (s.filtered) quiet(`${formatCount(s.filtered)} filtered in kernel`);
     if (s.excludedSelf) quiet(selfLeftOut(s.excludedSelf));
     if (s.bigintColumns?.length) quiet(`bigint (exact 64-bit): ${s.bigintColumns.join(", ")}`);

@@ -22,6 +22,9 @@ import { aggregateRunOptions, collectOptions, stopOptions } from "../options/dur
 import { bufferBytes as checkBufferBytes, maxKeys as checkMaxKeys } from "../options/sizes.js";
 import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable } from "./aggregation-run.js";
 import type { RecordSource } from "./record-source.js";
+import { planCarry, windowEnd, type CarryPlan } from "./carry.js";
+import type { FieldDecoder } from "./decoder.js";
+import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
 
 const ROLE = { agg: 0, start: 1, end: 2 } as const;
 const VAL = { one: 0, field: 1, delta: 2 } as const;
@@ -45,8 +48,12 @@ export interface AggSpec {
   /** The probe whose events are aggregated (the end event for latency): a TracepointProbe. */
   probe: RecordSource;
   options: AggregateOptions;
-  /** Latency: the start probes and the pair keys that match starts to ends. */
-  latency?: { starts: RecordSource[]; startKey: readonly string[]; endKey: readonly string[] };
+  /**
+   * Latency: the start probes and the pair keys that match starts to ends; `carry`: start
+   * fields (or "pid", "tid", "comm" of the starting task) brought to the end, where keys and
+   * rows see them; `fields`: the end's own fields in the rows of startEvents().
+   */
+  latency?: { starts: RecordSource[]; startKey: readonly string[]; endKey: readonly string[]; carry?: readonly string[]; fields?: readonly string[] };
   /** Adds derived columns to the result (errno names, ...); stats are kept. */
   decorate?: (t: ColumnTable) => ColumnTable;
   /** Key columns renamed (field name → documented name), e.g. sched_switch's next_comm → comm. */
@@ -61,6 +68,9 @@ export class Aggregation {
   readonly #pairEnd: KeyPlan | null;
   readonly #pairStarts: KeyPlan[];
   readonly #value: { woff: number; size: number; signed: boolean } | null;
+  readonly #carry: CarryPlan | null;
+  /** The end's own fields in pair rows. */
+  readonly #endFields: TracepointField[];
 
   /** Validates keys, value and histogram against the tracepoint's fields up front. */
   constructor(given: AggSpec) {
@@ -73,17 +83,27 @@ export class Aggregation {
       : { ...given, decorate: (t) => (given.decorate ? given.decorate(withCgroupKeys(t, asked)) : withCgroupKeys(t, asked)) };
     this.spec = spec;
     // standard columns the record lacks (uid, ppid, ...) that keys or the value name are derived in the kernel
-    const probe = spec.probe.withColumns?.([...by, ...(typeof o.value === "string" ? [o.value] : [])]) ?? spec.probe;
+    const carriedNames = new Set(spec.latency?.carry ?? []);
+    const probe = spec.probe.withColumns?.([...by, ...(typeof o.value === "string" ? [o.value] : [])].filter((k) => !carriedNames.has(k))) ?? spec.probe;
     histSpec(o.hist, spec.source, spec.latency ? ["stats"] : []);
     if (o.value !== undefined) stringOption(o.value, "value", spec.source, "the name of an integer field");
     integerIn(o.stringBytes, "stringBytes", spec.source, STRING_BYTES.min, STRING_BYTES.max);
     if (o.hist && !o.value && !spec.latency) throw new InvalidArgumentError("a histogram needs a value: { value: <integer field> } (or use latency())");
-    const fmt = probe.format;
+    // Carried start fields are fields of the end event, after everything its window holds.
+    const pairing = spec.latency;
+    const endFields = (pairing ? nameList(pairing.fields, "fields", spec.source) ?? [] : []).map((n) => resolveKeyField(probe.format, n));
+    this.#endFields = endFields;
+    const carry = pairing?.carry?.length
+      ? planCarry(nameList(pairing.carry, "carry", spec.source) ?? [], pairing.starts.map((s) => s.format), windowEnd(probe.format, probe.derivedLayout), endFields.map((f) => columnOf(f.name)), spec.source)
+      : null;
+    this.#carry = carry;
+    const fmt: TracepointFormat = carry ? { ...probe.format, fields: [...probe.format.fields, ...carry.fields] } : probe.format;
     this.#plan = planKey(by, fmt, { stringBytes: o.stringBytes, bucket: Boolean(o.hist), syscallNames: syscallName });
     for (const p of this.#plan.parts) p.column = spec.keyColumns?.[p.column] ?? p.column;
     // The window must cover every field a key, the value or a pair key reads.
     const need = new Set<string>();
-    for (const p of this.#plan.parts) if (p.field) need.add(p.field.name);
+    for (const p of this.#plan.parts) if (p.field && !carry?.fields.includes(p.field)) need.add(p.field.name);
+    for (const f of endFields) need.add(f.name);
     let value: { woff: number; size: number; signed: boolean } | null = null;
     if (o.value) {
       if (spec.latency) throw new InvalidArgumentError("latency aggregates the time between events; it takes no value field");
@@ -102,7 +122,8 @@ export class Aggregation {
         const a = pk.parts.map((p) => p.size).join(","), b = this.#pairEnd!.parts.map((p) => p.size).join(",");
         if (a !== b) throw new InvalidArgumentError(`start key (${startKey.join(", ")}) of ${starts[i].source} and end key (${endKey.join(", ")}) differ in size (${a} vs ${b} bytes): they cannot match`);
       });
-      this.#starts = starts.map((s, i) => s.withFields(this.#pairStarts[i].parts.filter((p) => p.field).map((p) => p.field!.name)));
+      const carried = (pairing?.carry ?? []).filter((n) => !["pid", "tid", "comm"].includes(n)).map((n) => (/^args_(pid|tid|comm)$/.test(n) ? n.slice(5) : n));
+      this.#starts = starts.map((s, i) => s.withFields([...this.#pairStarts[i].parts.filter((p) => p.field).map((p) => p.field!.name), ...carried.filter((n) => s.format.fields.some((f) => f.name === n))]));
     } else {
       this.#pairEnd = null;
       this.#pairStarts = [];
@@ -141,7 +162,11 @@ export class Aggregation {
       obj.setConstant("cfg_npair", pair.parts.length);
       obj.setConstant("cfg_pair", encodeParts(pair.parts));
       obj.map("starts").setKeySize(pair.size);
-      obj.map("starts").setValueSize(8); // the start timestamp; carried fields would follow it
+      obj.map("starts").setValueSize(8 + (this.#carry?.bytes ?? 0)); // the start timestamp, then carried words
+      if (this.#carry) {
+        obj.setConstant("cfg_carry_bytes", this.#carry.bytes);
+        if (role === ROLE.end) obj.setConstant("cfg_carry_off", this.#carry.off);
+      }
     } else {
       obj.map("starts").setKeySize(8);
       obj.map("starts").setValueSize(8);
@@ -182,6 +207,7 @@ export class Aggregation {
         const obj = BpfObject.open(bpfObjectPath("aggregate"), "aggregate");
         objects.push(obj);
         this.#configure(obj, p, ROLE.start, this.#pairStarts[i]);
+        if (this.#carry) obj.setConstant("cfg_carry_src", this.#carry.src[i]!);
         if (starts.length) obj.map("starts").reuse(starts[0].map("starts"));
         obj.load();
         starts.push(obj);
@@ -191,7 +217,8 @@ export class Aggregation {
       this.#configure(end, this.#end, this.spec.latency ? ROLE.end : ROLE.agg, this.#pairEnd);
       if (streamMode) {
         end.setConstant("cfg_stream", streamMode);
-        end.setConstant("cfg_event_size", HDR_SIZE + 8);
+        end.setConstant("cfg_event_size", HDR_SIZE + 8 + this.#streamBytes());
+        end.setConstant("cfg_stream_bytes", this.#streamBytes());
         end.setConstant("cfg_wakeup_bytes", Math.min(bufferBytes / 4, 1 << 20));
         end.map("events").setMaxEntries(bufferBytes);
       }
@@ -216,9 +243,39 @@ export class Aggregation {
     }
   }
 
+  /** Window bytes each pair event carries: through the end fields and the carried words. */
+  #streamBytes(): number {
+    let end = 0;
+    for (const f of this.#endFields) end = Math.max(end, f.offset + f.size - 8);
+    if (this.#carry) end = Math.max(end, this.#carry.off + this.#carry.bytes);
+    return Math.ceil(end / 8) * 8;
+  }
+
+  /** Decoders of a pair event: latency, then the end fields and the carried fields (window offset w at HDR + 8 + w). */
+  #pairDecoders(): FieldDecoder[] {
+    const at = (f: TracepointField) => HDR_SIZE + 8 + f.offset - 8;
+    const one = (f: TracepointField, column: string): FieldDecoder => {
+      const d = f.decl;
+      switch (d.kind) {
+        case "int": return decoders.int(column, at(f), d.size, d.signed);
+        case "pointer": return decoders.pointer(column, at(f));
+        case "char_array": return decoders.chars(column, at(f), d.length);
+        case "int_array": return decoders.ints(column, at(f), d.elem, d.signed, d.length);
+        default: return decoders.bytes(column, at(f), f.size);
+      }
+    };
+    return [
+      decoders.int("latency", HDR_SIZE, 8, true),
+      ...this.#endFields.map((f) => one(f, columnOf(f.name))),
+      ...(this.#carry?.fields ?? []).map((f) => one(f, f.name)),
+    ];
+  }
+
   /**
    * Latency as an event stream instead of an aggregate: one row per matched pair with
-   * the standard columns of the end event and `latency` (ns). A running Trace.
+   * the standard columns of the end event, `latency` (ns), the end's `fields` and the
+   * carried start fields. A running Trace; its stats count unmatched ends, evicted and
+   * dropped starts.
    */
   startEvents(stop: StopOptions = {}, opts: { bufferBytes?: number } = {}): Trace {
     if (!this.spec.latency) throw new InvalidArgumentError("events() streams latency pairs; for other aggregations use the tracepoint's own collect()/stream()");
@@ -226,7 +283,7 @@ export class Aggregation {
     const bufferBytes = checkBufferBytes(optionsObject(opts, "startEvents()").bufferBytes, this.spec.source);
     requireTracingPrivileges(`tracing ${this.spec.source}`);
     const { end, starts, attach } = this.#load(2, bufferBytes);
-    return new Trace({ source: this.spec.source, object: end, others: starts, eventSize: HDR_SIZE + 8, bufferBytes, fields: [decoders.int("latency", HDR_SIZE, 8, true)], attach }, checked);
+    return new Trace({ source: this.spec.source, object: end, others: starts, eventSize: HDR_SIZE + 8 + this.#streamBytes(), bufferBytes, fields: this.#pairDecoders(), attach }, checked);
   }
 
   /** Collects latency pairs as rows (see startEvents). */
@@ -248,4 +305,9 @@ export class Aggregation {
     const run = this.start(opts);
     return run.finished();
   }
+}
+
+/** A record field's column: one named like a standard column becomes args_<name> (as in tracepoint rows). */
+function columnOf(field: string): string {
+  return ["ts", "cpu", "pid", "tid", "comm"].includes(field) ? `args_${field}` : field;
 }

@@ -2,6 +2,7 @@
  * implement it, so the engine never imports them. */
 import type { BpfObject } from "../libbpf/object.js";
 import type { TracepointFormat } from "../tracefs/format.js";
+import type { DerivedLayout } from "./derive.js";
 
 /** A tracepoint-like event source: its record format, and how to configure a program to read it. */
 export interface RecordSource {
@@ -13,6 +14,8 @@ export interface RecordSource {
   withFields(names: readonly string[]): RecordSource;
   /** The same source, also deriving these standard columns (uid, ppid, ...) where it can; unknown names are left to key planning to reject. */
   withColumns?(names: readonly string[]): RecordSource;
+  /** Where its derived values lie in the window (pairing puts carried fields after them). */
+  readonly derivedLayout?: DerivedLayout | null;
   /** Sets the record window, filters and self-exclusion constants on an opened object. */
   configureRecord(obj: BpfObject): void;
 }

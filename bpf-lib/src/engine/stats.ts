@@ -17,6 +17,12 @@ export interface TraceStats {
   excludedSelf?: number;
   /** Derived reads (read: {...}, ppid, ...) that faulted: their values are zero in the table. Absent when none. */
   readFailed?: number;
+  /** Pairs (latency events): end events with no start (started before the trace, or evicted). Absent for other traces. */
+  unmatched?: number;
+  /** Pairs: starts replaced by a newer start of the same pair key before their end came. */
+  evicted?: number;
+  /** Pairs: starts that did not fit in the start map. */
+  startDropped?: number;
   /** Values cut short (a __data_loc string past the copied window, ...). */
   truncated: number;
   /**
@@ -41,20 +47,34 @@ export interface TraceStats {
   source: string;
 }
 
-/** Sums a per-CPU u64 counter array map into produced, lost, filtered, excludedSelf and readFailed. */
-export function readCounters(map: BpfMap): { produced: number; lost: number; filtered: number; excludedSelf: number; readFailed: number } {
+/** The counters a trace reports, summed over CPUs. */
+export interface Counters { produced: number; lost: number; filtered: number; excludedSelf: number; readFailed: number; unmatched: number; evicted: number; startDropped: number }
+
+/** Sums per-CPU u64 counter array maps: produced, lost and unmatched of the first (the program that emits); the rest over all. */
+export function readCounters(map: BpfMap, others: readonly BpfMap[] = []): Counters {
   const ncpu = possibleCpus();
   const key = new Uint8Array(4);
-  const sum = (idx: number): number => {
+  const sum = (maps: readonly BpfMap[], idx: number): number => {
     new DataView(key.buffer).setUint32(0, idx, true);
-    const v = map.lookup(key);
-    if (!v) return 0;
-    const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
     let s = 0;
-    for (let c = 0; c < ncpu; c++) s += Number(dv.getBigUint64(c * 8, true));
+    for (const m of maps) {
+      const v = m.lookup(key);
+      if (!v) continue;
+      const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
+      for (let c = 0; c < ncpu; c++) s += Number(dv.getBigUint64(c * 8, true));
+    }
     return s;
   };
-  return { produced: sum(Stat.produced), lost: sum(Stat.lost), filtered: sum(Stat.filtered), excludedSelf: sum(Stat.excludedSelf), readFailed: sum(Stat.readFailed) };
+  const all = [map, ...others];
+  return {
+    produced: sum([map], Stat.produced), lost: sum([map], Stat.lost), filtered: sum([map], Stat.filtered), excludedSelf: sum(all, Stat.excludedSelf),
+    readFailed: sum(all, Stat.readFailed), unmatched: sum([map], Stat.unmatched), evicted: sum(all, Stat.evicted), startDropped: sum(all, Stat.startDropped),
+  };
+}
+
+/** The pairing counters of a trace whose events pair starts with ends (it has start objects), else nothing. */
+export function pairStats(c: Counters, paired: boolean): Pick<TraceStats, "unmatched" | "evicted" | "startDropped"> {
+  return paired ? { unmatched: c.unmatched, evicted: c.evicted, startDropped: c.startDropped } : {};
 }
 
 /** Monotonic now in ns (the clock bpf_ktime_get_ns uses) and the offset to the epoch. */

@@ -9,7 +9,7 @@ import type { Link } from "../libbpf/link.js";
 import { RingBufferReader } from "../ringbuf/reader.js";
 import { programsSettled } from "./settled.js";
 import { EventDecoder, type FieldDecoder, type Columns } from "./decoder.js";
-import { readCounters, clocks, type TraceStats } from "./stats.js";
+import { readCounters, clocks, pairStats, type Counters, type TraceStats } from "./stats.js";
 import { toTraceTable, formatStats, type TraceTable } from "./table.js";
 import { track, untrack } from "../lifecycle.js";
 import { releaseLinks, removeAbort } from "./release.js";
@@ -224,14 +224,14 @@ export class Trace implements Disposable, AsyncDisposable, Running {
   #finish(): void {
     if (this.#finished) return;
     this.#detach();
-    let counters = { produced: this.#received, lost: 0, filtered: 0, excludedSelf: 0, readFailed: 0 };
+    let counters: Counters = { produced: this.#received, lost: 0, filtered: 0, excludedSelf: 0, readFailed: 0, unmatched: 0, evicted: 0, startDropped: 0 };
     try {
       // Producers that reserved before detach commit within microseconds; drain until the ring is empty.
       for (let spins = 0; spins < 10000; spins++) {
         this.#drainSome();
         if (this.#reader.pending() === 0) break;
       }
-      counters = readCounters(this.#setup.object.map("stats"));
+      counters = this.#counters();
     } catch (e) {
       // Still released below; the error ends the trace and finished() reports it.
       this.#error ??= e;
@@ -244,7 +244,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     }
     this.#final = {
       stats: {
-        received: this.#received, lost: counters.lost, produced: counters.produced, filtered: counters.filtered, excludedSelf: counters.excludedSelf, ...(counters.readFailed ? { readFailed: counters.readFailed } : {}),
+        received: this.#received, lost: counters.lost, produced: counters.produced, filtered: counters.filtered, excludedSelf: counters.excludedSelf, ...(counters.readFailed ? { readFailed: counters.readFailed } : {}), ...pairStats(counters, Boolean(this.#setup.others?.length)),
         truncated: this.#decoder.truncated(), ...this.#decoder.precision(), seconds: (this.#stopNs - this.#start.monoNs) / 1e9,
         startNs: this.#start.monoNs, stopNs: this.#stopNs, epochOffsetNs: this.#start.epochOffsetNs,
         bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
@@ -317,13 +317,18 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     return toTraceTable(this.#decoder.peek(), this.stats());
   }
 
+  /** The kernel's counters: the emitting program's, plus (pairs) its start programs' evicted, dropped and failed reads. */
+  #counters(): Counters {
+    return readCounters(this.#setup.object.map("stats"), (this.#setup.others ?? []).map((o) => o.map("stats")));
+  }
+
   /** Counters so far (final once stopped). */
   stats(): TraceStats {
     if (this.#final) return this.#final.stats;
-    const c = readCounters(this.#setup.object.map("stats"));
+    const c = this.#counters();
     const now = clocks().monoNs;
     return {
-      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, excludedSelf: c.excludedSelf, ...(c.readFailed ? { readFailed: c.readFailed } : {}), truncated: this.#decoder.truncated(), ...this.#decoder.precision(),
+      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, excludedSelf: c.excludedSelf, ...(c.readFailed ? { readFailed: c.readFailed } : {}), ...pairStats(c, Boolean(this.#setup.others?.length)), truncated: this.#decoder.truncated(), ...this.#decoder.precision(),
       seconds: (now - this.#start.monoNs) / 1e9, startNs: this.#start.monoNs, stopNs: 0, epochOffsetNs: this.#start.epochOffsetNs,
       bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
     };

@@ -1,13 +1,16 @@
 /* Built-in aggregations: syscall latency, errors and counts, run-queue latency, block
- * I/O latency, each on this kernel's tracepoints with documented column names. */
+ * I/O latency, each on this kernel's tracepoints with documented column names; and
+ * block I/O requests as pairs (biosnoop). */
 import { anyTracepoint, type Where } from "./tracepoint/probe.js";
 import { Aggregation } from "../engine/aggregation.js";
 import type { HistSpec } from "../engine/aggregation-run.js";
 import { listTracepoints } from "../tracefs/catalog.js";
 import { NotSupportedError } from "../errors.js";
 import { withErrno } from "../analysis/errno.js";
-import { nameList, objectOption, optionsObject } from "../options/shapes.js";
+import { integerIn, nameList, objectOption, optionsObject } from "../options/shapes.js";
 import { latency } from "./latency.js";
+import { pair, type Pair } from "./pair.js";
+import type { TracepointProbe } from "./tracepoint/probe.js";
 
 type Filter = { pid?: number; tid?: number; comm?: string };
 /** includeSelf: keep this process's own syscalls (left out by default, see probes/self.ts). */
@@ -89,5 +92,22 @@ export const block = {
       hist: opts.hist,
       maxKeys: opts.maxKeys,
     });
+  },
+  /**
+   * Block I/O requests, one row each (biosnoop): issue → completion matched by device and
+   * sector. Rows: the completion's dev, sector, nr_sector, error, rwbs; from the issue, its
+   * bytes and the issuing task as start_pid and start_comm (completions run in whatever
+   * task the interrupt hit); `latency` in ns. `dev` keeps one device (dev_t as the block
+   * tracepoints carry it: major << 20 | minor).
+   */
+  requests(options: { dev?: number; bufferBytes?: number } = {}): Pair<TracepointProbe<"block:block_rq_issue", "bytes">, TracepointProbe<"block:block_rq_complete", "dev" | "sector" | "nr_sector" | "error" | "rwbs">, "pid" | "comm"> {
+    const opts = optionsObject(options, "block.requests()");
+    requireTracepoints("block I/O requests", ["block:block_rq_issue", "block:block_rq_complete"]);
+    integerIn(opts.dev, "dev", "block.requests()", 0, 0xffffffff);
+    const where = (opts.dev === undefined ? {} : { dev: opts.dev }) as Where<string>;
+    // completions run in whatever task the interrupt hit: never filter by current task
+    const issue = anyTracepoint("block:block_rq_issue", { fields: ["bytes"], where, includeSelf: true }) as unknown as TracepointProbe<"block:block_rq_issue", "bytes">;
+    const complete = anyTracepoint("block:block_rq_complete", { fields: ["dev", "sector", "nr_sector", "error", "rwbs"], where, includeSelf: true }) as unknown as TracepointProbe<"block:block_rq_complete", "dev" | "sector" | "nr_sector" | "error" | "rwbs">;
+    return pair(issue, complete, { match: { start: ["dev", "sector"], end: ["dev", "sector"] }, startTask: ["pid", "comm"], bufferBytes: opts.bufferBytes });
   },
 };
