@@ -17,6 +17,8 @@ export interface TraceStats {
   excludedSelf?: number;
   /** Derived reads (read: {...}, ppid, ...) that faulted: their values are zero in the table. Absent when none. */
   readFailed?: number;
+  /** Events whose kstack/ustack was not recorded (stack map collision or full; also in readFailed): the column says "[stack lost: ...]". Absent without stack columns. */
+  stacksLost?: number;
   /** Values cut short (a __data_loc string past the copied window, ...). */
   truncated: number;
   /**
