@@ -13,11 +13,13 @@ import { clocks } from "./stats.js";
 import { Stat } from "./layout.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "./running.js";
 import type { StopOptions } from "./trace.js";
-import { isTruncated, type KeyPlan, type KeyValue } from "./keys.js";
+import { isTruncated, type KeyPart, type KeyPlan, type KeyValue } from "./keys.js";
 import { mergePerCpu } from "./values.js";
 import type { HistSpec } from "../options/hist.js";
 import { programsSettled } from "./settled.js";
 import { MAX_TIMER_MS } from "../options/durations.js";
+import { keyPids, symbolizeStackKeys } from "./stack-columns.js";
+import { StackSymbolizer } from "../symbols/stacks.js";
 
 export type { HistSpec };
 
@@ -50,6 +52,10 @@ export interface AggStats {
   evicted: number;
   /** Rows whose string key filled its slot (marked with a trailing "…"): each may stand for several longer strings; raise stringBytes. */
   truncated: number;
+  /** Keyed by kstack/ustack: events whose stack was not recorded (stack map collision or full; also in readFailed), in rows whose stack says "[stack lost: ...]". */
+  stacksLost?: number;
+  /** Keyed by ustack: processes that exited before their mappings were read (their frames stay addresses). */
+  stacksExited?: number;
   /** Columns holding bigint values: a 64-bit count, sum, min, max or key beyond 2^53, kept exact. */
   bigintColumns: string[];
   keys: number;
@@ -100,6 +106,9 @@ export interface RunSetup {
 
 type Rows = Record<string, unknown[]>;
 
+/** How often the processes of user stack keys get their mappings read while aggregating. */
+const STACK_PIDS_MS = 500;
+
 export class AggregationRun implements Running, Disposable {
   readonly source: string;
   readonly #agg: AggShape;
@@ -124,6 +133,8 @@ export class AggregationRun implements Running, Disposable {
   #resolveDone!: () => void;
   #live: { update(v: unknown): void } | null = null;
   #onAbort = () => void this.stop("signal");
+  /** Names stack keys; null unless the key has a stack part. */
+  readonly #stacks: StackSymbolizer | null;
 
   constructor(agg: AggShape, setup: RunSetup, opts: AggCollectOptions) {
     this.#agg = agg;
@@ -132,6 +143,7 @@ export class AggregationRun implements Running, Disposable {
     this.source = agg.source;
     this.#rows = Object.fromEntries(agg.columns(opts.interval !== undefined).map((c) => [c, []]));
     this.#done = new Promise((r) => (this.#resolveDone = r));
+    this.#stacks = setup.plan.parts.some((p) => p.stack) ? new StackSymbolizer() : null;
     try {
       this.#links = setup.attach();
     } catch (e) {
@@ -144,6 +156,9 @@ export class AggregationRun implements Running, Disposable {
     try {
       started(this);
       if (opts.interval !== undefined) this.#scheduleTick();
+      const pidPart = setup.plan.parts.find((p) => p.column === "pid" && p.src === 1);
+      // user stacks are named from the mappings of processes that may be gone by the end: read them while they run
+      if (pidPart && setup.plan.parts.some((p) => p.stack === "user")) this.#timers.push(setInterval(() => this.#guard(() => this.#notePids(pidPart)), STACK_PIDS_MS));
       if (opts.seconds !== undefined) this.#timers.push(setTimeout(() => void this.stop("seconds"), opts.seconds * 1000));
       if (opts.events !== undefined) this.#timers.push(setInterval(() => this.#guard(() => { if (this.#counters().events >= opts.events!) void this.stop("events"); }), 50));
       if (opts.signal?.aborted) void this.stop("signal");
@@ -199,6 +214,13 @@ export class AggregationRun implements Running, Disposable {
     const all = this.#setup.objects.map((o) => o.map("stats"));
     const end = [this.#setup.end.map("stats")];
     return { events: sum(end, Stat.produced), filtered: sum(all, Stat.filtered), dropped: sum(end, Stat.dropped), unmatched: sum(end, Stat.unmatched), startDropped: sum(all, Stat.startDropped), excludedSelf: sum(all, Stat.excludedSelf), readFailed: sum(all, Stat.readFailed), evicted: sum(all, Stat.evicted) };
+  }
+
+  /** Reads the mappings of processes newly seen in the live map's keys. */
+  #notePids(pidPart: KeyPart): void {
+    if (this.#finished || !this.#stacks) return;
+    const map = this.#setup.end.map(this.#active ? "agg1" : "agg0");
+    for (const pid of keyPids(map.entries(Math.min(map.maxEntries, 4096)).keys, pidPart)) this.#stacks.notePid(pid);
   }
 
   /** Reads one of the two maps into rows (deleting what it read when `drain`). */
@@ -301,8 +323,14 @@ export class AggregationRun implements Running, Disposable {
     let truncated = 0;
     for (const p of this.#setup.plan.parts) if (p.truncates) truncated += (rows[p.column] ?? []).filter((x) => isTruncated(p, x as KeyValue)).length;
     let t = aq.table(cols);
+    let stacksLost: number | undefined;
+    if (this.#stacks) {
+      // the last look at processes still running (libraries loaded since); exited ones keep their last read
+      if (cols.pid) for (const pid of new Set(cols.pid as number[])) this.#stacks.notePid(pid, true);
+      ({ table: t, stacksLost } = symbolizeStackKeys(t, this.#setup.plan.parts, this.#setup.end.map("stacks"), this.#stacks));
+    }
     const h = this.#agg.hist;
-    const keyCols = this.#setup.plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
+    const keyCols = this.#setup.plan.parts.filter((p) => p.column !== "bucket" && !p.hidden).map((p) => p.column);
     const order = [...(rows.interval ? ["interval"] : []), ...keyCols, ...(h ? ["bucket"] : [])];
     if (order.length && t.numRows()) t = t.orderby(...order);
     const c = this.#counters();
@@ -310,6 +338,7 @@ export class AggregationRun implements Running, Disposable {
       source: this.source, ...c, keys: t.numRows(), intervals: this.#interval, seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9,
       startNs: this.#start.monoNs, epochOffsetNs: this.#start.epochOffsetNs, maxKeys: this.#agg.maxKeys,
       stoppedBy: this.#stoppedBy, truncated, bigintColumns, ...(this.#agg.latency ? { unit: "ns" as const } : {}),
+      ...(stacksLost !== undefined ? { stacksLost, stacksExited: this.#stacks!.exited.size } : {}),
     };
     if (this.#agg.decorate && t.numRows()) t = this.#agg.decorate(t);
     Object.defineProperty(t, "stats", { value: Object.freeze(stats), enumerable: false });
@@ -403,6 +432,9 @@ export class AggregationRun implements Running, Disposable {
     try {
       if (table && table.stats.dropped > 0) {
         process.emitWarning(`${this.source}: ${table.stats.dropped} events were not counted because the map was full (${table.stats.maxKeys} keys); raise maxKeys`, { code: "BPFBOOK_KEYS_DROPPED" });
+      }
+      if (table && table.stats.stacksLost) {
+        process.emitWarning(`${this.source}: ${table.stats.stacksLost} events lost their stack (a hash collision in the stack map, or the map was full); their rows say "[stack lost: ...]": raise stackEntries`, { code: "BPFBOOK_STACKS_LOST" });
       }
       if (table && table.stats.truncated > 0) {
         process.emitWarning(`${this.source}: ${table.stats.truncated} string keys filled their slot and were cut (marked "…"); each may stand for several longer strings: raise stringBytes (up to 120)`, { code: "BPFBOOK_KEYS_TRUNCATED" });

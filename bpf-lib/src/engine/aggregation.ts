@@ -78,6 +78,9 @@ export class Aggregation {
     const asked = nameList(o.by, "by", given.source) ?? [];
     // container and cgroup_path keys are the cgroup id in the kernel, resolved and merged here
     const by = kernelKeys(asked);
+    // a user stack is named from its process's mappings: key by pid too, merged away after naming
+    const hiddenPid = by.includes("ustack") && !by.includes("pid");
+    if (hiddenPid) by.push("pid");
     const spec: AggSpec = by.length === asked.length && by.every((k, i) => k === asked[i])
       ? given
       : { ...given, decorate: (t) => (given.decorate ? given.decorate(withCgroupKeys(t, asked)) : withCgroupKeys(t, asked)) };
@@ -100,6 +103,7 @@ export class Aggregation {
     const fmt: TracepointFormat = carry ? { ...probe.format, fields: [...probe.format.fields, ...carry.fields] } : probe.format;
     this.#plan = planKey(by, fmt, { stringBytes: o.stringBytes, bucket: Boolean(o.hist), syscallNames: syscallName });
     for (const p of this.#plan.parts) p.column = spec.keyColumns?.[p.column] ?? p.column;
+    if (hiddenPid) this.#plan.parts.find((p) => p.column === "pid")!.hidden = true;
     // The window must cover every field a key, the value or a pair key reads.
     const need = new Set<string>();
     for (const p of this.#plan.parts) if (p.field && !carry?.fields.includes(p.field)) need.add(p.field.name);

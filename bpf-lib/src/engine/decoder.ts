@@ -16,6 +16,8 @@ export interface FieldDecoder {
   truncated: number;
   /** 64-bit values a double had to round (decoded as numbers, not bigints). */
   imprecise?: number;
+  /** Stack columns: events whose stack was not recorded (engine/stack-columns.ts). */
+  stacksLost?: number;
 }
 
 export type Columns = Record<string, ColumnData>;
@@ -175,6 +177,12 @@ export class EventDecoder implements RecordSink, SpanSink {
     let t = 0;
     for (const f of this.fields) t += f.truncated;
     return t;
+  }
+
+  /** Events whose stack was lost (summed over stack columns), for the stats (absent without stack columns). */
+  stackStats(): { stacksLost?: number } {
+    const cols = this.fields.filter((f) => f.stacksLost !== undefined);
+    return cols.length ? { stacksLost: cols.reduce((s, f) => s + (f.stacksLost ?? 0), 0) } : {};
   }
 
   /** Rounded 64-bit values and the columns that hold them, for the stats (absent when none). */

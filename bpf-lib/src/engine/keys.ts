@@ -7,6 +7,7 @@ import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
 import { fieldOf } from "../tracefs/catalog.js";
 import { RECORD_BASE, COMM_LEN } from "./layout.js";
 import { cString } from "./strings.js";
+import { stackKind } from "./stack-ids.js";
 
 /** Key bytes the kernel programs hold (MAX_KEY in bpf/agg.h). */
 export const MAX_KEY = 128;
@@ -31,6 +32,10 @@ export interface KeyPart {
   field?: TracepointField;
   /** A string part: a value that fills it was cut (counted in stats.truncated). */
   truncates?: boolean;
+  /** A stack id (derived kstack/ustack): the result names its frames (engine/stack-columns.ts). */
+  stack?: "kernel" | "user";
+  /** Keyed in the kernel but left out of the result (a pid kept only to name user stacks). */
+  hidden?: boolean;
   read(dv: DataView, u8: Uint8Array, at: number): KeyValue;
 }
 
@@ -172,7 +177,11 @@ export function planKey(by: readonly string[], format: TracepointFormat | null, 
     const woff = f.offset - RECORD_BASE;
     const d = f.decl;
     const column = name === "syscall" ? "syscall" : STANDARD_KEYS.includes(f.name as (typeof STANDARD_KEYS)[number]) ? `args_${f.name}` : f.name;
-    if (d.kind === "int") key.int(column, woff, d.size, d.signed, { field: f, names: name === "syscall" ? opts.syscallNames : undefined });
+    if (d.kind === "int") {
+      key.int(column, woff, d.size, d.signed, { field: f, names: name === "syscall" ? opts.syscallNames : undefined });
+      const stack = stackKind(f.type);
+      if (stack) key.parts[key.parts.length - 1]!.stack = stack;
+    }
     else if (d.kind === "char_array") key.chars(column, woff, d.length, f);
     else if (d.kind === "pointer" && d.userString) key.string(column, PartSrc.ustr, woff, opts.stringBytes, f);
     else if (d.kind === "pointer") key.pointer(column, woff, f);

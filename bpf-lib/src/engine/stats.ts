@@ -23,6 +23,8 @@ export interface TraceStats {
   evicted?: number;
   /** Pairs: starts that did not fit in the start map. */
   startDropped?: number;
+  /** Events whose kstack/ustack was not recorded (stack map collision or full; also in readFailed): the column says "[stack lost: ...]". Absent without stack columns. */
+  stacksLost?: number;
   /** Values cut short (a __data_loc string past the copied window, ...). */
   truncated: number;
   /**

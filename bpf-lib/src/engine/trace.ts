@@ -245,7 +245,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     this.#final = {
       stats: {
         received: this.#received, lost: counters.lost, produced: counters.produced, filtered: counters.filtered, excludedSelf: counters.excludedSelf, ...(counters.readFailed ? { readFailed: counters.readFailed } : {}), ...pairStats(counters, Boolean(this.#setup.others?.length)),
-        truncated: this.#decoder.truncated(), ...this.#decoder.precision(), seconds: (this.#stopNs - this.#start.monoNs) / 1e9,
+        truncated: this.#decoder.truncated(), ...this.#decoder.precision(), ...this.#decoder.stackStats(), seconds: (this.#stopNs - this.#start.monoNs) / 1e9,
         startNs: this.#start.monoNs, stopNs: this.#stopNs, epochOffsetNs: this.#start.epochOffsetNs,
         bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
       },
@@ -255,6 +255,9 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     this.#wake?.();
     if (counters.lost > 0) {
       process.emitWarning(`${formatStats(this.#final.stats)}: ${counters.lost} events were lost because the ring buffer was full; use a larger bufferBytes or filter more in the kernel`, { code: "BPFBOOK_LOST_EVENTS" });
+    }
+    if (this.#final.stats.stacksLost) {
+      process.emitWarning(`${this.source}: ${this.#final.stats.stacksLost} events lost their stack (a hash collision in the stack map, or the map was full); their stack column says so: raise stackEntries`, { code: "BPFBOOK_STACKS_LOST" });
     }
     const { imprecise, impreciseColumns = [] } = this.#final.stats;
     if (imprecise) {
@@ -328,7 +331,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     const c = this.#counters();
     const now = clocks().monoNs;
     return {
-      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, excludedSelf: c.excludedSelf, ...(c.readFailed ? { readFailed: c.readFailed } : {}), ...pairStats(c, Boolean(this.#setup.others?.length)), truncated: this.#decoder.truncated(), ...this.#decoder.precision(),
+      received: this.#received, lost: c.lost, produced: c.produced, filtered: c.filtered, excludedSelf: c.excludedSelf, ...(c.readFailed ? { readFailed: c.readFailed } : {}), ...pairStats(c, Boolean(this.#setup.others?.length)), truncated: this.#decoder.truncated(), ...this.#decoder.precision(), ...this.#decoder.stackStats(),
       seconds: (now - this.#start.monoNs) / 1e9, startNs: this.#start.monoNs, stopNs: 0, epochOffsetNs: this.#start.epochOffsetNs,
       bufferBytes: this.#setup.bufferBytes, stoppedBy: this.#stoppedBy, source: this.source,
     };

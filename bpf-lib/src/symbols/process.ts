@@ -1,6 +1,6 @@
 /* User-space addresses to function names: a process's executable mappings
  * (/proc/PID/maps, read while it is alive), the ELF symbol tables of the mapped
- * files (an address's file offset is address − mapping start + mapping offset, then
+ * files (or of their installed debug files, debuginfo.ts) (an address's file offset is address − mapping start + mapping offset, then
  * the ELF's PT_LOAD segments give the virtual address its symbols use: this covers
  * PIE executables and shared libraries, whatever the load bias), the vDSO (read
  * from this process: every process maps the same image), and JIT perf maps
@@ -9,6 +9,7 @@ import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import { basename } from "node:path";
 import { ElfFile, openElf } from "./elf.js";
 import { processUids, readTrustedFile } from "./trusted-file.js";
+import { debugFileFor } from "./debuginfo.js";
 
 export interface MapEntry {
   start: number;
@@ -126,6 +127,7 @@ function findMapping(maps: MapEntry[], addr: number): MapEntry | null {
 /** Names user-space addresses of processes, caching the ELF files it reads. */
 export class UserSymbolizer {
   readonly #elves = new Map<string, ElfFile | null>();
+  readonly #debug = new Map<ElfFile, ElfFile | null>();
   /** Files that could not be read (path → reason), for the profile's notes. */
   readonly unreadable = new Map<string, string>();
 
@@ -163,7 +165,10 @@ export class UserSymbolizer {
         const elf = this.#elf(m.path, img!.pid);
         const v = elf ? elf.vaddrOf(fileOff) : -1;
         const vaddr = v >= 0 ? v : fileOff;
-        const s = elf?.symbolize(vaddr);
+        let dbg = elf ? this.#debug.get(elf) : null;
+        if (elf && dbg === undefined) this.#debug.set(elf, (dbg = debugFileFor(elf)));
+        // a stripped library's local functions are only in its debug file
+        const s = dbg?.symbolize(vaddr) ?? elf?.symbolize(vaddr);
         return s ? s.name : `${basename(m.path.replace(/ \(deleted\)$/, ""))}+0x${vaddr.toString(16)}`;
       }
       if (m.path === "[vdso]") {

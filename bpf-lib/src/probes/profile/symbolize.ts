@@ -4,6 +4,7 @@ import type { BpfMap } from "../../libbpf/map.js";
 import { KernelSymbols } from "../../symbols/kallsyms.js";
 import { UserSymbolizer, type ProcessImage } from "../../symbols/process.js";
 import { demangle } from "../../symbols/demangle.js";
+import { readStackIps } from "../../symbols/stacks.js";
 
 const EFAULT = 14, EEXIST = 17;
 const MAX_DEPTH = 127;
@@ -52,17 +53,15 @@ export function foldStacks(
     const rk = id >= 0 ? `${id}` : `h${hash}`;
     let s = raw.get(rk);
     if (s) return s;
-    s = [];
-    let v: Uint8Array | undefined;
     if (id >= 0) {
-      const key = new Uint8Array(4);
-      new DataView(key.buffer).setUint32(0, id, true);
-      v = stackMap.lookup(key);
-    } else {
-      const key = new Uint8Array(8);
-      new DataView(key.buffer).setBigUint64(0, hash, true);
-      v = spill.lookup(key);
+      s = readStackIps(stackMap, id);
+      raw.set(rk, s);
+      return s;
     }
+    s = [];
+    const key = new Uint8Array(8);
+    new DataView(key.buffer).setBigUint64(0, hash, true);
+    const v = spill.lookup(key);
     if (v) {
       const dv = new DataView(v.buffer, v.byteOffset, v.byteLength);
       for (let i = 0; i < MAX_DEPTH && i * 8 < v.byteLength; i++) {

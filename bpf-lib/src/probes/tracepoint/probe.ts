@@ -28,6 +28,10 @@ import { CgroupPaths } from "../../cgroups/paths.js";
 import { cgroupOwner } from "../../cgroups/container.js";
 import { EXTRA_COLUMNS, FROM_CGROUP, isExtraColumn, planExtra, planRead, type DerivedColumn, type ExtraColumn, type ReadSpec } from "./reads.js";
 import type { LeafOf } from "../../btf/typed.js";
+import type { BpfMap } from "../../libbpf/map.js";
+import { stackDecoder } from "../../engine/stack-columns.js";
+import { DEFAULT_STACK_ENTRIES } from "../../engine/stack-ids.js";
+import { StackSymbolizer } from "../../symbols/stacks.js";
 
 /** Columns every event has. `ts` is CLOCK_MONOTONIC ns (see withTime() for wall clock). */
 export interface StandardRow {
@@ -45,7 +49,7 @@ type UserStrings<N extends string> = N extends keyof TracepointUserStrings ? Tra
 type FieldValue<N extends string, K extends FieldName<N>> = K extends UserStrings<N> ? string : Known<N>[K];
 
 /** What an aggregation can be keyed by: standard columns, `syscall`, or the tracepoint's fields. */
-export type KeyName<N extends string> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "syscall" | ColumnName<FieldName<N>>;
+export type KeyName<N extends string> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "syscall" | ExtraColumn | ColumnName<FieldName<N>>;
 
 /** A field named like a standard column (a tracepoint's own `pid` or `comm`) becomes `args_<name>`. */
 export type ColumnName<K extends string> = K extends keyof StandardRow ? `args_${K}` : K;
@@ -91,7 +95,8 @@ export interface TracepointOptions<N extends string, F extends FieldName<N>> ext
   /**
    * Standard columns the record does not carry, derived in the kernel: uid, gid (the task's
    * credentials), ppid, pcomm (its parent), cgroup (v2 id); cgroup_path and container are
-   * resolved from the cgroup id in user space. Naming one in `where` (or an aggregation's
+   * resolved from the cgroup id in user space. kstack and ustack: the kernel and user stacks
+   * (bpf_get_stackid), as folded strings, root first (see docs/stacks.md). Naming one in `where` (or an aggregation's
    * `by`) adds it too. A record field of the same name keeps the name; the column is then `task_<name>`.
    */
   columns?: readonly ExtraColumn[];
@@ -103,6 +108,8 @@ export interface TracepointOptions<N extends string, F extends FieldName<N>> ext
    * See docs/reads.md.
    */
   read?: Readonly<Record<string, ReadSpec>>;
+  /** Stacks the stack map holds when kstack/ustack are asked for (default 16384); a stack that finds its slot taken is lost and counted in stats.stacksLost. */
+  stackEntries?: number;
 }
 
 export interface TracepointPlan {
@@ -134,6 +141,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
   readonly #derived: DerivedLayout | null;
   /** The record's format plus the derived values as fields (what keys, filters and values address). */
   readonly #extended: TracepointFormat;
+  readonly #stackEntries: number;
 
   /** Validates everything up front: a bad name, field, filter or size throws here, before the kernel is touched. */
   constructor(name: N, options: TracepointOptions<N, F> = {}) {
@@ -172,6 +180,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     for (const [k, v] of Object.entries(where)) {
       if (v === undefined || k === "pid" || k === "tid" || k === "comm") continue;
       const f = fieldOf(this.#extended, fieldNameOf(k));
+      if (this.#derivedCols.some((d) => d.column === f.name && d.spec.value.kind === "stack")) throw new InvalidArgumentError(`${source}: "${k}" is a stack, named in user space; it cannot be filtered in the kernel: filter the table instead (e.g. on a frame name with op.includes)`);
       if (this.#derivedCols.some((d) => d.column === f.name && (d.list || d.from))) throw new InvalidArgumentError(`${source}: "${k}" cannot be filtered in the kernel (it is ${d0(f.name, this.#derivedCols)}); filter the table instead`);
       this.#preds.push(...predsFor(f, v, source));
     }
@@ -193,6 +202,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     if (end - RECORD_BASE > MAX_WINDOW) throw new InvalidArgumentError(`${source} has fields beyond the first ${MAX_WINDOW} bytes of the record, which is what the kernel program copies; pick fewer fields`);
     this.#window = end - RECORD_BASE;
     this.#checkBigint(source);
+    this.#stackEntries = integerIn(opts.stackEntries, "stackEntries", source, 1, 1 << 20) ?? DEFAULT_STACK_ENTRIES;
     const dyn = integerIn(opts.dataLocBytes, "dataLocBytes", source, 0, MAX_WINDOW) ?? 256;
     this.#dyn = this.#fields.some((f) => f.decl.kind === "data_loc") ? dyn : 0;
   }
@@ -258,7 +268,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     return HDR_SIZE + this.#windowSlot() + this.#ustr.length * this.#slot;
   }
 
-  #decoders(): FieldDecoder[] {
+  #decoders(stacks: BpfMap): FieldDecoder[] {
     const toEvent = HDR_SIZE - RECORD_BASE; // record offset → event offset
     const windowEnd = HDR_SIZE + this.#window + this.#dyn;
     const eventEnd = HDR_SIZE + this.#windowSlot();
@@ -276,15 +286,22 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
         case "data_loc": return decoders.dataLoc(col, at, f.offset + f.size, d.rel, d.elem === "string", toEvent, windowEnd);
         default: return decoders.bytes(col, at, f.size);
       }
-    }).concat(this.#derivedDecoders());
+    }).concat(this.#derivedDecoders(stacks));
   }
 
-  #derivedDecoders(): FieldDecoder[] {
+  #derivedDecoders(stacks: BpfMap): FieldDecoder[] {
     const out: FieldDecoder[] = [];
     const cols = this.#derivedCols;
     let cgroups: CgroupPaths | null = null;
+    let symbolizer: StackSymbolizer | null = null;
     cols.forEach((d, i) => {
       const at = HDR_SIZE + this.#derived!.fields[i]!.doff;
+      const v = d.spec.value;
+      if (v.kind === "stack") {
+        symbolizer ??= new StackSymbolizer();
+        out.push(stackDecoder(d.column, at, v.user, stacks, symbolizer));
+        return;
+      }
       if (d.list) {
         if (d.list.index === 0) out.push(decoders.stringList(d.column, at, d.list.slot, d.list.count));
         return;
@@ -347,6 +364,8 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     obj.setConstant("cfg_npreds", this.#preds.length);
     obj.setConstant("cfg_preds", encodePreds(this.#preds));
     obj.setConstant("cfg_nderive", this.#derivedCols.length);
+    // the stack map is one entry unless stacks are asked for
+    if (this.#derivedCols.some((d) => d.spec.value.kind === "stack")) obj.map("stacks").setMaxEntries(this.#stackEntries);
     if (this.#derived) obj.setConstant("cfg_derive", this.#derived.rodata);
   }
 
@@ -439,7 +458,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       eventSize: this.#eventSize(),
       bufferBytes: this.#bufferBytes,
       wakeupBytes: this.#opts.wakeupBytes,
-      fields: this.#decoders(),
+      fields: this.#decoders(obj.map("stacks")),
       attach: () => [prog.attachTracepoint(this.format.group, this.format.name)],
     };
   }

@@ -1,5 +1,6 @@
 /* What a tracepoint probe derives in the kernel besides its record's fields: standard
- * columns the record lacks (uid, gid, parent pid and comm, cgroup) and the `read`
+ * columns the record lacks (uid, gid, parent pid and comm, cgroup, kernel and user stack
+ * ids) and the `read`
  * option's reads (paths through kernel pointers from the current task or a pointer
  * field, user memory behind a pointer field: strings, string arrays, buffers, structs).
  * Each becomes a DeriveSpec (engine/derive.ts) plus the field declaration the engine
@@ -14,9 +15,10 @@ import { InvalidArgumentError, InvalidOptionError } from "../../errors.js";
 import { fieldOf } from "../../tracefs/catalog.js";
 import type { FieldKind, TracepointField, TracepointFormat } from "../../tracefs/format.js";
 import { RECORD_BASE } from "../../engine/layout.js";
+import { KSTACK_TYPE, USTACK_TYPE } from "../../engine/stack-ids.js";
 
 /** Standard columns a probe can add (the record does not carry them): `columns: [...]`, or by naming them in where/by. */
-export const EXTRA_COLUMNS = ["uid", "gid", "ppid", "pcomm", "cgroup", "cgroup_path", "container"] as const;
+export const EXTRA_COLUMNS = ["uid", "gid", "ppid", "pcomm", "cgroup", "cgroup_path", "container", "kstack", "ustack"] as const;
 export type ExtraColumn = (typeof EXTRA_COLUMNS)[number];
 /** Extra columns computed in user space from another one (the cgroup id). */
 export const FROM_CGROUP: ReadonlySet<string> = new Set(["cgroup_path", "container"]);
@@ -179,6 +181,12 @@ export function planExtra(name: ExtraColumn, source: string): DerivedColumn {
     case "cgroup_path":
     case "container":
       return { column: "cgroup", spec: { column: "cgroup", src: "cgroup", size: 8, value: { kind: "int", size: 8, signed: false }, what: "the task's cgroup v2 id" }, decl: { kind: "int", size: 8, signed: false }, type: "u64" };
+    case "kstack":
+    case "ustack": {
+      // an s32 stack id in the `stacks` map (negative: bpf_get_stackid's error); named in user space
+      const user = name === "ustack";
+      return { column: name, spec: { column: name, src: name, size: 4, value: { kind: "stack", user }, what: `the ${user ? "user" : "kernel"} stack (bpf_get_stackid)` }, decl: { kind: "int", size: 4, signed: true }, type: user ? USTACK_TYPE : KSTACK_TYPE };
+    }
     case "ppid":
       return fromLeaf("ppid", currentTaskPath(btf(), "real_parent.tgid"), { src: "task" }, "current->real_parent->tgid", undefined, source);
     case "pcomm":
