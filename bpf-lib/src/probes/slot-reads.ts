@@ -62,7 +62,9 @@ export function planSlotDerived(format: TracepointFormat, opts: SlotDerivedOptio
   }
   const read = objectOption(opts.read, "read", source, `an object of named reads, e.g. { name: { from: "arg0", string: 64 } }`);
   for (const [column, raw] of Object.entries(read)) {
-    if (taken.has(column) || out.some((d) => d.column === column) || ["ts", "cpu", "pid", "tid", "comm"].includes(column)) {
+    // A read named after the argument it reads through replaces that argument's column (pos: "pos").
+    const from = typeof raw === "string" ? /^\s*(?:\([^)]*\)\s*)?([A-Za-z_]\w*)/.exec(raw)?.[1] : (raw as { from?: unknown } | null)?.from;
+    if ((taken.has(column) && from !== column) || out.some((d) => d.column === column) || ["ts", "cpu", "pid", "tid", "comm"].includes(column)) {
       throw new InvalidArgumentError(`${source}: read "${column}" has the name of a column it already has; name it something else`);
     }
     const spec = userDefault && typeof raw === "object" && raw !== null && (raw as { user?: unknown }).user === undefined && (raw as { path?: unknown; as?: unknown }).path === undefined && (raw as { as?: unknown }).as === undefined

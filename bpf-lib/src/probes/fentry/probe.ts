@@ -54,7 +54,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   readonly #via: "auto" | Via;
   readonly #traceable: Traceability;
   readonly #cols = new Map<string, Col>();
-  readonly #event: Col[];
+  #event: Col[];
   readonly #strings: Col[];
   readonly #preds: Pred[];
   readonly #predCols: Col[];
@@ -117,11 +117,8 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     const reads = Object.fromEntries(Object.entries(read).map(([k, v]) => [k, typeof v === "object" && v !== null && (v as { user?: unknown }).user === undefined && userArg((v as { from?: unknown }).from) ? { ...(v as object), user: true } : v])) as Record<string, ReadSpec>;
     const taken = new Set([...this.#cols.keys(), ...proto.args.map((a) => a.name)]);
     this.#derived = planSlotDerived(readFormat, { columns: opts.columns, read: reads }, Object.keys(where), taken, what);
-    for (const f of this.#derived.fields) {
-      const decl = f.decl.kind === "int" ? { kind: "int" as const, size: f.decl.size, signed: f.decl.signed } : { kind: "pointer" as const, pointee: "char", char: false };
-      this.#cols.set(f.name, { column: f.name, slot: -1, decl, type: f.type, derived: f });
-    }
     this.#needCols = this.#derived.needs.filter((n) => n !== "ret").map((n) => this.#argCol(n));
+    const replaced = new Set(this.#derived.fields.map((f) => f.name));
 
     // Strings: char pointers read in the kernel into fixed slots.
     const strings = new Map<string, StringSource>();
@@ -151,6 +148,13 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     const args = [...chosen].map((c) => this.#cols.get(c.column)!).sort((a, b) => a.slot - b.slot);
     const tail = ret ? [this.#cols.get("ret"), opts.latency ? this.#cols.get("latency") : undefined].filter((c): c is Col => c !== undefined) : [];
     this.#event = [...args, ...tail];
+
+    // Derived values are columns too; one named after its argument replaces the argument's column.
+    this.#event = this.#event.filter((c) => !replaced.has(c.column));
+    for (const f of this.#derived.fields) {
+      const decl = f.decl.kind === "int" ? { kind: "int" as const, size: f.decl.size, signed: f.decl.signed } : { kind: "pointer" as const, pointee: "char", char: false };
+      this.#cols.set(f.name, { column: f.name, slot: -1, decl, type: f.type, derived: f });
+    }
 
     // Filters: pid/tid/comm in stream.h; the rest as predicates on the window (record.h).
     this.#preds = [];
