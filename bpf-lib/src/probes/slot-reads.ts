@@ -37,9 +37,10 @@ export interface SlotDerived {
 /**
  * Plans `columns`, standard columns named in where/by (`named`), and `read` entries
  * against `format` (the slots as fields). `taken`: names the probe's columns already
- * have. `userDefault`: pointers read without `user` are user memory (uprobes).
+ * have. `userDefault`: pointers read without `user` are user memory (uprobes). `replaces`: a read
+ * named after the argument it starts from replaces that argument's column (kernel functions).
  */
-export function planSlotDerived(format: TracepointFormat, opts: SlotDerivedOptions, named: readonly string[], taken: ReadonlySet<string>, source: string, userDefault = false): SlotDerived {
+export function planSlotDerived(format: TracepointFormat, opts: SlotDerivedOptions, named: readonly string[], taken: ReadonlySet<string>, source: string, userDefault = false, replaces = false): SlotDerived {
   const cols = nameList(opts.columns, "columns", source) ?? [];
   for (const c of cols) if (!isExtraColumn(c)) throw new InvalidArgumentError(`${source}: unknown column "${c}" in columns; the standard columns a probe can add are ${EXTRA_COLUMNS.join(", ")} (use read: {...} for other values)`);
   const extras = new Set<ExtraColumn>(cols as ExtraColumn[]);
@@ -64,7 +65,7 @@ export function planSlotDerived(format: TracepointFormat, opts: SlotDerivedOptio
   for (const [column, raw] of Object.entries(read)) {
     // A read named after the argument it reads through replaces that argument's column (pos: "pos").
     const from = typeof raw === "string" ? /^\s*(?:\([^)]*\)\s*)?([A-Za-z_]\w*)/.exec(raw)?.[1] : (raw as { from?: unknown } | null)?.from;
-    if ((taken.has(column) && from !== column) || out.some((d) => d.column === column) || ["ts", "cpu", "pid", "tid", "comm"].includes(column)) {
+    if ((taken.has(column) && !(replaces && from === column)) || out.some((d) => d.column === column) || ["ts", "cpu", "pid", "tid", "comm"].includes(column)) {
       throw new InvalidArgumentError(`${source}: read "${column}" has the name of a column it already has; name it something else`);
     }
     const spec = userDefault && typeof raw === "object" && raw !== null && (raw as { user?: unknown }).user === undefined && (raw as { path?: unknown; as?: unknown }).path === undefined && (raw as { as?: unknown }).as === undefined
