@@ -23,7 +23,13 @@
  *
  * which is what filters (record.h predicates), keys and values read, and what a
  * stream copies into its events (a contiguous run of slots), followed by the
- * requested strings (char * arguments, read from the saved pointers). */
+ * requested strings (char * arguments, read from the saved pointers).
+ *
+ * Derived values (derive.h: uid, gid, cgroup, reads through an argument, the return
+ * value or the current task, stack ids) follow the slots, from window offset 64, and
+ * are derived once the window is complete, where the event is emitted: on a paired
+ * return that is at the return (the arguments as saved at entry, the memory they
+ * point to as it is at return). A stream copies them after its slots, before the strings. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -45,6 +51,7 @@ static __always_inline long read_str(void *dst, __u32 size, const void *ptr, __u
 
 #define KEY_READ_STR(dst, size, ptr, src) read_str((dst), (size), (ptr), (src) == PART_USTR ? STR_USER : (src) == PART_KSTR ? STR_KERNEL : STR_AUTO)
 #include "key.h"
+#include "derive.h"
 
 /* libbpf 1.1's bpf_tracing.h stops at PARM5; the sixth integer argument is r9 on x86_64. */
 #if !defined(PT_REGS_PARM6) && defined(bpf_target_x86)
@@ -79,6 +86,7 @@ const volatile struct key_part cfg_parts[MAX_PARTS] = {};
 const volatile __u32 cfg_value_src = VAL_ONE;
 const volatile __u32 cfg_value_woff = 0;
 const volatile __u32 cfg_value_size = 8;
+const volatile __u32 cfg_derive_bytes = 0; /* stream: derived bytes copied after the slots */
 
 struct scratch {
 	__u8 win[MAX_SPAN]; /* the first 64 bytes are the slots; predicates and keys may address up to MAX_SPAN */
@@ -106,8 +114,10 @@ struct {
 
 
 /* The window is complete: filter, then stream it or count it. */
-static __always_inline int emit(struct scratch *s, const struct stream_ident *id)
+static __always_inline int emit(void *ctx, struct scratch *s, const struct stream_ident *id)
 {
+	if (cfg_nderive)
+		derive_all(ctx, s->win);
 	if (!preds_match(s->win)) {
 		stat_inc(STAT_FILTERED);
 		return 0;
@@ -128,7 +138,13 @@ static __always_inline int emit(struct scratch *s, const struct stream_ident *id
 				break;
 			dst[k] = src[(first + k) & (NSLOTS - 1)];
 		}
-		__u8 *strs = (__u8 *)(ev + 1) + ns * 8;
+		__u32 dw = cfg_derive_bytes / 8;
+		for (int k = 0; k < MAX_DERIVED_BYTES / 8; k++) {
+			if (k >= dw)
+				break;
+			dst[ns + k] = src[NSLOTS + k];
+		}
+		__u8 *strs = (__u8 *)(ev + 1) + ns * 8 + dw * 8;
 		for (int k = 0; k < MAX_STR; k++) {
 			if (k >= nstr)
 				break;
@@ -162,7 +178,7 @@ static __always_inline struct scratch *begin(struct stream_ident *id)
 }
 
 /* The arguments are in the window: store them for the return, or emit. */
-static __always_inline int entry_done(struct scratch *s, const struct stream_ident *id)
+static __always_inline int entry_done(void *ctx, struct scratch *s, const struct stream_ident *id)
 {
 	if (cfg_store) {
 		const __u64 *w = (const __u64 *)s->win;
@@ -174,11 +190,11 @@ static __always_inline int entry_done(struct scratch *s, const struct stream_ide
 			stat_inc(STAT_START_DROPPED);
 		return 0;
 	}
-	return emit(s, id);
+	return emit(ctx, s, id);
 }
 
 /* The return value (and, for fexit, the arguments) are in the window: pair, then emit. */
-static __always_inline int return_done(struct scratch *s, const struct stream_ident *id)
+static __always_inline int return_done(void *ctx, struct scratch *s, const struct stream_ident *id)
 {
 	__u64 *w = (__u64 *)s->win;
 	if (cfg_paired) {
@@ -195,7 +211,7 @@ static __always_inline int return_done(struct scratch *s, const struct stream_id
 		}
 		bpf_map_delete_elem(&starts, &id->pid_tgid);
 	}
-	return emit(s, id);
+	return emit(ctx, s, id);
 }
 
 SEC("kprobe")
@@ -214,7 +230,7 @@ int kp_entry(struct pt_regs *ctx)
 	w[SLOT_ARG0 + 3] = na > 3 ? PT_REGS_PARM4(ctx) : 0;
 	w[SLOT_ARG0 + 4] = na > 4 ? PT_REGS_PARM5(ctx) : 0;
 	w[SLOT_ARG0 + 5] = na > 5 ? PT_REGS_PARM6(ctx) : 0;
-	return entry_done(s, &id);
+	return entry_done(ctx, s, &id);
 }
 
 SEC("kretprobe")
@@ -229,7 +245,7 @@ int kp_return(struct pt_regs *ctx)
 #pragma unroll
 	for (int k = 0; k < MAX_ARGS; k++)
 		w[SLOT_ARG0 + k] = 0;
-	return return_done(s, &id);
+	return return_done(ctx, s, &id);
 }
 
 /* ctx[i] of a tracing program as one load at a constant offset from the unmodified
@@ -263,7 +279,7 @@ int fe_entry(__u64 *ctx)
 	if (!s)
 		return 0;
 	tracing_args((__u64 *)s->win, ctx);
-	return entry_done(s, &id);
+	return entry_done(ctx, s, &id);
 }
 
 SEC("fexit")
@@ -287,7 +303,7 @@ int fe_exit(__u64 *ctx)
 		default: w[SLOT_RET] = CTX_U64(ctx, 6); break;
 		}
 	}
-	return return_done(s, &id);
+	return return_done(ctx, s, &id);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -13,6 +13,13 @@
  * {ts, args} by thread in `starts` and the return completes the window (paired
  * mode, like the start/end roles of aggregate.bpf.c).
  *
+ * Derived values (derive.h: uid, gid, cgroup, reads through an argument, the return
+ * value or the current task, stack ids) follow the slots, from window offset 64, and
+ * are derived once the window is complete, where the event is emitted: on a paired
+ * return that is at the return (the arguments as saved at entry, the memory they
+ * point to as it is at return, which is what an output buffer wants). A stream
+ * copies them after its slots.
+ *
  * The registers are read straight from the context (PT_REGS_PARMn, not the _CORE
  * variants): uprobe programs may load pt_regs fields directly, and that needs no
  * bpf_probe_read_kernel, which lockdown=confidentiality refuses. */
@@ -24,6 +31,7 @@
 #include "record.h"
 #include "agg.h"
 #include "key.h"
+#include "derive.h"
 
 /* libbpf 1.1's bpf_tracing.h stops at PARM5; the sixth integer argument is r9 on x86_64. */
 #if !defined(PT_REGS_PARM6) && defined(bpf_target_x86)
@@ -48,6 +56,7 @@ const volatile struct key_part cfg_parts[MAX_PARTS] = {};
 const volatile __u32 cfg_value_src = VAL_ONE;
 const volatile __u32 cfg_value_woff = 0;
 const volatile __u32 cfg_value_size = 8;
+const volatile __u32 cfg_derive_bytes = 0; /* stream: derived bytes copied after the slots */
 
 struct scratch {
 	__u8 win[MAX_SPAN]; /* the first 64 bytes are the slots; predicates and keys may address up to MAX_SPAN */
@@ -74,8 +83,10 @@ struct {
 } starts SEC(".maps");
 
 /* The window is complete: filter, then stream it or count it. */
-static __always_inline int emit(struct scratch *s, const struct stream_ident *id)
+static __always_inline int emit(void *ctx, struct scratch *s, const struct stream_ident *id)
 {
+	if (cfg_nderive)
+		derive_all(ctx, s->win);
 	if (!preds_match(s->win)) {
 		stat_inc(STAT_FILTERED);
 		return 0;
@@ -95,6 +106,12 @@ static __always_inline int emit(struct scratch *s, const struct stream_ident *id
 			if (k >= ns)
 				break;
 			dst[k] = src[(first + k) & (NSLOTS - 1)];
+		}
+		__u32 dw = cfg_derive_bytes / 8;
+		for (int k = 0; k < MAX_DERIVED_BYTES / 8; k++) {
+			if (k >= dw)
+				break;
+			dst[ns + k] = src[NSLOTS + k];
 		}
 		stream_submit(ev);
 		return 0;
@@ -137,7 +154,7 @@ int on_entry(struct pt_regs *ctx)
 			stat_inc(STAT_START_DROPPED);
 		return 0;
 	}
-	return emit(s, &id);
+	return emit(ctx, s, &id);
 }
 
 SEC("uretprobe")
@@ -167,7 +184,7 @@ int on_return(struct pt_regs *ctx)
 			w[SLOT_ARG0 + k] = st->args[k];
 		bpf_map_delete_elem(&starts, &id.pid_tgid);
 	}
-	return emit(s, &id);
+	return emit(ctx, s, &id);
 }
 
 char LICENSE[] SEC("license") = "GPL";

@@ -11,7 +11,7 @@ import { AGGREGATION_EXAMPLE, nameList, optionsObject, stringOption } from "../.
 import { maxKeys as checkMaxKeys } from "../../options/sizes.js";
 import { aggregateRunOptions, collectOptions } from "../../options/durations.js";
 import type { KernelFunctionAggregateOptions } from "./types.js";
-import { HIST, type Col, type KernelFunctionSource, planKey } from "./plan.js";
+import { HIST, type Col, type KernelFunctionSource, planKey, woffOf } from "./plan.js";
 
 /** An aggregation of a kernel function probe: a spec until start()/collect(), then an AggregationRun. */
 export class KernelFunctionAggregation {
@@ -23,9 +23,11 @@ export class KernelFunctionAggregation {
   readonly #keyCols: Col[];
   readonly #value: Col | null;
 
-  constructor(probe: KernelFunctionSource, options: KernelFunctionAggregateOptions, latency: boolean) {
-    const what = `${probe.kind}("${probe.function}")`;
+  constructor(source: KernelFunctionSource, options: KernelFunctionAggregateOptions, latency: boolean) {
+    const what = `${source.kind}("${source.function}")`;
     const opts = optionsObject(options, what, AGGREGATION_EXAMPLE);
+    // Keys by uid, ppid... derive them in the kernel.
+    const probe = Array.isArray(opts.by) ? source.withColumns(opts.by as readonly string[]) : source;
     this.probe = probe;
     this.options = opts;
     this.isLatency = latency;
@@ -75,7 +77,7 @@ export class KernelFunctionAggregation {
       }
       obj.setConstant("cfg_value_src", value ? 1 : 0);
       if (value && value.decl.kind === "int") {
-        obj.setConstant("cfg_value_woff", value.slot * 8);
+        obj.setConstant("cfg_value_woff", woffOf(value));
         obj.setConstant("cfg_value_size", value.decl.size);
         obj.setConstant("cfg_value_signed", value.decl.signed ? 1 : 0);
       }

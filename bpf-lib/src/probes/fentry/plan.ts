@@ -6,6 +6,7 @@ import { RECORD_BASE } from "../../engine/layout.js";
 import type { Trace, StopOptions } from "../../engine/trace.js";
 import { KeyLayout, PartSrc, type KeyPlan } from "../../engine/keys.js";
 import type { TracepointField } from "../../tracefs/format.js";
+import { InvalidArgumentError } from "../../errors.js";
 import type { KernelFunctionValueKind } from "./prototype.js";
 import type { Via } from "./support.js";
 import type { StringSource } from "./types.js";
@@ -28,6 +29,13 @@ export interface Col {
   arg?: string;
   /** Read as a string, from where. */
   string?: StringSource;
+  /** A derived value (columns, read): its field after the slots (slot is then unused). */
+  derived?: TracepointField;
+}
+
+/** Window offset of a column's value. */
+export function woffOf(c: Col): number {
+  return c.derived ? c.derived.offset - RECORD_BASE : c.slot * 8;
 }
 
 export const STANDARD = new Set(["ts", "cpu", "pid", "tid", "comm"]);
@@ -55,6 +63,7 @@ export interface RunConfig {
 
 /** A stand-in TracepointField, so `where` uses the tracepoint filter compiler (engine/filter.ts). */
 export function fieldOf(c: Col): TracepointField {
+  if (c.derived) return c.derived;
   const decl = c.decl.kind === "int" ? { kind: "int" as const, size: c.decl.size, signed: c.decl.signed } : { kind: "pointer" as const, pointee: c.decl.pointee, userString: false };
   return { name: c.column, type: c.type, offset: RECORD_BASE + c.slot * 8, size: 8, signed: c.decl.kind === "int" && c.decl.signed, decl, common: false };
 }
@@ -71,9 +80,14 @@ export function planKey(by: readonly string[], probe: Pick<KernelFunctionSource,
     if (key.standard(name)) continue;
     const c = probe.column(RESULT_COLUMNS.has(name.replace(/^args_/, "")) ? name.replace(/^args_/, "") : name);
     cols.push(c);
-    const woff = c.slot * 8;
+    const woff = woffOf(c);
     const column = RESULT_COLUMNS.has(c.column) ? `args_${c.column}` : c.column;
-    if (c.string) key.string(column, KEY_STR_SRC[c.string], woff, opts.stringBytes);
+    const d = c.derived?.decl;
+    if (d?.kind === "char_array") key.chars(column, woff, d.length, c.derived);
+    else if (d?.kind === "int") key.int(column, woff, d.size, d.signed, { field: c.derived });
+    else if (d?.kind === "pointer") key.pointer(column, woff, c.derived);
+    else if (d) throw new InvalidArgumentError(`"${name}" (${c.type}) cannot be an aggregation key; read it as a string or an integer`);
+    else if (c.string) key.string(column, KEY_STR_SRC[c.string], woff, opts.stringBytes);
     else if (c.decl.kind === "int") key.int(column, woff, c.decl.size, c.decl.signed);
     else key.pointer(column, woff);
   }
@@ -85,6 +99,8 @@ export interface KernelFunctionSource {
   readonly kind: "kprobe" | "kretprobe";
   readonly function: string;
   column(name: string): Col;
+  /** The same probe, also deriving these standard columns (uid, ppid...) when a key names them. */
+  withColumns(names: readonly string[]): KernelFunctionSource;
   openAggregate(uses: Col[], latency: boolean, configure: (obj: BpfObject) => void): Opened;
   latencyEvents(): { start(stop?: StopOptions): Trace };
 }

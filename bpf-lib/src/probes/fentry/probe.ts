@@ -32,6 +32,9 @@ import { stopOptions } from "../../options/durations.js";
 import type { KernelFunctionAggregateOptions, KernelFunctionArgName, KernelFunctionKeyName, KernelFunctionPlan, KernelFunctionStringArg, KernelFunctionValueName, KernelFunctionWhere, KprobeOptions, KprobeRow, KretprobeOptions, KretprobeRow, StringSource } from "./types.js";
 import { fieldOf, kernelFunctionColumnName, MAX_ARGS, MAX_STR, PROGRAMS, SLOT, STANDARD, STR_MODE, type Col, type Opened, type RunConfig } from "./plan.js";
 import { KernelFunctionAggregation } from "./aggregate.js";
+import { configureSlotDerived, derivedEventBytes, derivedNames, derivedPlan, kernelReadRefused, planSlotDerived, slotDerivedDecoders, type SlotDerived } from "../slot-reads.js";
+import { isExtraColumn, type ExtraColumn, type ReadSpec } from "../tracepoint/reads.js";
+import type { TracepointFormat } from "../../tracefs/format.js";
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
 
@@ -51,12 +54,15 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   readonly #via: "auto" | Via;
   readonly #traceable: Traceability;
   readonly #cols = new Map<string, Col>();
-  readonly #event: Col[];
+  #event: Col[];
   readonly #strings: Col[];
   readonly #preds: Pred[];
   readonly #predCols: Col[];
   readonly #slot: number;
   readonly #bufferBytes: number;
+  readonly #derived: SlotDerived;
+  /** Arguments the derived values read through (the programs must read their slots). */
+  readonly #needCols: Col[];
   /** The mechanism of the last start (fentry or kprobe), null before. */
   lastVia: Via | null = null;
 
@@ -100,6 +106,20 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
       this.#cols.set("latency", { column: "latency", slot: SLOT.latency, decl: { kind: "int", size: 8, signed: false }, type: "u64 (ns)" });
     }
 
+    // Derived values: standard columns and reads through arguments (typed by the prototype) or the return value.
+    const readFormat: TracepointFormat = {
+      group: kind, name: fn, id: 0, printFmt: "",
+      fields: [...this.#cols.values()].filter((c) => c.column !== "latency").map((c) => ({ ...fieldOf(c), name: c.arg ?? c.column })),
+    };
+    const read = objectOption(opts.read, "read", what, `an object of named reads, e.g. { fname: "file->f_path.dentry->d_name.name" }`);
+    const userArg = (from: unknown) => proto.args.some((a) => a.name === from && a.decl.kind === "pointer" && a.decl.user === true);
+    // An argument BTF tags __user points into the calling process.
+    const reads = Object.fromEntries(Object.entries(read).map(([k, v]) => [k, typeof v === "object" && v !== null && (v as { user?: unknown }).user === undefined && userArg((v as { from?: unknown }).from) ? { ...(v as object), user: true } : v])) as Record<string, ReadSpec>;
+    const taken = new Set([...this.#cols.keys(), ...proto.args.map((a) => a.name)]);
+    this.#derived = planSlotDerived(readFormat, { columns: opts.columns, read: reads }, Object.keys(where), taken, what, false, true);
+    this.#needCols = this.#derived.needs.filter((n) => n !== "ret").map((n) => this.#argCol(n));
+    const replaced = new Set(this.#derived.fields.map((f) => f.name));
+
     // Strings: char pointers read in the kernel into fixed slots.
     const strings = new Map<string, StringSource>();
     const so = opts.strings;
@@ -129,11 +149,19 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     const tail = ret ? [this.#cols.get("ret"), opts.latency ? this.#cols.get("latency") : undefined].filter((c): c is Col => c !== undefined) : [];
     this.#event = [...args, ...tail];
 
+    // Derived values are columns too; one named after its argument replaces the argument's column.
+    this.#event = this.#event.filter((c) => !replaced.has(c.column));
+    for (const f of this.#derived.fields) {
+      const decl = f.decl.kind === "int" ? { kind: "int" as const, size: f.decl.size, signed: f.decl.signed } : { kind: "pointer" as const, pointee: "char", char: false };
+      this.#cols.set(f.name, { column: f.name, slot: -1, decl, type: f.type, derived: f });
+    }
+
     // Filters: pid/tid/comm in stream.h; the rest as predicates on the window (record.h).
     this.#preds = [];
     this.#predCols = [];
     for (const [k, v] of Object.entries(where)) {
       if (v === undefined || k === "pid" || k === "tid" || k === "comm") continue;
+      if (derivedNames(this.#derived).has(k) && !this.#cols.has(k)) throw new InvalidArgumentError(`${fn}: "${k}" cannot be filtered in the kernel (it is resolved in user space or a list); filter the table instead`);
       const c = this.column(k);
       if (c.string) throw new InvalidArgumentError(`${fn}: "${k}" is read as a string, which cannot be filtered in the kernel; filter the table instead, e.g. t.filter(d => d.${c.column} === ...)`);
       this.#preds.push(...predsFor(fieldOf(c), v, `${this.kind}:${fn}`));
@@ -190,18 +218,19 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
         ...this.#preds.map((p) => `${p.field} ${p.op} ${p.value[0]}`),
       ],
       bufferBytes: this.#bufferBytes,
+      derived: derivedPlan(this.#derived),
     };
   }
 
   /** Argument slots the programs must read for these columns (and the filters). */
   #argSlots(uses: readonly Col[]): number {
     let n = 0;
-    for (const c of [...uses, ...this.#predCols]) if (c.arg !== undefined) n = Math.max(n, c.slot - SLOT.arg0 + 1);
+    for (const c of [...uses, ...this.#predCols, ...this.#needCols]) if (c.arg !== undefined) n = Math.max(n, c.slot - SLOT.arg0 + 1);
     return Math.min(n, MAX_ARGS);
   }
 
   /** The event: which window slots it copies, then the strings. */
-  #layout(): { first: number; nslots: number; size: number } {
+  #layout(): { first: number; nslots: number; derived: number; size: number } {
     const args = this.#event.filter((c) => c.arg !== undefined);
     const maxArg = args.reduce((m, c) => Math.max(m, c.slot), -1);
     let first: number, nslots: number;
@@ -212,17 +241,23 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
       first = SLOT.ret;
       nslots = maxArg >= 0 ? maxArg + 1 : this.#opts.latency ? 2 : 1;
     }
-    return { first, nslots, size: HDR_SIZE + nslots * 8 + this.#strings.length * this.#slot };
+    const derived = derivedEventBytes(this.#derived);
+    return { first, nslots, derived, size: HDR_SIZE + nslots * 8 + derived + this.#strings.length * this.#slot };
   }
 
   #decoders(): FieldDecoder[] {
-    const { first, nslots } = this.#layout();
-    return this.#event.map((c) => {
+    const { first, nslots, derived } = this.#layout();
+    const slots = this.#event.map((c) => {
       const k = this.#strings.findIndex((s) => s.column === c.column);
-      if (k >= 0) return decoders.chars(c.column, HDR_SIZE + nslots * 8 + k * this.#slot, this.#slot);
+      if (k >= 0) return decoders.chars(c.column, HDR_SIZE + nslots * 8 + derived + k * this.#slot, this.#slot);
       const at = HDR_SIZE + (c.slot - first) * 8;
       return c.decl.kind === "int" ? decoders.int(c.column, at, c.decl.size, c.decl.signed) : decoders.pointer(c.column, at);
     });
+    const slotAt = (woff: number): number | null => {
+      const k = Math.floor(woff / 8) - first;
+      return k >= 0 && k < nslots ? HDR_SIZE + 8 * k + (woff % 8) : null;
+    };
+    return [...slots, ...slotDerivedDecoders(this.#derived, HDR_SIZE + nslots * 8, slotAt, { wantCgroup: Boolean(this.#opts.columns?.includes("cgroup")) })];
   }
 
   /** Loads and attaches with the first mechanism that works: fentry/fexit, then kprobes (via: "auto"). */
@@ -271,7 +306,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
         failures.push({ via, paired, error: e });
       }
     }
-    throw this.#explain(failures);
+    throw kernelReadRefused(this.#explain(failures), this.#derived, `${this.kind}("${this.function}")`);
   }
 
   /** Every mechanism failed: the kernel's reasons (NotSupportedError), or why this function cannot be traced. */
@@ -300,6 +335,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     }
     obj.setConstant("cfg_npreds", this.#preds.length);
     obj.setConstant("cfg_preds", encodePreds(this.#preds));
+    configureSlotDerived(obj, this.#derived, false);
     obj.setConstant("cfg_nargs", via === "fentry" ? Math.min(argSlots, this.prototype.slots) : argSlots);
     const ret = this.kind === "kretprobe";
     if (ret) {
@@ -326,6 +362,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
         obj.setConstant("cfg_first_slot", layout.first);
         obj.setConstant("cfg_nslots", layout.nslots);
         obj.setConstant("cfg_event_size", layout.size);
+        obj.setConstant("cfg_derive_bytes", layout.derived);
         obj.setConstant("cfg_nstr", strings.length);
         const slots = new Uint8Array(MAX_STR * 4), modes = new Uint8Array(MAX_STR * 4);
         strings.forEach((s, i) => {
@@ -387,6 +424,14 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   /** @internal Loads and attaches for an aggregation (AggregationRun reads agg0/agg1/ctl/stats). */
   openAggregate(uses: Col[], latency: boolean, configure: (obj: BpfObject) => void): Opened {
     return this.#open({ uses, latency: latency || this.#predCols.some((c) => c.column === "latency"), configure });
+  }
+
+  /** @internal The same probe, also deriving these standard columns (when an aggregation keys by them). */
+  withColumns(names: readonly string[]): KernelFunctionProbe {
+    const have = derivedNames(this.#derived);
+    const add = names.filter((n) => isExtraColumn(n) && !have.has(n) && !this.#cols.has(n)) as ExtraColumn[];
+    if (add.length === 0) return this as unknown as KernelFunctionProbe;
+    return new KernelFunctionProbe(this.kind, this.function, { ...this.#opts, columns: [...(this.#opts.columns ?? []), ...add] });
   }
 
   /** @internal The same function, filters and mechanism, with latency streamed (for KernelFunctionAggregation.startEvents). */

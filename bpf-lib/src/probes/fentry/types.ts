@@ -6,6 +6,7 @@ import type { HistSpec } from "../../engine/aggregation-run.js";
 import type { StandardRow } from "../tracepoint/probe.js";
 import type { KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings } from "../../generated/kernel-functions.js";
 import type { Via } from "./support.js";
+import type { ExtraColumn, ReadSpec } from "../tracepoint/reads.js";
 
 type StdColumn = "ts" | "cpu" | "pid" | "tid" | "comm";
 /** An argument named like a standard column, `ret` or `latency` becomes `args_<name>`. */
@@ -24,7 +25,7 @@ export type KretprobeRow<N extends string, A extends string, S extends string, L
   KprobeRow<N, A, S> & { ret: KernelFunctionReturn<N> } & (L extends true ? { latency: number } : unknown);
 
 /** What an aggregation can be keyed by. */
-export type KernelFunctionKeyName<N extends string> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "ret" | "latency" | KernelFunctionColumn<KernelFunctionArgName<N>>;
+export type KernelFunctionKeyName<N extends string> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "ret" | "latency" | ExtraColumn | KernelFunctionColumn<KernelFunctionArgName<N>> | (string & {});
 /** What an aggregation can sum or put in a histogram: an integer argument, `ret`, `latency`. */
 export type KernelFunctionValueName<N extends string> = "ret" | "latency" | KernelFunctionColumn<KernelFunctionArgName<N>>;
 
@@ -46,8 +47,21 @@ export interface KprobeOptions<N extends string, A extends string = KernelFuncti
   args?: readonly A[];
   /** `char *` arguments to read as strings (up to 4), optionally saying where they point. */
   strings?: readonly S[] | { readonly [K in S]?: StringSource };
-  /** Filters evaluated in the kernel: pid, tid, comm, and comparisons on integer/pointer arguments (`ret`, `latency` on returns). */
-  where?: KernelFunctionWhere<N>;
+  /** Filters evaluated in the kernel: pid, tid, comm, and comparisons on integer/pointer arguments (`ret`, `latency` on returns) and derived values. */
+  where?: KernelFunctionWhere<N> & Record<string, unknown>;
+  /**
+   * Standard columns derived in the kernel: uid, gid, ppid, pcomm, cgroup (cgroup_path and
+   * container are resolved from the cgroup id in user space). Naming one in where/by adds it too.
+   */
+  columns?: readonly ExtraColumn[];
+  /**
+   * Values read in the kernel at each event, as named columns: BTF paths from an argument
+   * (`"file->f_path.dentry->d_name.name"`), from the current task (`"current.real_parent.tgid"`),
+   * from the returned pointer (`{ from: "ret", path: "..." }`, kretprobe), or memory behind a
+   * pointer (`{ from: "filename", user: true, string: 64 }`). Arguments BTF tags `__user` are read
+   * from user memory. On a kretprobe the reads happen at the return. See docs/probes.md.
+   */
+  read?: Readonly<Record<string, ReadSpec>>;
   /** "auto" (default): fentry/fexit when the kernel allows it, else kprobes. */
   via?: "auto" | Via;
   /** Bytes read for each string, a multiple of 8 up to 1024 (default 256). */
@@ -77,6 +91,8 @@ export interface KernelFunctionPlan {
   argSlots: number;
   kernelFilters: string[];
   bufferBytes: number;
+  /** Values derived in the kernel (standard columns, reads): column, what, window offset, bytes. */
+  derived: { column: string; what: string; offset: number; bytes: number; kernelRead: boolean }[];
 }
 
 export interface KernelFunctionAggregateOptions<K extends string = string, V extends string = string> {

@@ -22,12 +22,14 @@ export class UprobeAggregation {
   readonly #layout: Layout;
   readonly #maxKeys: number;
 
-  constructor(probe: UprobeSource, options: UprobeAggregateOptions, latency: boolean) {
-    const opts = optionsObject(options, probe.source, AGGREGATION_EXAMPLE);
+  constructor(source: UprobeSource, options: UprobeAggregateOptions, latency: boolean) {
+    const opts = optionsObject(options, source.source, AGGREGATION_EXAMPLE);
+    const by = nameList(opts.by, "by", source.source) ?? [];
+    // Keys by uid, ppid... derive them in the kernel.
+    const probe = source.withColumns(by);
     this.#probe = probe;
     this.#opts = opts;
     this.#latency = latency;
-    const by = nameList(opts.by, "by", probe.source) ?? [];
     histSpec(opts.hist, probe.source, latency ? ["stats"] : []);
     const hasReturn = probe.retprobe || latency;
     for (const k of by) if (!["pid", "tid", "comm", "cpu", "cgroup"].includes(k)) probe.field(k, hasReturn, "key");

@@ -43,6 +43,8 @@ export interface UprobeSource {
   readonly nargs: number;
   readonly retprobe: boolean;
   readonly format: TracepointFormat;
+  /** The same probe, also deriving these standard columns (uid, ppid...) when a key names them. */
+  withColumns(names: readonly string[]): UprobeSource;
   field(name: string, hasReturn: boolean, what: string): TracepointField;
   configure(l: Layout, mode: { aggregate?: { plan: KeyPlan; value: TracepointField | null; hist?: HistSpec; maxKeys: number } }): { obj: BpfObject; attach: () => Link[] };
 }

@@ -31,6 +31,10 @@ import { requireInstructionStart } from "../../symbols/instructions.js";
 import type { ArgName, IntType, UprobeAggregateOptions, UprobeKey, UprobeOptions, UprobePlan, UprobeRow } from "./types.js";
 import { MAX_UPROBE_ARGS, SLOT, TYPES, slotField, type Layout } from "./plan.js";
 import { UprobeAggregation } from "./aggregate.js";
+import { checkFilterable, configureSlotDerived, derivedEventBytes, derivedNames, derivedPlan, planSlotDerived, slotDerivedDecoders, type SlotDerived } from "../slot-reads.js";
+import { fieldOf } from "../../tracefs/catalog.js";
+import { isExtraColumn, type ExtraColumn } from "../tracepoint/reads.js";
+import { kernelReadRefused } from "../slot-reads.js";
 
 export class UprobeProbe {
   readonly binary: string;
@@ -43,6 +47,7 @@ export class UprobeProbe {
   readonly #format: TracepointFormat;
   readonly #preds: Pred[];
   readonly #bufferBytes: number;
+  readonly #derived: SlotDerived;
 
   /** Resolves the binary and the function, and validates every option: errors come here, before the kernel is touched. */
   constructor(binary: string, symbol: string, options: UprobeOptions = {}) {
@@ -53,14 +58,21 @@ export class UprobeProbe {
     this.#opts = opts;
     checkSelfOption(opts, what);
     processId(opts.pid, "pid", what);
-    const n = opts.args ?? 0;
-    if (!Number.isInteger(n) || n < 0 || n > MAX_UPROBE_ARGS) throw new InvalidArgumentError(`args must be an integer from 0 to ${MAX_UPROBE_ARGS} (the integer registers of the x86_64 calling convention), got ${opts.args}`);
-    this.#nargs = n;
+    const asked = opts.args ?? 0;
+    if (!Number.isInteger(asked) || asked < 0 || asked > MAX_UPROBE_ARGS) throw new InvalidArgumentError(`args must be an integer from 0 to ${MAX_UPROBE_ARGS} (the integer registers of the x86_64 calling convention), got ${opts.args}`);
     const types = opts.argTypes ?? [];
-    if (types.length > n) throw new InvalidArgumentError(`argTypes lists ${types.length} types for ${n} captured arguments; raise args`);
+    if (types.length > asked) throw new InvalidArgumentError(`argTypes lists ${types.length} types for ${asked} captured arguments; raise args`);
     for (const t of [...types, ...(opts.retType ? [opts.retType] : [])]) if (!(t in TYPES)) throw new InvalidArgumentError(`unknown integer type "${t}"; use one of ${Object.keys(TYPES).join(", ")}`);
-    this.#argTypes = Array.from({ length: n }, (_, i) => types[i] ?? "i64");
     this.#retType = opts.retType ?? "i64";
+    // Reads start from an argument (captured for them) or the return value: every slot, as fields.
+    const slotType = (i: number): IntType => types[i] ?? "i64";
+    const readable: TracepointField[] = Array.from({ length: MAX_UPROBE_ARGS }, (_, i) => slotField(`arg${i}`, SLOT.arg0 + i, slotType(i)));
+    if (opts.retprobe) readable.push(slotField("ret", SLOT.ret, this.#retType));
+    const whereKeys = Object.keys(objectOption(opts.where, "where", what, "an object of filters, e.g. { pid: 1234, arg0: { gt: 4096 } }"));
+    this.#derived = planSlotDerived({ group: "uprobe", name: `${binary}:${symbol}`, id: 0, fields: readable, printFmt: "" }, opts, whereKeys, new Set(["ret", "latency", ...readable.map((f) => f.name)]), what, true);
+    const n = Math.max(asked, ...this.#derived.needs.filter((x) => x.startsWith("arg")).map((x) => Number(x.slice(3)) + 1));
+    this.#nargs = n;
+    this.#argTypes = Array.from({ length: n }, (_, i) => slotType(i));
     if (opts.offset !== undefined && opts.retprobe) throw new InvalidArgumentError("offset places an entry probe inside the function; a uretprobe always attaches at the function's start");
     this.#bufferBytes = bufferBytes(opts.bufferBytes, what);
     wakeupBytes(opts.wakeupBytes, this.#bufferBytes, what);
@@ -74,6 +86,7 @@ export class UprobeProbe {
     const fields: TracepointField[] = this.#argTypes.map((t, i) => slotField(`arg${i}`, SLOT.arg0 + i, t));
     fields.push(slotField("ret", SLOT.ret, this.#retType));
     fields.push(slotField("latency", SLOT.latency, "u64"));
+    fields.push(...this.#derived.fields);
     this.#format = { group: "uprobe", name: `${this.binary}:${symbol}`, id: 0, fields, printFmt: "" };
 
     const where = objectOption(opts.where, "where", what, "an object of filters, e.g. { pid: 1234, arg0: { gt: 4096 } }");
@@ -91,6 +104,10 @@ export class UprobeProbe {
 
   /** A column that can be filtered, keyed or aggregated: argN (captured), ret (on return). */
   #field(name: string, hasReturn: boolean, what: string): TracepointField {
+    if (derivedNames(this.#derived).has(name)) {
+      checkFilterable(this.#derived, name, this.source);
+      return fieldOf(this.#format, name);
+    }
     const m = /^arg(\d)$/.exec(name);
     if (m) {
       if (Number(m[1]) >= this.#nargs) throw new InvalidArgumentError(`${what} ${name}: capture it with { args: ${Number(m[1]) + 1} } (this probe captures ${this.#nargs} argument${this.#nargs === 1 ? "" : "s"})`);
@@ -101,7 +118,8 @@ export class UprobeProbe {
       return this.#format.fields[this.#nargs];
     }
     if (name === "latency") return this.#format.fields[this.#nargs + 1];
-    throw new InvalidArgumentError(`${what} "${name}": a uprobe has pid, tid, comm, cpu, cgroup, arg0..arg${Math.max(0, this.#nargs - 1)}${hasReturn ? ", ret" : ""}`);
+    const derived = [...derivedNames(this.#derived)];
+    throw new InvalidArgumentError(`${what} "${name}": a uprobe has pid, tid, comm, cpu, cgroup, arg0..arg${Math.max(0, this.#nargs - 1)}${hasReturn ? ", ret" : ""}${derived.length ? `, ${derived.join(", ")}` : ""} (columns: [...] adds uid, gid, ppid, pcomm; read: {...} reads memory)`);
   }
 
   /** "uprobe:/path:symbol" or "uretprobe:/path:symbol". */
@@ -130,14 +148,24 @@ export class UprobeProbe {
       address: "0x" + this.function.symbol.value.toString(16),
       fileOffset: "0x" + this.function.fileOffset.toString(16),
       programs: [...(l.entry ? ["uprobe" as const] : []), ...(l.ret ? ["uretprobe" as const] : [])],
-      columns: ["ts", "cpu", "pid", "tid", "comm", ...this.#columns(l)],
-      eventBytes: HDR_SIZE + 8 * l.nslots,
+      columns: ["ts", "cpu", "pid", "tid", "comm", ...this.#columns(l), ...this.#derivedColumns()],
+      eventBytes: this.#eventSize(l),
       kernelFilters: [
         ...(["pid", "tid", "comm"] as const).filter((k) => w[k] !== undefined).map((k) => `${k} == ${JSON.stringify(w[k])}`),
         ...this.#preds.map((p) => `${p.field} ${p.op} ${p.value[0]}`),
       ],
       ...(this.#opts.pid !== undefined ? { pid: this.#opts.pid } : {}),
+      derived: derivedPlan(this.#derived),
     };
+  }
+
+  #eventSize(l: Layout): number {
+    return HDR_SIZE + 8 * l.nslots + derivedEventBytes(this.#derived);
+  }
+
+  /** The derived columns a stream decodes, in order. */
+  #derivedColumns(): string[] {
+    return [...new Set(this.#derived.cols.flatMap((c) => (c.from ? [...c.from.split(","), ...(this.#opts.columns?.includes("cgroup") ? [c.column] : [])] : [c.column])))];
   }
 
   /** @internal Opens and configures uprobe.bpf.c for a layout; the caller loads it. */
@@ -159,6 +187,8 @@ export class UprobeProbe {
       obj.setConstant("cfg_npreds", this.#preds.length);
       obj.setConstant("cfg_preds", encodePreds(this.#preds));
       obj.setConstant("cfg_nargs", this.#nargs);
+      configureSlotDerived(obj, this.#derived, !mode.aggregate);
+      if (this.#derived.cols.some((c) => c.spec.src === "kstack" || c.spec.src === "ustack")) obj.map("stacks").setMaxEntries(16384);
       obj.setConstant("cfg_paired", l.paired ? 1 : 0);
       if (!l.paired) obj.map("starts").setMaxEntries(1);
       obj.program("on_entry").setAutoload(l.entry);
@@ -193,14 +223,14 @@ export class UprobeProbe {
         }
         obj.setConstant("cfg_first_slot", l.first);
         obj.setConstant("cfg_nslots", l.nslots);
-        obj.setConstant("cfg_event_size", HDR_SIZE + 8 * l.nslots);
+        obj.setConstant("cfg_event_size", this.#eventSize(l));
         obj.setConstant("cfg_wakeup_bytes", wakeupBytes(o.wakeupBytes, this.#bufferBytes, this.source));
         obj.map("events").setMaxEntries(this.#bufferBytes);
       }
       obj.load();
     } catch (e) {
       obj.dispose();
-      throw e;
+      throw kernelReadRefused(e, this.#derived, this.source);
     }
     const { path, fileOffset } = this.function;
     const attachPid = this.#opts.pid;
@@ -231,7 +261,12 @@ export class UprobeProbe {
       const t = TYPES[name === "ret" ? this.#retType : this.#argTypes[Number(name.slice(3))]];
       return t.pointer ? decoders.pointer(name, at) : decoders.int(name, at, t.size, t.signed);
     });
-    return { source: this.source, object: obj, eventSize: HDR_SIZE + 8 * l.nslots, bufferBytes: this.#bufferBytes, wakeupBytes: this.#opts.wakeupBytes, fields, attach };
+    const slotAt = (woff: number): number | null => {
+      const k = Math.floor(woff / 8) - l.first;
+      return k >= 0 && k < l.nslots ? HDR_SIZE + 8 * k + (woff % 8) : null;
+    };
+    fields.push(...slotDerivedDecoders(this.#derived, HDR_SIZE + 8 * l.nslots, slotAt, { wantCgroup: Boolean(this.#opts.columns?.includes("cgroup")) }));
+    return { source: this.source, object: obj, eventSize: this.#eventSize(l), bufferBytes: this.#bufferBytes, wakeupBytes: this.#opts.wakeupBytes, fields, attach };
   }
 
   /** Loads, attaches and starts collecting events; stop it with stop() / table(), or dispose it. */
@@ -295,6 +330,14 @@ export class UprobeProbe {
   field(name: string, hasReturn: boolean, what: string): TracepointField {
     return this.#field(name, hasReturn, what);
   }
+  /** @internal The same probe, also deriving these standard columns (when an aggregation keys by them). */
+  withColumns(names: readonly string[]): UprobeProbe {
+    const have = derivedNames(this.#derived);
+    const add = names.filter((n) => isExtraColumn(n) && !have.has(n)) as ExtraColumn[];
+    if (add.length === 0) return this;
+    return new UprobeProbe(this.binary, this.symbol, { ...this.#opts, columns: [...(this.#opts.columns ?? []), ...add] });
+  }
+
   /** @internal whether a filter reads the return value */
   get filtersReturn(): boolean {
     return this.#preds.some((p) => p.field === "ret");

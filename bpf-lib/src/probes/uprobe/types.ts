@@ -3,6 +3,7 @@ import type { SelfOption } from "../self.js";
 import type { FieldFilter } from "../../engine/filter.js";
 import type { HistSpec } from "../../engine/aggregation-run.js";
 import type { StandardRow } from "../tracepoint/probe.js";
+import type { ExtraColumn, ReadSpec } from "../tracepoint/reads.js";
 
 /** How an integer argument or return value decodes (from the low bytes of its 64-bit register). */
 export type IntType =
@@ -42,8 +43,22 @@ export interface UprobeOptions extends SelfOption {
    * every process running the function, crashes.
    */
   unsafeOffset?: boolean;
-  /** Kernel filters: pid, tid, comm, argN, ret. */
-  where?: UprobeWhere;
+  /** Kernel filters: pid, tid, comm, argN, ret, and derived columns (uid, ppid, reads...). */
+  where?: UprobeWhere & Record<string, unknown>;
+  /**
+   * Standard columns derived in the kernel: uid, gid, ppid, pcomm, cgroup (cgroup_path and
+   * container are resolved from the cgroup id in user space). Naming one in where/by adds it too.
+   */
+  columns?: readonly ExtraColumn[];
+  /**
+   * Memory read in the kernel at each event, as named columns. Arguments are untyped
+   * registers, so say what they point to: `{ from: "arg0", string: 64 }` (a `char *`
+   * argument), `{ from: "ret", string: 128 }` (a returned string, uretprobe),
+   * `{ from: "arg1", bytes: 32, length: "arg2" }`. Pointers are user memory unless
+   * `user: false`. On a uretprobe the reads happen at the return (arguments as saved at
+   * entry). See docs/probes.md.
+   */
+  read?: Readonly<Record<string, ReadSpec>>;
   /** Ring buffer size for streams (a power of two from 4096 to 1 GiB), default 16 MiB. */
   bufferBytes?: number;
   /** Wake the reader once this much data waits (default: a quarter of the buffer, at most 1 MiB). */
@@ -65,15 +80,17 @@ export interface UprobePlan {
   eventBytes: number;
   kernelFilters: string[];
   pid?: number;
+  /** Values derived in the kernel (standard columns, reads): column, what, window offset, bytes. */
+  derived: { column: string; what: string; offset: number; bytes: number; kernelRead: boolean }[];
 }
 
 /** Key columns of uprobe aggregations: task columns, arguments and (on return) the return value. */
-export type UprobeKey = "pid" | "tid" | "comm" | "cpu" | "cgroup" | ArgName | "ret";
+export type UprobeKey = "pid" | "tid" | "comm" | "cpu" | "cgroup" | ArgName | "ret" | ExtraColumn | (string & {});
 
 export interface UprobeAggregateOptions {
   by?: readonly UprobeKey[];
   /** The value aggregated: an argument, "ret", or "latency" (default: count calls). */
-  value?: ArgName | "ret" | "latency";
+  value?: ArgName | "ret" | "latency" | (string & {});
   hist?: HistSpec;
   maxKeys?: number;
 }
