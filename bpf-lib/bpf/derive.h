@@ -144,7 +144,8 @@ static __always_inline void derive_one(void *ctx, __u8 *win, const int i)
 		}
 	}
 	if (!err && !null) {
-		const void *at = (const void *)(p + d->off[nd & MAX_DEREFS]);
+		/* MAX_DEREFS (4) is no mask: `nd & MAX_DEREFS` read off[0] for 1..3 pointers */
+		const void *at = (const void *)(p + d->off[nd < MAX_DEREFS ? nd : MAX_DEREFS]);
 		if (d->leaf == LEAF_STR) {
 			/* keys compare every byte of the slot: nothing may follow the NUL */
 			derive_zero(dst, size);
