@@ -44,6 +44,8 @@ export interface AggStats {
   startDropped: number;
   /** Events of the tracer's own process left out (includeSelf; for latency, entries and exits each). */
   excludedSelf: number;
+  /** Reads through pointers (derived fields, sampled kernel state) that faulted: their zeros were kept, or the sample left out where the probe says so. */
+  readFailed: number;
   /** Rows whose string key filled its slot (marked with a trailing "…"): each may stand for several longer strings; raise stringBytes. */
   truncated: number;
   /** Columns holding bigint values: a 64-bit count, sum, min, max or key beyond 2^53, kept exact. */
@@ -174,7 +176,7 @@ export class AggregationRun implements Running, Disposable {
     return !this.#finished;
   }
 
-  #counters(): { events: number; filtered: number; dropped: number; unmatched: number; startDropped: number; excludedSelf: number } {
+  #counters(): { events: number; filtered: number; dropped: number; unmatched: number; startDropped: number; excludedSelf: number; readFailed: number } {
     const ncpu = possibleCpus();
     const sum = (maps: BpfMap[], idx: number) => {
       let s = 0;
@@ -190,11 +192,11 @@ export class AggregationRun implements Running, Disposable {
     };
     if (this.#finished && this.#table) {
       const t = this.#table.stats;
-      return { events: t.events, filtered: t.filtered, dropped: t.dropped, unmatched: t.unmatched, startDropped: t.startDropped, excludedSelf: t.excludedSelf };
+      return { events: t.events, filtered: t.filtered, dropped: t.dropped, unmatched: t.unmatched, startDropped: t.startDropped, excludedSelf: t.excludedSelf, readFailed: t.readFailed };
     }
     const all = this.#setup.objects.map((o) => o.map("stats"));
     const end = [this.#setup.end.map("stats")];
-    return { events: sum(end, Stat.produced), filtered: sum(all, Stat.filtered), dropped: sum(end, Stat.dropped), unmatched: sum(end, Stat.unmatched), startDropped: sum(all, Stat.startDropped), excludedSelf: sum(all, Stat.excludedSelf) };
+    return { events: sum(end, Stat.produced), filtered: sum(all, Stat.filtered), dropped: sum(end, Stat.dropped), unmatched: sum(end, Stat.unmatched), startDropped: sum(all, Stat.startDropped), excludedSelf: sum(all, Stat.excludedSelf), readFailed: sum(all, Stat.readFailed) };
   }
 
   /** Reads one of the two maps into rows (deleting what it read when `drain`). */
@@ -442,7 +444,7 @@ export class AggregationRun implements Running, Disposable {
   describe(): string {
     const s = this.#table?.stats;
     if (!s) return `${this.source}: aggregating`;
-    const extra = [s.dropped ? `${s.dropped} dropped (map full)` : "", s.truncated ? `${s.truncated} truncated keys (raise stringBytes)` : "", s.unmatched ? `${s.unmatched} unmatched` : "", s.filtered ? `${s.filtered} filtered in kernel` : "", s.excludedSelf ? `${s.excludedSelf} of its own left out` : ""].filter(Boolean);
+    const extra = [s.dropped ? `${s.dropped} dropped (map full)` : "", s.truncated ? `${s.truncated} truncated keys (raise stringBytes)` : "", s.unmatched ? `${s.unmatched} unmatched` : "", s.filtered ? `${s.filtered} filtered in kernel` : "", s.excludedSelf ? `${s.excludedSelf} of its own left out` : "", s.readFailed ? `${s.readFailed} failed reads` : ""].filter(Boolean);
     return `${s.source}: ${s.events} events into ${s.keys} rows${extra.length ? ", " + extra.join(", ") : ""}, ${s.seconds.toFixed(2)} s`;
   }
 

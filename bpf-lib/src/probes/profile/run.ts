@@ -19,6 +19,7 @@ import { onlineCpus, openSamplingEvents } from "./perf.js";
 import type { OffcpuOptions, ProfileOptions, ProfileStats, ProfileTable } from "./types.js";
 import { checkOptions } from "./options.js";
 import { foldStacks, type Key } from "./symbolize.js";
+import { unusedSampleReadMaps } from "./sample-object.js";
 
 const PS = { samples: 0, idle: 1, filtered: 2, dropped: 3, kstackLost: 4, ustackLost: 5 } as const;
 const PS_COUNT = 6;
@@ -74,6 +75,8 @@ export class ProfileRun implements Running, Disposable {
       obj.map("offstarts").setMaxEntries(kind === "offcpu" ? opts.maxThreads ?? 65536 : 1);
       obj.program("on_sample").setAutoload(kind === "cpu");
       obj.program("on_switch").setAutoload(kind === "offcpu");
+      obj.program("on_sample_read").setAutoload(false);
+      unusedSampleReadMaps(obj);
       if (kind === "offcpu") {
         obj.setConstant("cfg_preempted", opts.preempted ? 1 : 0);
         obj.setConstant("cfg_min_ns", BigInt(opts.minNs ?? 1000));
