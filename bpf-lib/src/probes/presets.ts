@@ -1,5 +1,6 @@
 /* Built-in aggregations: syscall latency, errors and counts, run-queue latency, block
- * I/O latency, each on this kernel's tracepoints with documented column names. */
+ * I/O latency, each on this kernel's tracepoints with documented column names; and the
+ * run-queue length, sampled (profile/runqueue.ts). */
 import { anyTracepoint, type Where } from "./tracepoint/probe.js";
 import { Aggregation } from "../engine/aggregation.js";
 import type { HistSpec } from "../engine/aggregation-run.js";
@@ -8,6 +9,7 @@ import { NotSupportedError } from "../errors.js";
 import { withErrno } from "../analysis/errno.js";
 import { nameList, objectOption, optionsObject } from "../options/shapes.js";
 import { latency } from "./latency.js";
+import { runqueueLength } from "./profile/runqueue.js";
 
 type Filter = { pid?: number; tid?: number; comm?: string };
 /** includeSelf: keep this process's own syscalls (left out by default, see probes/self.ts). */
@@ -73,6 +75,11 @@ export const sched = {
       keyColumns: { next_comm: "comm", next_pid: "pid" },
     });
   },
+  /**
+   * Run-queue length: how many tasks wait behind the running one, sampled on every CPU
+   * (99 Hz), as a linear histogram; bcc's runqlen (`by: ["cpu"]`: runqlen -C).
+   */
+  runqueueLength,
 };
 
 export const block = {
