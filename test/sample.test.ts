@@ -131,6 +131,7 @@ describe("sample(): options and reads, checked before anything loads", () => {
     assert.throws(() => s.lhist("prio", { min: 5, max: 1, step: 1 }), InvalidOptionError);
     assert.throws(() => runqueueLength({ queue: "all" as "cpu" }), (e: unknown) => e instanceof InvalidOptionError && e.option === "queue");
     assert.throws(() => runqueueLength({ by: ["tid" as "cpu"] }), (e: unknown) => e instanceof InvalidOptionError && e.option === "by");
+    assert.throws(() => runqueueLength({ seconds: 5 } as never), (e: unknown) => e instanceof InvalidOptionError && e.option === "seconds" && /collect\(\) and start\(\) take seconds/.test(e.message));
   });
 
   it("reads the CFS queue's nr_queued from 6.14 on, nr_running before", () => {

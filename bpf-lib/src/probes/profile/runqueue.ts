@@ -14,6 +14,7 @@ import type { RunqueueLengthOptions } from "./sample-types.js";
 
 const WHAT = "sched.runqueueLength()";
 const DEFAULT_HIST = { min: 0, max: 32, step: 1 } as const;
+const OPTIONS = ["hz", "cpus", "by", "queue", "hist", "maxKeys"];
 
 /**
  * The member of `struct cfs_rq` that counts its queued entities: `nr_queued` since Linux
@@ -39,6 +40,7 @@ export function cfsQueuedMember(btf: BtfTypeSource = BtfBlob.vmlinux()): "nr_que
  */
 export function runqueueLength(options: RunqueueLengthOptions = {}): SampleAggregation {
   const o = optionsObject(options, WHAT, '{ by: ["cpu"] }');
+  for (const k of Object.keys(o)) if (!OPTIONS.includes(k)) throw new InvalidOptionError(WHAT, k, (o as Record<string, unknown>)[k], `left out: ${WHAT} takes ${OPTIONS.join(", ")}; collect() and start() take seconds, interval, signal`);
   const queue = o.queue ?? "task";
   if (queue !== "task" && queue !== "cpu") throw new InvalidOptionError(WHAT, "queue", queue, '"task" (the running task\'s CFS queue, as bcc\'s runqlen) or "cpu" (the CPU\'s whole run queue)');
   const by = nameList(o.by, "by", WHAT) ?? [];
