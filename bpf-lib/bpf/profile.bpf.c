@@ -9,11 +9,20 @@
  * another one gets -EEXIST (bpf_get_stackid without BPF_F_REUSE_STACKID, which
  * would silently re-point older samples at the new stack). Such a stack is then
  * copied with bpf_get_stack into `spill`, keyed by a 64-bit hash of its frames, so
- * collisions cost a copy instead of the stack. */
+ * collisions cost a copy instead of the stack.
+ *
+ * Two more programs share the object: on_switch (off-CPU time, below) and
+ * on_sample_read (sampled kernel state, at the end: a value read through kernel
+ * pointers at each sample, aggregated through agg.h like any aggregation). One of
+ * the three is loaded; the maps the others use are cut to one entry. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include "event.h"
+#include "stream.h"   /* cfg_pid (tgid to keep, 0 = all), `stats`, stat_inc */
+#include "agg.h"
+#include "key.h"
+#include "derive.h"   /* `stacks`: the stack id map of every program here */
 
-#define COMM_LEN 16
 #define MAX_DEPTH 127 /* PERF_MAX_STACK_DEPTH */
 #define EFAULT 14
 #define EEXIST 17
@@ -30,7 +39,6 @@ enum pstat {
 	PS_MAX,
 };
 
-const volatile __u32 cfg_pid = 0;       /* tgid to keep, 0 = all */
 const volatile __u32 cfg_kernel = 1;    /* record kernel stacks */
 const volatile __u32 cfg_user = 1;      /* record user stacks */
 const volatile __u32 cfg_idle = 0;      /* keep samples of the idle task */
@@ -48,13 +56,6 @@ struct pkey {
 struct stack_buf {
 	__u64 ips[MAX_DEPTH];
 };
-
-struct {
-	__uint(type, BPF_MAP_TYPE_STACK_TRACE);
-	__uint(max_entries, 16384); /* resized before load */
-	__uint(key_size, sizeof(__u32));
-	__uint(value_size, MAX_DEPTH * sizeof(__u64));
-} stacks SEC(".maps");
 
 /* stacks that collided in `stacks`, by hash of their frames; allocated as used */
 struct {
@@ -279,6 +280,89 @@ int on_switch(struct trace_event_raw_sched_switch *ctx)
 		pstat_inc(PS_SAMPLES);
 	}
 	bpf_map_delete_elem(&offstarts, &next_tid);
+	return 0;
+}
+
+/* Sampled kernel state (on_sample_read, loaded instead of on_sample): at each sample
+ * the derived fields (derive.h: reads through kernel pointers from the current task,
+ * such as current->se.cfs_rq->nr_queued) are written into a window, and one of them
+ * is aggregated per key (key.h: cpu, pid, comm, other derived fields) into agg0/agg1
+ * as count/sum/min/max or histogram buckets (agg.h), which AggregationRun reads.
+ * Counters are stream.h's `stats`: PRODUCED samples counted, FILTERED samples of
+ * other processes (cfg_pid), READ_FAILED samples left out because a read faulted
+ * (derive.h counts the fault; the zeros it leaves are not a value), DROPPED samples
+ * whose key did not fit in the map. */
+enum value_adjust {
+	ADJ_NONE = 0,
+	ADJ_LESS_ONE,       /* v - 1 when v > 0 (bcc runqlen: the running task leaves the queue length) */
+	ADJ_LESS_RUNNING,   /* v - 1 unless the idle task (pid 0) runs: a count that includes the running task, if any */
+};
+
+const volatile __u32 cfg_nparts = 0;
+const volatile struct key_part cfg_parts[MAX_PARTS] = {};
+const volatile __u32 cfg_value_src = 0;   /* 0: count samples (value 1); 1: the window field at cfg_value_woff */
+const volatile __u32 cfg_value_woff = 0;
+const volatile __u32 cfg_value_size = 8;
+const volatile __u32 cfg_value_adjust = ADJ_NONE;
+
+struct read_scratch {
+	__u8 win[MAX_SPAN];
+	__u8 key[MAX_KEY];
+	__u8 slack[MAX_KEY]; /* key.h may read a string up to the end of a key */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct read_scratch);
+} rscratch SEC(".maps");
+
+/* This CPU's count of faulted reads. A perf_event program never runs nested on its
+ * CPU (the kernel's per-CPU recursion guard), so a change across derive_all() is this
+ * sample's own. */
+static __always_inline __u64 read_failures(void)
+{
+	__u32 idx = STAT_READ_FAILED;
+	__u64 *c = bpf_map_lookup_elem(&stats, &idx);
+	return c ? *c : 0;
+}
+
+SEC("perf_event")
+int on_sample_read(struct bpf_perf_event_data *ctx)
+{
+	struct stream_ident id;
+	__u32 zero = 0;
+	__s64 v = 1;
+
+	id.pid_tgid = bpf_get_current_pid_tgid();
+	if (cfg_pid && (__u32)(id.pid_tgid >> 32) != cfg_pid) {
+		stat_inc(STAT_FILTERED);
+		return 0;
+	}
+	struct read_scratch *s = bpf_map_lookup_elem(&rscratch, &zero);
+	if (!s)
+		return 0;
+	/* older kernels leave stack bytes after the name: zero it so comm keys compare equal */
+	*(__u64 *)&id.comm[0] = 0;
+	*(__u64 *)&id.comm[8] = 0;
+	bpf_get_current_comm(id.comm, COMM_LEN);
+	if (cfg_nderive) {
+		__u64 failed = read_failures();
+		derive_all(ctx, s->win);
+		if (read_failures() != failed)
+			return 0;
+	}
+	if (cfg_value_src) {
+		v = window_int(s->win, cfg_value_woff, cfg_value_size, cfg_value_signed);
+		if (cfg_value_adjust == ADJ_LESS_ONE && v > 0)
+			v -= 1;
+		else if (cfg_value_adjust == ADJ_LESS_RUNNING && id.pid_tgid != 0 && v > 0)
+			v -= 1;
+	}
+	stat_inc(STAT_PRODUCED);
+	build_key(s->key, cfg_parts, cfg_nparts, s->win, &id, cfg_hist ? bucket_of(v) : 0);
+	add(s->key, v);
 	return 0;
 }
 

@@ -53,6 +53,11 @@ export { profile, startProfile, offcpu, startOffcpu } from "./probes/profile/pro
 export { ProfileRun } from "./probes/profile/run.js";
 export { foldedText } from "./probes/profile/folded.js";
 export type { ProfileOptions, OffcpuOptions, ProfileStats, ProfileTable } from "./probes/profile/types.js";
+// Profiling: kernel state read at each sample (the run-queue length)
+export { sample, Sampler } from "./probes/profile/sample.js";
+export { SampleAggregation } from "./probes/profile/sample-aggregate.js";
+export { runqueueLength } from "./probes/profile/runqueue.js";
+export type { SampleOptions, SampleAggregateOptions, SampleStandardKey, RunqueueLengthOptions } from "./probes/profile/sample-types.js";
 
 // The engine: event streams
 export { Trace } from "./engine/trace.js";

@@ -1,6 +1,6 @@
 /* Built-in aggregations: syscall latency, errors and counts, run-queue latency, block
- * I/O latency, each on this kernel's tracepoints with documented column names; and
- * block I/O requests as pairs (biosnoop). */
+ * I/O latency, each on this kernel's tracepoints with documented column names; block
+ * I/O requests as pairs (biosnoop); and the run-queue length, sampled (profile/runqueue.ts). */
 import { anyTracepoint, type Where } from "./tracepoint/probe.js";
 import { Aggregation } from "../engine/aggregation.js";
 import type { HistSpec } from "../engine/aggregation-run.js";
@@ -11,6 +11,7 @@ import { integerIn, nameList, objectOption, optionsObject } from "../options/sha
 import { latency } from "./latency.js";
 import { pair, type Pair } from "./pair.js";
 import type { TracepointProbe } from "./tracepoint/probe.js";
+import { runqueueLength } from "./profile/runqueue.js";
 
 type Filter = { pid?: number; tid?: number; comm?: string };
 /** includeSelf: keep this process's own syscalls (left out by default, see probes/self.ts). */
@@ -76,6 +77,11 @@ export const sched = {
       keyColumns: { next_comm: "comm", next_pid: "pid" },
     });
   },
+  /**
+   * Run-queue length: how many tasks wait behind the running one, sampled on every CPU
+   * (99 Hz), as a linear histogram; bcc's runqlen (`by: ["cpu"]`: runqlen -C).
+   */
+  runqueueLength,
 };
 
 export const block = {

@@ -3,6 +3,8 @@
 import { readFileSync } from "node:fs";
 import { perfEventOpen, closeFd } from "../../ffi/libc.js";
 import { NotSupportedError, PermissionError, BpfbookError, errnoName } from "../../errors.js";
+import type { BpfProgram } from "../../libbpf/program.js";
+import type { Link } from "../../libbpf/link.js";
 
 export const PERF_TYPE_SOFTWARE = 1;
 export const PERF_COUNT_SW_CPU_CLOCK = 0;
@@ -75,4 +77,26 @@ export function openSamplingEvents(hz: number, cpus: readonly number[] = onlineC
   }
   if (out.length === 0) throw new NotSupportedError("cpu-clock sampling", "no online CPU accepted a sampling event");
   return out;
+}
+
+/**
+ * Opens a sampling event on each CPU and attaches `prog` to every one; each link owns
+ * its event's fd from then on (libbpf closes it on detach). On failure, what was
+ * attached is detached and what was opened is closed before the error propagates.
+ */
+export function attachSampling(prog: BpfProgram, hz: number, cpus: readonly number[]): Link[] {
+  const fds = openSamplingEvents(hz, cpus);
+  const links: Link[] = [];
+  try {
+    while (fds.length) {
+      const { cpu, fd } = fds[0];
+      links.push(prog.attachPerfEvent(fd, `cpu-clock ${hz} Hz on CPU ${cpu}`));
+      fds.shift();
+    }
+  } catch (e) {
+    for (const l of links) l.dispose();
+    for (const { fd } of fds) closeFd(fd);
+    throw e;
+  }
+  return links;
 }

@@ -8,17 +8,17 @@ import type { Link } from "../../libbpf/link.js";
 import { possibleCpus } from "../../libbpf/map.js";
 import { bpfObjectPath } from "../../paths.js";
 import { requireTracingPrivileges } from "../../privileges.js";
-import { closeFd } from "../../ffi/libc.js";
 import { track, untrack } from "../../lifecycle.js";
 import { releaseLinks, removeAbort } from "../../engine/release.js";
 import { clocks } from "../../engine/stats.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "../../engine/running.js";
 import { cString } from "../../engine/strings.js";
 import { snapshotProcess, type ProcessImage } from "../../symbols/process.js";
-import { onlineCpus, openSamplingEvents } from "./perf.js";
+import { attachSampling, onlineCpus } from "./perf.js";
 import type { OffcpuOptions, ProfileOptions, ProfileStats, ProfileTable } from "./types.js";
 import { checkOptions } from "./options.js";
 import { foldStacks, type Key } from "./symbolize.js";
+import { unusedSampleReadMaps } from "./sample-object.js";
 
 const PS = { samples: 0, idle: 1, filtered: 2, dropped: 3, kstackLost: 4, ustackLost: 5 } as const;
 const PS_COUNT = 6;
@@ -60,7 +60,6 @@ export class ProfileRun implements Running, Disposable {
     this.source = kind === "cpu" ? `profile ${this.hz} Hz${who}` : `offcpu${who}`;
     this.#done = new Promise((r) => (this.#resolveDone = r));
     const obj = BpfObject.open(bpfObjectPath("profile"), "profile");
-    let fds: { cpu: number; fd: number }[] = [];
     try {
       if (opts.pid !== undefined) obj.setConstant("cfg_pid", opts.pid);
       obj.setConstant("cfg_kernel", opts.kernel === false ? 0 : 1);
@@ -74,28 +73,22 @@ export class ProfileRun implements Running, Disposable {
       obj.map("offstarts").setMaxEntries(kind === "offcpu" ? opts.maxThreads ?? 65536 : 1);
       obj.program("on_sample").setAutoload(kind === "cpu");
       obj.program("on_switch").setAutoload(kind === "offcpu");
+      obj.program("on_sample_read").setAutoload(false);
+      unusedSampleReadMaps(obj);
       if (kind === "offcpu") {
         obj.setConstant("cfg_preempted", opts.preempted ? 1 : 0);
         obj.setConstant("cfg_min_ns", BigInt(opts.minNs ?? 1000));
       }
       obj.load();
       if (kind === "cpu") {
-        fds = openSamplingEvents(this.hz, opts.cpus ?? onlineCpus());
-        this.#cpus = fds.length;
-        const prog = obj.program("on_sample");
-        // Each link owns its perf event fd from here on (libbpf closes it on detach).
-        while (fds.length) {
-          const { cpu, fd } = fds[0];
-          this.#links.push(prog.attachPerfEvent(fd, `cpu-clock ${this.hz} Hz on CPU ${cpu}`));
-          fds.shift();
-        }
+        this.#links.push(...attachSampling(obj.program("on_sample"), this.hz, opts.cpus ?? onlineCpus()));
+        this.#cpus = this.#links.length;
       } else {
         this.#cpus = onlineCpus().length;
         this.#links.push(obj.program("on_switch").attachTracepoint("sched", "sched_switch"));
       }
     } catch (e) {
       for (const l of this.#links) l.dispose();
-      for (const { fd } of fds) closeFd(fd);
       obj.dispose();
       throw e;
     }
