@@ -131,7 +131,7 @@ const FFI_IMPORTERS: readonly ((f: string) => boolean)[] = [
   (f) => f === lib("cli/commands.ts"), // libbpf's version, loaded only when asked
   (f) => f === lib("probes/fentry/prototype.ts"), // the kernel's BTF, through libbpf's btf API
   (f) => f === lib("analysis/names/btf-enums.ts"), // libbpf's BTF when /sys/kernel/btf/vmlinux cannot be read directly
-  (f) => f === lib("probes/profile/perf.ts") || f === lib("probes/profile/run.ts"), // perf_event_open, and closing its fds
+  (f) => f === lib("probes/profile/perf.ts"), // perf_event_open, and closing its fds
   (f) => f === lib("probes/xdp/attach.ts") || f === lib("probes/xdp/link.ts") || f === lib("probes/xdp/totals.ts"), // XDP attach queries, per-CPU map reads
 ];
 

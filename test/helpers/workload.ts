@@ -51,7 +51,7 @@ export function loadedProgramNames(): string[] {
 }
 
 /** Our programs' names as the kernel shows them (truncated to 15 bytes). */
-export const OUR_PROGRAMS = ["on_tracepoint", "on_tracepoint_d", "burst", "emit", "on_aggregate", "xdp_packets", "xdp_pass", "on_entry", "on_return", "on_sample", "on_switch"];
+export const OUR_PROGRAMS = ["on_tracepoint", "on_tracepoint_d", "burst", "emit", "on_aggregate", "xdp_packets", "xdp_pass", "on_entry", "on_return", "on_sample", "on_sample_read", "on_switch"];
 
 /** The distinct values of a table column, in first-seen order. */
 export function uniq(t: { array(name: string): unknown }, column: string): unknown[] {
