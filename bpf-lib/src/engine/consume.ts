@@ -64,10 +64,10 @@ async function* batches<Row extends object>(start: (opts: StopOptions) => Trace,
       const now = Date.now();
       if (now - last < minGap && trace.running) continue;
       last = now;
-      yield toTraceTable<Row>(concat(pending), trace.stats());
+      yield toTraceTable<Row>(concat(pending), trace.stats(), trace.decorate);
       pending = [];
     }
-    if (pending.length) yield toTraceTable<Row>(concat(pending), trace.stats());
+    if (pending.length) yield toTraceTable<Row>(concat(pending), trace.stats(), trace.decorate);
   } finally {
     await trace.stop();
   }

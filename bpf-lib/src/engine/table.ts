@@ -7,9 +7,11 @@ import type { TraceStats } from "./stats.js";
 /** An Arquero table of events with the collection's stats. Verbs (filter, groupby, ...) return plain tables. */
 export type TraceTable<Row extends object = Record<string, unknown>> = ColumnTable & { readonly stats: TraceStats; readonly __row?: Row };
 
-export function toTraceTable<Row extends object>(cols: Columns, stats: TraceStats): TraceTable<Row> {
-  const t = aq.table(cols as Record<string, ArrayLike<unknown>>);
-  Object.defineProperty(t, "stats", { value: Object.freeze({ ...stats }), enumerable: false });
+/** `decorate` adds derived columns (names for numbers, ...) to the events' table; the stats stay. */
+export function toTraceTable<Row extends object>(cols: Columns, stats: TraceStats, decorate?: (t: ColumnTable) => ColumnTable): TraceTable<Row> {
+  let t = aq.table(cols as Record<string, ArrayLike<unknown>>);
+  if (decorate) t = decorate(t);
+  Object.defineProperty(t, "stats", { value: Object.freeze({ ...stats }), enumerable: false, configurable: true });
   return t as TraceTable<Row>;
 }
 

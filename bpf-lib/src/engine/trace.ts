@@ -3,6 +3,7 @@
  * Stopping detaches first, waits out program runs already under way, then drains
  * what the kernel queued, then reads the counters, so received + lost == produced
  * holds exactly. */
+import type { ColumnTable } from "arquero";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { BpfObject } from "../libbpf/object.js";
 import type { Link } from "../libbpf/link.js";
@@ -49,6 +50,8 @@ export interface StreamSetup {
   attach: () => Link[];
   /** Other objects the stream's programs need (latency start events), released with it. */
   others?: BpfObject[];
+  /** Adds derived columns to every table of this trace (names for enum and flag fields, ...). */
+  decorate?: (t: ColumnTable) => ColumnTable;
   /** The program's cfg_wakeup_bytes (default: a quarter of the buffer, at most 1 MiB). */
   wakeupBytes?: number;
 }
@@ -305,7 +308,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     if (this.#batchMode) throw new InvalidArgumentError("this trace is being read as a stream of batches; its rows were handed to the batches");
     if (this.#error) throw this.#error;
     // Built once: collect() and an interrupt may both ask for it.
-    this.#table ??= toTraceTable(this.#decoder.take(), this.stats());
+    this.#table ??= toTraceTable(this.#decoder.take(), this.stats(), this.#setup.decorate);
     return this.#table as TraceTable<Row>;
   }
 
@@ -317,7 +320,12 @@ export class Trace implements Disposable, AsyncDisposable, Running {
 
   /** The rows so far as a table, without stopping (numbers are views, not copies). */
   snapshot(): TraceTable {
-    return toTraceTable(this.#decoder.peek(), this.stats());
+    return toTraceTable(this.#decoder.peek(), this.stats(), this.#setup.decorate);
+  }
+
+  /** @internal The table decoration of this trace's setup (stream batches use it too). */
+  get decorate(): ((t: ColumnTable) => ColumnTable) | undefined {
+    return this.#setup.decorate;
   }
 
   /** The kernel's counters: the emitting program's, plus (pairs) its start programs' evicted, dropped and failed reads. */

@@ -27,7 +27,8 @@ import { layoutDerived, type DerivedLayout } from "../../engine/derive.js";
 import { CgroupPaths } from "../../cgroups/paths.js";
 import { cgroupOwner } from "../../cgroups/container.js";
 import { EXTRA_COLUMNS, FROM_CGROUP, isExtraColumn, planExtra, planRead, type DerivedColumn, type ExtraColumn, type ReadSpec } from "./reads.js";
-import type { LeafOf } from "../../btf/typed.js";
+import { namedFields, withNames } from "../../analysis/names/index.js";
+import type { ColumnTable } from "arquero";
 import type { BpfMap } from "../../libbpf/map.js";
 import { stackDecoder } from "../../engine/stack-columns.js";
 import { DEFAULT_STACK_ENTRIES } from "../../engine/stack-ids.js";
@@ -110,6 +111,11 @@ export interface TracepointOptions<N extends string, F extends FieldName<N>> ext
   read?: Readonly<Record<string, ReadSpec>>;
   /** Stacks the stack map holds when kstack/ustack are asked for (default 16384); a stack that finds its slot taken is lost and counted in stats.stacksLost. */
   stackEntries?: number;
+  /**
+   * Name columns for enum, flag and address fields (`newstate` → `newstate_name`: "TCP_ESTABLISHED"),
+   * from this kernel's print fmt and BTF; the numbers stay. true: every field that has names; or a list. See docs/names.md.
+   */
+  names?: boolean | readonly string[];
 }
 
 export interface TracepointPlan {
@@ -185,6 +191,14 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       this.#preds.push(...predsFor(f, v, source));
     }
     encodePreds(this.#preds); // validates the count
+    if (opts.names !== undefined && typeof opts.names !== "boolean") {
+      const list = nameList(opts.names, "names", source) ?? [];
+      const named = namedFields(source).map((f) => f.field);
+      for (const f of list) {
+        fieldOf(format, f); // UnknownFieldError with the tracepoint's fields
+        if (!named.includes(f)) throw new InvalidArgumentError(`${source}: field "${f}" has no names (no print fmt table, not an enum, not an address); fields with names: ${named.join(", ") || "none"}`);
+      }
+    }
     processId(where.pid, "where.pid", source);
     processId(where.tid, "where.tid", source);
     if (where.comm !== undefined) encodeComm(stringOption(where.comm, "where.comm", source, "a process name (comm) string, e.g. \"bash\""));
@@ -384,7 +398,16 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
 
   /** Aggregates in the kernel: keys from `by`, optional value field and histogram (see docs/aggregations.md). */
   aggregate(opts: AggregateOptions & { by?: readonly KeyName<N>[]; value?: FieldName<N> }): Aggregation {
-    return new Aggregation({ source: this.source, probe: this as unknown as TracepointProbe<string, string>, options: opts });
+    return new Aggregation({ source: this.source, probe: this as unknown as TracepointProbe<string, string>, options: opts, decorate: this.#names() });
+  }
+
+  /** The `names` option as a table decoration (key columns of aggregations, fields of streams). */
+  #names(): ((t: ColumnTable) => ColumnTable) | undefined {
+    const n = this.#opts.names;
+    if (!n) return undefined;
+    const source = this.source;
+    const named = namedFields(source).map((f) => f.field);
+    return (t) => withNames(t, source, (Array.isArray(n) ? (n as readonly string[]) : named).filter((f) => t.columnNames().includes(columnName(f))));
   }
   /** Events per key (bpftrace's count()). */
   count(opts: { by?: readonly KeyName<N>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
@@ -460,6 +483,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       wakeupBytes: this.#opts.wakeupBytes,
       fields: this.#decoders(obj.map("stacks")),
       attach: () => [prog.attachTracepoint(this.format.group, this.format.name)],
+      decorate: this.#names(),
     };
   }
 
