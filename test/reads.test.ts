@@ -6,7 +6,7 @@
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, rmdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { anyTracepoint } from "../bpf-lib/src/probes/tracepoint/probe.js";
 import { cgroup2Mount } from "../bpf-lib/src/cgroups/paths.js";
 import { InvalidArgumentError, InvalidOptionError, UnknownMemberError } from "../bpf-lib/src/errors.js";
@@ -80,6 +80,30 @@ describe("reads: standard columns", () => {
       rmdirSync(scope);
       rmdirSync(dir);
     }
+  });
+});
+
+describe("reads: stable offsets", () => {
+  it("standard columns named in fields keep their offsets when an aggregation widens the probe (withFields)", async () => {
+    const n = 5, uid = 3333;
+    const w = workload(["setuid", String(uid), String(n)]);
+    const a = anyTracepoint("syscalls:sys_enter_getppid", { fields: ["ppid", "uid"] as never, where: { ppid: w.pid } }).count({ by: ["uid"] }).start();
+    const b = anyTracepoint("syscalls:sys_enter_getppid", { fields: ["ppid", "uid"] as never, where: { ppid: w.pid } }).count({ by: ["pcomm", "uid", "ppid"] }).start();
+    assert.equal(await w.go(), 0);
+    await a.stop();
+    await b.stop();
+    assert.deepEqual(rows(await a.finished()), [{ uid, count: n }]);
+    assert.deepEqual(rows(await b.finished()), [{ pcomm: "workload", uid, ppid: w.pid, count: n }]);
+  });
+
+  it("a char * member at the end of a path is followed to its string: current.fs.pwd.dentry.d_name.name is the cwd's name", async () => {
+    const w = workload(["getppid", "3"]);
+    const t = anyTracepoint("syscalls:sys_enter_getppid", { fields: [], where: { pid: w.pid }, read: { cwd: "current.fs.pwd.dentry.d_name.name" } }).start();
+    assert.equal(await w.go(), 0);
+    await settle();
+    const tab = await t.table();
+    assert.deepEqual(rows(tab).map((r) => r.cwd), Array(3).fill(basename(process.cwd())));
+    assert.equal(tab.stats.readFailed, undefined);
   });
 });
 

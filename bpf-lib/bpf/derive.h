@@ -10,7 +10,8 @@
  * then `size` bytes (or a string of up to `size` bytes) at Pn + off[n]. Offsets come
  * from this kernel's BTF at load time: the same thing CO-RE relocations do.
  *
- * A read that faults (unmapped user memory, a bad address) leaves zeros and is counted in STAT_READ_FAILED; a NULL
+ * A read that faults (unmapped user memory, a bad address) leaves zeros and is counted in
+ * STAT_READ_FAILED by the caller, for events its filters keep; a NULL
  * pointer on the way is a value, not a fault (argv ends with one): zeros, uncounted.
  *
  * Kernel reads (bpf_probe_read_kernel*) are refused under lockdown=confidentiality:
@@ -45,6 +46,9 @@ enum derive_leaf {
 	LEAF_BYTES = 0, /* exactly `size` bytes */
 	LEAF_STR,       /* a NUL-terminated string of up to `size` bytes (size counts the NUL) */
 };
+/* In `leaf`: this value continues a list (argv[i]): when the slot before it is empty (the
+ * list ended, or could not be read), it is left empty without reading past the end. */
+#define LEAF_LIST_NEXT 0x80
 
 struct derive {
 	__u8 src;
@@ -81,10 +85,10 @@ static __always_inline void derive_zero(__u8 *dst, __u32 size)
 /* Fills derived field i of `win` (MAX_SPAN bytes). ctx is the program's context (for
  * stack ids). i is a constant at every call (derive_all), so each cfg_derive entry is
  * a known .rodata value and the verifier follows only the branches it takes. */
-static __always_inline void derive_one(void *ctx, __u8 *win, const int i)
+static __always_inline __u32 derive_one(void *ctx, __u8 *win, const int i)
 {
 	if (i >= cfg_nderive)
-		return;
+		return 0;
 	const volatile struct derive *d = &cfg_derive[i];
 	__u32 src = d->src, nd = d->nderef, size = d->size;
 	__u32 doff = d->doff;
@@ -93,48 +97,58 @@ static __always_inline void derive_one(void *ctx, __u8 *win, const int i)
 	bool null = false;
 
 	if (doff > MAX_SPAN - 8 || size > MAX_SPAN - doff || nd > MAX_DEREFS)
-		return; /* the planner never writes this; the verifier wants it said */
+		return 0; /* the planner never writes this; the verifier wants it said */
 	__u8 *dst = win + doff;
 	switch (src) {
 	case DER_UID:
 		*(__u32 *)dst = (__u32)bpf_get_current_uid_gid();
-		return;
+		return 0;
 	case DER_GID:
 		*(__u32 *)dst = (__u32)(bpf_get_current_uid_gid() >> 32);
-		return;
+		return 0;
 	case DER_CGROUP:
 		*(__u64 *)dst = bpf_get_current_cgroup_id();
-		return;
+		return 0;
 	case DER_KSTACK:
 	case DER_USTACK:
 		*(__s32 *)dst = bpf_get_stackid(ctx, &stacks, src == DER_USTACK ? BPF_F_USER_STACK : 0);
-		if (*(__s32 *)dst < 0)
-			stat_inc(STAT_READ_FAILED);
-		return;
+		/* -EFAULT: no user stack (a kernel thread): a value, not a failure */
+		return *(__s32 *)dst < 0 && *(__s32 *)dst != -14;
 	case DER_WORD: {
 		/* whole 8-byte words: the planner gives every carried field an 8-aligned slot */
 		__u32 wo = d->woff;
 		if (wo > MAX_SPAN - 64)
-			return;
+			return 0;
 		for (int j = 0; j < 8; j++) {
 			if (j * 8 >= size)
 				break;
 			*(__u64 *)(dst + j * 8) = *(const __u64 *)(win + wo + j * 8);
 		}
-		return;
+		return 0;
 	}
 	case DER_TASK:
 		p = bpf_get_current_task();
 		break;
 	case DER_KPTR:
 	case DER_UPTR:
-		p = *(const __u64 *)(win + (d->woff & (MAX_SPAN - 8)));
+		/* byte by byte: a pointer field of a packed record may sit at any offset */
+		p = window_uint(win, d->woff, 8);
 		break;
 	default:
-		return;
+		return 0;
 	}
+	if (d->leaf & LEAF_LIST_NEXT) {
+		/* the previous slot of this list is the 8-aligned slot of the same size just before */
+		__u32 prev = doff - ((size + 7) & ~7U);
+		if (prev > MAX_SPAN - 8 || !win[prev]) {
+			derive_zero(dst, size);
+			return 0;
+		}
+	}
+	if (!p)
+		null = true; /* a NULL base (argv == NULL): a value, like a NULL on the way */
 	for (int j = 0; j < MAX_DEREFS; j++) {
-		if (j >= nd)
+		if (j >= nd || null)
 			break;
 		const void *at = (const void *)(p + d->off[j]);
 		err = src == DER_UPTR ? bpf_probe_read_user(&p, sizeof(p), at) : bpf_probe_read_kernel(&p, sizeof(p), at);
@@ -145,7 +159,7 @@ static __always_inline void derive_one(void *ctx, __u8 *win, const int i)
 	}
 	if (!err && !null) {
 		const void *at = (const void *)(p + d->off[nd]);
-		if (d->leaf == LEAF_STR) {
+		if ((d->leaf & ~LEAF_LIST_NEXT) == LEAF_STR) {
 			/* keys compare every byte of the slot: nothing may follow the NUL */
 			derive_zero(dst, size);
 			err = src == DER_UPTR ? bpf_probe_read_user_str(dst, size, at) : bpf_probe_read_kernel_str(dst, size, at);
@@ -166,17 +180,20 @@ static __always_inline void derive_one(void *ctx, __u8 *win, const int i)
 	} else {
 		derive_zero(dst, size); /* the slot holds an earlier event's bytes */
 	}
-	if (err)
-		stat_inc(STAT_READ_FAILED);
+	return err != 0;
 }
 
-/* Every configured derived field, in order (a later one may read an earlier one's result). */
-static __always_inline void derive_all(void *ctx, __u8 *win)
+/* Every configured derived field, in order (a later one may read an earlier one's result).
+ * Returns how many reads faulted: the caller counts them (STAT_READ_FAILED) only for
+ * events its filters keep, so other processes' faults never show up in a trace's stats. */
+static __always_inline __u32 derive_all(void *ctx, __u8 *win)
 {
-	derive_one(ctx, win, 0); derive_one(ctx, win, 1); derive_one(ctx, win, 2); derive_one(ctx, win, 3);
-	derive_one(ctx, win, 4); derive_one(ctx, win, 5); derive_one(ctx, win, 6); derive_one(ctx, win, 7);
-	derive_one(ctx, win, 8); derive_one(ctx, win, 9); derive_one(ctx, win, 10); derive_one(ctx, win, 11);
-	derive_one(ctx, win, 12); derive_one(ctx, win, 13); derive_one(ctx, win, 14); derive_one(ctx, win, 15);
+	__u32 bad = 0;
+	bad += derive_one(ctx, win, 0); bad += derive_one(ctx, win, 1); bad += derive_one(ctx, win, 2); bad += derive_one(ctx, win, 3);
+	bad += derive_one(ctx, win, 4); bad += derive_one(ctx, win, 5); bad += derive_one(ctx, win, 6); bad += derive_one(ctx, win, 7);
+	bad += derive_one(ctx, win, 8); bad += derive_one(ctx, win, 9); bad += derive_one(ctx, win, 10); bad += derive_one(ctx, win, 11);
+	bad += derive_one(ctx, win, 12); bad += derive_one(ctx, win, 13); bad += derive_one(ctx, win, 14); bad += derive_one(ctx, win, 15);
+	return bad;
 }
 
 #endif

@@ -116,12 +116,13 @@ struct {
 /* The window is complete: filter, then stream it or count it. */
 static __always_inline int emit(void *ctx, struct scratch *s, const struct stream_ident *id)
 {
-	if (cfg_nderive)
-		derive_all(ctx, s->win);
+	__u32 bad = cfg_nderive ? derive_all(ctx, s->win) : 0;
 	if (!preds_match(s->win)) {
 		stat_inc(STAT_FILTERED);
 		return 0;
 	}
+	if (bad)
+		stat_add(STAT_READ_FAILED, bad);
 	stat_inc(STAT_PRODUCED);
 	if (!cfg_aggregate) {
 		struct event_hdr *ev = bpf_ringbuf_reserve(&events, cfg_event_size, 0);

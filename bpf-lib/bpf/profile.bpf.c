@@ -318,16 +318,6 @@ struct {
 	__type(value, struct read_scratch);
 } rscratch SEC(".maps");
 
-/* This CPU's count of faulted reads. A perf_event program never runs nested on its
- * CPU (the kernel's per-CPU recursion guard), so a change across derive_all() is this
- * sample's own. */
-static __always_inline __u64 read_failures(void)
-{
-	__u32 idx = STAT_READ_FAILED;
-	__u64 *c = bpf_map_lookup_elem(&stats, &idx);
-	return c ? *c : 0;
-}
-
 SEC("perf_event")
 int on_sample_read(struct bpf_perf_event_data *ctx)
 {
@@ -348,10 +338,12 @@ int on_sample_read(struct bpf_perf_event_data *ctx)
 	*(__u64 *)&id.comm[8] = 0;
 	bpf_get_current_comm(id.comm, COMM_LEN);
 	if (cfg_nderive) {
-		__u64 failed = read_failures();
-		derive_all(ctx, s->win);
-		if (read_failures() != failed)
+		__u32 bad = derive_all(ctx, s->win);
+		if (bad) {
+			/* a sample whose read faulted is left out, and counted */
+			stat_add(STAT_READ_FAILED, bad);
 			return 0;
+		}
 	}
 	if (cfg_value_src) {
 		v = window_int(s->win, cfg_value_woff, cfg_value_size, cfg_value_signed);

@@ -47,6 +47,13 @@ static __always_inline void stat_inc(__u32 idx)
 		*c += 1;
 }
 
+static __always_inline void stat_add(__u32 idx, __u64 n)
+{
+	__u64 *c = bpf_map_lookup_elem(&stats, &idx);
+	if (c)
+		*c += n;
+}
+
 static __always_inline bool stream_is_self(__u64 pid_tgid)
 {
 	if (!cfg_self_ns_ino)

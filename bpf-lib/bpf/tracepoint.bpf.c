@@ -35,6 +35,7 @@ static __always_inline int handle(void *ctx, bool dyn)
 	__u32 w = cfg_window, np = cfg_npreds, ns = cfg_nustr, sl = cfg_ustr_len, nd = cfg_nderive;
 	struct stream_ident id;
 	struct scratch *s = NULL;
+	__u32 bad = 0;
 	__u8 *win;
 
 	if (!stream_ident_match(&id))
@@ -47,8 +48,7 @@ static __always_inline int handle(void *ctx, bool dyn)
 			return 0;
 		copy_window(s->b, ctx, w);
 		/* filters may compare derived fields: derive once, here, and copy them below */
-		if (nd)
-			derive_all(ctx, s->b);
+		bad = nd ? derive_all(ctx, s->b) : 0;
 		if (!preds_match(s->b)) {
 			stat_inc(STAT_FILTERED);
 			return 0;
@@ -86,8 +86,10 @@ static __always_inline int handle(void *ctx, bool dyn)
 				}
 			}
 		} else {
-			derive_all(ctx, win);
+			bad = derive_all(ctx, win);
 		}
+		if (bad)
+			stat_add(STAT_READ_FAILED, bad);
 	}
 
 	for (int k = 0; k < MAX_USTR; k++) {

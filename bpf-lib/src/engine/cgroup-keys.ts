@@ -5,6 +5,7 @@
 import type { ColumnTable } from "arquero";
 import { CgroupPaths } from "../cgroups/paths.js";
 import { cgroupOwner } from "../cgroups/container.js";
+import { mergeRows } from "./merge-rows.js";
 
 /** Key names resolved from the cgroup id in user space. */
 export const CGROUP_KEYS: ReadonlySet<string> = new Set(["container", "cgroup_path"]);
@@ -19,7 +20,6 @@ export function kernelKeys(by: readonly string[]): string[] {
   return out;
 }
 
-const VALUE_COLUMNS = ["count", "sum", "min", "max", "avg"];
 
 /**
  * Adds the cgroup-derived key columns `by` asks for, in `by`'s order, and when `by` does not
@@ -38,14 +38,7 @@ export function withCgroupKeys(t: ColumnTable, by: readonly string[], paths: Cgr
   }
   let out = t.assign(add);
   if (by.includes("cgroup")) return out.select(orderOf(out, by));
-  const keys = out.columnNames().filter((c) => c !== "cgroup" && !VALUE_COLUMNS.includes(c));
-  const has = (c: string) => out.columnNames().includes(c);
-  const roll: Record<string, string> = { count: "d => op.sum(d.count)" };
-  if (has("sum")) roll.sum = "d => op.sum(d.sum)";
-  if (has("min")) roll.min = "d => op.min(d.min)";
-  if (has("max")) roll.max = "d => op.max(d.max)";
-  out = out.groupby(keys).rollup(roll).ungroup();
-  if (has("avg")) out = out.derive({ avg: "d => d.count ? d.sum / d.count : 0" });
+  out = mergeRows(out.select(out.columnNames().filter((c) => c !== "cgroup")));
   return out.select(orderOf(out, by));
 }
 

@@ -35,6 +35,8 @@ export interface DeriveSpec {
   leaf?: "bytes" | "string";
   /** Bytes the value takes in the window. */
   size: number;
+  /** A list's next element (argv[i], i > 0): left empty, unread, when the slot before it is empty. */
+  listNext?: boolean;
   /** A buffer whose length is another field: read min(length, size) bytes. */
   length?: { woff: number; size: 1 | 2 | 4 | 8 };
   value: DerivedValue;
@@ -83,7 +85,7 @@ export function layoutDerived(specs: readonly DeriveSpec[], base: number, source
     at += align8(s.size);
     const e = i * DERIVE_SIZE;
     rodata[e] = DeriveSrc[s.src];
-    rodata[e + 1] = s.leaf === "string" ? 1 : 0;
+    rodata[e + 1] = (s.leaf === "string" ? 1 : 0) | (s.listNext ? 0x80 : 0); // LEAF_LIST_NEXT
     rodata[e + 2] = offsets.length - 1;
     rodata[e + 3] = s.length?.size ?? 0;
     dv.setUint16(e + 4, s.woff ?? 0, true);

@@ -6,6 +6,8 @@ export const COMM_LEN = 16;
 /** Tracepoint programs cannot read a record's first 8 bytes; the copied window starts here. */
 export const RECORD_BASE = 8;
 export const MAX_WINDOW = 512;
+/** A program's whole window (event.h MAX_SPAN): copied record or slots, __data_loc data, derived and carried values. */
+export const MAX_SPAN = 2048;
 export const MAX_PREDS = 8;
 export const MAX_USTR = 4;
 export const MAX_USTR_LEN = 1024;

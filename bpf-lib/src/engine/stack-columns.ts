@@ -10,6 +10,7 @@ import { DictColumn, type ColumnData } from "./columns.js";
 import { HDR } from "./layout.js";
 import type { KeyPart } from "./keys.js";
 import { StackSymbolizer, foldFrames, isLostStack } from "../symbols/stacks.js";
+import { mergeRows } from "./merge-rows.js";
 
 /** Names one stack id per event; `lost` counts events whose stack was not recorded. */
 class StackColumn implements FieldDecoder {
@@ -93,8 +94,6 @@ export function stackDecoder(name: string, at: number, user: boolean, map: BpfMa
   return new StackColumn(name, at, user, map, sym);
 }
 
-const VALUE_COLUMNS = ["count", "sum", "min", "max", "avg"];
-
 /**
  * Aggregation rows keyed by stack ids (parts with `stack` set) with the ids named as folded
  * stacks; rows whose keys now name the same frames are merged (counts and sums add, min and
@@ -125,16 +124,7 @@ export function symbolizeStackKeys(t: ColumnTable, parts: readonly KeyPart[], ma
   const hidden = parts.filter((p) => p.hidden).map((p) => p.column);
   let out = t.assign(named);
   if (hidden.length) out = out.select(out.columnNames().filter((c) => !hidden.includes(c)));
-  const names = out.columnNames();
-  const keys = names.filter((c) => !VALUE_COLUMNS.includes(c));
-  const has = (c: string) => names.includes(c);
-  const roll: Record<string, string> = { count: "d => op.sum(d.count)" };
-  if (has("sum")) roll.sum = "d => op.sum(d.sum)";
-  if (has("min")) roll.min = "d => op.min(d.min)";
-  if (has("max")) roll.max = "d => op.max(d.max)";
-  out = out.groupby(keys).rollup(roll).ungroup();
-  if (has("avg")) out = out.derive({ avg: "d => d.count ? d.sum / d.count : 0" });
-  return { table: out.select(names), stacksLost };
+  return { table: mergeRows(out), stacksLost };
 }
 
 /** The pids of aggregation keys (raw key bytes), to read their mappings while they run. */

@@ -43,6 +43,8 @@ export interface SlotDerived {
 export function planSlotDerived(format: TracepointFormat, opts: SlotDerivedOptions, named: readonly string[], taken: ReadonlySet<string>, source: string, userDefault = false, replaces = false): SlotDerived {
   const cols = nameList(opts.columns, "columns", source) ?? [];
   for (const c of cols) if (!isExtraColumn(c)) throw new InvalidArgumentError(`${source}: unknown column "${c}" in columns; the standard columns a probe can add are ${EXTRA_COLUMNS.join(", ")} (use read: {...} for other values)`);
+  // stacks need the stack map sized and their ids named: wired for tracepoints so far
+  for (const c of cols) if (c === "kstack" || c === "ustack") throw new NotSupportedError(`${c} columns on ${source}`, "stack columns are available on tracepoints so far (columns: [\"kstack\"] on tracepoint()); uprobes and kernel functions will follow");
   const extras = new Set<ExtraColumn>(cols as ExtraColumn[]);
   for (const n of named) if (isExtraColumn(n) && !taken.has(n)) extras.add(n);
   const out: DerivedColumn[] = [];

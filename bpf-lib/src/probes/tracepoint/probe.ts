@@ -11,7 +11,7 @@ import { requireTracingPrivileges } from "../../privileges.js";
 import { decoders, int64Mode } from "../../engine/fields.js";
 import type { FieldDecoder } from "../../engine/decoder.js";
 import { encodeComm, encodePreds, predsFor, type FieldFilter, type Pred } from "../../engine/filter.js";
-import { HDR_SIZE, MAX_USTR, MAX_USTR_LEN, MAX_WINDOW, RECORD_BASE } from "../../engine/layout.js";
+import { HDR_SIZE, MAX_SPAN, MAX_USTR, MAX_USTR_LEN, MAX_WINDOW, RECORD_BASE } from "../../engine/layout.js";
 import { Trace, type CollectOptions, type StopOptions, type StreamSetup } from "../../engine/trace.js";
 import type { TraceTable } from "../../engine/table.js";
 import { collect, stream, type StreamOptions } from "../../engine/consume.js";
@@ -144,6 +144,8 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
   readonly #slot: number;
   readonly #bufferBytes: number;
   readonly #derivedCols: DerivedColumn[];
+  /** The standard columns it derives, however they were asked for (columns, fields, where). */
+  readonly #extras: ExtraColumn[];
   readonly #derived: DerivedLayout | null;
   /** The record's format plus the derived values as fields (what keys, filters and values address). */
   readonly #extended: TracepointFormat;
@@ -160,7 +162,9 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     const source = `${format.group}:${format.name}`;
     const fields = nameList(opts.fields, "fields", source) as readonly F[] | undefined;
     const where = objectOption(opts.where, "where", source, "an object of filters, e.g. { pid: 1234, comm: \"bash\" }");
-    this.#derivedCols = planDerived(format, opts, [...(fields ?? []), ...Object.keys(where)], source);
+    const planned = planDerived(format, opts, [...(fields ?? []), ...Object.keys(where)], source);
+    this.#derivedCols = planned.cols;
+    this.#extras = planned.extras;
     const derivedNames = new Set(this.#derivedCols.flatMap((d) => [d.column, ...(d.from ? d.from.split(",") : [])]));
     const wanted = (fields ?? format.fields.filter((f) => !f.common).map((f) => f.name as F)).filter((f) => !derivedNames.has(f));
     this.#fields = wanted.map((f) => fieldOf(format, f));
@@ -188,6 +192,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       const f = fieldOf(this.#extended, fieldNameOf(k));
       if (this.#derivedCols.some((d) => d.column === f.name && d.spec.value.kind === "stack")) throw new InvalidArgumentError(`${source}: "${k}" is a stack, named in user space; it cannot be filtered in the kernel: filter the table instead (e.g. on a frame name with op.includes)`);
       if (this.#derivedCols.some((d) => d.column === f.name && (d.list || d.from))) throw new InvalidArgumentError(`${source}: "${k}" cannot be filtered in the kernel (it is ${d0(f.name, this.#derivedCols)}); filter the table instead`);
+      if (derivedNames.has(f.name) && f.offset - RECORD_BASE > MAX_SPAN - 16) throw new InvalidArgumentError(`${source}: "${k}" lies past the part of the window filters can read (derived values take ${this.#derived?.bytes} bytes here); read fewer or shorter values, or filter the table`);
       this.#preds.push(...predsFor(f, v, source));
     }
     encodePreds(this.#preds); // validates the count
@@ -228,7 +233,9 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       if (d.list && d.list.index > 0) return;
       const at = this.#derived!.fields[i]!.doff + RECORD_BASE;
       const size = d.decl.kind === "int" ? d.decl.size : d.decl.kind === "char_array" ? d.decl.length : d.decl.kind === "pointer" ? 8 : d.spec.size;
-      out.push({ name: d.column, type: d.type, offset: at, size, signed: d.decl.kind === "int" && d.decl.signed, decl: d.decl, common: false });
+      // a list (argv) is no key: described as raw bytes, planKey refuses it by name
+      const decl = d.list ? { kind: "unknown" as const, size: d.list.slot * d.list.count } : d.decl;
+      out.push({ name: d.column, type: d.type, offset: at, size, signed: d.decl.kind === "int" && d.decl.signed, decl, common: false });
     });
     return out;
   }
@@ -393,7 +400,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     const have = new Set(this.#derivedCols.map((d) => d.column));
     const add = names.filter((n) => isExtraColumn(n) && !have.has(n) && !this.format.fields.some((f) => f.name === n)) as ExtraColumn[];
     if (add.length === 0) return this;
-    return new TracepointProbe<N, F>(this.name, { ...this.#opts, columns: [...(this.#opts.columns ?? []), ...add] });
+    return new TracepointProbe<N, F>(this.name, { ...this.#opts, columns: [...this.#extras, ...add] });
   }
 
   /** Aggregates in the kernel: keys from `by`, optional value field and histogram (see docs/aggregations.md). */
@@ -428,7 +435,8 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
 
   /** The same tracepoint and filters, decoding (or covering) other fields. */
   withFields<G extends FieldName<N>>(fields: readonly G[]): TracepointProbe<N, G> {
-    return new TracepointProbe<N, G>(this.name, { ...(this.#opts as TracepointOptions<N, FieldName<N>>), fields } as TracepointOptions<N, G>);
+    // every standard column this probe derives, so the derived values keep their offsets
+    return new TracepointProbe<N, G>(this.name, { ...(this.#opts as TracepointOptions<N, FieldName<N>>), fields, columns: this.#extras } as TracepointOptions<N, G>);
   }
 
   /** @internal The options this probe was made with. */
@@ -530,7 +538,7 @@ function d0(column: string, cols: readonly DerivedColumn[]): string {
 }
 
 /** The derived columns of a probe: its `columns`, standard columns named in where/fields, and its `read` entries. */
-function planDerived(format: TracepointFormat, opts: TracepointOptions<string, string>, named: readonly string[], source: string): DerivedColumn[] {
+function planDerived(format: TracepointFormat, opts: TracepointOptions<string, string>, named: readonly string[], source: string): { cols: DerivedColumn[]; extras: ExtraColumn[] } {
   const cols = nameList(opts.columns, "columns", source) ?? [];
   for (const c of cols) if (!isExtraColumn(c)) throw new InvalidArgumentError(`${source}: unknown column "${c}" in columns; the standard columns a probe can add are ${EXTRA_COLUMNS.join(", ")} (use read: {...} for other values)`);
   const record = new Set(format.fields.map((f) => f.name));
@@ -539,8 +547,10 @@ function planDerived(format: TracepointFormat, opts: TracepointOptions<string, s
   for (const n of named) if (isExtraColumn(n) && !record.has(n)) extras.add(n);
   const out: DerivedColumn[] = [];
   const fromCgroup = [...extras].filter((e) => FROM_CGROUP.has(e));
-  for (const e of extras) {
-    if (FROM_CGROUP.has(e)) continue;
+  // In one fixed order, whatever order they were named in: a probe made from this one
+  // (withFields, withColumns) must put every derived value at the same offset.
+  for (const e of EXTRA_COLUMNS) {
+    if (!extras.has(e) || FROM_CGROUP.has(e)) continue;
     const d = planExtra(e, source);
     if (record.has(d.column)) {
       d.column = `task_${d.column}`;
@@ -562,5 +572,5 @@ function planDerived(format: TracepointFormat, opts: TracepointOptions<string, s
     }
     out.push(...planRead(format, column, spec as ReadSpec, source));
   }
-  return out;
+  return { cols: out, extras: EXTRA_COLUMNS.filter((e) => extras.has(e)) };
 }

@@ -73,8 +73,8 @@ function btf(): BtfBlob {
 /** The leaf of a resolved path as a derive spec and a field declaration. */
 function fromLeaf(column: string, path: KernelPath, base: Pick<DeriveSpec, "src" | "woff">, what: string, stringBytes: number | undefined, source: string): DerivedColumn {
   const leaf = path.leaf;
-  const spec = (size: number, leafKind: "bytes" | "string", value: DeriveSpec["value"]): DeriveSpec => ({
-    column, ...base, offsets: path.offsets, leaf: leafKind, size, value, what, kernelRead: base.src !== "uptr",
+  const spec = (size: number, leafKind: "bytes" | "string", value: DeriveSpec["value"], offsets = path.offsets): DeriveSpec => ({
+    column, ...base, offsets, leaf: leafKind, size, value, what, kernelRead: base.src !== "uptr",
   });
   switch (leaf.kind) {
     case "int":
@@ -85,8 +85,9 @@ function fromLeaf(column: string, path: KernelPath, base: Pick<DeriveSpec, "src"
     case "string":
       return { column, spec: spec(leaf.bytes, "bytes", { kind: "string", bytes: leaf.bytes }), decl: { kind: "char_array", length: leaf.bytes }, type: path.type };
     case "kstring": {
-      const n = readBytes(stringBytes ?? DEFAULT_STRING, `read.${column}.string`, source);
-      return { column, spec: spec(n, "string", { kind: "string", bytes: n }), decl: { kind: "char_array", length: n }, type: path.type };
+      const n = readBytes(stringBytes ?? DEFAULT_STRING, `read.${column}.string`, source, 2);
+      // the path ends at the `char *` member: one more step reads the string it points to
+      return { column, spec: spec(n, "string", { kind: "string", bytes: n }, [...path.offsets, 0]), decl: { kind: "char_array", length: n }, type: path.type };
     }
     case "bytes":
       if (leaf.size > MAX_READ_BYTES) throw new InvalidArgumentError(`${source}: read "${column}" (${what}) is ${leaf.size} bytes; at most ${MAX_READ_BYTES}`);
@@ -94,8 +95,8 @@ function fromLeaf(column: string, path: KernelPath, base: Pick<DeriveSpec, "src"
   }
 }
 
-function readBytes(v: unknown, option: string, source: string): number {
-  if (typeof v !== "number" || !Number.isInteger(v) || v < 1 || v > MAX_READ_BYTES) throw new InvalidOptionError(source, option, v, `an integer number of bytes from 1 to ${MAX_READ_BYTES}`);
+function readBytes(v: unknown, option: string, source: string, min = 1): number {
+  if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > MAX_READ_BYTES) throw new InvalidOptionError(source, option, v, `an integer number of bytes from ${min} to ${MAX_READ_BYTES}`);
   return v;
 }
 
@@ -146,10 +147,10 @@ export function planRead(format: TracepointFormat, column: string, raw: ReadSpec
   if (o.array !== undefined) {
     const n = o.array;
     if (!Number.isInteger(n) || n < 1 || n > MAX_DERIVED) throw new InvalidOptionError(source, `read.${column}.array`, n, `how many pointers to read, 1 to ${MAX_DERIVED}`);
-    const bytes = readBytes(o.string ?? DEFAULT_STRING, `read.${column}.string`, source);
+    const bytes = readBytes(o.string ?? DEFAULT_STRING, `read.${column}.string`, source, 2);
     return Array.from({ length: n }, (_, i) => ({
       column,
-      spec: { column: `${column}[${i}]`, src, woff, offsets: [i * 8, 0], leaf: "string" as const, size: bytes, value: { kind: "string" as const, bytes }, what: `${what}[${i}]`, kernelRead: !user },
+      spec: { column: `${column}[${i}]`, src, woff, offsets: [i * 8, 0], leaf: "string" as const, listNext: i > 0, size: bytes, value: { kind: "string" as const, bytes }, what: `${what}[${i}]`, kernelRead: !user },
       decl: { kind: "char_array" as const, length: bytes },
       type: "char *[]",
       list: { index: i, count: n, slot: bytes },
@@ -167,7 +168,7 @@ export function planRead(format: TracepointFormat, column: string, raw: ReadSpec
     }
     return [{ column, spec: { column, src, woff, offsets: [0], leaf: "bytes", size: n, length, value: { kind: "bytes", size: n }, what, kernelRead: !user }, decl: { kind: "unknown", size: n }, type: `u8[${n}]`, needs }];
   }
-  const n = readBytes(o.string ?? DEFAULT_STRING, `read.${column}.string`, source);
+  const n = readBytes(o.string ?? DEFAULT_STRING, `read.${column}.string`, source, 2);
   return [{ column, spec: { column, src, woff, offsets: [0], leaf: "string", size: n, value: { kind: "string", bytes: n }, what, kernelRead: !user }, decl: { kind: "char_array", length: n }, type: "char *", needs }];
 }
 
