@@ -57,9 +57,10 @@ function readingStrings(p: TracepointProbe<string, string>, carry: readonly stri
   return new TracepointProbe<string, string>(p.name, { ...o, read });
 }
 
-/** The names a probe was asked to decode, if it was asked (its `fields` option). */
+/** The names a probe was asked to decode (its `fields` option), and the values it derives (columns, read). */
 function ownFields(p: TracepointProbe<string, string>): readonly string[] {
-  return ((p.options.fields ?? []) as readonly string[]).map(columnName);
+  const own = ((p.options.fields ?? []) as readonly string[]).map(columnName);
+  return [...own, ...p.derivedColumns.filter((c) => !own.includes(c))];
 }
 
 export function latency(options: LatencyOptions & Renamed): Aggregation {

@@ -51,7 +51,9 @@ export class Pair<S, E, T extends StartTaskColumn = never> {
     this.#end = end;
     this.#match = o.match;
     // a record field named like a task column is args_<name>, as in rows; the bare name is the task's
-    this.#carry = [...((start.options.fields ?? []) as readonly string[]).map(columnName), ...task];
+    const own = ((start.options.fields ?? []) as readonly string[]).map(columnName);
+    // and what the start derives in the kernel (columns, read): carried like fields
+    this.#carry = [...own, ...start.derivedColumns.filter((c) => !own.includes(c)), ...task];
     this.#bufferBytes = o.bufferBytes;
     this.latency(); // lays everything out now: a bad field or size throws here
   }

@@ -390,6 +390,14 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     if (this.#derived) obj.setConstant("cfg_derive", this.#derived.rodata);
   }
 
+  /**
+   * The columns it derives in the kernel that can travel as fields (carried by pairs):
+   * standard columns and reads, but not lists (argv) or what is resolved in user space (container).
+   */
+  get derivedColumns(): string[] {
+    return [...new Set(this.#derivedCols.filter((d) => !d.list && !d.from && d.spec.value.kind !== "stack").map((d) => d.column))];
+  }
+
   /** @internal Where the derived values lie in the window (tracepoint streams copy them from the filter scratch). */
   get derivedLayout(): DerivedLayout | null {
     return this.#derived;
