@@ -14,7 +14,7 @@
  *
  *   node --expose-gc dist/bench/run.js expressive   (part of `npm run bench`)
  *   node dist/bench/expressive.js                   (alone; writes bench/results/expressive.json)
- *   BENCH_EXPR_OPENS, BENCH_EXPR_CALLS, BENCH_EXPR_ROUNDS change the sizes. */
+ *   BENCH_EXPR_OPENS, BENCH_EXPR_CALLS, BENCH_EXPR_ROUNDS change the sizes; BENCH_EXPR_ONLY=pair|getppid runs one half. */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdirSync, readdirSync, readFileSync, readlinkSync, writeFileSync } from "node:fs";
 import { cpus, release } from "node:os";
@@ -347,9 +347,10 @@ async function interleaved(args: string[], calls: number, configs: Config[]): Pr
 
 export async function benchExpressive(): Promise<ExpressiveBench> {
   const load0 = readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number);
+  const only = process.env.BENCH_EXPR_ONLY; // "pair" or "getppid": one half
   const rows = [
-    ...await interleaved(["openat", OPEN_PATH, String(OPENS)], OPENS, pairConfigs()),
-    ...await interleaved(["getppid", String(CALLS)], CALLS, getppidConfigs()),
+    ...(only === "getppid" ? [] : await interleaved(["openat", OPEN_PATH, String(OPENS)], OPENS, pairConfigs())),
+    ...(only === "pair" ? [] : await interleaved(["getppid", String(CALLS)], CALLS, getppidConfigs())),
   ];
   const result: ExpressiveBench = { kernel: release(), opens: OPENS, calls: CALLS, rounds: ROUNDS, load: load0, rows };
   printExpressive(result);
