@@ -252,6 +252,7 @@ async function main(): Promise<void> {
   const uprobeBench = want("uprobe") ? await (await import("./uprobe-profile.js")).benchUprobeProfile() : null;
   const kprobeBench = want("kprobe") ? await (await import("./kprobe.js")).benchKprobe() : null;
   const cost = want("cost") ? await benchCollectorCost() : null;
+  const expressive = want("expressive") ? await (await import("./expressive.js")).benchExpressive() : null;
 
   const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
   const ratio = (bench: string, who: string, ref: string) => {
@@ -280,7 +281,7 @@ async function main(): Promise<void> {
   if (cost) printCollectorCost(cost);
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
   const out = join(ROOT, "bench", "results", only.length ? `partial-${only.join("-")}.json` : "latest.json");
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernel: release(), node: process.version, rows, ratios, memoryPerEventBytes: mem, notebookKernel: kernel, overhead: over, xdp: xdpBench, uprobeProfile: uprobeBench, kprobe: kprobeBench, collectorCost: cost }, null, 2));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernel: release(), node: process.version, rows, ratios, memoryPerEventBytes: mem, notebookKernel: kernel, overhead: over, xdp: xdpBench, uprobeProfile: uprobeBench, kprobe: kprobeBench, collectorCost: cost, expressive }, null, 2));
   console.log(`wrote ${out}`);
 }
 
