@@ -2,6 +2,22 @@
  * has attached, lets the caller run a workload, then stops it and parses its maps. */
 import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
+import { readdirSync, readlinkSync } from "node:fs";
+import { cpus } from "node:os";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function perfEventFds(pid: number): number {
+  let n = 0;
+  try {
+    for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+      try {
+        if (readlinkSync(`/proc/${pid}/fd/${fd}`) === "anon_inode:[perf_event]") n++;
+      } catch { /* closed meanwhile */ }
+    }
+  } catch { /* exited */ }
+  return n;
+}
 
 export interface BpftraceRun {
   /** Stops bpftrace (SIGINT: it prints its maps) and returns its stdout. */
@@ -22,12 +38,24 @@ export async function bpftrace(program: string): Promise<BpftraceRun> {
     child.once("exit", (code) => reject(new Error(`bpftrace exited with ${code} before attaching: ${err}`)));
   });
   await attached;
-  // "Attaching N probes..." prints before the last probe is live; give it a moment.
-  await new Promise((r) => setTimeout(r, 300));
+  // "Attaching N probes..." prints before the probes are live, and under load the last one
+  // can take a while: wait (at most 10 s) for a perf_event fd per probe past the output
+  // buffer's one per CPU, then a moment more.
+  const probes = Number(/^Attaching (\d+) probe/m.exec(out)?.[1] ?? 1);
+  const want = probes + cpus().length;
+  for (let i = 0; i < 1000 && perfEventFds(child.pid!) < want; i++) await sleep(10);
+  await sleep(100);
   return {
     async stop() {
-      const exited = new Promise((r) => child.once("exit", r));
-      child.kill("SIGINT");
+      let gone = child.exitCode !== null;
+      const exited = new Promise<void>((r) => (gone ? r() : child.once("exit", () => r(void (gone = true)))));
+      // bpftrace 0.17 can miss a SIGINT (it slept on in epoll_wait until a second one):
+      // repeat it, then kill it rather than hang the suite (its maps are then missing).
+      for (let i = 0; i < 5 && !gone; i++) {
+        child.kill("SIGINT");
+        await Promise.race([exited, sleep(2000)]);
+      }
+      if (!gone) child.kill("SIGKILL");
       await exited;
       return out;
     },
