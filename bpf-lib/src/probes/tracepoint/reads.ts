@@ -85,8 +85,9 @@ function fromLeaf(column: string, path: KernelPath, base: Pick<DeriveSpec, "src"
     case "string":
       return { column, spec: spec(leaf.bytes, "bytes", { kind: "string", bytes: leaf.bytes }), decl: { kind: "char_array", length: leaf.bytes }, type: path.type };
     case "kstring": {
+      // the path ends at the char * itself: one more dereference reaches the string
       const n = readBytes(stringBytes ?? DEFAULT_STRING, `read.${column}.string`, source);
-      return { column, spec: spec(n, "string", { kind: "string", bytes: n }), decl: { kind: "char_array", length: n }, type: path.type };
+      return { column, spec: { ...spec(n, "string", { kind: "string", bytes: n }), offsets: [...path.offsets, 0] }, decl: { kind: "char_array", length: n }, type: path.type };
     }
     case "bytes":
       if (leaf.size > MAX_READ_BYTES) throw new InvalidArgumentError(`${source}: read "${column}" (${what}) is ${leaf.size} bytes; at most ${MAX_READ_BYTES}`);
