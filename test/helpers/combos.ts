@@ -1,11 +1,12 @@
 /* Verifier acceptance: every program kind configured with combinations of the features
  * that change its verified paths (filters, derived fields of each source and leaf kind,
- * pointer chains 0..4 deep, buffers with a length, key part kinds, value sources,
+ * pointer chains 0..4 deep, user/kernel/by-address reads, buffers with a length, key part kinds, value sources,
  * histogram kinds, stream modes, pairing and carried bytes, user strings, __data_loc).
  * The product explodes, so each kind's factors are covered in all pairs (a seeded greedy
  * covering array): every two levels of any two factors load together at least once.
  * The rodata is encoded by the engine's own encoders (encodePreds, KeyLayout, layoutDerived),
- * so what loads here is what the planners produce. Shared by the host test and the VM run. */
+ * so what loads here is what the planners produce. Shared by the host test and the VM run
+ * (test/vm/reads.test.ts), which loads `limit` rows per kind chosen to hold every level. */
 import { BpfObject } from "../../bpf-lib/src/libbpf/object.js";
 import { bpfObjectPath } from "../../bpf-lib/src/paths.js";
 import { encodePreds, type Pred } from "../../bpf-lib/src/engine/filter.js";
@@ -134,12 +135,13 @@ function derives(level: Level, ptrAt: number, lenAt: number): DeriveSpec[] {
     case "kptr": return [{ column: "k", src: "kptr", woff: ptrAt, offsets: [0, 8], leaf: "bytes", size: 8, value: int(8) }, { column: "ks", src: "kptr", woff: ptrAt, offsets: [0], leaf: "string", size: 32, value: { kind: "string", bytes: 32 } }];
     case "ustr": return [{ column: "u", src: "uptr", woff: ptrAt, offsets: [0], leaf: "string", size: 256, value: { kind: "string", bytes: 256 } }];
     case "ulen": return [{ column: "b", src: "uptr", woff: ptrAt, offsets: [0], leaf: "bytes", size: 64, length: { woff: lenAt, size: 8 }, value: { kind: "bytes", size: 64 } }, { column: "b4", src: "uptr", woff: ptrAt, offsets: [8, 0], leaf: "bytes", size: 16, length: { woff: lenAt, size: 4 }, value: { kind: "bytes", size: 16 } }];
+    case "aptr": return [{ column: "a", src: "aptr", woff: ptrAt, offsets: [0], leaf: "string", size: 64, value: { kind: "string", bytes: 64 } }, { column: "ab", src: "aptr", woff: ptrAt, offsets: [8, 0], leaf: "bytes", size: 16, length: { woff: lenAt, size: 4 }, value: { kind: "bytes", size: 16 } }];
     case "argv": return Array.from({ length: 8 }, (_, i) => ({ column: `argv${i}`, src: "uptr" as const, woff: ptrAt, offsets: [i * 8, 0], leaf: "string" as const, size: 32, value: { kind: "string" as const, bytes: 32 } }));
     case "stack": return [{ column: "ks", src: "kstack", size: 4, value: int(4) }, { column: "us", src: "ustack", size: 4, value: int(4) }];
     case "word": return [{ column: "w", src: "word", woff: 0, size: 64, value: { kind: "bytes", size: 64 } }];
     case "max": {
       // MAX_DERIVED entries of every kind, 1024 bytes in all
-      const all: DeriveSpec[] = [...derives("std", ptrAt, lenAt), task(4, "bytes", 8), task(3, "string", 128), ...derives("kptr", ptrAt, lenAt), ...derives("ustr", ptrAt, lenAt), ...derives("ulen", ptrAt, lenAt), ...derives("stack", ptrAt, lenAt), ...derives("word", ptrAt, lenAt)];
+      const all: DeriveSpec[] = [...derives("std", ptrAt, lenAt), task(4, "bytes", 8), task(3, "string", 128), ...derives("kptr", ptrAt, lenAt), ...derives("ustr", ptrAt, lenAt), ...derives("ulen", ptrAt, lenAt), ...derives("stack", ptrAt, lenAt), ...derives("word", ptrAt, lenAt), derives("aptr", ptrAt, lenAt)[0]!];
       while (all.length < MAX_DERIVED) all.push(task(1, "bytes", 8));
       const used = all.reduce((n, d) => n + Math.ceil(d.size / 8) * 8, 0);
       all[all.length - 1] = { ...task(1, "string", 1024 - used + 8) };
@@ -148,7 +150,7 @@ function derives(level: Level, ptrAt: number, lenAt: number): DeriveSpec[] {
   }
   throw new Error(`derive level ${level}`);
 }
-const DERIVES = ["none", "std", "task0", "task1", "task2", "task3", "task4", "kstr", "kptr", "ustr", "ulen", "argv", "stack", "word", "max"] as const;
+const DERIVES = ["none", "std", "task0", "task1", "task2", "task3", "task4", "kstr", "kptr", "ustr", "ulen", "aptr", "argv", "stack", "word", "max"] as const;
 
 /** Key parts: none, the standard columns, integer/char/pointer fields, each string source, the full key. */
 function keyPlan(level: Level, strAt: number, kernelStrings: boolean, bucket: boolean, derivedAt: number): KeyPlan {
