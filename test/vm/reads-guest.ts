@@ -103,6 +103,11 @@ async function main(): Promise<void> {
       const { t, source, exit } = await events((pid) => kprobe("do_sys_openat2", { via, where: { pid }, read: { fname: { from: "filename", string: 64 } } }).start(), ["openat", OPENED, String(N)]);
       return { source, exit, rows: t.numRows(), values: uniq(t, "fname"), readFailed: t.stats.readFailed ?? 0, columns: t.columnNames() };
     });
+    await check(`${via} kernel by address`, async () => {
+      // seq_puts's s is a kernel string, untagged too: the same read goes to kernel memory
+      const { t } = await events((pid) => kprobe("seq_puts", { via, where: { pid }, args: [], read: { s: { from: "s", string: 32 } } }).start(), ["read", "/proc/self/status", "2"]);
+      return { rows: t.numRows(), values: uniq(t, "s").slice(0, 3), readFailed: t.stats.readFailed ?? 0 };
+    });
     await check(`${via} kernel path`, async () => {
       const { t, source, exit } = await events((pid) => kprobe("vfs_read", { via, where: { pid }, read: { name: "file->f_path.dentry->d_name.name" } }).start(), read);
       return { source, exit, rows: t.numRows(), values: uniq(t, "name"), readFailed: t.stats.readFailed ?? 0, columns: t.columnNames() };
