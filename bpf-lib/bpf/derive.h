@@ -40,6 +40,9 @@ enum derive_src {
 	DER_KSTACK,   /* s32: kernel stack id in `stacks` (negative: the helper's error) */
 	DER_USTACK,   /* s32: user stack id */
 	DER_WORD,     /* copy `size` bytes from window offset woff (pairing: a carried field) */
+	DER_APTR,     /* a read chain from the pointer at woff, through user memory if it is a user
+	               * address (upper half clear on x86-64), else kernel memory: pointers whose BTF
+	               * has no __user tags (kernels built with GCC) */
 };
 
 enum derive_leaf {
@@ -55,7 +58,7 @@ struct derive {
 	__u8 leaf;
 	__u8 nderef;  /* pointers followed before the leaf read */
 	__u8 lsize;   /* LEAF_BYTES: 0, or the size of a length field at window offset loff: read min(length, size) bytes */
-	__u16 woff;   /* DER_KPTR / DER_UPTR / DER_WORD: window offset of the base */
+	__u16 woff;   /* DER_KPTR / DER_UPTR / DER_APTR / DER_WORD: window offset of the base */
 	__u16 doff;   /* window offset the value is written to */
 	__u16 size;   /* bytes written at doff */
 	__u16 loff;
@@ -132,6 +135,7 @@ static __always_inline __u32 derive_one(void *ctx, __u8 *win, const int i)
 		break;
 	case DER_KPTR:
 	case DER_UPTR:
+	case DER_APTR:
 		/* byte by byte: a pointer field of a packed record may sit at any offset */
 		p = window_uint(win, d->woff, 8);
 		break;
@@ -148,11 +152,12 @@ static __always_inline __u32 derive_one(void *ctx, __u8 *win, const int i)
 	}
 	if (!p)
 		null = true; /* a NULL base (argv == NULL): a value, like a NULL on the way */
+	bool user = src == DER_UPTR || (src == DER_APTR && (__s64)p >= 0);
 	for (int j = 0; j < MAX_DEREFS; j++) {
 		if (j >= nd || null)
 			break;
 		const void *at = (const void *)(p + d->off[j]);
-		err = src == DER_UPTR ? bpf_probe_read_user(&p, sizeof(p), at) : bpf_probe_read_kernel(&p, sizeof(p), at);
+		err = user ? bpf_probe_read_user(&p, sizeof(p), at) : bpf_probe_read_kernel(&p, sizeof(p), at);
 		if (err || !p) {
 			null = !err;
 			break;
@@ -163,7 +168,7 @@ static __always_inline __u32 derive_one(void *ctx, __u8 *win, const int i)
 		if ((d->leaf & ~LEAF_LIST_NEXT) == LEAF_STR) {
 			/* keys compare every byte of the slot: nothing may follow the NUL */
 			derive_zero(dst, size);
-			err = src == DER_UPTR ? bpf_probe_read_user_str(dst, size, at) : bpf_probe_read_kernel_str(dst, size, at);
+			err = user ? bpf_probe_read_user_str(dst, size, at) : bpf_probe_read_kernel_str(dst, size, at);
 			err = err < 0 ? err : 0;
 		} else {
 			__u32 n = size;
@@ -176,7 +181,7 @@ static __always_inline __u32 derive_one(void *ctx, __u8 *win, const int i)
 				}
 			}
 			if (n > 0 && n <= size)
-				err = src == DER_UPTR ? bpf_probe_read_user(dst, n, at) : bpf_probe_read_kernel(dst, n, at);
+				err = user ? bpf_probe_read_user(dst, n, at) : bpf_probe_read_kernel(dst, n, at);
 		}
 	} else {
 		derive_zero(dst, size); /* the slot holds an earlier event's bytes */

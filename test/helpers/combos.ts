@@ -1,11 +1,12 @@
 /* Verifier acceptance: every program kind configured with combinations of the features
  * that change its verified paths (filters, derived fields of each source and leaf kind,
- * pointer chains 0..4 deep, buffers with a length, key part kinds, value sources,
+ * pointer chains 0..4 deep, user/kernel/by-address reads, buffers with a length, key part kinds, value sources,
  * histogram kinds, stream modes, pairing and carried bytes, user strings, __data_loc).
  * The product explodes, so each kind's factors are covered in all pairs (a seeded greedy
  * covering array): every two levels of any two factors load together at least once.
  * The rodata is encoded by the engine's own encoders (encodePreds, KeyLayout, layoutDerived),
- * so what loads here is what the planners produce. Shared by the host test and the VM run. */
+ * so what loads here is what the planners produce. Shared by the host test and the VM run
+ * (test/vm/reads.test.ts), which loads `limit` rows per kind chosen to hold every level. */
 import { BpfObject } from "../../bpf-lib/src/libbpf/object.js";
 import { bpfObjectPath } from "../../bpf-lib/src/paths.js";
 import { encodePreds, type Pred } from "../../bpf-lib/src/engine/filter.js";
@@ -52,6 +53,62 @@ export function allPairs(factors: readonly Factor[], seed = 1): Row[] {
   return rows;
 }
 
+/** The level pairs a row covers, as keys (`a=la|b=lb`, factor indexes a < b). */
+function pairsOf(factors: readonly Factor[], row: Row): string[] {
+  const out: string[] = [];
+  for (let a = 0; a < factors.length; a++) for (let b = a + 1; b < factors.length; b++) out.push(`${a}=${row[factors[a]!.name]}|${b}=${row[factors[b]!.name]}`);
+  return out;
+}
+
+export interface Coverage {
+  /** Factor levels (`factor=level`) the rows hold, and how many there are. */
+  levels: number;
+  ofLevels: number;
+  /** Level pairs the rows hold, and how many there are. */
+  pairs: number;
+  ofPairs: number;
+  /** Levels no row holds (empty when every level is covered). */
+  missing: string[];
+}
+
+/** How much of the factors' levels and level pairs `rows` cover. */
+export function coverage(factors: readonly Factor[], rows: readonly Row[]): Coverage {
+  const levels = new Set(rows.flatMap((r) => factors.map((f) => `${f.name}=${r[f.name]}`)));
+  const pairs = new Set(rows.flatMap((r) => pairsOf(factors, r)));
+  const all = factors.flatMap((f) => f.levels.map((l) => `${f.name}=${l}`));
+  let ofPairs = 0;
+  for (let a = 0; a < factors.length; a++) for (let b = a + 1; b < factors.length; b++) ofPairs += factors[a]!.levels.length * factors[b]!.levels.length;
+  return { levels: levels.size, ofLevels: all.length, pairs: pairs.size, ofPairs, missing: all.filter((l) => !levels.has(l)) };
+}
+
+/**
+ * At most `limit` of the all-pairs rows, for a slow kernel (the VM): chosen greedily so
+ * that every level of every factor appears first (a row is worth the levels it adds, ties
+ * broken by the pairs it adds), then the most pairs. The all-pairs rows hold every level, so
+ * any limit of at least the rows this cover needs (about the largest factor's level count)
+ * covers every level; `coverage()` says what a smaller one left out.
+ */
+export function limitRows(factors: readonly Factor[], rows: readonly Row[], limit: number): Row[] {
+  if (!Number.isInteger(limit) || limit < 0) throw new RangeError(`limit must be a whole number of rows, got ${limit}`);
+  if (limit >= rows.length) return [...rows];
+  const levels = new Set<string>();
+  const pairs = new Set<string>();
+  const left = rows.map((r) => ({ r, levels: factors.map((f) => `${f.name}=${r[f.name]}`), pairs: pairsOf(factors, r) }));
+  const out: Row[] = [];
+  while (out.length < limit && left.length) {
+    let best = 0, bestScore = [-1, -1];
+    left.forEach((c, i) => {
+      const score = [c.levels.filter((l) => !levels.has(l)).length, c.pairs.filter((p) => !pairs.has(p)).length];
+      if (score[0]! > bestScore[0]! || (score[0] === bestScore[0] && score[1]! > bestScore[1]!)) [best, bestScore] = [i, score];
+    });
+    const [c] = left.splice(best, 1);
+    c!.levels.forEach((l) => levels.add(l));
+    c!.pairs.forEach((p) => pairs.add(p));
+    out.push(c!.r);
+  }
+  return out;
+}
+
 // ---- the features, as rodata -------------------------------------------------------
 
 /** Filters: none, one, MAX_PREDS of every comparison (integers of each size, signed, a string). */
@@ -78,12 +135,13 @@ function derives(level: Level, ptrAt: number, lenAt: number): DeriveSpec[] {
     case "kptr": return [{ column: "k", src: "kptr", woff: ptrAt, offsets: [0, 8], leaf: "bytes", size: 8, value: int(8) }, { column: "ks", src: "kptr", woff: ptrAt, offsets: [0], leaf: "string", size: 32, value: { kind: "string", bytes: 32 } }];
     case "ustr": return [{ column: "u", src: "uptr", woff: ptrAt, offsets: [0], leaf: "string", size: 256, value: { kind: "string", bytes: 256 } }];
     case "ulen": return [{ column: "b", src: "uptr", woff: ptrAt, offsets: [0], leaf: "bytes", size: 64, length: { woff: lenAt, size: 8 }, value: { kind: "bytes", size: 64 } }, { column: "b4", src: "uptr", woff: ptrAt, offsets: [8, 0], leaf: "bytes", size: 16, length: { woff: lenAt, size: 4 }, value: { kind: "bytes", size: 16 } }];
+    case "aptr": return [{ column: "a", src: "aptr", woff: ptrAt, offsets: [0], leaf: "string", size: 64, value: { kind: "string", bytes: 64 } }, { column: "ab", src: "aptr", woff: ptrAt, offsets: [8, 0], leaf: "bytes", size: 16, length: { woff: lenAt, size: 4 }, value: { kind: "bytes", size: 16 } }];
     case "argv": return Array.from({ length: 8 }, (_, i) => ({ column: `argv${i}`, src: "uptr" as const, woff: ptrAt, offsets: [i * 8, 0], leaf: "string" as const, size: 32, value: { kind: "string" as const, bytes: 32 } }));
     case "stack": return [{ column: "ks", src: "kstack", size: 4, value: int(4) }, { column: "us", src: "ustack", size: 4, value: int(4) }];
     case "word": return [{ column: "w", src: "word", woff: 0, size: 64, value: { kind: "bytes", size: 64 } }];
     case "max": {
       // MAX_DERIVED entries of every kind, 1024 bytes in all
-      const all: DeriveSpec[] = [...derives("std", ptrAt, lenAt), task(4, "bytes", 8), task(3, "string", 128), ...derives("kptr", ptrAt, lenAt), ...derives("ustr", ptrAt, lenAt), ...derives("ulen", ptrAt, lenAt), ...derives("stack", ptrAt, lenAt), ...derives("word", ptrAt, lenAt)];
+      const all: DeriveSpec[] = [...derives("std", ptrAt, lenAt), task(4, "bytes", 8), task(3, "string", 128), ...derives("kptr", ptrAt, lenAt), ...derives("ustr", ptrAt, lenAt), ...derives("ulen", ptrAt, lenAt), ...derives("stack", ptrAt, lenAt), ...derives("word", ptrAt, lenAt), derives("aptr", ptrAt, lenAt)[0]!];
       while (all.length < MAX_DERIVED) all.push(task(1, "bytes", 8));
       const used = all.reduce((n, d) => n + Math.ceil(d.size / 8) * 8, 0);
       all[all.length - 1] = { ...task(1, "string", 1024 - used + 8) };
@@ -92,7 +150,7 @@ function derives(level: Level, ptrAt: number, lenAt: number): DeriveSpec[] {
   }
   throw new Error(`derive level ${level}`);
 }
-const DERIVES = ["none", "std", "task0", "task1", "task2", "task3", "task4", "kstr", "kptr", "ustr", "ulen", "argv", "stack", "word", "max"] as const;
+const DERIVES = ["none", "std", "task0", "task1", "task2", "task3", "task4", "kstr", "kptr", "ustr", "ulen", "aptr", "argv", "stack", "word", "max"] as const;
 
 /** Key parts: none, the standard columns, integer/char/pointer fields, each string source, the full key. */
 function keyPlan(level: Level, strAt: number, kernelStrings: boolean, bucket: boolean, derivedAt: number): KeyPlan {
@@ -116,7 +174,7 @@ function keyPlan(level: Level, strAt: number, kernelStrings: boolean, bucket: bo
 // ---- loading -----------------------------------------------------------------------
 
 export interface Combo { kind: string; row: Row }
-export interface LoadResult { kind: string; count: number; failures: { row: Row; error: string }[]; ms: number; programs: number }
+export interface LoadResult { kind: string; count: number; failures: { row: Row; error: string }[]; ms: number; programs: number; coverage: Coverage }
 
 function common(obj: BpfObject, row: Row, opts: { charAt: number; ptrAt: number; lenAt: number; base: number }): number {
   const p = preds(row.preds!, opts.charAt);
@@ -289,10 +347,15 @@ function slotMode(obj: BpfObject, row: Row, end: number, strings: boolean): void
   obj.map("events").setMaxEntries(1 << 16);
 }
 
-/** Loads (never attaches) every combination of a kind; returns the count and what the verifier refused. */
+/**
+ * Loads (never attaches) every combination of a kind, or `limit` of them chosen to cover
+ * every factor level (limitRows); returns the count, the coverage and what the verifier refused.
+ */
 export function loadCombos(kind: string, opts: { seed?: number; limit?: number } = {}): LoadResult {
-  const k = KINDS[kind]!;
-  const rows = allPairs(k.factors, opts.seed ?? 1).slice(0, opts.limit);
+  const k = KINDS[kind];
+  if (!k) throw new RangeError(`no combination kind ${JSON.stringify(kind)}; the kinds are ${Object.keys(KINDS).join(", ")}`);
+  const all = allPairs(k.factors, opts.seed ?? 1);
+  const rows = opts.limit === undefined ? all : limitRows(k.factors, all, opts.limit);
   const failures: LoadResult["failures"] = [];
   const t0 = performance.now();
   let programs = 0;
@@ -311,5 +374,5 @@ export function loadCombos(kind: string, opts: { seed?: number; limit?: number }
       obj.dispose();
     }
   }
-  return { kind, count: rows.length, failures, ms: Math.round(performance.now() - t0), programs };
+  return { kind, count: rows.length, failures, ms: Math.round(performance.now() - t0), programs, coverage: coverage(k.factors, rows) };
 }

@@ -13,7 +13,7 @@ export const MAX_DERIVED_BYTES = 1024;
 export const DERIVE_SIZE = 4 + 8 + (MAX_DEREFS + 1) * 2;
 
 /** enum derive_src in derive.h. */
-export const DeriveSrc = { uid: 1, gid: 2, cgroup: 3, task: 4, kptr: 5, uptr: 6, kstack: 7, ustack: 8, word: 9 } as const;
+export const DeriveSrc = { uid: 1, gid: 2, cgroup: 3, task: 4, kptr: 5, uptr: 6, kstack: 7, ustack: 8, word: 9, aptr: 10 } as const;
 export type DeriveSrcName = keyof typeof DeriveSrc;
 
 /** How a derived value decodes into a column. */
@@ -27,9 +27,9 @@ export interface DeriveSpec {
   /** The column it becomes. */
   column: string;
   src: DeriveSrcName;
-  /** kptr/uptr/word: window offset of the base pointer (or of the carried bytes). */
+  /** kptr/uptr/aptr/word: window offset of the base pointer (or of the carried bytes). aptr: user or kernel memory, by the pointer's address. */
   woff?: number;
-  /** task/kptr/uptr: the chain; P(i+1) = *(P(i) + offsets[i]), the leaf is read at P(n) + offsets[n]. */
+  /** task/kptr/uptr/aptr: the chain; P(i+1) = *(P(i) + offsets[i]), the leaf is read at P(n) + offsets[n]. */
   offsets?: readonly number[];
   /** A string leaf stops at its NUL (size counts it); bytes are read whole. */
   leaf?: "bytes" | "string";

@@ -39,8 +39,11 @@ export interface SlotDerived {
  * against `format` (the slots as fields). `taken`: names the probe's columns already
  * have. `userDefault`: pointers read without `user` are user memory (uprobes). `replaces`: a read
  * named after the argument it starts from replaces that argument's column (kernel functions).
+ * `byAddress`: pointer fields whose BTF does not say user or kernel (no __user tags: kernels
+ * built with GCC); a string, buffer or array read straight from one, without `user`, picks
+ * user or kernel memory by the pointer's address at each event (DER_APTR), as `strings` does.
  */
-export function planSlotDerived(format: TracepointFormat, opts: SlotDerivedOptions, named: readonly string[], taken: ReadonlySet<string>, source: string, userDefault = false, replaces = false): SlotDerived {
+export function planSlotDerived(format: TracepointFormat, opts: SlotDerivedOptions, named: readonly string[], taken: ReadonlySet<string>, source: string, userDefault = false, replaces = false, byAddress: ReadonlySet<string> = new Set()): SlotDerived {
   const cols = nameList(opts.columns, "columns", source) ?? [];
   for (const c of cols) if (!isExtraColumn(c)) throw new InvalidArgumentError(`${source}: unknown column "${c}" in columns; the standard columns a probe can add are ${EXTRA_COLUMNS.join(", ")} (use read: {...} for other values)`);
   // stacks need the stack map sized and their ids named: wired for tracepoints so far
@@ -73,7 +76,13 @@ export function planSlotDerived(format: TracepointFormat, opts: SlotDerivedOptio
     const spec = userDefault && typeof raw === "object" && raw !== null && (raw as { user?: unknown }).user === undefined && (raw as { path?: unknown; as?: unknown }).path === undefined && (raw as { as?: unknown }).as === undefined
       ? { ...(raw as object), user: true } as ReadSpec
       : raw;
-    out.push(...planRead(format, column, spec as ReadSpec, source));
+    const planned = planRead(format, column, spec as ReadSpec, source);
+    const o = typeof spec === "object" && spec !== null ? (spec as { from?: unknown; user?: unknown; path?: unknown; as?: unknown }) : null;
+    // a path goes through kernel structs: only raw memory behind the pointer can be either
+    if (o && typeof o.from === "string" && byAddress.has(o.from) && o.user === undefined && o.path === undefined && o.as === undefined) {
+      for (const d of planned) if (d.spec.src === "kptr") d.spec.src = "aptr";
+    }
+    out.push(...planned);
   }
   const layout = out.length ? layoutDerived(out.map((d) => d.spec), SLOT_DERIVED_BASE, source) : null;
   const fields: TracepointField[] = [];
@@ -159,7 +168,9 @@ export function derivedPlan(d: SlotDerived): { column: string; what: string; off
 export function kernelReadRefused(e: unknown, d: SlotDerived, source: string): unknown {
   const kernelReads = [...new Set(d.cols.filter((c) => c.spec.kernelRead).map((c) => c.column))];
   if (kernelReads.length && e instanceof VerifierError && /probe_read_kernel|unknown func/.test(e.log)) {
-    return new NotSupportedError(`reading ${kernelReads.join(", ")} in ${source}`, "it reads kernel memory (bpf_probe_read_kernel), which this kernel refuses (lockdown=confidentiality?); leave these reads out, or see `bpfbook doctor`", { cause: e });
+    const byAddress = [...new Set(d.cols.filter((c) => c.spec.src === "aptr").map((c) => c.column))];
+    const hint = byAddress.length ? `; ${byAddress.join(", ")} ${byAddress.length === 1 ? "reads" : "read"} user or kernel memory by the pointer's address (the kernel's BTF does not say which): give \`user: true\` if the pointer is a user one` : "";
+    return new NotSupportedError(`reading ${kernelReads.join(", ")} in ${source}`, `it reads kernel memory (bpf_probe_read_kernel), which this kernel refuses (lockdown=confidentiality?); leave these reads out, or see \`bpfbook doctor\`${hint}`, { cause: e });
   }
   return e;
 }

@@ -116,7 +116,9 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     // An argument BTF tags __user points into the calling process.
     const reads = Object.fromEntries(Object.entries(read).map(([k, v]) => [k, typeof v === "object" && v !== null && (v as { user?: unknown }).user === undefined && userArg((v as { from?: unknown }).from) ? { ...(v as object), user: true } : v])) as Record<string, ReadSpec>;
     const taken = new Set([...this.#cols.keys(), ...proto.args.map((a) => a.name)]);
-    this.#derived = planSlotDerived(readFormat, { columns: opts.columns, read: reads }, Object.keys(where), taken, what, false, true);
+    // Without __user tags (GCC-built kernels: Debian's 6.1, this host's) BTF cannot say whose memory a pointer holds.
+    const byAddress = new Set(proto.args.filter((a) => a.decl.kind === "pointer" && a.decl.user === undefined).map((a) => a.name));
+    this.#derived = planSlotDerived(readFormat, { columns: opts.columns, read: reads }, Object.keys(where), taken, what, false, true, byAddress);
     this.#needCols = this.#derived.needs.filter((n) => n !== "ret").map((n) => this.#argCol(n));
     const replaced = new Set(this.#derived.fields.map((f) => f.name));
 

@@ -1,0 +1,132 @@
+/* Kernel function reads on a second kernel: Debian's 6.1 booted under qemu (test/vm/vm.ts),
+ * which allows kprobes and fentry. One boot runs test/vm/reads-guest.js: `read` through a
+ * user pointer argument and through kernel pointers, `columns: ["ppid", "uid"]`, keys by a
+ * derived value, by fentry and by kprobe, on gated workloads with known answers; the BTF
+ * offsets of the paths on 6.1 (compared here with this host's); and every program kind
+ * loaded on 6.1 in a covering subset of its feature combinations. Skipped, with the
+ * reason printed, where qemu or the kernel is missing. */
+import { before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { basename } from "node:path";
+import { release } from "node:os";
+import { BtfBlob } from "../../bpf-lib/src/btf/blob.js";
+import { currentTaskPath, resolvePath } from "../../bpf-lib/src/btf/path.js";
+import { KINDS } from "../helpers/combos.js";
+import { findKernel, runInVm, vmUnavailableReason } from "./vm.js";
+import { PATHS, READS_N, type GuestReport } from "./reads-shared.js";
+
+const N = READS_N;
+const DATA = "/tmp/bpfbook-vmreads-data.txt";
+const OPENED = "/tmp/bpfbook-vmreads-open";
+/** Combinations loaded per program kind: the fewest that hold every factor level is 16 (the derive factor's levels). */
+const COMBO_LIMIT = 20;
+
+const why = vmUnavailableReason();
+if (why) console.log(`skipping the VM reads test: ${why}`);
+
+describe("kernel function reads on Debian's 6.1 kernel (VM)", { skip: why ?? false }, () => {
+  let g: GuestReport;
+  const host: Record<string, number[]> = {};
+
+  before(async () => {
+    const btf = BtfBlob.vmlinux();
+    for (const [name, p] of Object.entries(PATHS)) host[name] = (p.root === "current" ? currentTaskPath(btf, p.path) : resolvePath(btf, p.root, p.path)).offsets;
+    const t0 = performance.now();
+    const r = await runInVm("node dist/test/vm/reads-guest.js", { timeoutMs: 230_000, env: { BPFBOOK_VM_COMBO_LIMIT: String(COMBO_LIMIT) } });
+    process.stderr.write(`# VM: status ${r.status}, boot ${(r.bootMs / 1000).toFixed(1)} s, total ${(r.totalMs / 1000).toFixed(1)} s (${((performance.now() - t0) / 1000).toFixed(1)} s here)\n`);
+    const line = r.output.split("\n").find((l) => l.startsWith("@@VMREADS "));
+    if (!line) throw new Error(`the VM printed no @@VMREADS line (status ${r.status}); its output:\n${r.output.slice(-6000)}`);
+    g = JSON.parse(line.slice("@@VMREADS ".length)) as GuestReport;
+    process.stderr.write(`# VM check times (ms): ${JSON.stringify(g.ms)}\n`);
+  }, { timeout: 240_000 });
+
+  const run = (name: string) => {
+    const r = g.runs[name];
+    assert.ok(r, `no result for ${name}`);
+    assert.equal(r.error, undefined, `${name} failed in the VM:\n${r.error}`);
+    return r;
+  };
+
+  it("the guest runs another kernel, which allows fentry and kprobes", () => {
+    assert.notEqual(g.kernel, release(), "the guest's kernel is not this host's");
+    assert.equal(g.kernel, findKernel()!.version);
+    assert.deepEqual(g.support, { fentry: true, fexit: true, kprobe: true, kretprobe: true });
+  });
+
+  for (const via of ["fentry", "kprobe"] as const) {
+    const entry = via === "fentry" ? "fentry" : "kprobe";
+    const ret = via === "fentry" ? "fexit" : "kretprobe";
+
+    it(`${via}: read { from: "filename", string: 64 } of do_sys_openat2 gives the opened path, ${N} times`, () => {
+      const r = run(`${via} user read`);
+      assert.equal(r.source, `${entry}:do_sys_openat2`);
+      assert.equal(r.exit, 0);
+      assert.deepEqual({ rows: r.rows, values: r.values, readFailed: r.readFailed }, { rows: N, values: [OPENED], readFailed: 0 });
+    });
+
+    it(`${via}: the same read of an untagged pointer that holds a kernel address reads kernel memory (seq_puts's s)`, () => {
+      const r = run(`${via} kernel by address`);
+      assert.ok((r.rows as number) > 0 && (r.rows as number) % 2 === 0, `${r.rows} calls for two reads of /proc/self/status`);
+      assert.deepEqual({ values: r.values, readFailed: r.readFailed }, { values: ["Name:\t", "State:\t", "R (running)"], readFailed: 0 });
+    });
+
+    it(`${via}: read "file->f_path.dentry->d_name.name" of vfs_read gives the file's name, ${N} times`, () => {
+      const r = run(`${via} kernel path`);
+      assert.equal(r.source, `${entry}:vfs_read`);
+      assert.deepEqual({ rows: r.rows, values: r.values, readFailed: r.readFailed }, { rows: N, values: [basename(DATA)], readFailed: 0 });
+      assert.ok((r.columns as string[]).includes("name") && (r.columns as string[]).includes("file"), `columns ${r.columns}`);
+    });
+
+    it(`${via}: count by the read name, in the kernel`, () => {
+      const r = run(`${via} count by path`);
+      assert.deepEqual(r, { rows: [{ name: basename(DATA), count: N }], readFailed: 0 });
+    });
+
+    it(`${via}: columns ["ppid", "uid"] are the workload's parent (the guest's node) and root`, () => {
+      const r = run(`${via} ppid uid`);
+      assert.equal(r.source, `${entry}:vfs_read`);
+      assert.deepEqual({ rows: r.rows, ppid: r.ppid, uid: r.uid, readFailed: r.readFailed }, { rows: N, ppid: [g.nodePid], uid: [0], readFailed: 0 });
+      assert.deepEqual(r.columns, ["ts", "cpu", "pid", "tid", "comm", "count", "ppid", "uid"]);
+    });
+
+    it(`${via}: count by ppid (a standard column the aggregation derives)`, () => {
+      assert.deepEqual(run(`${via} count by ppid`).rows, [{ ppid: g.nodePid, count: N }]);
+    });
+
+    it(`${ret}: reads at the return, through the argument saved at entry`, () => {
+      const r = run(`${via} return reads`);
+      assert.equal(r.source, `${ret}:vfs_read`);
+      assert.deepEqual(
+        { rows: r.rows, values: r.values, ppid: r.ppid, ret: r.ret, readFailed: r.readFailed },
+        { rows: N, values: [basename(DATA)], ppid: [g.nodePid], ret: [Buffer.byteLength("hello bpfbook\n")], readFailed: 0 },
+      );
+    });
+  }
+
+  it("the paths resolve against each kernel's own BTF: 6.1's offsets differ from this host's where the structs do, and read right", () => {
+    const rows = Object.keys(PATHS).map((name) => ({ path: name, host: JSON.stringify(host[name]), guest: JSON.stringify(g.offsets[name]), differ: JSON.stringify(host[name]) !== JSON.stringify(g.offsets[name]) }));
+    console.log(`# BTF offsets, this host's ${release()} vs the guest's ${g.kernel}:`);
+    for (const r of rows) console.log(`#   ${r.path}: host ${r.host}, guest ${r.guest}${r.differ ? "  (differ)" : ""}`);
+    for (const [name, o] of Object.entries(g.offsets)) assert.ok(Array.isArray(o), `${name} did not resolve in the guest: ${o}`);
+    // a layout that differs proves the guest's reads used the guest's offsets, not this host's
+    assert.ok(rows.some((r) => r.differ), "every path has the same offsets on both kernels: this run proves nothing about re-resolving them");
+    // and the reads those offsets drive gave the right values on 6.1 (the checks above, again)
+    for (const via of ["fentry", "kprobe"]) {
+      assert.deepEqual(run(`${via} ppid uid`).ppid, [g.nodePid]);
+      assert.deepEqual(run(`${via} kernel path`).values, [basename(DATA)]);
+    }
+  });
+
+  for (const kind of Object.keys(KINDS)) {
+    it(`verifier: ${kind} loads on 6.1 in ${COMBO_LIMIT} combinations that hold every factor level`, () => {
+      const r = g.combos.find((c) => c.kind === kind);
+      assert.ok(r, `no combination result for ${kind}`);
+      assert.ok(!("error" in r), `${kind}: ${"error" in r ? r.error : ""}`);
+      console.log(`# ${kind}: ${r.count} combinations (${r.programs} programs) loaded in ${r.ms} ms on 6.1, ${r.failures.length} refused; levels ${r.coverage.levels}/${r.coverage.ofLevels}, pairs ${r.coverage.pairs}/${r.coverage.ofPairs}`);
+      assert.deepEqual(r.failures.slice(0, 3), [], `${r.failures.length} of ${r.count} refused`);
+      assert.equal(r.count, COMBO_LIMIT);
+      assert.deepEqual(r.coverage.missing, [], "every level of every factor loaded at least once");
+      assert.ok(r.programs >= r.count, "every combination loaded at least one program");
+    });
+  }
+});
