@@ -102,13 +102,16 @@ int on_aggregate(void *ctx)
 	if (!s)
 		return 0;
 	copy_window(s->win, ctx, cfg_window);
-	__u32 bad = cfg_nderive ? derive_all(ctx, s->win) : 0;
+	if (cfg_nderive)
+		derive_all(ctx, s->win);
 	if (!preds_match(s->win)) {
+		if (cfg_nderive)
+			derive_faults_settle(false);
 		stat_inc(STAT_FILTERED);
 		return 0;
 	}
-	if (bad)
-		stat_add(STAT_READ_FAILED, bad);
+	if (cfg_nderive)
+		derive_faults_settle(true);
 	if (cfg_role == ROLE_START) {
 		struct start *st = bpf_map_lookup_elem(&start_scratch, &zero);
 		if (!st)

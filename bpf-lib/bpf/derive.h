@@ -89,10 +89,41 @@ static __always_inline void derive_zero(__u8 *dst, __u32 size)
 /* Fills derived field i of `win` (MAX_SPAN bytes). ctx is the program's context (for
  * stack ids). i is a constant at every call (derive_all), so each cfg_derive entry is
  * a known .rodata value and the verifier follows only the branches it takes. */
-static __always_inline __u32 derive_one(void *ctx, __u8 *win, const int i)
+/* Faulted reads of the event being derived, held in memory rather than summed in a
+ * register: a register sum would differ on every path through 16 reads and keep the
+ * verifier from pruning any of them. The caller takes them once it knows whether its
+ * filters keep the event (derive_faults_take). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} derive_faults SEC(".maps");
+
+static __always_inline void derive_fault(void)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&derive_faults, &zero);
+	if (c)
+		*c += 1;
+}
+
+/* The faults since the last take, zeroing the count. */
+static __always_inline __u64 derive_faults_take(void)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&derive_faults, &zero);
+	if (!c)
+		return 0;
+	__u64 n = *c;
+	*c = 0;
+	return n;
+}
+
+static __always_inline void derive_one(void *ctx, __u8 *win, const int i)
 {
 	if (i >= cfg_nderive)
-		return 0;
+		return;
 	const volatile struct derive *d = &cfg_derive[i];
 	__u32 src = d->src, nd = d->nderef, size = d->size;
 	__u32 doff = d->doff;
@@ -101,34 +132,36 @@ static __always_inline __u32 derive_one(void *ctx, __u8 *win, const int i)
 	bool null = false;
 
 	if (doff > MAX_SPAN - 8 || size > MAX_SPAN - doff || nd > MAX_DEREFS)
-		return 0; /* the planner never writes this; the verifier wants it said */
+		return; /* the planner never writes this; the verifier wants it said */
 	__u8 *dst = win + doff;
 	switch (src) {
 	case DER_UID:
 		*(__u32 *)dst = (__u32)bpf_get_current_uid_gid();
-		return 0;
+		return;
 	case DER_GID:
 		*(__u32 *)dst = (__u32)(bpf_get_current_uid_gid() >> 32);
-		return 0;
+		return;
 	case DER_CGROUP:
 		*(__u64 *)dst = bpf_get_current_cgroup_id();
-		return 0;
+		return;
 	case DER_KSTACK:
 	case DER_USTACK:
 		*(__s32 *)dst = bpf_get_stackid(ctx, &stacks, src == DER_USTACK ? BPF_F_USER_STACK : 0);
 		/* -EFAULT: no user stack (a kernel thread): a value, not a failure */
-		return *(__s32 *)dst < 0 && *(__s32 *)dst != -14;
+		if (*(__s32 *)dst < 0 && *(__s32 *)dst != -14)
+			derive_fault();
+		return;
 	case DER_WORD: {
 		/* whole 8-byte words: the planner gives every carried field an 8-aligned slot */
 		__u32 wo = d->woff;
 		if (wo > MAX_SPAN - 64)
-			return 0;
+			return;
 		for (int j = 0; j < 8; j++) {
 			if (j * 8 >= size)
 				break;
 			*(__u64 *)(dst + j * 8) = *(const __u64 *)(win + wo + j * 8);
 		}
-		return 0;
+		return;
 	}
 	case DER_TASK:
 		p = bpf_get_current_task();
@@ -140,14 +173,14 @@ static __always_inline __u32 derive_one(void *ctx, __u8 *win, const int i)
 		p = window_uint(win, d->woff, 8);
 		break;
 	default:
-		return 0;
+		return;
 	}
 	if (d->leaf & LEAF_LIST_NEXT) {
 		/* the previous slot of this list is the 8-aligned slot of the same size just before */
 		__u32 prev = doff - ((size + 7) & ~7U);
 		if (prev > MAX_SPAN - 8 || !win[prev]) {
 			derive_zero(dst, size);
-			return 0;
+			return;
 		}
 	}
 	if (!p)
@@ -186,20 +219,27 @@ static __always_inline __u32 derive_one(void *ctx, __u8 *win, const int i)
 	} else {
 		derive_zero(dst, size); /* the slot holds an earlier event's bytes */
 	}
-	return err != 0;
+	if (err)
+		derive_fault();
 }
 
 /* Every configured derived field, in order (a later one may read an earlier one's result).
- * Returns how many reads faulted: the caller counts them (STAT_READ_FAILED) only for
- * events its filters keep, so other processes' faults never show up in a trace's stats. */
-static __always_inline __u32 derive_all(void *ctx, __u8 *win)
+ * Faulted reads are held for the caller: derive_faults_take(). */
+static __always_inline void derive_all(void *ctx, __u8 *win)
 {
-	__u32 bad = 0;
-	bad += derive_one(ctx, win, 0); bad += derive_one(ctx, win, 1); bad += derive_one(ctx, win, 2); bad += derive_one(ctx, win, 3);
-	bad += derive_one(ctx, win, 4); bad += derive_one(ctx, win, 5); bad += derive_one(ctx, win, 6); bad += derive_one(ctx, win, 7);
-	bad += derive_one(ctx, win, 8); bad += derive_one(ctx, win, 9); bad += derive_one(ctx, win, 10); bad += derive_one(ctx, win, 11);
-	bad += derive_one(ctx, win, 12); bad += derive_one(ctx, win, 13); bad += derive_one(ctx, win, 14); bad += derive_one(ctx, win, 15);
-	return bad;
+	derive_one(ctx, win, 0); derive_one(ctx, win, 1); derive_one(ctx, win, 2); derive_one(ctx, win, 3);
+	derive_one(ctx, win, 4); derive_one(ctx, win, 5); derive_one(ctx, win, 6); derive_one(ctx, win, 7);
+	derive_one(ctx, win, 8); derive_one(ctx, win, 9); derive_one(ctx, win, 10); derive_one(ctx, win, 11);
+	derive_one(ctx, win, 12); derive_one(ctx, win, 13); derive_one(ctx, win, 14); derive_one(ctx, win, 15);
+}
+
+/* Counts the event's faulted reads in STAT_READ_FAILED if its filters kept it (keep),
+ * else forgets them: other processes' faults never show up in a trace's stats. */
+static __always_inline void derive_faults_settle(bool keep)
+{
+	__u64 n = derive_faults_take();
+	if (keep && n)
+		stat_add(STAT_READ_FAILED, n);
 }
 
 #endif

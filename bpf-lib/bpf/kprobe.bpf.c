@@ -116,13 +116,16 @@ struct {
 /* The window is complete: filter, then stream it or count it. */
 static __always_inline int emit(void *ctx, struct scratch *s, const struct stream_ident *id)
 {
-	__u32 bad = cfg_nderive ? derive_all(ctx, s->win) : 0;
+	if (cfg_nderive)
+		derive_all(ctx, s->win);
 	if (!preds_match(s->win)) {
+		if (cfg_nderive)
+			derive_faults_settle(false);
 		stat_inc(STAT_FILTERED);
 		return 0;
 	}
-	if (bad)
-		stat_add(STAT_READ_FAILED, bad);
+	if (cfg_nderive)
+		derive_faults_settle(true);
 	stat_inc(STAT_PRODUCED);
 	if (!cfg_aggregate) {
 		struct event_hdr *ev = bpf_ringbuf_reserve(&events, cfg_event_size, 0);

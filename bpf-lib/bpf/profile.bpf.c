@@ -338,7 +338,8 @@ int on_sample_read(struct bpf_perf_event_data *ctx)
 	*(__u64 *)&id.comm[8] = 0;
 	bpf_get_current_comm(id.comm, COMM_LEN);
 	if (cfg_nderive) {
-		__u32 bad = derive_all(ctx, s->win);
+		derive_all(ctx, s->win);
+		__u64 bad = derive_faults_take();
 		if (bad) {
 			/* a sample whose read faulted is left out, and counted */
 			stat_add(STAT_READ_FAILED, bad);

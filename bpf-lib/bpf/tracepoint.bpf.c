@@ -35,7 +35,6 @@ static __always_inline int handle(void *ctx, bool dyn)
 	__u32 w = cfg_window, np = cfg_npreds, ns = cfg_nustr, sl = cfg_ustr_len, nd = cfg_nderive;
 	struct stream_ident id;
 	struct scratch *s = NULL;
-	__u32 bad = 0;
 	__u8 *win;
 
 	if (!stream_ident_match(&id))
@@ -48,11 +47,16 @@ static __always_inline int handle(void *ctx, bool dyn)
 			return 0;
 		copy_window(s->b, ctx, w);
 		/* filters may compare derived fields: derive once, here, and copy them below */
-		bad = nd ? derive_all(ctx, s->b) : 0;
+		if (nd)
+			derive_all(ctx, s->b);
 		if (!preds_match(s->b)) {
+			if (nd)
+				derive_faults_settle(false);
 			stat_inc(STAT_FILTERED);
 			return 0;
 		}
+		if (nd)
+			derive_faults_settle(true);
 	}
 
 	stat_inc(STAT_PRODUCED);
@@ -86,10 +90,9 @@ static __always_inline int handle(void *ctx, bool dyn)
 				}
 			}
 		} else {
-			bad = derive_all(ctx, win);
+			derive_all(ctx, win);
+			derive_faults_settle(true);
 		}
-		if (bad)
-			stat_add(STAT_READ_FAILED, bad);
 	}
 
 	for (int k = 0; k < MAX_USTR; k++) {
