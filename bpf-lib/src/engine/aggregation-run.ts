@@ -92,6 +92,8 @@ export interface RunSetup {
   end: BpfObject;
   attach: () => Link[];
   plan: KeyPlan;
+  /** Objects whose events, dropped and unmatched counters the stats sum (default: `end`): every probe of a group. */
+  counted?: readonly BpfObject[];
 }
 
 type Rows = Record<string, unknown[]>;
@@ -193,7 +195,7 @@ export class AggregationRun implements Running, Disposable {
       return { events: t.events, filtered: t.filtered, dropped: t.dropped, unmatched: t.unmatched, startDropped: t.startDropped, excludedSelf: t.excludedSelf };
     }
     const all = this.#setup.objects.map((o) => o.map("stats"));
-    const end = [this.#setup.end.map("stats")];
+    const end = (this.#setup.counted ?? [this.#setup.end]).map((o) => o.map("stats"));
     return { events: sum(end, Stat.produced), filtered: sum(all, Stat.filtered), dropped: sum(end, Stat.dropped), unmatched: sum(end, Stat.unmatched), startDropped: sum(all, Stat.startDropped), excludedSelf: sum(all, Stat.excludedSelf) };
   }
 

@@ -19,7 +19,7 @@ import { histSpec, type HistSpec } from "../options/hist.js";
 import { AGGREGATION_EXAMPLE, integerIn, nameList, optionsObject, stringOption } from "../options/shapes.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 import { bufferBytes as checkBufferBytes, maxKeys as checkMaxKeys } from "../options/sizes.js";
-import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable } from "./aggregation-run.js";
+import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable, type RunSetup } from "./aggregation-run.js";
 import type { RecordSource } from "./record-source.js";
 
 const ROLE = { agg: 0, start: 1, end: 2 } as const;
@@ -50,6 +50,8 @@ export interface AggSpec {
   decorate?: (t: ColumnTable) => ColumnTable;
   /** Key columns renamed (field name → documented name), e.g. sched_switch's next_comm → comm. */
   keyColumns?: Readonly<Record<string, string>>;
+  /** One probe of a group of tracepoints: its id (cfg_probe_id), and every probe's name, which a `probe` key reads back. */
+  group?: { id: number; names: readonly string[] };
 }
 
 export class Aggregation {
@@ -71,7 +73,7 @@ export class Aggregation {
     integerIn(o.stringBytes, "stringBytes", spec.source, STRING_BYTES.min, STRING_BYTES.max);
     if (o.hist && !o.value && !spec.latency) throw new InvalidArgumentError("a histogram needs a value: { value: <integer field> } (or use latency())");
     const fmt = spec.probe.format;
-    this.#plan = planKey(by, fmt, { stringBytes: o.stringBytes, bucket: Boolean(o.hist), syscallNames: syscallName });
+    this.#plan = planKey(by, fmt, { stringBytes: o.stringBytes, bucket: Boolean(o.hist), syscallNames: syscallName, probeNames: spec.group?.names });
     for (const p of this.#plan.parts) p.column = spec.keyColumns?.[p.column] ?? p.column;
     // The window must cover every field a key, the value or a pair key reads.
     const need = new Set<string>();
@@ -128,6 +130,7 @@ export class Aggregation {
     const o = this.spec.options;
     probe.configureRecord(obj);
     obj.setConstant("cfg_role", role);
+    if (this.spec.group) obj.setConstant("cfg_probe_id", this.spec.group.id);
     obj.map("events").setMaxEntries(4096);
     if (pair) {
       obj.setConstant("cfg_npair", pair.parts.length);
@@ -166,7 +169,7 @@ export class Aggregation {
     }
   }
 
-  #load(streamMode: 0 | 2, bufferBytes: number): { objects: BpfObject[]; end: BpfObject; starts: BpfObject[]; attach: () => Link[] } {
+  #load(streamMode: 0 | 2, bufferBytes: number, share?: BpfObject): { objects: BpfObject[]; end: BpfObject; starts: BpfObject[]; attach: () => Link[] } {
     const objects: BpfObject[] = [];
     try {
       const starts: BpfObject[] = [];
@@ -188,6 +191,7 @@ export class Aggregation {
         end.map("events").setMaxEntries(bufferBytes);
       }
       if (starts.length) end.map("starts").reuse(starts[0].map("starts"));
+      if (share) for (const m of ["agg0", "agg1", "ctl"]) end.map(m).reuse(share.map(m));
       end.load();
       const attach = (): Link[] => {
         const links: Link[] = [];
@@ -224,6 +228,15 @@ export class Aggregation {
   /** Collects latency pairs as rows (see startEvents). */
   collectEvents(opts: CollectOptions & { bufferBytes?: number }): Promise<TraceTable> {
     return collectTrace((o) => this.startEvents(o, opts), opts);
+  }
+
+  /**
+   * @internal Loads without attaching (a group of tracepoints loads one per probe); with
+   * `share`, it counts into that object's agg0/agg1/ctl maps.
+   */
+  loadShared(share?: BpfObject): RunSetup {
+    const { objects, end, attach } = this.#load(0, 4096, share);
+    return { objects, end, attach, plan: this.#plan };
   }
 
   /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */
