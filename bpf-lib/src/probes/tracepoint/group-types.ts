@@ -46,7 +46,7 @@ export type GroupWhere<N extends string> = {
   pid?: number;
   tid?: number;
   comm?: string;
-} & (string extends CommonField<N> ? Record<string, unknown> : { [K in CommonField<N> as GroupColumnName<K>]?: FieldFilter<CommonValue<N, K> extends bigint ? bigint | number : CommonValue<N, K>> });
+} & (string extends N ? Record<string, unknown> : { [K in CommonField<N> as GroupColumnName<K>]?: FieldFilter<CommonValue<N, K> extends bigint ? bigint | number : CommonValue<N, K>> });
 
 /** What a group's aggregation can be keyed by: standard columns, `probe`, `syscall`, or common fields. */
 export type GroupKeyName<N extends string> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "syscall" | "probe" | GroupColumnName<CommonField<N>>;
