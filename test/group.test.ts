@@ -15,8 +15,10 @@ import {
 } from "../bpf-lib/src/index.js";
 import { matchNames, patternRegExp, patternStem, isPattern } from "../bpf-lib/src/probes/tracepoint/glob.js";
 import { commonFields } from "../bpf-lib/src/probes/tracepoint/common.js";
-import { interleave } from "../bpf-lib/src/engine/group-decoder.js";
+import { GroupDecoder, interleave } from "../bpf-lib/src/engine/group-decoder.js";
 import { DictColumn } from "../bpf-lib/src/engine/columns.js";
+import { decoders } from "../bpf-lib/src/engine/fields.js";
+import { HDR, HDR_SIZE } from "../bpf-lib/src/engine/layout.js";
 import { workload, renamedWorkload, programIdsOf, loadedProgramIds, ROOT } from "./helpers/workload.js";
 import { bpftrace, parseMap } from "./helpers/bpftrace.js";
 
@@ -98,6 +100,57 @@ describe("interleaving each probe's columns back into row order (pure)", () => {
     const dict = interleave([new DictColumn(Uint32Array.from([0, 1]), ["a", "b"]), new DictColumn(Uint32Array.from([0, 0, 1]), ["b", "c"]), new DictColumn(Uint32Array.from([0]), ["z"])], probe, 6) as DictColumn;
     assert.deepEqual(dict.toArray(), ["a", "b", "b", "b", "z", "c"]);
     assert.deepEqual(interleave([[[1], [4]], [[2], [3], [6]], [[5]]], probe, 6), [[1], [2], [3], [4], [5], [6]]);
+  });
+});
+
+describe("GroupDecoder on a hand-made ring (pure)", () => {
+  // probe 0: a 48-byte event with field x (s32) at 40; probe 1: 56 bytes, x at 48
+  const events: { id: number; size: number; x: number; tid: number }[] = [
+    { id: 0, size: 48, x: 1, tid: 10 }, { id: 1, size: 56, x: 2, tid: 10 }, { id: 0, size: 48, x: 3, tid: 11 },
+    { id: 7, size: 48, x: 99, tid: 10 }, { id: 1, size: 48, x: 98, tid: 10 }, // no such probe; probe 1 at another size
+    { id: 1, size: 56, x: 4, tid: 11 },
+  ];
+  const ring = new Uint8Array(4096);
+  const dv = new DataView(ring.buffer);
+  const offsets: number[] = [];
+  let at = 0;
+  for (const e of events) {
+    dv.setUint32(at, e.size, true);
+    const ev = at + 8;
+    offsets.push(ev);
+    dv.setUint32(ev, 1000 + e.x, true); // ts
+    dv.setUint32(ev + HDR.pid, 5, true);
+    dv.setUint32(ev + HDR.tid, e.tid, true);
+    dv.setUint32(ev + HDR.cpu, 1, true);
+    dv.setUint32(ev + HDR.flags, e.id, true);
+    ring.set(new TextEncoder().encode(e.tid === 10 ? "ten" : "eleven"), ev + HDR.comm);
+    dv.setInt32(ev + (e.id === 1 ? 48 : HDR_SIZE), e.x, true);
+    at += (e.size + 15) & ~7;
+  }
+  const make = () => new GroupDecoder({ u8: ring, dv }, [
+    { eventSize: 48, fields: [decoders.int("x", HDR_SIZE, 4, true)] },
+    { eventSize: 56, fields: [decoders.int("x", 48, 4, true)] },
+  ], ["g:a", "g:b"], ["x"]);
+  const expect = (cols: ReturnType<GroupDecoder["take"]>) => {
+    assert.deepEqual([...(cols.x as Int32Array)], [1, 2, 3, 4]);
+    assert.deepEqual((cols.probe as DictColumn).toArray(), ["g:a", "g:b", "g:a", "g:b"]);
+    assert.deepEqual([...(cols.ts as Float64Array)], [1001, 1002, 1003, 1004]);
+    assert.deepEqual((cols.comm as DictColumn).toArray(), ["ten", "ten", "eleven", "eleven"]);
+  };
+  it("span: each record decoded with its probe's layout; unknown ids and wrong sizes counted as malformed", () => {
+    const d = make();
+    assert.equal(d.span(new Uint32Array(ring.buffer), ring.length, 0, at, Infinity), at);
+    assert.equal(d.n, 4);
+    assert.equal(d.malformed, 2);
+    expect(d.peek());
+    expect(d.take());
+    assert.equal(d.n, 0);
+  });
+  it("record: the same, one record at a time", () => {
+    const d = make();
+    events.forEach((e, i) => d.record(offsets[i], e.size));
+    assert.equal(d.malformed, 2);
+    expect(d.take());
   });
 });
 
