@@ -14,14 +14,6 @@ export interface GroupMember {
   fields: readonly FieldDecoder[];
 }
 
-interface Member {
-  size: number;
-  fields: readonly FieldDecoder[];
-  /** Rows of this probe decoded so far. */
-  n: number;
-  cap: number;
-}
-
 interface CommEntry { w0: number; w1: number; w2: number; w3: number; code: number }
 
 type Typed = Exclude<ColumnData, unknown[] | DictColumn>;
@@ -38,7 +30,13 @@ export class GroupDecoder implements StreamDecoder {
   probe: Uint32Array;
   readonly #names: readonly string[];
   readonly #columns: readonly string[];
-  readonly #members: Member[];
+  /** Per probe id (typed arrays: the span loop reads them for every event): event size, rows decoded, room. */
+  readonly #sizes: Int32Array;
+  readonly #counts: Int32Array;
+  readonly #caps: Int32Array;
+  readonly #fieldsOf: (readonly FieldDecoder[])[];
+  /** Scratch for span(): records of each probe pending in the ring. */
+  readonly #want: Int32Array;
   readonly #u8: Uint8Array;
   readonly #dv: DataView;
   readonly #comms = new Map<number, CommEntry>();
@@ -54,7 +52,11 @@ export class GroupDecoder implements StreamDecoder {
     this.#dv = view.dv;
     this.#names = names;
     this.#columns = columns;
-    this.#members = members.map((m) => ({ size: m.eventSize, fields: m.fields, n: 0, cap: 0 }));
+    this.#sizes = Int32Array.from(members, (m) => m.eventSize);
+    this.#counts = new Int32Array(members.length);
+    this.#caps = new Int32Array(members.length);
+    this.#fieldsOf = members.map((m) => m.fields);
+    this.#want = new Int32Array(members.length);
     this.#cap = capacity;
     this.ts = new Float64Array(capacity);
     this.cpu = new Uint16Array(capacity);
@@ -80,47 +82,53 @@ export class GroupDecoder implements StreamDecoder {
     this.#cap = cap;
   }
 
-  #growMember(m: Member): void {
-    m.cap = Math.max(1024, m.cap * 2);
-    for (const f of m.fields) f.grow(m.cap);
-  }
-
-  /** The member a record belongs to, or undefined (counted as malformed). */
-  #member(off: number, len: number): Member | undefined {
-    const m = this.#members[this.#dv.getUint32(off + HDR.flags, true)];
-    if (m === undefined || m.size !== len) {
-      this.malformed++;
-      return undefined;
-    }
-    return m;
+  #growMember(id: number, rows = 0): void {
+    const cap = (this.#caps[id] = Math.max(1024, rows, this.#caps[id] * 2));
+    for (const f of this.#fieldsOf[id]) f.grow(cap);
   }
 
   record(off: number, len: number): void {
-    const m = this.#member(off, len);
-    if (!m) return;
+    const id = this.#dv.getUint32(off + HDR.flags, true);
+    if (id >= this.#sizes.length || this.#sizes[id] !== len) {
+      this.malformed++;
+      return;
+    }
     const row = this.n;
     if (row === this.#cap) this.#grow(row + 1);
-    if (m.n === m.cap) this.#growMember(m);
+    if (this.#counts[id] === this.#caps[id]) this.#growMember(id);
     const dv = this.#dv;
     this.ts[row] = dv.getUint32(off + 4, true) * 4294967296 + dv.getUint32(off, true);
     this.pid[row] = dv.getUint32(off + HDR.pid, true);
     this.tid[row] = dv.getUint32(off + HDR.tid, true);
     this.cpu[row] = dv.getUint32(off + HDR.cpu, true);
     this.comm.codes[row] = this.comm.code(cString(this.#u8, off + HDR.comm, COMM_LEN));
-    this.probe[row] = dv.getUint32(off + HDR.flags, true);
-    for (const f of m.fields) f.decode(this.#u8, dv, off, m.n);
-    m.n++;
+    this.probe[row] = id;
+    for (const f of this.#fieldsOf[id]) f.decode(this.#u8, dv, off, this.#counts[id]);
+    this.#counts[id]++;
     this.n = row + 1;
   }
 
   /** EventDecoder.span with the member chosen by each record's probe id: the hot path of a group's stream. */
   span(u32: Uint32Array, size: number, cons: number, prod: number, max: number): number {
-    const u8 = this.#u8, dv = this.#dv, comms = this.#comms, members = this.#members;
-    let minSize = Infinity;
-    for (const m of members) minSize = Math.min(minSize, m.size);
+    const u8 = this.#u8, dv = this.#dv, comms = this.#comms;
+    const sizes = this.#sizes, counts = this.#counts, caps = this.#caps, fieldsOf = this.#fieldsOf, nm = sizes.length;
+    // Count what is committed per probe first, and size every column for it: no growing
+    // (no call that allocates) inside the decode loop, and no probe grown past its rows.
+    const want = this.#want.fill(0);
+    let pending = 0;
+    for (let c = cons; c < prod && pending < max;) {
+      const w = (c % size) >>> 2;
+      const hdr = u32[w];
+      if (hdr & 0x80000000) break;
+      c += ((hdr & 0x3fffffff) + 15) & ~7;
+      if (hdr & 0x40000000) continue;
+      const id = u32[w + 2 + 5]; // the header's flags
+      if (id < nm) want[id]++;
+      pending++;
+    }
     let row = this.n, taken = 0;
-    const pending = Math.min(max, Math.ceil((prod - cons) / ((minSize + 15) & ~7)));
     if (row + pending > this.#cap) this.#grow(row + pending);
+    for (let id = 0; id < nm; id++) if (counts[id] + want[id] > caps[id]) this.#growMember(id, counts[id] + want[id]);
     const cap = this.#cap;
     const ts = this.ts, cpu = this.cpu, pid = this.pid, tid = this.tid, probe = this.probe, comm = this.comm, codes = comm.codes;
     let lastTid = -1, last: CommEntry | undefined;
@@ -130,12 +138,13 @@ export class GroupDecoder implements StreamDecoder {
       const hdr = u32[w];
       if (hdr & 0x80000000) break; // BUSY: a producer has not committed it yet
       const len = hdr & 0x3fffffff;
-      cons += (len + 15) & ~7;
-      if (hdr & 0x40000000) continue; // discarded
       const e = w + 2; // the event, past the 8-byte record header
       const id = u32[e + 5];
-      const m = members[id];
-      if (m === undefined || len !== m.size) {
+      // committed after the count above, with its probe's columns full: the next span takes it
+      if (!(hdr & 0x40000000) && id < nm && counts[id] === caps[id]) break;
+      cons += (len + 15) & ~7;
+      if (hdr & 0x40000000) continue; // discarded
+      if (id >= nm || len !== sizes[id]) {
         this.malformed++;
         continue;
       }
@@ -155,10 +164,10 @@ export class GroupDecoder implements StreamDecoder {
         lastTid = t;
       }
       codes[row] = last.code;
-      if (m.n === m.cap) this.#growMember(m);
-      const fields = m.fields, mr = m.n;
+      const mr = counts[id];
+      const fields = fieldsOf[id];
       for (let i = 0; i < fields.length; i++) fields[i].decode(u8, dv, off + 8, mr);
-      m.n = mr + 1;
+      counts[id] = mr + 1;
       row++;
       taken++;
     }
@@ -169,7 +178,7 @@ export class GroupDecoder implements StreamDecoder {
   #columnsOf(n: number, probe: Uint32Array, part: (f: FieldDecoder, rows: number) => ColumnData): Columns {
     const cols: Columns = {};
     this.#columns.forEach((name, i) => {
-      cols[name] = interleave(this.#members.map((m) => part(m.fields[i], m.n)), probe, n);
+      cols[name] = interleave(this.#fieldsOf.map((fields, id) => part(fields[i], this.#counts[id])), probe, n);
     });
     return cols;
   }
@@ -183,7 +192,7 @@ export class GroupDecoder implements StreamDecoder {
       probe: new DictColumn(probe, this.#names),
       ...this.#columnsOf(n, probe, (f, rows) => f.take(rows)),
     };
-    for (const m of this.#members) m.n = 0;
+    this.#counts.fill(0);
     this.n = 0;
     return cols;
   }
@@ -201,14 +210,14 @@ export class GroupDecoder implements StreamDecoder {
 
   truncated(): number {
     let t = 0;
-    for (const m of this.#members) for (const f of m.fields) t += f.truncated;
+    for (const fields of this.#fieldsOf) for (const f of fields) t += f.truncated;
     return t;
   }
 
   precision(): { imprecise?: number; impreciseColumns?: string[] } {
     const by = new Map<string, number>();
     this.#columns.forEach((name, i) => {
-      const k = this.#members.reduce((s, m) => s + (m.fields[i].imprecise ?? 0), 0);
+      const k = this.#fieldsOf.reduce((s, fields) => s + (fields[i].imprecise ?? 0), 0);
       if (k > 0) by.set(name, k);
     });
     if (!by.size) return {};
@@ -218,6 +227,28 @@ export class GroupDecoder implements StreamDecoder {
 
 const isTyped = (c: ColumnData): c is Typed => ArrayBuffer.isView(c);
 const isBig = (c: ColumnData): boolean => c instanceof BigInt64Array || c instanceof BigUint64Array;
+
+/** Unsigned views of one width over each part: gathering words, not typed values, keeps each loop monomorphic. */
+function gatherWords<V extends Uint8Array | Uint16Array | Uint32Array>(parts: readonly Typed[], View: new (b: ArrayBufferLike, o: number, n: number) => V, words: number, probe: ArrayLike<number>, n: number): V {
+  const out = new View(new ArrayBuffer(n * words * (View as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT), 0, n * words);
+  const views = parts.map((p) => new View(p.buffer, p.byteOffset, p.length * words));
+  const next = new Int32Array(parts.length);
+  if (words === 1) {
+    for (let r = 0; r < n; r++) {
+      const p = probe[r];
+      out[r] = views[p][next[p]++];
+    }
+  } else {
+    for (let r = 0, o = 0; r < n; r++, o += 2) {
+      const p = probe[r];
+      const at = next[p];
+      out[o] = views[p][at];
+      out[o + 1] = views[p][at + 1];
+      next[p] = at + 2;
+    }
+  }
+  return out;
+}
 
 /**
  * One column in row order from each probe's part: row r is the next unread value of
@@ -240,24 +271,22 @@ export function interleave(parts: readonly ColumnData[], probe: ArrayLike<number
     return new DictColumn(codes, joined.dict);
   }
   if (parts.every(isTyped)) {
-    const typed = parts as Typed[];
+    let typed = parts as Typed[];
     if (typed.some(isBig) && !typed.every(isBig)) {
-      const C = typed.find(isBig)!.constructor as BigInt64ArrayConstructor | BigUint64ArrayConstructor;
-      const out = new C(n);
-      for (let r = 0; r < n; r++) {
-        const p = probe[r];
-        const v = typed[p][next[p]++];
-        out[r] = typeof v === "bigint" ? v : BigInt(v);
-      }
-      return out;
+      const Big = typed.find(isBig)!.constructor as BigInt64ArrayConstructor | BigUint64ArrayConstructor;
+      typed = typed.map((t) => {
+        if (isBig(t)) return t;
+        const b = new Big(t.length);
+        for (let i = 0; i < t.length; i++) b[i] = BigInt(t[i] as number);
+        return b;
+      });
     }
-    const C = typed[0].constructor as new (n: number) => Typed;
-    const out = new C(n) as { [i: number]: number | bigint };
-    for (let r = 0; r < n; r++) {
-      const p = probe[r];
-      out[r] = typed[p][next[p]++];
-    }
-    return out as unknown as Typed;
+    const C = typed[0].constructor as (new (b: ArrayBufferLike, o: number, n: number) => Typed) & { BYTES_PER_ELEMENT: number };
+    const width = C.BYTES_PER_ELEMENT;
+    const bytes = width === 1 ? gatherWords(typed, Uint8Array, 1, probe, n)
+      : width === 2 ? gatherWords(typed, Uint16Array, 1, probe, n)
+      : gatherWords(typed, Uint32Array, width / 4, probe, n);
+    return new C(bytes.buffer, 0, n);
   }
   const out = new Array<unknown>(n);
   for (let r = 0; r < n; r++) {
