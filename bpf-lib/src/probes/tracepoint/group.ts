@@ -18,7 +18,7 @@ import type { HistSpec } from "../../engine/aggregation-run.js";
 import { linearRange } from "../../options/hist.js";
 import { AGGREGATION_EXAMPLE, integerIn, nameList, objectOption, optionsObject } from "../../options/shapes.js";
 import { stopOptions } from "../../options/durations.js";
-import { anyTracepoint, columnName, type TracepointOptions, type TracepointPlan, type TracepointProbe } from "./probe.js";
+import { anyTracepoint, type TracepointOptions, type TracepointPlan, type TracepointProbe } from "./probe.js";
 import { isPattern, matchNames, patternStem } from "./glob.js";
 import { commonFields, requireCommon } from "./common.js";
 import { NoMatchingTracepointError, TooManyTracepointsError } from "./errors.js";
@@ -134,11 +134,6 @@ export class TracepointGroup<N extends string, F extends string> {
     return { source: this.source, tracepoints: [...this.names], commonFields: [...this.commonFields], probes: this.#probes.map((p) => p.plan()) };
   }
 
-  /** The column each field becomes: `args_<name>` for a field named like a standard column or `probe`. */
-  #columns(): string[] {
-    return this.#fields.map((f) => (f === "probe" ? "args_probe" : columnName(f)));
-  }
-
   #setup(): StreamSetup {
     requireTracingPrivileges(`tracing ${this.source}`);
     const setups: StreamSetup[] = [];
@@ -155,7 +150,9 @@ export class TracepointGroup<N extends string, F extends string> {
       for (const s of setups.reverse()) for (const o of [s.object, ...(s.others ?? [])]) o.dispose();
       throw e;
     }
-    const names = this.names, columns = this.#columns();
+    // the members' own column names (a field named `probe` would hide the group's: args_probe)
+    const columns = setups[0].fields.map((f) => (f.name === "probe" ? "args_probe" : f.name));
+    const names = this.names;
     return {
       source: this.source,
       object: setups[0].object,
