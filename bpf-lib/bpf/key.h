@@ -14,7 +14,7 @@
 
 #define MAX_PARTS 8
 
-enum part_src { PART_NONE = 0, PART_PID, PART_TID, PART_COMM, PART_CPU, PART_CGROUP, PART_FIELD, PART_USTR, PART_BUCKET, PART_KSTR, PART_ASTR };
+enum part_src { PART_NONE = 0, PART_PID, PART_TID, PART_COMM, PART_CPU, PART_CGROUP, PART_FIELD, PART_USTR, PART_BUCKET, PART_KSTR, PART_ASTR, PART_PROBE };
 
 struct key_part {
 	__u16 src;
@@ -52,6 +52,9 @@ static __always_inline void build_key(__u8 *key, const volatile struct key_part 
 			break;
 		case PART_CGROUP:
 			*(__u64 *)(key + (ko & (MAX_KEY - 8))) = bpf_get_current_cgroup_id();
+			break;
+		case PART_PROBE: /* the probe of a group (stream.h cfg_probe_id) */
+			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = cfg_probe_id;
 			break;
 		case PART_BUCKET:
 			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bucket;

@@ -22,6 +22,11 @@ const volatile __u32 cfg_event_size = 40;  /* bytes reserved per event */
  * per drain (the consumer holds off its next drain for a poll period), and a flood
  * one wakeup per threshold's worth of data. */
 const volatile __u64 cfg_wakeup_bytes = 0;
+/* Which probe of a group this object is (a list or wildcard of tracepoints, each
+ * its own object sharing one ring buffer or one set of aggregation maps): written
+ * into every event's header `flags` and into PART_PROBE key parts, so user space
+ * knows which record layout (and which name) an event has. 0 for a lone probe. */
+const volatile __u32 cfg_probe_id = 0;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -101,7 +106,7 @@ static __always_inline void stream_fill_hdr(struct event_hdr *ev, const struct s
 	ev->pid = id->pid_tgid >> 32;
 	ev->tid = (__u32)id->pid_tgid;
 	ev->cpu = bpf_get_smp_processor_id();
-	ev->flags = 0;
+	ev->flags = cfg_probe_id;
 	__builtin_memcpy(ev->comm, id->comm, COMM_LEN);
 }
 

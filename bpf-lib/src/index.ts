@@ -7,6 +7,12 @@ export type { TracepointOptions, TracepointRow, TracepointPlan, StandardRow, Whe
 export type { TracepointName, TracepointFields } from "./generated/tracepoints.js";
 export { listTracepoints, readFormat } from "./tracefs/catalog.js";
 export type { TracepointFormat, TracepointField, FieldKind } from "./tracefs/format.js";
+// Tracepoints: several at once (a list or a wildcard), one table with a `probe` column
+export { tracepoints, TracepointGroup } from "./probes/tracepoint/group.js";
+export type { TracepointGroupOptions, TracepointGroupPlan } from "./probes/tracepoint/group.js";
+export type { TracepointGroupRow, GroupWhere, GroupKeyName, GroupNames, CommonField, PatternTemplate } from "./probes/tracepoint/group-types.js";
+export { AggregationGroup } from "./engine/aggregation-group.js";
+export { InvalidPatternError, NoMatchingTracepointError, TooManyTracepointsError, UncommonFieldError } from "./probes/tracepoint/errors.js";
 
 // Latency and the built-in presets (syscalls, scheduler, block I/O)
 export { latency } from "./probes/latency.js";

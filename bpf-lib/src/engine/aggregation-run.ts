@@ -102,6 +102,8 @@ export interface RunSetup {
   end: BpfObject;
   attach: () => Link[];
   plan: KeyPlan;
+  /** Objects whose events, dropped and unmatched counters the stats sum (default: `end`): every probe of a group. */
+  counted?: readonly BpfObject[];
 }
 
 type Rows = Record<string, unknown[]>;
@@ -212,7 +214,7 @@ export class AggregationRun implements Running, Disposable {
       return { events: t.events, filtered: t.filtered, dropped: t.dropped, unmatched: t.unmatched, startDropped: t.startDropped, excludedSelf: t.excludedSelf, readFailed: t.readFailed, evicted: t.evicted };
     }
     const all = this.#setup.objects.map((o) => o.map("stats"));
-    const end = [this.#setup.end.map("stats")];
+    const end = (this.#setup.counted ?? [this.#setup.end]).map((o) => o.map("stats"));
     return { events: sum(end, Stat.produced), filtered: sum(all, Stat.filtered), dropped: sum(end, Stat.dropped), unmatched: sum(end, Stat.unmatched), startDropped: sum(all, Stat.startDropped), excludedSelf: sum(all, Stat.excludedSelf), readFailed: sum(all, Stat.readFailed), evicted: sum(all, Stat.evicted) };
   }
 

@@ -20,7 +20,7 @@ import { histSpec, type HistSpec } from "../options/hist.js";
 import { AGGREGATION_EXAMPLE, integerIn, nameList, optionsObject, stringOption } from "../options/shapes.js";
 import { aggregateRunOptions, collectOptions, stopOptions } from "../options/durations.js";
 import { bufferBytes as checkBufferBytes, maxKeys as checkMaxKeys } from "../options/sizes.js";
-import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable } from "./aggregation-run.js";
+import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable, type RunSetup } from "./aggregation-run.js";
 import type { RecordSource } from "./record-source.js";
 import { planCarry, windowEnd, type CarryPlan } from "./carry.js";
 import type { FieldDecoder } from "./decoder.js";
@@ -58,6 +58,8 @@ export interface AggSpec {
   decorate?: (t: ColumnTable) => ColumnTable;
   /** Key columns renamed (field name → documented name), e.g. sched_switch's next_comm → comm. */
   keyColumns?: Readonly<Record<string, string>>;
+  /** One probe of a group of tracepoints: its id (cfg_probe_id), and every probe's name, which a `probe` key reads back. */
+  group?: { id: number; names: readonly string[] };
 }
 
 export class Aggregation {
@@ -101,7 +103,7 @@ export class Aggregation {
       : null;
     this.#carry = carry;
     const fmt: TracepointFormat = carry ? { ...probe.format, fields: [...probe.format.fields, ...carry.fields] } : probe.format;
-    this.#plan = planKey(by, fmt, { stringBytes: o.stringBytes, bucket: Boolean(o.hist), syscallNames: syscallName });
+    this.#plan = planKey(by, fmt, { stringBytes: o.stringBytes, bucket: Boolean(o.hist), syscallNames: syscallName, probeNames: spec.group?.names });
     for (const p of this.#plan.parts) p.column = spec.keyColumns?.[p.column] ?? p.column;
     if (hiddenPid) this.#plan.parts.find((p) => p.column === "pid")!.hidden = true;
     // The window must cover every field a key, the value or a pair key reads.
@@ -161,6 +163,7 @@ export class Aggregation {
     const o = this.spec.options;
     probe.configureRecord(obj);
     obj.setConstant("cfg_role", role);
+    if (this.spec.group) obj.setConstant("cfg_probe_id", this.spec.group.id);
     obj.map("events").setMaxEntries(4096);
     if (pair) {
       obj.setConstant("cfg_npair", pair.parts.length);
@@ -203,7 +206,7 @@ export class Aggregation {
     }
   }
 
-  #load(streamMode: 0 | 2, bufferBytes: number): { objects: BpfObject[]; end: BpfObject; starts: BpfObject[]; attach: () => Link[] } {
+  #load(streamMode: 0 | 2, bufferBytes: number, share?: BpfObject): { objects: BpfObject[]; end: BpfObject; starts: BpfObject[]; attach: () => Link[] } {
     const objects: BpfObject[] = [];
     try {
       const starts: BpfObject[] = [];
@@ -227,6 +230,7 @@ export class Aggregation {
         end.map("events").setMaxEntries(bufferBytes);
       }
       if (starts.length) end.map("starts").reuse(starts[0].map("starts"));
+      if (share) for (const m of ["agg0", "agg1", "ctl"]) end.map(m).reuse(share.map(m));
       end.load();
       const attach = (): Link[] => {
         const links: Link[] = [];
@@ -293,6 +297,15 @@ export class Aggregation {
   /** Collects latency pairs as rows (see startEvents). */
   collectEvents(opts: CollectOptions & { bufferBytes?: number }): Promise<TraceTable> {
     return collectTrace((o) => this.startEvents(o, opts), opts);
+  }
+
+  /**
+   * @internal Loads without attaching (a group of tracepoints loads one per probe); with
+   * `share`, it counts into that object's agg0/agg1/ctl maps.
+   */
+  loadShared(share?: BpfObject): RunSetup {
+    const { objects, end, attach } = this.#load(0, 4096, share);
+    return { objects, end, attach, plan: this.#plan };
   }
 
   /** Loads and attaches; the run stops on its own with seconds/events/signal, or with stop(). */

@@ -22,9 +22,20 @@ export interface FieldDecoder {
 
 export type Columns = Record<string, ColumnData>;
 
+/** What a Trace decodes its ring with: an EventDecoder, or a group's (engine/group-decoder.ts). */
+export interface StreamDecoder extends RecordSink, SpanSink {
+  readonly n: number;
+  take(): Columns;
+  peek(): Columns;
+  truncated(): number;
+  precision(): { imprecise?: number; impreciseColumns?: string[] };
+  /** Stacks not recorded (kstack/ustack columns), when there are any. */
+  stackStats(): { stacksLost?: number };
+}
+
 interface CommEntry { w0: number; w1: number; w2: number; w3: number; code: number }
 
-export class EventDecoder implements RecordSink, SpanSink {
+export class EventDecoder implements StreamDecoder {
   #cap: number;
   n = 0;
   ts: Float64Array;

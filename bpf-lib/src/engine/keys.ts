@@ -12,7 +12,7 @@ import { stackKind } from "./stack-ids.js";
 /** Key bytes the kernel programs hold (MAX_KEY in bpf/agg.h). */
 export const MAX_KEY = 128;
 export const MAX_PARTS = 8;
-export const PartSrc = { pid: 1, tid: 2, comm: 3, cpu: 4, cgroup: 5, field: 6, ustr: 7, bucket: 8, kstr: 9, astr: 10 } as const;
+export const PartSrc = { pid: 1, tid: 2, comm: 3, cpu: 4, cgroup: 5, field: 6, ustr: 7, bucket: 8, kstr: 9, astr: 10, probe: 11 } as const;
 /** Bytes of a string key part: default, and the largest one key can hold next to nothing else. */
 export const STRING_BYTES = { default: 32, min: 8, max: MAX_KEY - 8 } as const;
 /** Appended to a string key that filled its part: it may stand for several longer strings. */
@@ -143,6 +143,11 @@ export class KeyLayout {
     this.parts.push({ column, src, woff, koff: this.#place(size), size, field, truncates: true, read: stringReader(size) });
   }
 
+  /** Which probe of a group counted the event (cfg_probe_id), read back as its name. */
+  probe(names: readonly string[]): void {
+    this.parts.push({ column: "probe", src: PartSrc.probe, woff: 0, koff: this.#place(4), size: 4, read: (dv, _u, at) => names[dv.getUint32(at, true)] ?? `probe ${dv.getUint32(at, true)}` });
+  }
+
   pointer(column: string, woff: number, field?: TracepointField): void {
     this.parts.push({ column, src: PartSrc.field, woff, koff: this.#place(8), size: 8, field, read: (dv, _u, at) => "0x" + dv.getBigUint64(at, true).toString(16) });
   }
@@ -167,11 +172,16 @@ export function resolveKeyField(format: TracepointFormat, name: string): Tracepo
 }
 
 /** A tracepoint's key (or a uprobe's, whose window is described as a format too). */
-export function planKey(by: readonly string[], format: TracepointFormat | null, opts: { stringBytes?: number; bucket?: boolean; syscallNames?: (n: number) => string } = {}): KeyPlan {
+export function planKey(by: readonly string[], format: TracepointFormat | null, opts: { stringBytes?: number; bucket?: boolean; syscallNames?: (n: number) => string; probeNames?: readonly string[] } = {}): KeyPlan {
   const key = new KeyLayout(by);
   for (const name of by) {
     key.name(name);
     if (key.standard(name)) continue;
+    // `probe`: the names of a group's probes, by id (a group of tracepoints; a field named probe is args_probe there)
+    if (name === "probe" && opts.probeNames) {
+      key.probe(opts.probeNames);
+      continue;
+    }
     if (!format) throw new InvalidArgumentError(`unknown key "${name}": use ${STANDARD_KEYS.join(", ")}`);
     const f = resolveKeyField(format, name);
     const woff = f.offset - RECORD_BASE;

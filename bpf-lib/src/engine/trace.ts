@@ -9,7 +9,7 @@ import type { BpfObject } from "../libbpf/object.js";
 import type { Link } from "../libbpf/link.js";
 import { RingBufferReader } from "../ringbuf/reader.js";
 import { programsSettled } from "./settled.js";
-import { EventDecoder, type FieldDecoder, type Columns } from "./decoder.js";
+import { EventDecoder, type FieldDecoder, type Columns, type StreamDecoder } from "./decoder.js";
 import { readCounters, clocks, pairStats, type Counters, type TraceStats } from "./stats.js";
 import { toTraceTable, formatStats, type TraceTable } from "./table.js";
 import { track, untrack } from "../lifecycle.js";
@@ -54,6 +54,8 @@ export interface StreamSetup {
   decorate?: (t: ColumnTable) => ColumnTable;
   /** The program's cfg_wakeup_bytes (default: a quarter of the buffer, at most 1 MiB). */
   wakeupBytes?: number;
+  /** Events of several layouts in one ring (a group of tracepoints): decodes them instead of an EventDecoder of eventSize and fields. */
+  decoder?: (view: { u8: Uint8Array; u32: Uint32Array; dv: DataView }) => StreamDecoder;
 }
 
 /** Least time between two drains unless the wakeup threshold is crossed: bounds wakeups per second. */
@@ -66,7 +68,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
   readonly source: string;
   readonly #setup: StreamSetup;
   readonly #reader: RingBufferReader;
-  readonly #decoder: EventDecoder;
+  readonly #decoder: StreamDecoder;
   #links: Link[] = [];
   #received = 0;
   #start = clocks();
@@ -89,7 +91,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     try {
       reader = new RingBufferReader(setup.object.map("events").fd, setup.bufferBytes);
       this.#reader = reader;
-      this.#decoder = new EventDecoder(reader, setup.eventSize, setup.fields);
+      this.#decoder = setup.decoder ? setup.decoder(reader) : new EventDecoder(reader, setup.eventSize, setup.fields);
       this.#links = setup.attach();
     } catch (e) {
       // nothing half-attached stays: close what was made, links first (the object owns them)

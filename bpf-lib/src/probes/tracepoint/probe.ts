@@ -452,7 +452,15 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     return this.#opts;
   }
 
-  #setup(): StreamSetup {
+  /**
+   * @internal Loads the stream's object (not attached yet); `prepare` sets more on it
+   * just before load: a group of tracepoints gives each its probe id and one shared ring.
+   */
+  streamSetup(prepare?: (obj: BpfObject) => void): StreamSetup {
+    return this.#setup(prepare);
+  }
+
+  #setup(prepare?: (obj: BpfObject) => void): StreamSetup {
     const source = `${this.format.group}:${this.format.name}`;
     requireTracingPrivileges(`tracing ${source}`);
     const obj = BpfObject.open(bpfObjectPath("tracepoint"), "tracepoint");
@@ -471,6 +479,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
       obj.setConstant("cfg_ustr_len", this.#slot);
       obj.setConstant("cfg_wakeup_bytes", wakeupBytes(this.#opts.wakeupBytes, this.#bufferBytes, source));
       obj.map("events").setMaxEntries(this.#bufferBytes);
+      prepare?.(obj);
       obj.load();
     } catch (e) {
       obj.dispose();
@@ -484,7 +493,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
           // The caller did not ask for these fields by name: trace without them, and say so.
           process.emitWarning(`${source}: leaving out ${dl.join(", ")}: __data_loc fields need kernel memory reads, which this kernel refuses (lockdown=confidentiality?)`, { code: "BPFBOOK_FIELDS_SKIPPED" });
           const rest = this.#fields.filter((f) => f.decl.kind !== "data_loc").map((f) => f.name as F);
-          return new TracepointProbe<N, F>(this.name, { ...this.#opts, fields: rest }).#setup();
+          return new TracepointProbe<N, F>(this.name, { ...this.#opts, fields: rest }).#setup(prepare);
         }
         throw new NotSupportedError(`reading __data_loc field${dl.length > 1 ? "s" : ""} ${dl.join(", ")} of ${source}`, "it needs bpf_probe_read_kernel, which this kernel refuses (lockdown=confidentiality?); leave these fields out, or see `bpfbook doctor`", { cause: e });
       }
