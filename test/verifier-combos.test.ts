@@ -1,7 +1,7 @@
 /* Verifier acceptance on this kernel: every program kind loads (not attaches) in all
  * pairs of the feature levels that change its verified paths (test/helpers/combos.ts).
  * fentry needs a kernel that allows tracing programs: that kind runs in the VM
- * (test/vm-parity.test.ts), with the others again, proving 6.1 accepts them too. */
+ * (test/vm/reads.test.ts), with the others again, proving 6.1 accepts them too. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { KINDS, loadCombos } from "./helpers/combos.js";

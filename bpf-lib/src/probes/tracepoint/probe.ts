@@ -62,6 +62,12 @@ export type Where<N extends string> = {
   pid?: number;
   tid?: number;
   comm?: string;
+  /** Standard columns derived in the kernel (see `columns`); naming one here derives it. A record field of the same name wins. */
+  uid?: FieldFilter<number>;
+  gid?: FieldFilter<number>;
+  ppid?: FieldFilter<number>;
+  pcomm?: FieldFilter<string>;
+  cgroup?: FieldFilter<number>;
 } & { [K in FieldName<N> as ColumnName<K>]?: FieldFilter<Known<N>[K] extends bigint ? bigint | number : Known<N>[K]> };
 
 const STANDARD = new Set(["ts", "cpu", "pid", "tid", "comm"]);
@@ -189,6 +195,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     this.#preds = [];
     for (const [k, v] of Object.entries(where)) {
       if (v === undefined || k === "pid" || k === "tid" || k === "comm") continue;
+      if (FROM_CGROUP.has(k) && !format.fields.some((x) => x.name === k)) throw new InvalidArgumentError(`${source}: "${k}" is resolved from the cgroup id in user space; it cannot be filtered in the kernel: filter the table, or filter by cgroup id ({ cgroup: <id> })`);
       const f = fieldOf(this.#extended, fieldNameOf(k));
       if (this.#derivedCols.some((d) => d.column === f.name && d.spec.value.kind === "stack")) throw new InvalidArgumentError(`${source}: "${k}" is a stack, named in user space; it cannot be filtered in the kernel: filter the table instead (e.g. on a frame name with op.includes)`);
       if (this.#derivedCols.some((d) => d.column === f.name && (d.list || d.from))) throw new InvalidArgumentError(`${source}: "${k}" cannot be filtered in the kernel (it is ${d0(f.name, this.#derivedCols)}); filter the table instead`);
