@@ -47,4 +47,45 @@ enum stat_idx { STAT_PRODUCED = 0, STAT_LOST, STAT_FILTERED, STAT_DROPPED, STAT_
 	STAT_EVICTED,     /* pairing: starts replaced by a newer start of the same key before their end came */
 	STAT_MAX };
 
+/* Derived fields (derive.h): the description each program reads from .rodata. */
+#define MAX_DERIVED 16
+#define MAX_DEREFS 4
+#define MAX_DERIVED_BYTES 1024 /* room derived values take after the record window */
+
+enum derive_src {
+	DER_NONE = 0,
+	DER_UID,      /* u32: bpf_get_current_uid_gid() low half */
+	DER_GID,      /* u32: high half */
+	DER_CGROUP,   /* u64: bpf_get_current_cgroup_id() */
+	DER_TASK,     /* a kernel read chain from the current task_struct */
+	DER_KPTR,     /* a kernel read chain from the 8-byte pointer at window offset woff */
+	DER_UPTR,     /* a user read chain from the 8-byte pointer at window offset woff */
+	DER_KSTACK,   /* s32: kernel stack id in `stacks` (negative: the helper's error) */
+	DER_USTACK,   /* s32: user stack id */
+	DER_WORD,     /* copy `size` bytes from window offset woff (pairing: a carried field) */
+	DER_APTR,     /* a read chain from the pointer at woff, through user memory if it is a user
+	               * address (upper half clear on x86-64), else kernel memory: pointers whose BTF
+	               * has no __user tags (kernels built with GCC) */
+};
+
+enum derive_leaf {
+	LEAF_BYTES = 0, /* exactly `size` bytes */
+	LEAF_STR,       /* a NUL-terminated string of up to `size` bytes (size counts the NUL) */
+};
+/* In `leaf`: this value continues a list (argv[i]): when the slot before it is empty (the
+ * list ended, or could not be read), it is left empty without reading past the end. */
+#define LEAF_LIST_NEXT 0x80
+
+struct derive {
+	__u8 src;
+	__u8 leaf;
+	__u8 nderef;  /* pointers followed before the leaf read */
+	__u8 lsize;   /* LEAF_BYTES: 0, or the size of a length field at window offset loff: read min(length, size) bytes */
+	__u16 woff;   /* DER_KPTR / DER_UPTR / DER_APTR / DER_WORD: window offset of the base */
+	__u16 doff;   /* window offset the value is written to */
+	__u16 size;   /* bytes written at doff */
+	__u16 loff;
+	__u16 off[MAX_DEREFS + 1];
+};
+
 #endif
