@@ -14,7 +14,7 @@ import { objectOption, nameList } from "../options/shapes.js";
 import { CgroupPaths } from "../cgroups/paths.js";
 import { cgroupOwner } from "../cgroups/container.js";
 import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
-import { EXTRA_COLUMNS, FROM_CGROUP, isExtraColumn, planExtra, planRead, type DerivedColumn, type ExtraColumn, type ReadSpec } from "./tracepoint/reads.js";
+import { EXTRA_COLUMNS, FROM_CGROUP, isExtraColumn, planExtra, planExtras, planRead, type DerivedColumn, type ExtraColumn, type ReadSpec } from "./tracepoint/reads.js";
 
 /** Window offset of the first derived value: after the eight slots (ret, latency, arg0..arg5). */
 export const SLOT_DERIVED_BASE = 64;
@@ -44,28 +44,9 @@ export interface SlotDerived {
  * user or kernel memory by the pointer's address at each event (DER_APTR), as `strings` does.
  */
 export function planSlotDerived(format: TracepointFormat, opts: SlotDerivedOptions, named: readonly string[], taken: ReadonlySet<string>, source: string, userDefault = false, replaces = false, byAddress: ReadonlySet<string> = new Set()): SlotDerived {
-  const cols = nameList(opts.columns, "columns", source) ?? [];
-  for (const c of cols) if (!isExtraColumn(c)) throw new InvalidArgumentError(`${source}: unknown column "${c}" in columns; the standard columns a probe can add are ${EXTRA_COLUMNS.join(", ")} (use read: {...} for other values)`);
   // stacks need the stack map sized and their ids named: wired for tracepoints so far
-  for (const c of cols) if (c === "kstack" || c === "ustack") throw new NotSupportedError(`${c} columns on ${source}`, "stack columns are available on tracepoints so far (columns: [\"kstack\"] on tracepoint()); uprobes and kernel functions will follow");
-  const extras = new Set<ExtraColumn>(cols as ExtraColumn[]);
-  for (const n of named) if (isExtraColumn(n) && !taken.has(n)) extras.add(n);
-  const out: DerivedColumn[] = [];
-  const fromCgroup = [...extras].filter((e) => FROM_CGROUP.has(e));
-  for (const e of extras) {
-    if (FROM_CGROUP.has(e)) continue;
-    const d = planExtra(e, source);
-    if (taken.has(d.column)) {
-      d.column = `task_${d.column}`;
-      d.spec.column = d.column;
-    }
-    out.push(d);
-  }
-  if (fromCgroup.length) {
-    const existing = out.find((d) => d.spec.src === "cgroup");
-    if (existing) existing.from = fromCgroup.join(",");
-    else out.push({ ...planExtra("cgroup", source), from: fromCgroup.join(",") });
-  }
+  for (const c of nameList(opts.columns, "columns", source) ?? []) if (c === "kstack" || c === "ustack") throw new NotSupportedError(`${c} columns on ${source}`, "stack columns are available on tracepoints so far (columns: [\"kstack\"] on tracepoint()); uprobes and kernel functions will follow");
+  const { cols: out } = planExtras(opts.columns, named, taken, source);
   const read = objectOption(opts.read, "read", source, `an object of named reads, e.g. { name: { from: "arg0", string: 64 } }`);
   for (const [column, raw] of Object.entries(read)) {
     // A read named after the argument it reads through replaces that argument's column (pos: "pos").

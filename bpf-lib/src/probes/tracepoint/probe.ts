@@ -26,7 +26,7 @@ import { stopOptions } from "../../options/durations.js";
 import { layoutDerived, type DerivedLayout } from "../../engine/derive.js";
 import { CgroupPaths } from "../../cgroups/paths.js";
 import { cgroupOwner } from "../../cgroups/container.js";
-import { EXTRA_COLUMNS, FROM_CGROUP, isExtraColumn, planExtra, planRead, type DerivedColumn, type ExtraColumn, type ReadSpec } from "./reads.js";
+import { EXTRA_COLUMNS, FROM_CGROUP, isExtraColumn, planExtra, planExtras, planRead, type DerivedColumn, type ExtraColumn, type ReadSpec } from "./reads.js";
 import { namedFields, withNames } from "../../analysis/names/index.js";
 import type { ColumnTable } from "arquero";
 import type { BpfMap } from "../../libbpf/map.js";
@@ -563,30 +563,8 @@ function d0(column: string, cols: readonly DerivedColumn[]): string {
 
 /** The derived columns of a probe: its `columns`, standard columns named in where/fields, and its `read` entries. */
 function planDerived(format: TracepointFormat, opts: TracepointOptions<string, string>, named: readonly string[], source: string): { cols: DerivedColumn[]; extras: ExtraColumn[] } {
-  const cols = nameList(opts.columns, "columns", source) ?? [];
-  for (const c of cols) if (!isExtraColumn(c)) throw new InvalidArgumentError(`${source}: unknown column "${c}" in columns; the standard columns a probe can add are ${EXTRA_COLUMNS.join(", ")} (use read: {...} for other values)`);
   const record = new Set(format.fields.map((f) => f.name));
-  const extras = new Set<ExtraColumn>();
-  for (const c of cols) extras.add(c as ExtraColumn);
-  for (const n of named) if (isExtraColumn(n) && !record.has(n)) extras.add(n);
-  const out: DerivedColumn[] = [];
-  const fromCgroup = [...extras].filter((e) => FROM_CGROUP.has(e));
-  // In one fixed order, whatever order they were named in: a probe made from this one
-  // (withFields, withColumns) must put every derived value at the same offset.
-  for (const e of EXTRA_COLUMNS) {
-    if (!extras.has(e) || FROM_CGROUP.has(e)) continue;
-    const d = planExtra(e, source);
-    if (record.has(d.column)) {
-      d.column = `task_${d.column}`;
-      d.spec.column = d.column;
-    }
-    out.push(d);
-  }
-  if (fromCgroup.length) {
-    const existing = out.find((d) => d.spec.src === "cgroup");
-    if (existing) existing.from = fromCgroup.join(",");
-    else out.push({ ...planExtra("cgroup", source), from: fromCgroup.join(",") });
-  }
+  const { cols: out, extras } = planExtras(opts.columns, named, record, source);
   const read = objectOption(opts.read, "read", source, `an object of named reads, e.g. { ppid: "current.real_parent.tgid" }`);
   for (const [column, spec] of Object.entries(read)) {
     // A read named after the pointer field it reads through replaces that field's column (argv: the strings, not the address).
@@ -596,5 +574,5 @@ function planDerived(format: TracepointFormat, opts: TracepointOptions<string, s
     }
     out.push(...planRead(format, column, spec as ReadSpec, source));
   }
-  return { cols: out, extras: EXTRA_COLUMNS.filter((e) => extras.has(e)) };
+  return { cols: out, extras };
 }

@@ -13,6 +13,7 @@ import type { DeriveSpec } from "../../engine/derive.js";
 import { MAX_DERIVED } from "../../engine/derive.js";
 import { InvalidArgumentError, InvalidOptionError } from "../../errors.js";
 import { fieldOf } from "../../tracefs/catalog.js";
+import { nameList } from "../../options/shapes.js";
 import type { FieldKind, TracepointField, TracepointFormat } from "../../tracefs/format.js";
 import { RECORD_BASE } from "../../engine/layout.js";
 import { KSTACK_TYPE, USTACK_TYPE } from "../../engine/stack-ids.js";
@@ -197,4 +198,35 @@ export function planExtra(name: ExtraColumn, source: string): DerivedColumn {
 
 export function isExtraColumn(name: string): name is ExtraColumn {
   return (EXTRA_COLUMNS as readonly string[]).includes(name);
+}
+
+/**
+ * The standard columns a probe derives: those in `columns` (validated) and those named
+ * elsewhere (fields, where, by) that no field of the probe (`taken`) already has. In one
+ * fixed order, whatever order they were named in: a probe made from another (withFields,
+ * withColumns) must put every derived value at the same offset. A standard column whose
+ * name a field has becomes `task_<name>`; container and cgroup_path ride on the cgroup id.
+ */
+export function planExtras(columns: unknown, named: readonly string[], taken: ReadonlySet<string>, source: string): { cols: DerivedColumn[]; extras: ExtraColumn[] } {
+  const asked = nameList(columns, "columns", source) ?? [];
+  for (const c of asked) if (!isExtraColumn(c)) throw new InvalidArgumentError(`${source}: unknown column "${c}" in columns; the standard columns a probe can add are ${EXTRA_COLUMNS.join(", ")} (use read: {...} for other values)`);
+  const extras = new Set<ExtraColumn>(asked as ExtraColumn[]);
+  for (const n of named) if (isExtraColumn(n) && !taken.has(n)) extras.add(n);
+  const out: DerivedColumn[] = [];
+  for (const e of EXTRA_COLUMNS) {
+    if (!extras.has(e) || FROM_CGROUP.has(e)) continue;
+    const d = planExtra(e, source);
+    if (taken.has(d.column)) {
+      d.column = `task_${d.column}`;
+      d.spec.column = d.column;
+    }
+    out.push(d);
+  }
+  const fromCgroup = EXTRA_COLUMNS.filter((e) => extras.has(e) && FROM_CGROUP.has(e));
+  if (fromCgroup.length) {
+    const existing = out.find((d) => d.spec.src === "cgroup");
+    if (existing) existing.from = fromCgroup.join(",");
+    else out.push({ ...planExtra("cgroup", source), from: fromCgroup.join(",") });
+  }
+  return { cols: out, extras: EXTRA_COLUMNS.filter((e) => extras.has(e)) };
 }
