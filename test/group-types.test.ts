@@ -3,23 +3,9 @@
  * type error. And typing them stays cheap: a cell's type instantiations are counted. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import { tmpdir } from "node:os";
-import ts from "typescript";
-import { ROOT } from "./helpers/workload.js";
+import { typecheck } from "./helpers/typecheck.js";
 
-function check(body: string): { errors: string[]; instantiations: number } {
-  const dir = mkdtempSync(join(tmpdir(), "bpfbook-group-types-"));
-  const file = join(dir, "cell.mts");
-  writeFileSync(file, `import { tracepoints } from ${JSON.stringify(join(ROOT, "dist", "bpf-lib", "src", "index.js"))};\n${body}\n`);
-  const program = ts.createProgram([file], {
-    strict: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
-    noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [join(ROOT, "node_modules", "@types")], lib: ["lib.es2023.d.ts", "lib.esnext.disposable.d.ts"],
-  });
-  const errors = ts.getPreEmitDiagnostics(program).filter((d) => d.file?.fileName === file).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-  return { errors, instantiations: program.getInstantiationCount() };
-}
+const check = (body: string) => typecheck(["tracepoints"], body);
 
 const STATS = `["syscalls:sys_enter_newstat", "syscalls:sys_enter_newfstatat", "syscalls:sys_enter_statx"]`;
 
@@ -69,7 +55,7 @@ describe("group types", () => {
     assert.deepEqual(errors, []);
   });
   it("typing a group costs little: type instantiations of a cell, against a lone tracepoint's", () => {
-    const lone = check(`import { tracepoint } from ${JSON.stringify(join(ROOT, "dist", "bpf-lib", "src", "index.js"))};
+    const lone = typecheck(["tracepoints", "tracepoint"], `
       const t = await tracepoint("syscalls:sys_enter_newstat", { where: { pid: 1 } }).collect({ seconds: 1 }); void t;`);
     const list = check(`const t = await tracepoints(${STATS}, { where: { pid: 1 } }).collect({ seconds: 1 }); void t;`);
     const wild = check(`const t = await tracepoints("syscalls:sys_enter_*stat*", { where: { pid: 1 } }).collect({ seconds: 1 }); void t;`);

@@ -2,10 +2,9 @@
  * compiles with its leaf's value type, and the generated types say what resolvePath reads. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { tmpdir } from "node:os";
-import ts from "typescript";
+import { typecheck } from "./helpers/typecheck.js";
 import { ROOT } from "./helpers/workload.js";
 import { pathOf, currentPathOf } from "../bpf-lib/src/btf/typed.js";
 import { BtfBlob } from "../bpf-lib/src/btf/blob.js";
@@ -17,22 +16,7 @@ import { InvalidArgumentError } from "../bpf-lib/src/errors.js";
 const GENERATED = join(ROOT, "dist", "bpf-lib", "src", "generated", "kernel-structs.d.ts");
 const typed = () => existsSync(GENERATED) && !readFileSync(GENERATED, "utf8").includes("without kernel BTF");
 
-function check(body: string): { errors: string[]; ms: number } {
-  const dir = mkdtempSync(join(tmpdir(), "bpfbook-ktypes-"));
-  try {
-    const file = join(dir, "cell.mts");
-    writeFileSync(file, `import { pathOf, currentPathOf, type LeafOf } from ${JSON.stringify(join(ROOT, "dist", "bpf-lib", "src", "btf", "typed.js"))};\n${body}\n`);
-    const t0 = performance.now();
-    const program = ts.createProgram([file], {
-      strict: true, module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2022,
-      noEmit: true, skipLibCheck: true, types: ["node"], typeRoots: [join(ROOT, "node_modules", "@types")], lib: ["lib.es2023.d.ts", "lib.esnext.disposable.d.ts"],
-    });
-    const errors = ts.getPreEmitDiagnostics(program).filter((d) => d.file?.fileName === file).map((d) => ts.flattenDiagnosticMessageText(d.messageText, "\n"));
-    return { errors, ms: performance.now() - t0 };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-}
+const check = (body: string) => typecheck(["pathOf", "currentPathOf", "type LeafOf"], body, "btf/typed.js");
 
 describe("typed kernel paths: compile-time checks", () => {
   it("right paths compile, each leaf with its value type", (t) => {

@@ -10,19 +10,10 @@ import { foldFrames, stackErrorFrame, isLostStack } from "../bpf-lib/src/symbols
 import { buildId, debugFileFor } from "../bpf-lib/src/symbols/debuginfo.js";
 import { openElf } from "../bpf-lib/src/symbols/elf.js";
 import { workload, WORKLOAD } from "./helpers/workload.js";
-import { bpftrace } from "./helpers/bpftrace.js";
+import { bpftrace, parseStacks } from "./helpers/bpftrace.js";
 
 type Row = Record<string, unknown>;
 const rowsOf = (t: { objects(): object[] }) => t.objects() as Row[];
-
-/** bpftrace's `@name[kstack]: N` blocks: each stack's frames (function names, offsets dropped, leaf first) and count. */
-function parseStacks(out: string, name: string): { frames: string[]; count: number }[] {
-  const re = new RegExp(`^@${name}\\[\\n([\\s\\S]*?)\\n\\]: (\\d+)$`, "gm");
-  return [...out.matchAll(re)].map((m) => ({
-    frames: m[1]!.split("\n").map((l) => l.trim()).filter(Boolean).map((f) => f.replace(/\+\d+$/, "")),
-    count: Number(m[2]),
-  }));
-}
 
 /** Our folded stack (root first) as bpftrace lists it (leaf first). */
 const leafFirst = (folded: unknown) => String(folded).split(";").reverse();

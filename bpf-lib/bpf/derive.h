@@ -29,6 +29,9 @@
 
 const volatile __u32 cfg_nderive = 0;
 const volatile struct derive cfg_derive[MAX_DERIVED] = {};
+/* Kernel stack frames to skip at the leaf: a program run from an fentry/fexit trampoline
+ * sees itself and the trampoline first (2), which are the tracer's, not the traced code's. */
+const volatile __u32 cfg_kstack_skip = 0;
 
 /* Stack ids for DER_KSTACK / DER_USTACK: 1 entry unless a probe asks for stacks
  * (resized before load), so the map costs nothing when unused. */
@@ -108,7 +111,7 @@ static __always_inline void derive_one(void *ctx, __u8 *win, const int i)
 		return;
 	case DER_KSTACK:
 	case DER_USTACK:
-		*(__s32 *)dst = bpf_get_stackid(ctx, &stacks, src == DER_USTACK ? BPF_F_USER_STACK : 0);
+		*(__s32 *)dst = bpf_get_stackid(ctx, &stacks, src == DER_USTACK ? BPF_F_USER_STACK : (cfg_kstack_skip & BPF_F_SKIP_FIELD_MASK));
 		/* -EFAULT: no user stack (a kernel thread): a value, not a failure */
 		if (*(__s32 *)dst < 0 && *(__s32 *)dst != -14)
 			derive_fault();

@@ -69,3 +69,12 @@ export function parseMap(out: string, name = ""): Map<string, number> {
   for (const x of out.matchAll(re)) m.set((x[1] ?? "").split(", ").join(","), Number(x[2]));
   return m;
 }
+
+/** bpftrace's `@name[kstack]: N` blocks: each stack's frames (function names, offsets dropped, leaf first) and count. */
+export function parseStacks(out: string, name: string): { frames: string[]; count: number }[] {
+  const re = new RegExp(`^@${name}\\[\\n([\\s\\S]*?)\\n\\]: (\\d+)$`, "gm");
+  return [...out.matchAll(re)].map((m) => ({
+    frames: m[1]!.split("\n").map((l) => l.trim()).filter(Boolean).map((f) => f.replace(/\+\d+$/, "")),
+    count: Number(m[2]),
+  }));
+}

@@ -45,7 +45,7 @@ interface Tableish {
   columnNames(): string[];
   array(c: string): ArrayLike<unknown>;
   objects(): object[];
-  stats: { readFailed?: number; source?: string };
+  stats: { readFailed?: number; source?: string; stacksLost?: number };
 }
 
 const uniq = (t: Tableish, c: string) => [...new Set(Array.from(t.array(c), (v) => (typeof v === "bigint" ? v.toString() : v)))];
@@ -128,6 +128,23 @@ async function main(): Promise<void> {
       // reads at the return, through the argument saved at entry (fexit: the program's own arguments)
       const { t, source } = await events((pid) => kretprobe("vfs_read", { via, where: { pid }, args: [], columns: ["ppid"], read: { name: "file->f_path.dentry->d_name.name" } }).start(), read);
       return { source, rows: t.numRows(), values: uniq(t, "name"), ppid: uniq(t, "ppid"), ret: uniq(t, "ret"), readFailed: t.stats.readFailed ?? 0, columns: t.columnNames() };
+    });
+    await check(`${via} kstack`, async () => {
+      const { t, source } = await events((pid) => kprobe("vfs_read", { via, where: { pid }, args: [], columns: ["kstack"] }).start(), read);
+      return { source, rows: t.numRows(), stacks: uniq(t, "kstack"), stacksLost: t.stats.stacksLost ?? null, columns: t.columnNames() };
+    });
+    await check(`${via} count by kstack`, async () => {
+      const { t } = await aggregate((pid) => kprobe("vfs_read", { via, where: { pid } }).count({ by: ["kstack"] }).start(), read);
+      return { rows: t.objects(), stacksLost: t.stats.stacksLost ?? null, columns: t.columnNames() };
+    });
+    await check(`${via} ustack`, async () => {
+      // the workload lingers after its reads, so its mappings are still there to name user frames
+      const w = await gated(["--linger", "3000", ...read]);
+      const tr = kprobe("vfs_read", { via, where: { pid: w.pid }, args: [], columns: ["ustack"] }).start({ events: N });
+      const exited = w.go();
+      const t = await tr.finished() as unknown as Tableish;
+      await exited;
+      return { rows: t.numRows(), stacks: uniq(t, "ustack"), stacksLost: t.stats.stacksLost ?? null };
     });
   }
 

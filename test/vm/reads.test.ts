@@ -101,6 +101,39 @@ describe("kernel function reads on Debian's 6.1 kernel (VM)", { skip: why ?? fal
         { rows: N, values: [basename(DATA)], ppid: [g.nodePid], ret: [Buffer.byteLength("hello bpfbook\n")], readFailed: 0 },
       );
     });
+
+    it(`${via}: columns ["kstack"] of vfs_read: the read syscall's kernel path, on every call`, () => {
+      const r = run(`${via} kstack`);
+      assert.equal(r.rows, N);
+      assert.equal(r.stacksLost, 0);
+      const stacks = r.stacks as string[];
+      assert.ok(stacks.length >= 1 && stacks.length <= 2, `${stacks.length} distinct stacks: ${stacks.join(" | ")}`);
+      // it starts at the traced function: the program and its fentry trampoline are left out (cfg_kstack_skip)
+      for (const s of stacks) assert.match(s, /do_syscall_64;.*ksys_read;vfs_read$/, s);
+    });
+
+    it(`${via}: count by kstack in the kernel: exact, every stack named`, () => {
+      const r = run(`${via} count by kstack`);
+      assert.deepEqual(r.columns, ["kstack", "count"]);
+      const rows = r.rows as { kstack: string; count: number }[];
+      assert.equal(rows.reduce((a, x) => a + x.count, 0), N);
+      assert.equal(r.stacksLost, 0);
+      for (const x of rows) assert.match(x.kstack, /do_syscall_64;.*ksys_read/, x.kstack);
+      assert.deepEqual(rows.map((x) => x.kstack).sort(), (run(`${via} kstack`).stacks as string[]).slice().sort(), "the same stacks as the stream");
+    });
+
+    it(`${via}: columns ["ustack"] of vfs_read: the workload's user stack, named from its mappings`, () => {
+      const r = run(`${via} ustack`);
+      assert.equal(r.rows, N);
+      assert.equal(r.stacksLost, 0);
+      const stacks = r.stacks as string[];
+      assert.equal(stacks.length, 1, stacks.join(" | "));
+      // glibc's syscall() has no frame: the stack runs from it to main's caller (docs/stacks.md); the
+      // guest's libc may lack a debug file (libc.so.6+0x…), but every frame lies in a mapped file
+      const frames = stacks[0]!.split(";");
+      assert.ok(frames.length >= 2, stacks[0]);
+      for (const f of frames) assert.ok(!/^0x|\[exited\]|\[unknown\]/.test(f), `frame ${f} of ${stacks[0]}`);
+    });
   }
 
   it("the paths resolve against each kernel's own BTF: 6.1's offsets differ from this host's where the structs do, and read right", () => {

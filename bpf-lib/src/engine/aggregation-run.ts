@@ -13,7 +13,7 @@ import { clocks } from "./stats.js";
 import { Stat } from "./layout.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "./running.js";
 import type { StopOptions } from "./trace.js";
-import { isTruncated, type KeyPart, type KeyPlan, type KeyValue } from "./keys.js";
+import { isTruncated, keyColumns, type KeyPart, type KeyPlan, type KeyValue } from "./keys.js";
 import { mergePerCpu } from "./values.js";
 import type { HistSpec } from "../options/hist.js";
 import { programsSettled } from "./settled.js";
@@ -143,7 +143,9 @@ export class AggregationRun implements Running, Disposable {
     this.#setup = setup;
     this.#opts = opts;
     this.source = agg.source;
-    this.#rows = Object.fromEntries(agg.columns(opts.interval !== undefined).map((c) => [c, []]));
+    // hidden key parts (a pid that names user stacks) are read like the others, dropped from the table
+    const hidden = setup.plan.parts.filter((p) => p.hidden).map((p) => p.column);
+    this.#rows = Object.fromEntries([...agg.columns(opts.interval !== undefined), ...hidden].map((c) => [c, []]));
     this.#done = new Promise((r) => (this.#resolveDone = r));
     this.#stacks = setup.plan.parts.some((p) => p.stack) ? new StackSymbolizer() : null;
     try {
@@ -331,8 +333,10 @@ export class AggregationRun implements Running, Disposable {
       if (cols.pid) for (const pid of new Set(cols.pid as number[])) this.#stacks.notePid(pid, true);
       ({ table: t, stacksLost } = symbolizeStackKeys(t, this.#setup.plan.parts, this.#setup.end.map("stacks"), this.#stacks));
     }
+    const hidden = this.#setup.plan.parts.filter((p) => p.hidden).map((p) => p.column);
+    if (hidden.some((c) => t.columnNames().includes(c))) t = t.select(t.columnNames().filter((c) => !hidden.includes(c)));
     const h = this.#agg.hist;
-    const keyCols = this.#setup.plan.parts.filter((p) => p.column !== "bucket" && !p.hidden).map((p) => p.column);
+    const keyCols = keyColumns(this.#setup.plan);
     const order = [...(rows.interval ? ["interval"] : []), ...keyCols, ...(h ? ["bucket"] : [])];
     if (order.length && t.numRows()) t = t.orderby(...order);
     const c = this.#counters();

@@ -14,7 +14,7 @@ import { decoders } from "./fields.js";
 import { HDR_SIZE } from "./layout.js";
 import type { TraceTable } from "./table.js";
 import { kernelKeys, withCgroupKeys } from "./cgroup-keys.js";
-import { planKey, encodeParts, resolveKeyField, STRING_BYTES, type KeyPlan } from "./keys.js";
+import { planKey, encodeParts, keyColumns, resolveKeyField, STRING_BYTES, type KeyPlan } from "./keys.js";
 import { syscallName } from "../analysis/syscalls.js";
 import { histSpec, type HistSpec } from "../options/hist.js";
 import { AGGREGATION_EXAMPLE, integerIn, nameList, optionsObject, stringOption } from "../options/shapes.js";
@@ -80,9 +80,6 @@ export class Aggregation {
     const asked = nameList(o.by, "by", given.source) ?? [];
     // container and cgroup_path keys are the cgroup id in the kernel, resolved and merged here
     const by = kernelKeys(asked);
-    // a user stack is named from its process's mappings: key by pid too, merged away after naming
-    const hiddenPid = by.includes("ustack") && !by.includes("pid");
-    if (hiddenPid) by.push("pid");
     const spec: AggSpec = by.length === asked.length && by.every((k, i) => k === asked[i])
       ? given
       : { ...given, decorate: (t) => (given.decorate ? given.decorate(withCgroupKeys(t, asked)) : withCgroupKeys(t, asked)) };
@@ -105,7 +102,6 @@ export class Aggregation {
     const fmt: TracepointFormat = carry ? { ...probe.format, fields: [...probe.format.fields, ...carry.fields] } : probe.format;
     this.#plan = planKey(by, fmt, { stringBytes: o.stringBytes, bucket: Boolean(o.hist), syscallNames: syscallName, probeNames: spec.group?.names });
     for (const p of this.#plan.parts) p.column = spec.keyColumns?.[p.column] ?? p.column;
-    if (hiddenPid) this.#plan.parts.find((p) => p.column === "pid")!.hidden = true;
     // The window must cover every field a key, the value or a pair key reads.
     const need = new Set<string>();
     for (const p of this.#plan.parts) if (p.field && !carry?.fields.includes(p.field)) need.add(p.field.name);
@@ -154,7 +150,7 @@ export class Aggregation {
 
   /** The table's columns, in order. */
   columns(interval: boolean): string[] {
-    const keys = this.#plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
+    const keys = keyColumns(this.#plan);
     const vals = this.spec.options.hist ? ["bucket", "low", "high", "count"] : this.#value || this.spec.latency ? ["count", "sum", "min", "max", "avg"] : ["count"];
     return [...(interval ? ["interval", "time"] : []), ...keys, ...vals];
   }

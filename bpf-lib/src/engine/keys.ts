@@ -125,7 +125,8 @@ export class KeyLayout {
   int(column: string, woff: number, size: number, signed: boolean, extra: { field?: TracepointField; names?: (n: number) => string } = {}): void {
     const read = intReader(size, signed);
     const names = extra.names;
-    this.parts.push({ column, src: PartSrc.field, woff, koff: this.#place(size), size, field: extra.field, read: names ? (dv, u8, at) => names(Number(read(dv, u8, at))) : read });
+    const stack = extra.field ? stackKind(extra.field.type) : undefined;
+    this.parts.push({ column, src: PartSrc.field, woff, koff: this.#place(size), size, field: extra.field, read: names ? (dv, u8, at) => names(Number(read(dv, u8, at))) : read, ...(stack ? { stack } : {}) });
   }
 
   /** A char array copied whole (so distinct values never merge). */
@@ -153,6 +154,10 @@ export class KeyLayout {
   }
 
   finish(bucket: boolean): KeyPlan {
+    // a user stack is named from its process's mappings: key by pid too, merged away after naming
+    if (this.parts.some((p) => p.stack === "user") && !this.parts.some((p) => p.column === "pid" && p.src === PartSrc.pid)) {
+      this.parts.push({ column: "pid", src: PartSrc.pid, woff: 0, koff: this.#place(4), size: 4, read: u32, hidden: true });
+    }
     if (bucket) this.parts.push({ column: "bucket", src: PartSrc.bucket, woff: 0, koff: this.#place(4), size: 4, read: u32 });
     if (this.parts.length > MAX_PARTS) throw new InvalidArgumentError(`at most ${MAX_PARTS - (bucket ? 1 : 0)} key columns, got ${this.#by.length}`);
     const size = Math.max(8, this.#koff);
@@ -189,8 +194,6 @@ export function planKey(by: readonly string[], format: TracepointFormat | null, 
     const column = name === "syscall" ? "syscall" : STANDARD_KEYS.includes(f.name as (typeof STANDARD_KEYS)[number]) ? `args_${f.name}` : f.name;
     if (d.kind === "int") {
       key.int(column, woff, d.size, d.signed, { field: f, names: name === "syscall" ? opts.syscallNames : undefined });
-      const stack = stackKind(f.type);
-      if (stack) key.parts[key.parts.length - 1]!.stack = stack;
     }
     else if (d.kind === "char_array") key.chars(column, woff, d.length, f);
     else if (d.kind === "pointer" && d.userString) key.string(column, PartSrc.ustr, woff, opts.stringBytes, f);
@@ -211,4 +214,9 @@ export function encodeParts(parts: readonly KeyPart[]): Uint8Array {
     dv.setUint16(i * 8 + 6, p.size, true);
   });
   return out;
+}
+
+/** The key columns a result shows, in order: not the histogram bucket, not hidden parts. */
+export function keyColumns(plan: KeyPlan): string[] {
+  return plan.parts.filter((p) => p.column !== "bucket" && !p.hidden).map((p) => p.column);
 }

@@ -40,7 +40,7 @@ class StackColumn implements FieldDecoder {
     const id = dv.getInt32(base + this.at, true);
     this.#ids[row] = id;
     if (id >= 0) {
-      if (!this.sym.has(id)) this.sym.capture(this.map, id);
+      if (!this.sym.has(id)) this.sym.capture(this.map, id, !this.user);
     } else if (isLostStack(id)) {
       this.stacksLost++;
     }
@@ -113,7 +113,7 @@ export function symbolizeStackKeys(t: ColumnTable, parts: readonly KeyPart[], ma
     const out: string[] = new Array(n);
     for (let i = 0; i < n; i++) {
       const id = ids[i]!;
-      if (id >= 0) sym.capture(map, id);
+      if (id >= 0) sym.capture(map, id, p.stack === "kernel");
       else if (isLostStack(id)) lostRows.add(i);
       out[i] = foldFrames(p.stack === "user" ? sym.user(pids ? pids[i]! : 0, id) : sym.kernel(id));
     }

@@ -1,11 +1,12 @@
 /* latency(): the time from a start event to the matching end event (by default on
  * the same thread), aggregated in the kernel from tracepoints, with start fields
  * carried to the end (see pair.ts for one row per pair). */
-import { columnName, TracepointProbe } from "./tracepoint/probe.js";
+import { columnName, TracepointProbe, type SomeTracepoint } from "./tracepoint/probe.js";
 import { Aggregation } from "../engine/aggregation.js";
 import type { HistSpec } from "../engine/aggregation-run.js";
 import { InvalidOptionError } from "../errors.js";
 import { nameList, objectOption, optionsObject } from "../options/shapes.js";
+import type { ReadSpec } from "./tracepoint/reads.js";
 
 const PROBE = "a tracepoint probe, e.g. tracepoint(\"sched:sched_wakeup\")";
 /** Bytes of a carried user string when the start probe does not say (its stringBytes). */
@@ -18,9 +19,9 @@ function probeOption(v: unknown, option: string, what: string): TracepointProbe<
 
 export interface LatencyOptions {
   /** The event(s) that start the clock. */
-  start: TracepointProbe<string, string> | TracepointProbe<string, string>[];
+  start: SomeTracepoint | readonly SomeTracepoint[];
   /** The event that stops it; keys (`by`) are read here. */
-  end: TracepointProbe<string, string>;
+  end: SomeTracepoint;
   /** What pairs a start with its end: key names on each side (default: the thread, ["tid"] on both). */
   match?: { start: readonly string[]; end: readonly string[] };
   /**
@@ -52,7 +53,7 @@ function readingStrings(p: TracepointProbe<string, string>, carry: readonly stri
   if (strings.length === 0) return p;
   const o = p.options;
   const bytes = Math.min(o.stringBytes ?? CARRY_STRING, 256);
-  const read = { ...(o.read ?? {}) };
+  const read: Record<string, ReadSpec> = { ...(o.read ?? {}) };
   for (const n of strings) read[n] ??= { from: n, user: true, string: bytes };
   return new TracepointProbe<string, string>(p.name, { ...o, read });
 }
@@ -67,15 +68,15 @@ export function latency(options: LatencyOptions & Renamed): Aggregation {
   const o = optionsObject(options, "latency()");
   const given = (Array.isArray(o.start) ? o.start : [o.start]).map((p) => probeOption(p, "start", "latency()"));
   if (given.length === 0) throw new InvalidOptionError("latency()", "start", o.start, PROBE);
-  probeOption(o.end, "end", "latency()");
+  const end = probeOption(o.end, "end", "latency()");
   const m = objectOption(o.match, "match", "latency()", "{ start: [keys], end: [keys] }, e.g. { start: [\"tid\"], end: [\"tid\"] }");
   const match = o.match === undefined ? { start: ["tid"], end: ["tid"] } : { start: nameList(m.start, "match.start", "latency()") ?? [], end: nameList(m.end, "match.end", "latency()") ?? [] };
   const carry = nameList(o.carry, "carry", "latency()") ?? (given.length === 1 ? ownFields(given[0]!) : []);
-  const fields = nameList(o.fields, "fields", "latency()") ?? ownFields(o.end);
+  const fields = nameList(o.fields, "fields", "latency()") ?? ownFields(end);
   const starts = given.map((p) => readingStrings(p, carry));
   return new Aggregation({
-    source: `${starts.map((s) => s.source).join(" | ")} → ${o.end.source}`,
-    probe: o.end,
+    source: `${starts.map((s) => s.source).join(" | ")} → ${end.source}`,
+    probe: end,
     options: { by: o.by ?? [], hist: o.hist === "stats" ? undefined : o.hist ?? "log2", maxKeys: o.maxKeys },
     latency: { starts, startKey: match.start, endKey: match.end, carry, fields },
     keyColumns: o.keyColumns,

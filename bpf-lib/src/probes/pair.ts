@@ -1,7 +1,7 @@
 /* pair(start, end): one row per matched start/end pair (opensnoop, biosnoop), joined in
  * the kernel: the end event's columns and fields, the start's fields carried across,
  * and the latency between them. Or an aggregation of the pairs keyed by any of those. */
-import { columnName, TracepointProbe, type FieldName, type StandardRow, type TracepointRow } from "./tracepoint/probe.js";
+import { columnName, TracepointProbe, type FieldName, type Reads, type StandardRow, type TracepointRow } from "./tracepoint/probe.js";
 import { latency } from "./latency.js";
 import type { Aggregation } from "../engine/aggregation.js";
 import type { HistSpec } from "../engine/aggregation-run.js";
@@ -23,7 +23,7 @@ export interface PairOptions<T extends StartTaskColumn = never> {
   bufferBytes?: number;
 }
 
-type Fields<P> = P extends TracepointProbe<infer N, infer F> ? Omit<TracepointRow<N, F>, keyof StandardRow> : never;
+type Fields<P> = P extends TracepointProbe<infer N, infer F, infer R> ? Omit<TracepointRow<N, F, R>, keyof StandardRow> : never;
 type Prefixed<T, Taken> = { [K in keyof T as K extends Taken ? `start_${K & string}` : K]: T[K] };
 type StartTask<T extends StartTaskColumn> = { [K in T as `start_${K}`]: K extends "comm" ? string : number };
 
@@ -90,10 +90,10 @@ export class Pair<S, E, T extends StartTaskColumn = never> {
  * start probe's `fields` are carried to the end (user strings read at the start); the end
  * probe's `fields` are read at the end.
  */
-export function pair<NS extends string, FS extends FieldName<NS>, NE extends string, FE extends FieldName<NE>, T extends StartTaskColumn = never>(
-  start: TracepointProbe<NS, FS>,
-  end: TracepointProbe<NE, FE>,
+export function pair<NS extends string, FS extends FieldName<NS>, RS extends Reads, NE extends string, FE extends FieldName<NE>, RE extends Reads, T extends StartTaskColumn = never>(
+  start: TracepointProbe<NS, FS, RS>,
+  end: TracepointProbe<NE, FE, RE>,
   options: PairOptions<T> = {},
-): Pair<TracepointProbe<NS, FS>, TracepointProbe<NE, FE>, T> {
+): Pair<TracepointProbe<NS, FS, RS>, TracepointProbe<NE, FE, RE>, T> {
   return new Pair(start as unknown as TracepointProbe<string, string>, end as unknown as TracepointProbe<string, string>, options);
 }

@@ -6,15 +6,15 @@
  * tracepoint's pointer field. */
 import type { BpfObject } from "../libbpf/object.js";
 import { InvalidArgumentError, NotSupportedError, VerifierError } from "../errors.js";
-import { decoders, int64Mode } from "../engine/fields.js";
+import type { BpfMap } from "../libbpf/map.js";
 import type { FieldDecoder } from "../engine/decoder.js";
 import { layoutDerived, type DerivedLayout } from "../engine/derive.js";
 import { RECORD_BASE } from "../engine/layout.js";
-import { objectOption, nameList } from "../options/shapes.js";
-import { CgroupPaths } from "../cgroups/paths.js";
-import { cgroupOwner } from "../cgroups/container.js";
+import { integerIn, objectOption } from "../options/shapes.js";
+import { DEFAULT_STACK_ENTRIES } from "../engine/stack-ids.js";
+import { derivedDecoders } from "./derived-decoders.js";
 import type { TracepointField, TracepointFormat } from "../tracefs/format.js";
-import { EXTRA_COLUMNS, FROM_CGROUP, isExtraColumn, planExtra, planExtras, planRead, type DerivedColumn, type ExtraColumn, type ReadSpec } from "./tracepoint/reads.js";
+import { planExtras, planRead, type DerivedColumn, type ExtraColumn, type ReadSpec } from "./tracepoint/reads.js";
 
 /** Window offset of the first derived value: after the eight slots (ret, latency, arg0..arg5). */
 export const SLOT_DERIVED_BASE = 64;
@@ -22,6 +22,8 @@ export const SLOT_DERIVED_BASE = 64;
 export interface SlotDerivedOptions {
   columns?: readonly ExtraColumn[];
   read?: Readonly<Record<string, ReadSpec>>;
+  /** Stacks the stack map holds when kstack/ustack are asked for (default 16384); a stack that finds its slot taken is lost and counted in stats.stacksLost. */
+  stackEntries?: number;
 }
 
 /** A probe's derived values: what the kernel derives, where, and how the engine sees them. */
@@ -32,6 +34,8 @@ export interface SlotDerived {
   fields: TracepointField[];
   /** Slot fields the reads start from or take a length from: the window must hold them. */
   needs: string[];
+  /** Entries of the stack map when the probe derives stack ids (it is one entry otherwise). */
+  stackEntries: number;
 }
 
 /**
@@ -44,8 +48,6 @@ export interface SlotDerived {
  * user or kernel memory by the pointer's address at each event (DER_APTR), as `strings` does.
  */
 export function planSlotDerived(format: TracepointFormat, opts: SlotDerivedOptions, named: readonly string[], taken: ReadonlySet<string>, source: string, userDefault = false, replaces = false, byAddress: ReadonlySet<string> = new Set()): SlotDerived {
-  // stacks need the stack map sized and their ids named: wired for tracepoints so far
-  for (const c of nameList(opts.columns, "columns", source) ?? []) if (c === "kstack" || c === "ustack") throw new NotSupportedError(`${c} columns on ${source}`, "stack columns are available on tracepoints so far (columns: [\"kstack\"] on tracepoint()); uprobes and kernel functions will follow");
   const { cols: out } = planExtras(opts.columns, named, taken, source);
   const read = objectOption(opts.read, "read", source, `an object of named reads, e.g. { name: { from: "arg0", string: 64 } }`);
   for (const [column, raw] of Object.entries(read)) {
@@ -74,7 +76,8 @@ export function planSlotDerived(format: TracepointFormat, opts: SlotDerivedOptio
     fields.push({ name: d.column, type: d.type, offset: at, size, signed: d.decl.kind === "int" && d.decl.signed, decl: d.decl, common: false });
   });
   const needs = [...new Set(out.flatMap((d) => d.needs ?? []))];
-  return { cols: out, layout, fields, needs };
+  const stackEntries = integerIn(opts.stackEntries, "stackEntries", source, 1, 1 << 20) ?? DEFAULT_STACK_ENTRIES;
+  return { cols: out, layout, fields, needs, stackEntries };
 }
 
 /** The names a `where`/`by` can use besides slots: derived columns, and cgroup_path/container (user space). */
@@ -88,11 +91,12 @@ export function checkFilterable(d: SlotDerived, name: string, source: string): v
   if (c && (c.list || (c.from && c.column !== name))) throw new InvalidArgumentError(`${source}: "${name}" cannot be filtered in the kernel (it is ${c.list ? "a list of strings" : "resolved in user space"}); filter the table instead`);
 }
 
-/** Sets cfg_nderive / cfg_derive / cfg_derive_bytes (bytes a stream copies after its slots). */
+/** Sets cfg_nderive / cfg_derive / cfg_derive_bytes (bytes a stream copies after its slots), and sizes the stack map. */
 export function configureSlotDerived(obj: BpfObject, d: SlotDerived, stream: boolean): void {
   obj.setConstant("cfg_nderive", d.cols.length);
   if (d.layout) obj.setConstant("cfg_derive", d.layout.rodata);
   obj.setConstant("cfg_derive_bytes", stream && d.layout ? d.layout.bytes : 0);
+  if (hasStacks(d)) obj.map("stacks").setMaxEntries(d.stackEntries);
 }
 
 /** Bytes derived values take in a stream event. */
@@ -103,41 +107,17 @@ export function derivedEventBytes(d: SlotDerived): number {
 /**
  * Decoders of the derived columns in a stream event whose derived area starts at event
  * offset `at`; `slotAt(woff)` gives the event offset of a window slot (for a buffer's
- * length), or null when the event does not carry it.
+ * length), or null when the event does not carry it. `stacks`: the object's stack map.
  */
-export function slotDerivedDecoders(d: SlotDerived, at: number, slotAt: (woff: number) => number | null, opts: { bigint?: unknown; wantCgroup: boolean }): FieldDecoder[] {
-  const out: FieldDecoder[] = [];
-  let cgroups: CgroupPaths | null = null;
-  d.cols.forEach((c, i) => {
-    const off = at + d.layout!.fields[i]!.doff - d.layout!.base;
-    if (c.list) {
-      if (c.list.index === 0) out.push(decoders.stringList(c.column, off, c.list.slot, c.list.count));
-      return;
-    }
-    if (c.from) {
-      cgroups ??= new CgroupPaths();
-      const paths = cgroups;
-      for (const name of c.from.split(",")) {
-        out.push(decoders.mapped(name, off, (id: bigint) => {
-          const path = paths.path(id);
-          return name === "cgroup_path" ? path : path === null ? null : cgroupOwner(path).container;
-        }));
-      }
-      if (!opts.wantCgroup) return;
-    }
-    const k = c.decl;
-    switch (k.kind) {
-      case "int": out.push(decoders.int(c.column, off, k.size, k.signed, int64Mode(opts.bigint, c.column))); break;
-      case "pointer": out.push(decoders.pointer(c.column, off)); break;
-      case "char_array": out.push(c.spec.leaf === "string" ? decoders.readString(c.column, off, k.length) : decoders.chars(c.column, off, k.length)); break;
-      default: {
-        const len = c.spec.length;
-        const lenAt = len ? slotAt(len.woff) : null;
-        out.push(len && lenAt !== null ? decoders.lengthBytes(c.column, off, c.spec.size, lenAt, len.size) : decoders.bytes(c.column, off, c.spec.size));
-      }
-    }
-  });
-  return out;
+export function slotDerivedDecoders(d: SlotDerived, at: number, slotAt: (woff: number) => number | null, opts: { bigint?: unknown; wantCgroup: boolean; stacks: BpfMap | null }): FieldDecoder[] {
+  if (!d.layout) return [];
+  const base = d.layout.base;
+  return derivedDecoders(d.cols, d.layout, { at: (doff) => at + doff - base, lengthAt: slotAt, bigint: opts.bigint, wantCgroup: opts.wantCgroup, stacks: opts.stacks });
+}
+
+/** Whether the probe derives stack ids (kstack/ustack). */
+export function hasStacks(d: SlotDerived): boolean {
+  return d.cols.some((c) => c.spec.value.kind === "stack");
 }
 
 /** The plan's view of derived values. */

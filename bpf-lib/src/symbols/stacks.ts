@@ -74,8 +74,13 @@ export class StackSymbolizer {
     this.#opts = opts;
   }
 
-  /** Reads stack `id` from the map unless already read (ids never change their stack: no BPF_F_REUSE_STACKID). */
-  capture(map: BpfMap, id: number): void {
+  /**
+   * Reads stack `id` from the map unless already read (ids never change their stack: no
+   * BPF_F_REUSE_STACKID). `kernel`: a kernel stack, whose names are read now too, while
+   * the BPF programs that may be on it are loaded (kallsyms lists them only while they are).
+   */
+  capture(map: BpfMap, id: number, kernel = false): void {
+    if (kernel) this.#ksyms ??= KernelSymbols.load();
     if (id < 0 || this.#ips.has(id)) return;
     this.#ips.set(id, readStackIps(map, id));
   }

@@ -5,7 +5,7 @@ import { Trace, type CollectOptions, type StopOptions } from "../../engine/trace
 import type { TraceTable } from "../../engine/table.js";
 import { collect } from "../../engine/consume.js";
 import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable } from "../../engine/aggregation-run.js";
-import { encodeParts, type KeyPlan } from "../../engine/keys.js";
+import { encodeParts, keyColumns, type KeyPlan } from "../../engine/keys.js";
 import { histSpec } from "../../options/hist.js";
 import { AGGREGATION_EXAMPLE, nameList, optionsObject, stringOption } from "../../options/shapes.js";
 import { maxKeys as checkMaxKeys } from "../../options/sizes.js";
@@ -51,7 +51,7 @@ export class KernelFunctionAggregation {
 
   /** The table's columns, in order. */
   columns(interval: boolean): string[] {
-    const keys = this.#plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
+    const keys = keyColumns(this.#plan);
     const vals = this.options.hist ? ["bucket", "low", "high", "count"] : this.#value ? ["count", "sum", "min", "max", "avg"] : ["count"];
     return [...(interval ? ["interval", "time"] : []), ...keys, ...vals];
   }

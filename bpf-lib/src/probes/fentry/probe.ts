@@ -7,6 +7,7 @@
  * streams, AggregationRun for in-kernel aggregations (agg.h). */
 import { checkSelfOption, excludeSelf } from "../self.js";
 import { BpfObject } from "../../libbpf/object.js";
+import type { BpfMap } from "../../libbpf/map.js";
 import type { Link } from "../../libbpf/link.js";
 import { AttachError, BpfbookError, InvalidArgumentError, LoadError, NotSupportedError, PermissionError, VerifierError } from "../../errors.js";
 import { bpfObjectPath } from "../../paths.js";
@@ -118,7 +119,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     const taken = new Set([...this.#cols.keys(), ...proto.args.map((a) => a.name)]);
     // Without __user tags (GCC-built kernels: Debian's 6.1, this host's) BTF cannot say whose memory a pointer holds.
     const byAddress = new Set(proto.args.filter((a) => a.decl.kind === "pointer" && a.decl.user === undefined).map((a) => a.name));
-    this.#derived = planSlotDerived(readFormat, { columns: opts.columns, read: reads }, Object.keys(where), taken, what, false, true, byAddress);
+    this.#derived = planSlotDerived(readFormat, { columns: opts.columns, read: reads, stackEntries: opts.stackEntries }, Object.keys(where), taken, what, false, true, byAddress);
     this.#needCols = this.#derived.needs.filter((n) => n !== "ret").map((n) => this.#argCol(n));
     const replaced = new Set(this.#derived.fields.map((f) => f.name));
 
@@ -247,7 +248,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     return { first, nslots, derived, size: HDR_SIZE + nslots * 8 + derived + this.#strings.length * this.#slot };
   }
 
-  #decoders(): FieldDecoder[] {
+  #decoders(stacks: BpfMap): FieldDecoder[] {
     const { first, nslots, derived } = this.#layout();
     const slots = this.#event.map((c) => {
       const k = this.#strings.findIndex((s) => s.column === c.column);
@@ -259,7 +260,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
       const k = Math.floor(woff / 8) - first;
       return k >= 0 && k < nslots ? HDR_SIZE + 8 * k + (woff % 8) : null;
     };
-    return [...slots, ...slotDerivedDecoders(this.#derived, HDR_SIZE + nslots * 8, slotAt, { wantCgroup: Boolean(this.#opts.columns?.includes("cgroup")) })];
+    return [...slots, ...slotDerivedDecoders(this.#derived, HDR_SIZE + nslots * 8, slotAt, { wantCgroup: Boolean(this.#opts.columns?.includes("cgroup")), stacks })];
   }
 
   /** Loads and attaches with the first mechanism that works: fentry/fexit, then kprobes (via: "auto"). */
@@ -338,6 +339,8 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     obj.setConstant("cfg_npreds", this.#preds.length);
     obj.setConstant("cfg_preds", encodePreds(this.#preds));
     configureSlotDerived(obj, this.#derived, false);
+    // stacks start at the traced function, not in the program and its trampoline
+    obj.setConstant("cfg_kstack_skip", via === "fentry" ? 2 : 0);
     obj.setConstant("cfg_nargs", via === "fentry" ? Math.min(argSlots, this.prototype.slots) : argSlots);
     const ret = this.kind === "kretprobe";
     if (ret) {
@@ -379,7 +382,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
         for (const m of ["agg0", "agg1"]) obj.map(m).setMaxEntries(1);
       },
     });
-    return new Trace({ source: opened.source, object: opened.obj, eventSize: layout.size, bufferBytes: this.#bufferBytes, wakeupBytes: wake, fields: this.#decoders(), attach: () => opened.links }, checked);
+    return new Trace({ source: opened.source, object: opened.obj, eventSize: layout.size, bufferBytes: this.#bufferBytes, wakeupBytes: wake, fields: this.#decoders(opened.obj.map("stacks")), attach: () => opened.links }, checked);
   }
 
   /** Collects until a stop condition (seconds, events, signal) and returns the events as an Arquero table with `.stats`. */

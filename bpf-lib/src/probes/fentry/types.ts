@@ -51,7 +51,9 @@ export interface KprobeOptions<N extends string, A extends string = KernelFuncti
   where?: KernelFunctionWhere<N> & Record<string, unknown>;
   /**
    * Standard columns derived in the kernel: uid, gid, ppid, pcomm, cgroup (cgroup_path and
-   * container are resolved from the cgroup id in user space). Naming one in where/by adds it too.
+   * container are resolved from the cgroup id in user space), kstack and ustack (the kernel
+   * and user stacks as folded strings, root first; see docs/stacks.md). Naming one in
+   * where/by adds it too.
    */
   columns?: readonly ExtraColumn[];
   /**
@@ -62,6 +64,8 @@ export interface KprobeOptions<N extends string, A extends string = KernelFuncti
    * from user memory. On a kretprobe the reads happen at the return. See docs/probes.md.
    */
   read?: Readonly<Record<string, ReadSpec>>;
+  /** Stacks the stack map holds when kstack/ustack are asked for (default 16384); a stack that finds its slot taken is lost and counted in stats.stacksLost. */
+  stackEntries?: number;
   /** "auto" (default): fentry/fexit when the kernel allows it, else kprobes. */
   via?: "auto" | Via;
   /** Bytes read for each string, a multiple of 8 up to 1024 (default 256). */

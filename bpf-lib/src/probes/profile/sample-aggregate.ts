@@ -7,7 +7,7 @@ import { maxKeys as checkMaxKeys } from "../../options/sizes.js";
 import { aggregateRunOptions, collectOptions } from "../../options/durations.js";
 import { nearest } from "../../tracefs/nearest.js";
 import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable } from "../../engine/aggregation-run.js";
-import { KeyLayout, type KeyPlan } from "../../engine/keys.js";
+import { KeyLayout, keyColumns, type KeyPlan } from "../../engine/keys.js";
 import type { DerivedLayout } from "../../engine/derive.js";
 import type { SampleRead } from "./reads.js";
 import { SAMPLE_STANDARD_KEYS, type SampleAggregateOptions } from "./sample-types.js";
@@ -84,7 +84,7 @@ export class SampleAggregation {
 
   /** The table's columns, in order. */
   columns(interval: boolean): string[] {
-    const keys = this.#plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
+    const keys = keyColumns(this.#plan);
     const vals = this.#hist ? ["bucket", "low", "high", "count"] : this.#value ? ["count", "sum", "min", "max", "avg"] : ["count"];
     return [...(interval ? ["interval", "time"] : []), ...keys, ...vals];
   }

@@ -24,15 +24,13 @@ import { bufferBytes, stringSlot, wakeupBytes } from "../../options/sizes.js";
 import { processId } from "../../options/ranges.js";
 import { stopOptions } from "../../options/durations.js";
 import { layoutDerived, type DerivedLayout } from "../../engine/derive.js";
-import { CgroupPaths } from "../../cgroups/paths.js";
-import { cgroupOwner } from "../../cgroups/container.js";
+import type { LeafOf } from "../../btf/typed.js";
 import { EXTRA_COLUMNS, FROM_CGROUP, isExtraColumn, planExtra, planExtras, planRead, type DerivedColumn, type ExtraColumn, type ReadSpec } from "./reads.js";
 import { namedFields, withNames } from "../../analysis/names/index.js";
 import type { ColumnTable } from "arquero";
 import type { BpfMap } from "../../libbpf/map.js";
-import { stackDecoder } from "../../engine/stack-columns.js";
+import { derivedDecoders } from "../derived-decoders.js";
 import { DEFAULT_STACK_ENTRIES } from "../../engine/stack-ids.js";
-import { StackSymbolizer } from "../../symbols/stacks.js";
 
 /** Columns every event has. `ts` is CLOCK_MONOTONIC ns (see withTime() for wall clock). */
 export interface StandardRow {
@@ -50,13 +48,34 @@ type UserStrings<N extends string> = N extends keyof TracepointUserStrings ? Tra
 type FieldValue<N extends string, K extends FieldName<N>> = K extends UserStrings<N> ? string : Known<N>[K];
 
 /** What an aggregation can be keyed by: standard columns, `syscall`, or the tracepoint's fields. */
-export type KeyName<N extends string> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "syscall" | ExtraColumn | ColumnName<FieldName<N>>;
+export type KeyName<N extends string, R extends Reads = {}> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "syscall" | ExtraColumn | ColumnName<FieldName<N>> | (keyof R & string);
 
 /** A field named like a standard column (a tracepoint's own `pid` or `comm`) becomes `args_<name>`. */
 export type ColumnName<K extends string> = K extends keyof StandardRow ? `args_${K}` : K;
 
-/** The row type of a stream of N with fields F. */
-export type TracepointRow<N extends string, F extends FieldName<N>> = StandardRow & { [K in F as ColumnName<K>]: FieldValue<N, K> };
+/** The row type of a stream of N with fields F (and reads R: their names and what they read). */
+export type TracepointRow<N extends string, F extends FieldName<N>, R extends Reads = {}> = StandardRow & { [K in F as ColumnName<K>]: FieldValue<N, K> } & ReadRow<R>;
+
+/**
+ * Any tracepoint probe, whatever its name, fields and reads: what functions that take
+ * probes of several tracepoints (latency()) accept. They check at run time that it is one.
+ */
+export interface SomeTracepoint {
+  readonly name: string;
+  readonly format: TracepointFormat;
+}
+
+/** The `read` option's entries, by column name. */
+export type Reads = Readonly<Record<string, ReadSpec>>;
+/** What a read decodes to: a typed path's leaf, a string, a list of strings, bytes; else what the path reaches. */
+export type ReadValue<S> = S extends { array: number } ? string[]
+  : S extends { string: number } ? string
+  : S extends { bytes: number } ? Uint8Array
+  : [LeafOf<S>] extends [never] ? number | bigint | string | Uint8Array | null : LeafOf<S>;
+/** The columns reads add to a row. */
+export type ReadRow<R extends Reads> = { [K in keyof R & string]: ReadValue<R[K]> };
+/** Filters on reads: integers and strings (with eq/ne). */
+export type ReadWhere<R extends Reads> = { [K in keyof R & string]?: FieldFilter<number | bigint | string> };
 
 export type Where<N extends string> = {
   pid?: number;
@@ -80,11 +99,11 @@ function fieldNameOf(column: string): string {
   return column.startsWith("args_") && STANDARD.has(column.slice(5)) ? column.slice(5) : column;
 }
 
-export interface TracepointOptions<N extends string, F extends FieldName<N>> extends SelfOption {
+export interface TracepointOptions<N extends string, F extends FieldName<N>, R extends Reads = {}> extends SelfOption {
   /** Fields to decode (default: every field of the tracepoint). */
   fields?: readonly F[];
-  /** Filters evaluated in the kernel: pid, tid, comm, and comparisons on fields. */
-  where?: Where<N>;
+  /** Filters evaluated in the kernel: pid, tid, comm, and comparisons on fields and reads. */
+  where?: Where<N> & ReadWhere<R>;
   /** Bytes read for each user-space string (char pointers of syscalls:*), default 256. */
   stringBytes?: number;
   /** Extra bytes copied after the fixed fields for __data_loc strings and arrays, default 256. */
@@ -114,7 +133,7 @@ export interface TracepointOptions<N extends string, F extends FieldName<N>> ext
    * argument ({ from: "argv", user: true, array: 8 }, { from: "buf", user: true, bytes: 64, length: "count" }).
    * See docs/reads.md.
    */
-  read?: Readonly<Record<string, ReadSpec>>;
+  read?: R;
   /** Stacks the stack map holds when kstack/ustack are asked for (default 16384); a stack that finds its slot taken is lost and counted in stats.stacksLost. */
   stackEntries?: number;
   /**
@@ -138,10 +157,10 @@ export interface TracepointPlan {
   derived: { column: string; what: string; offset: number; bytes: number; kernelRead: boolean }[];
 }
 
-export class TracepointProbe<N extends string, F extends FieldName<N>> {
+export class TracepointProbe<N extends string, F extends FieldName<N>, R extends Reads = {}> {
   readonly name: N;
   readonly format: TracepointFormat;
-  readonly #opts: TracepointOptions<N, F>;
+  readonly #opts: TracepointOptions<N, F, R>;
   readonly #fields: TracepointField[];
   readonly #ustr: TracepointField[];
   readonly #preds: Pred[];
@@ -158,7 +177,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
   readonly #stackEntries: number;
 
   /** Validates everything up front: a bad name, field, filter or size throws here, before the kernel is touched. */
-  constructor(name: N, options: TracepointOptions<N, F> = {}) {
+  constructor(name: N, options: TracepointOptions<N, F, R> = {}) {
     nameArgument(name, "name", "tracepoint()", `a "group:name" string such as "syscalls:sys_enter_openat" (see listTracepoints())`);
     const opts = optionsObject(options, `tracepoint("${name}")`);
     checkSelfOption(opts, `tracepoint("${name}")`);
@@ -318,48 +337,11 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
   }
 
   #derivedDecoders(stacks: BpfMap): FieldDecoder[] {
-    const out: FieldDecoder[] = [];
-    const cols = this.#derivedCols;
-    let cgroups: CgroupPaths | null = null;
-    let symbolizer: StackSymbolizer | null = null;
-    cols.forEach((d, i) => {
-      const at = HDR_SIZE + this.#derived!.fields[i]!.doff;
-      const v = d.spec.value;
-      if (v.kind === "stack") {
-        symbolizer ??= new StackSymbolizer();
-        out.push(stackDecoder(d.column, at, v.user, stacks, symbolizer));
-        return;
-      }
-      if (d.list) {
-        if (d.list.index === 0) out.push(decoders.stringList(d.column, at, d.list.slot, d.list.count));
-        return;
-      }
-      if (d.from) {
-        cgroups ??= new CgroupPaths();
-        const paths = cgroups;
-        for (const name of d.from.split(",")) {
-          out.push(decoders.mapped(name, at, (id: bigint) => {
-            const path = paths.path(id);
-            return name === "cgroup_path" ? path : path === null ? null : cgroupOwner(path).container;
-          }));
-        }
-        if (!this.#columnWanted("cgroup")) return;
-      }
-      const c = d.decl;
-      switch (c.kind) {
-        case "int": out.push(decoders.int(d.column, at, c.size, c.signed, int64Mode(this.#opts.bigint, d.column))); break;
-        case "pointer": out.push(decoders.pointer(d.column, at)); break;
-        case "char_array": out.push(d.spec.leaf === "string" ? decoders.readString(d.column, at, c.length) : decoders.chars(d.column, at, c.length)); break;
-        default: {
-          const len = d.spec.length;
-          out.push(len ? decoders.lengthBytes(d.column, at, d.spec.size, HDR_SIZE + len.woff, len.size) : decoders.bytes(d.column, at, d.spec.size));
-        }
-      }
-    });
-    return out;
+    if (!this.#derived) return [];
+    // the window is copied from its start, so a window offset is an event offset past the header
+    return derivedDecoders(this.#derivedCols, this.#derived, { at: (woff) => HDR_SIZE + woff, lengthAt: (woff) => HDR_SIZE + woff, bigint: this.#opts.bigint, wantCgroup: this.#columnWanted("cgroup"), stacks });
   }
 
-  /** Whether a column was asked for by name (columns, or fields of a withFields probe). */
   #columnWanted(name: string): boolean {
     return Boolean(this.#opts.columns?.includes(name as ExtraColumn) || (this.#opts.fields as readonly string[] | undefined)?.includes(name));
   }
@@ -411,15 +393,15 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
   }
 
   /** @internal The same probe, also deriving these standard columns (when an aggregation keys or filters by them). */
-  withColumns(names: readonly string[]): TracepointProbe<N, F> {
+  withColumns(names: readonly string[]): TracepointProbe<N, F, R> {
     const have = new Set(this.#derivedCols.map((d) => d.column));
     const add = names.filter((n) => isExtraColumn(n) && !have.has(n) && !this.format.fields.some((f) => f.name === n)) as ExtraColumn[];
     if (add.length === 0) return this;
-    return new TracepointProbe<N, F>(this.name, { ...this.#opts, columns: [...this.#extras, ...add] });
+    return new TracepointProbe<N, F, R>(this.name, { ...this.#opts, columns: [...this.#extras, ...add] });
   }
 
   /** Aggregates in the kernel: keys from `by`, optional value field and histogram (see docs/aggregations.md). */
-  aggregate(opts: AggregateOptions & { by?: readonly KeyName<N>[]; value?: FieldName<N> }): Aggregation {
+  aggregate(opts: AggregateOptions & { by?: readonly KeyName<N, R>[]; value?: FieldName<N> | (keyof R & string) }): Aggregation {
     return new Aggregation({ source: this.source, probe: this as unknown as TracepointProbe<string, string>, options: opts, decorate: this.#names() });
   }
 
@@ -432,30 +414,30 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
     return (t) => withNames(t, source, (Array.isArray(n) ? (n as readonly string[]) : named).filter((f) => t.columnNames().includes(columnName(f))));
   }
   /** Events per key (bpftrace's count()). */
-  count(opts: { by?: readonly KeyName<N>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
+  count(opts: { by?: readonly KeyName<N, R>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
     return this.aggregate(opts);
   }
   /** count, sum, min, max and avg of an integer field per key (bpftrace's sum/min/max/avg/stats). */
-  stats(value: FieldName<N>, opts: { by?: readonly KeyName<N>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
+  stats(value: FieldName<N> | (keyof R & string), opts: { by?: readonly KeyName<N, R>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
     return this.aggregate({ ...opts, value });
   }
   /** A log2 histogram of an integer field per key (bpftrace's hist()). */
-  hist(value: FieldName<N>, opts: { by?: readonly KeyName<N>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
+  hist(value: FieldName<N> | (keyof R & string), opts: { by?: readonly KeyName<N, R>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
     return this.aggregate({ ...opts, value, hist: "log2" });
   }
   /** A linear histogram of an integer field per key (bpftrace's lhist()). */
-  lhist(value: FieldName<N>, range: Exclude<HistSpec, "log2">, opts: { by?: readonly KeyName<N>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
+  lhist(value: FieldName<N> | (keyof R & string), range: Exclude<HistSpec, "log2">, opts: { by?: readonly KeyName<N, R>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
     return this.aggregate({ ...opts, value, hist: linearRange(range, this.source) });
   }
 
   /** The same tracepoint and filters, decoding (or covering) other fields. */
-  withFields<G extends FieldName<N>>(fields: readonly G[]): TracepointProbe<N, G> {
+  withFields<G extends FieldName<N>>(fields: readonly G[]): TracepointProbe<N, G, R> {
     // every standard column this probe derives, so the derived values keep their offsets
-    return new TracepointProbe<N, G>(this.name, { ...(this.#opts as TracepointOptions<N, FieldName<N>>), fields, columns: this.#extras } as TracepointOptions<N, G>);
+    return new TracepointProbe<N, G, R>(this.name, { ...(this.#opts as TracepointOptions<N, FieldName<N>, R>), fields, columns: this.#extras } as TracepointOptions<N, G, R>);
   }
 
   /** @internal The options this probe was made with. */
-  get options(): TracepointOptions<N, F> {
+  get options(): TracepointOptions<N, F, R> {
     return this.#opts;
   }
 
@@ -500,7 +482,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
           // The caller did not ask for these fields by name: trace without them, and say so.
           process.emitWarning(`${source}: leaving out ${dl.join(", ")}: __data_loc fields need kernel memory reads, which this kernel refuses (lockdown=confidentiality?)`, { code: "BPFBOOK_FIELDS_SKIPPED" });
           const rest = this.#fields.filter((f) => f.decl.kind !== "data_loc").map((f) => f.name as F);
-          return new TracepointProbe<N, F>(this.name, { ...this.#opts, fields: rest }).#setup(prepare);
+          return new TracepointProbe<N, F, R>(this.name, { ...this.#opts, fields: rest }).#setup(prepare);
         }
         throw new NotSupportedError(`reading __data_loc field${dl.length > 1 ? "s" : ""} ${dl.join(", ")} of ${source}`, "it needs bpf_probe_read_kernel, which this kernel refuses (lockdown=confidentiality?); leave these fields out, or see `bpfbook doctor`", { cause: e });
       }
@@ -526,13 +508,13 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
   }
 
   /** Collects until a stop condition (seconds, events, signal) and returns the events as an Arquero table with `.stats`. */
-  collect(opts: CollectOptions): Promise<TraceTable<TracepointRow<N, F>>> {
-    return collect<TracepointRow<N, F>>((o) => this.start(o), opts);
+  collect(opts: CollectOptions): Promise<TraceTable<TracepointRow<N, F, R>>> {
+    return collect<TracepointRow<N, F, R>>((o) => this.start(o), opts);
   }
 
   /** Yields the events as Arquero tables, one per batch, as they arrive. Breaking out of the loop stops the trace. */
-  stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<TracepointRow<N, F>>> {
-    return stream<TracepointRow<N, F>>((o) => this.start(o), opts);
+  stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<TracepointRow<N, F, R>>> {
+    return stream<TracepointRow<N, F, R>>((o) => this.start(o), opts);
   }
 }
 
@@ -540,11 +522,11 @@ export class TracepointProbe<N extends string, F extends FieldName<N>> {
  * A tracepoint of the running kernel, by "group:name" (see listTracepoints()).
  * Names and fields are typed from this machine's tracefs (generated at install).
  */
-export function tracepoint<N extends TracepointName, F extends FieldName<N> = FieldName<N>>(
+export function tracepoint<N extends TracepointName, F extends FieldName<N> = FieldName<N>, const R extends Reads = {}>(
   name: N,
-  opts: TracepointOptions<N, F> = {},
-): TracepointProbe<N, F> {
-  return new TracepointProbe<N, F>(name, opts);
+  opts: TracepointOptions<N, F, R> = {},
+): TracepointProbe<N, F, R> {
+  return new TracepointProbe<N, F, R>(name, opts);
 }
 
 /**

@@ -7,7 +7,7 @@ import { maxKeys as checkMaxKeys } from "../../options/sizes.js";
 import { aggregateRunOptions, collectOptions } from "../../options/durations.js";
 import type { TracepointField } from "../../tracefs/format.js";
 import { AggregationRun, type AggCollectOptions, type AggShape, type AggTable } from "../../engine/aggregation-run.js";
-import { planKey, type KeyPlan } from "../../engine/keys.js";
+import { keyColumns, planKey, type KeyPlan } from "../../engine/keys.js";
 import type { UprobeAggregateOptions } from "./types.js";
 import type { Layout, UprobeSource } from "./plan.js";
 
@@ -48,7 +48,7 @@ export class UprobeAggregation {
 
   /** The table's columns, in order. */
   columns(interval: boolean): string[] {
-    const keys = this.#plan.parts.filter((p) => p.column !== "bucket").map((p) => p.column);
+    const keys = keyColumns(this.#plan);
     const vals = this.#opts.hist ? ["bucket", "low", "high", "count"] : this.#value ? ["count", "sum", "min", "max", "avg"] : ["count"];
     return [...(interval ? ["interval", "time"] : []), ...keys, ...vals];
   }

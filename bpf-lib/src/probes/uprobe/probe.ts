@@ -70,6 +70,10 @@ export class UprobeProbe {
     if (opts.retprobe) readable.push(slotField("ret", SLOT.ret, this.#retType));
     const whereKeys = Object.keys(objectOption(opts.where, "where", what, "an object of filters, e.g. { pid: 1234, arg0: { gt: 4096 } }"));
     this.#derived = planSlotDerived({ group: "uprobe", name: `${binary}:${symbol}`, id: 0, fields: readable, printFmt: "" }, opts, whereKeys, new Set(["ret", "latency", ...readable.map((f) => f.name)]), what, true);
+    // a uprobe fires in user mode: bpf_get_stackid finds no kernel frames (it would fail every time)
+    if (this.#derived.cols.some((c) => c.spec.value.kind === "stack" && !c.spec.value.user)) {
+      throw new InvalidArgumentError(`${what}: a uprobe fires in user mode, so there is no kernel stack to record; use "ustack" (the user stack), or a tracepoint or kernel function for kernel stacks`);
+    }
     const n = Math.max(asked, ...this.#derived.needs.filter((x) => x.startsWith("arg")).map((x) => Number(x.slice(3)) + 1));
     this.#nargs = n;
     this.#argTypes = Array.from({ length: n }, (_, i) => slotType(i));
@@ -188,7 +192,6 @@ export class UprobeProbe {
       obj.setConstant("cfg_preds", encodePreds(this.#preds));
       obj.setConstant("cfg_nargs", this.#nargs);
       configureSlotDerived(obj, this.#derived, !mode.aggregate);
-      if (this.#derived.cols.some((c) => c.spec.src === "kstack" || c.spec.src === "ustack")) obj.map("stacks").setMaxEntries(16384);
       obj.setConstant("cfg_paired", l.paired ? 1 : 0);
       if (!l.paired) obj.map("starts").setMaxEntries(1);
       obj.program("on_entry").setAutoload(l.entry);
@@ -265,7 +268,7 @@ export class UprobeProbe {
       const k = Math.floor(woff / 8) - l.first;
       return k >= 0 && k < l.nslots ? HDR_SIZE + 8 * k + (woff % 8) : null;
     };
-    fields.push(...slotDerivedDecoders(this.#derived, HDR_SIZE + 8 * l.nslots, slotAt, { wantCgroup: Boolean(this.#opts.columns?.includes("cgroup")) }));
+    fields.push(...slotDerivedDecoders(this.#derived, HDR_SIZE + 8 * l.nslots, slotAt, { wantCgroup: Boolean(this.#opts.columns?.includes("cgroup")), stacks: obj.map("stacks") }));
     return { source: this.source, object: obj, eventSize: this.#eventSize(l), bufferBytes: this.#bufferBytes, wakeupBytes: this.#opts.wakeupBytes, fields, attach };
   }
 

@@ -47,7 +47,9 @@ export interface UprobeOptions extends SelfOption {
   where?: UprobeWhere & Record<string, unknown>;
   /**
    * Standard columns derived in the kernel: uid, gid, ppid, pcomm, cgroup (cgroup_path and
-   * container are resolved from the cgroup id in user space). Naming one in where/by adds it too.
+   * container are resolved from the cgroup id in user space), kstack and ustack (the kernel
+   * and user stacks as folded strings, root first; see docs/stacks.md). Naming one in
+   * where/by adds it too.
    */
   columns?: readonly ExtraColumn[];
   /**
@@ -59,6 +61,8 @@ export interface UprobeOptions extends SelfOption {
    * entry). See docs/probes.md.
    */
   read?: Readonly<Record<string, ReadSpec>>;
+  /** Stacks the stack map holds when kstack/ustack are asked for (default 16384); a stack that finds its slot taken is lost and counted in stats.stacksLost. */
+  stackEntries?: number;
   /** Ring buffer size for streams (a power of two from 4096 to 1 GiB), default 16 MiB. */
   bufferBytes?: number;
   /** Wake the reader once this much data waits (default: a quarter of the buffer, at most 1 MiB). */
