@@ -21,6 +21,10 @@ export { pair, Pair } from "./probes/pair.js";
 export type { PairOptions, PairRow, StartTaskColumn } from "./probes/pair.js";
 export { syscalls, sched, block } from "./probes/presets.js";
 
+// The tools collection: the classic bcc/bpftrace tools as typed functions (and `bpfbook <tool>` in the shell)
+export * as tools from "./tools/index.js";
+export type { Tool, EventsTool, AggregationTool, ToolInfo, ToolOption, ToolFilter } from "./tools/index.js";
+
 // Kernel functions: kprobe()/kretprobe(), attached as fentry/fexit where the kernel allows
 export { kprobe, kretprobe, kernelFunctionLatency, KernelFunctionProbe, KernelFunctionAggregation } from "./probes/fentry/index.js";
 export { kernelFunctionPrototype, kernelFunctionColumnName, KernelBtf, formatPrototype } from "./probes/fentry/index.js";
