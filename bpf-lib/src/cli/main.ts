@@ -3,6 +3,7 @@
  * Exit codes: 0 success, 1 failure, 2 usage error (unknown command or option). */
 import { BpfbookError } from "../errors.js";
 import { findCommand, unknownCommandMessage, usage } from "./commands.js";
+import { registerToolCommands } from "./tool-commands.js";
 
 // `bpfbook tracepoints | head` closes the pipe early: that is not an error.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -14,6 +15,8 @@ async function main(argv: string[]): Promise<number> {
   const [name, ...args] = argv;
   // The notebook kernel adds its commands (install, run) when it is built alongside.
   await import("../../../kernel/commands.js").catch(() => undefined);
+  // The tools collection: `bpfbook opensnoop`, `bpfbook syscount`...
+  registerToolCommands();
   if (name === undefined) {
     process.stderr.write(usage());
     return 2;
