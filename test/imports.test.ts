@@ -159,9 +159,16 @@ describe("imports", () => {
     assert.equal(found.length, 0, `import cycles:\n${found.map((c) => "  " + c.join(" → ")).join("\n")}`);
   });
 
-  it("only probes/ and index.ts import probes/: the engine and the layers below never do", () => {
-    const bad = edges.filter((e) => e.to.startsWith(lib("probes/")) && e.from.startsWith(lib("")) && !e.from.startsWith(lib("probes/")) && e.from !== lib("index.ts"));
+  it("only probes/, tools/ (built on them) and index.ts import probes/: the engine and the layers below never do", () => {
+    const above = (f: string) => f.startsWith(lib("probes/")) || f.startsWith(lib("tools/")) || f === lib("index.ts");
+    const bad = edges.filter((e) => e.to.startsWith(lib("probes/")) && e.from.startsWith(lib("")) && !above(e.from));
     assert.deepEqual(bad.map((e) => `${e.from} → ${e.to}`), []);
+  });
+
+  it("tools/ is built on the public API: it imports no libbpf/ or ffi/ module, and nothing below it imports tools/", () => {
+    const low = edges.filter((e) => e.from.startsWith(lib("tools/")) && (e.to.startsWith(lib("libbpf/")) || e.to.startsWith(lib("ffi/"))));
+    const up = edges.filter((e) => e.to.startsWith(lib("tools/")) && !e.from.startsWith(lib("tools/")) && e.from !== lib("index.ts") && !e.from.startsWith(lib("cli/")));
+    assert.deepEqual([...low, ...up].map((e) => `${e.from} → ${e.to}`), []);
   });
 
   it("the library never imports the notebook kernel (but the CLI's optional commands)", () => {

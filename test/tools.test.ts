@@ -5,7 +5,7 @@ import { describe, it, after } from "node:test";
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { readdirSync, readlinkSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { tools, liveCount, InvalidArgumentError } from "../bpf-lib/src/index.js";
 import { TOOLS } from "../bpf-lib/src/tools/registry.js";
 import { workload, programIdsOf, ROOT } from "./helpers/workload.js";
@@ -115,6 +115,14 @@ describe("tools: options and the registry", () => {
       assert.equal(typeof (tools as Record<string, unknown>)[t.info.name], "function", t.info.name);
       assert.ok(t.info.columns.length > 0 && t.info.counterpart && t.info.builtOn && t.info.summary, t.info.name);
       assert.ok(t.info.options.some((o) => o.name === "pid"), `${t.info.name} takes --pid`);
+    }
+  });
+
+  it("docs/tools.md documents every tool: a row in its table and a section", () => {
+    const doc = readFileSync(join(ROOT, "docs", "tools.md"), "utf8");
+    for (const t of TOOLS) {
+      assert.match(doc, new RegExp(`^\\| \\[${t.info.name}\\]\\(#${t.info.name}\\) \\|`, "m"), `${t.info.name} in the table`);
+      assert.match(doc, new RegExp(`^## ${t.info.name}$`, "m"), `${t.info.name} has a section`);
     }
   });
 });
