@@ -16,12 +16,14 @@ fi
 # Build and run: clang/llvm/bpftool/libbpf for the BPF objects, gcc for fixtures and the C peer.
 # Peers and tests: bpftrace, iproute2 (XDP on veth), binutils (objdump: the uprobe offset decoder's yardstick). Notebook kernel and its tests: Jupyter, Chromium.
 # A second kernel with kprobes/fentry for tests, booted under qemu (test/vm/): Debian's kernel, busybox.
+# Notebooks on real software: PostgreSQL 15 (server and pgbench) for notebooks/06-postgresql.ipynb.
 PACKAGES=(
   clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev make gcc pkg-config
   bpftrace iproute2 iputils-ping binutils util-linux kmod
   jupyter-notebook python3-jupyter-client python3-jupyter-kernel-test python3-nbconvert python3-nbclient
   chromium
   qemu-system-x86 linux-image-amd64 busybox-static xz-utils
+  postgresql-15
 )
 missing=()
 for p in "${PACKAGES[@]}"; do
