@@ -14,7 +14,7 @@
 
 #define MAX_PARTS 8
 
-enum part_src { PART_NONE = 0, PART_PID, PART_TID, PART_COMM, PART_CPU, PART_CGROUP, PART_FIELD, PART_USTR, PART_BUCKET, PART_KSTR, PART_ASTR, PART_PROBE };
+enum part_src { PART_NONE = 0, PART_PID, PART_TID, PART_COMM, PART_CPU, PART_CGROUP, PART_FIELD, PART_USTR, PART_BUCKET, PART_KSTR, PART_ASTR, PART_PROBE, PART_CHARS };
 
 struct key_part {
 	__u16 src;
@@ -69,6 +69,18 @@ static __always_inline void build_key(__u8 *key, const volatile struct key_part 
 				if (j >= sz)
 					break;
 				key[(ko + j) & (MAX_KEY - 1)] = win[(wo + j) & (MAX_SPAN - 1)];
+			}
+			break;
+		case PART_CHARS:
+			/* a char array up to its NUL: the bytes after it are whatever the record's buffer
+			 * held before (tracepoint records are not cleared), and must not split a key */
+			for (int j = 0; j < MAX_KEY; j++) {
+				if (j >= sz)
+					break;
+				__u8 c = win[(wo + j) & (MAX_SPAN - 1)];
+				if (!c)
+					break;
+				key[(ko + j) & (MAX_KEY - 1)] = c;
 			}
 			break;
 		case PART_USTR:

@@ -12,7 +12,7 @@ import { stackKind } from "./stack-ids.js";
 /** Key bytes the kernel programs hold (MAX_KEY in bpf/agg.h). */
 export const MAX_KEY = 128;
 export const MAX_PARTS = 8;
-export const PartSrc = { pid: 1, tid: 2, comm: 3, cpu: 4, cgroup: 5, field: 6, ustr: 7, bucket: 8, kstr: 9, astr: 10, probe: 11 } as const;
+export const PartSrc = { pid: 1, tid: 2, comm: 3, cpu: 4, cgroup: 5, field: 6, ustr: 7, bucket: 8, kstr: 9, astr: 10, probe: 11, chars: 12 } as const;
 /** Bytes of a string key part: default, and the largest one key can hold next to nothing else. */
 export const STRING_BYTES = { default: 32, min: 8, max: MAX_KEY - 8 } as const;
 /** Appended to a string key that filled its part: it may stand for several longer strings. */
@@ -129,10 +129,10 @@ export class KeyLayout {
     this.parts.push({ column, src: PartSrc.field, woff, koff: this.#place(size), size, field: extra.field, read: names ? (dv, u8, at) => names(Number(read(dv, u8, at))) : read, ...(stack ? { stack } : {}) });
   }
 
-  /** A char array copied whole (so distinct values never merge). */
+  /** A char array up to its NUL, zeros after (the record's bytes past the NUL are stale, and must not split a key). */
   chars(column: string, woff: number, length: number, field?: TracepointField): void {
     if (length > MAX_KEY) throw new InvalidArgumentError(`field "${column}" (${length} bytes) is larger than a key (${MAX_KEY} bytes); it cannot be an aggregation key`);
-    this.parts.push({ column, src: PartSrc.field, woff, koff: this.#place(length), size: length, field, read: (_dv, u8, at) => cString(u8, at, length) });
+    this.parts.push({ column, src: PartSrc.chars, woff, koff: this.#place(length), size: length, field, read: (_dv, u8, at) => cString(u8, at, length) });
   }
 
   /** A string read through a pointer, up to `bytes` (stringBytes) bytes with its NUL. */
