@@ -278,15 +278,73 @@ describe("the TCP tools' options, catalog and registry", () => {
   });
 
   it("lists each tool in the registry with its catalog entry, and makes it", async () => {
-    const names = ["tcpconnect", "tcpaccept", "tcplife", "tcpconnlat", "tcpretrans", "tcpdrop"];
+    const names = ["tcpconnect", "tcpaccept", "tcplife", "tcpconnlat", "tcpretrans", "tcpdrop", "sockstat"];
     for (const name of names) {
       const reg = TOOLS.find((t) => t.info.name === name);
       assert.ok(reg, `${name} is registered`);
       const tool = await reg.make({});
-      assert.equal(tool.kind, "events");
+      assert.equal(tool.kind, name === "sockstat" ? "aggregation" : "events");
       assert.equal(tool.info, reg.info);
       assert.deepEqual(reg.info.options.slice(0, 2).map((o) => o.name), ["pid", "comm"], "the common options first");
       assert.ok(reg.info.summary && reg.info.counterpart && reg.info.builtOn);
     }
+  });
+});
+
+describe("tools.sockstat on N connect/accept cycles", { concurrency: false }, () => {
+  it("counts every state change of the workload's sockets exactly, per state and per transition, as bpftrace does", async () => {
+    const n = 3;
+    const port = await freePort();
+    const w = workload(["tcp", String(port), String(n)]);
+    const bt = await bpftrace(`tracepoint:sock:inet_sock_set_state /pid == ${w.pid} && args->protocol == 6/ { @t[args->oldstate, args->newstate] = count(); }`);
+    const ac = new AbortController();
+    const states = tools.sockstat({ pid: w.pid }).collect({ signal: ac.signal, seconds: 60 });
+    const transitions = tools.sockstat({ pid: w.pid, by: "transition" }).collect({ signal: ac.signal, seconds: 60 });
+    const perInterval = tools.sockstat({ pid: w.pid }).collect({ signal: ac.signal, seconds: 60, interval: 0.25 });
+    try {
+      assert.equal(await w.go(), 0);
+      await sleep(600);
+    } finally {
+      ac.abort();
+    }
+    const [s, t, iv] = await Promise.all([states, transitions, perInterval]);
+    const out = await bt.stop();
+
+    // per cycle, the client: CLOSE>SYN_SENT>ESTABLISHED>FIN_WAIT1>FIN_WAIT2>CLOSE (it closes first);
+    // the accepted socket: LISTEN>SYN_RECV>ESTABLISHED>CLOSE_WAIT>LAST_ACK>CLOSE; the listener once: CLOSE>LISTEN>CLOSE
+    const perCycle: [string, string, number][] = [
+      ["TCP_CLOSE", "TCP_SYN_SENT", n], ["TCP_SYN_SENT", "TCP_ESTABLISHED", n], ["TCP_ESTABLISHED", "TCP_FIN_WAIT1", n],
+      ["TCP_FIN_WAIT1", "TCP_FIN_WAIT2", n], ["TCP_FIN_WAIT2", "TCP_CLOSE", n],
+      ["TCP_LISTEN", "TCP_SYN_RECV", n], ["TCP_SYN_RECV", "TCP_ESTABLISHED", n], ["TCP_ESTABLISHED", "TCP_CLOSE_WAIT", n],
+      ["TCP_CLOSE_WAIT", "TCP_LAST_ACK", n], ["TCP_LAST_ACK", "TCP_CLOSE", n],
+      ["TCP_CLOSE", "TCP_LISTEN", 1], ["TCP_LISTEN", "TCP_CLOSE", 1],
+    ];
+    const key = (a: string, b: string) => `${a} > ${b}`;
+    const expected = new Map(perCycle.map(([a, b, c]) => [key(a, b), c]));
+    assert.deepEqual(t.columnNames(), ["from", "state", "count"]);
+    const got = new Map(rowsOf<{ from: string; state: string; count: number }>(t).map((r) => [key(r.from, r.state), r.count]));
+    assert.deepEqual(new Map([...got].sort()), new Map([...expected].sort()));
+    // bpftrace's numbers, named the kernel's way
+    const STATE: Record<string, string> = { 1: "TCP_ESTABLISHED", 2: "TCP_SYN_SENT", 3: "TCP_SYN_RECV", 4: "TCP_FIN_WAIT1", 5: "TCP_FIN_WAIT2", 7: "TCP_CLOSE", 8: "TCP_CLOSE_WAIT", 9: "TCP_LAST_ACK", 10: "TCP_LISTEN" };
+    const theirs = new Map([...parseMap(out, "t")].map(([k, c]) => { const [a, b] = k.split(","); return [key(STATE[a!]!, STATE[b!]!), c] as [string, number]; }));
+    assert.deepEqual(new Map([...theirs].sort()), new Map([...expected].sort()));
+
+    assert.deepEqual(s.columnNames(), ["state", "count"]);
+    const byState = new Map<string, number>();
+    for (const [, b, c] of perCycle) byState.set(b, (byState.get(b) ?? 0) + c);
+    const sc = rowsOf<{ state: string; count: number }>(s);
+    assert.deepEqual(new Map(sc.map((r) => [r.state, r.count])), byState);
+    assert.ok(sc.every((r, i) => i === 0 || sc[i - 1]!.count >= r.count), "ordered by count, most first");
+    assert.equal(sc[0]!.state, "TCP_CLOSE", "most first: 2N + 1 closes");
+    assert.equal(sc[0]!.count, 2 * n + 1);
+
+    assert.deepEqual(iv.columnNames(), ["interval", "time", "state", "count"]);
+    const total = new Map<string, number>();
+    for (const r of rowsOf<{ state: string; count: number }>(iv)) total.set(r.state, (total.get(r.state) ?? 0) + r.count);
+    assert.deepEqual(new Map([...total].sort()), new Map([...byState].sort()), "the intervals add up to the totals");
+    const fig = tools.sockstat().chart(iv) as unknown as { data: { name?: string }[] };
+    assert.ok(fig.data.some((d) => d.name === "TCP_ESTABLISHED"), "per-interval counts draw one line per state");
+    assert.ok(JSON.stringify(tools.sockstat().chart(t)).includes("TCP_LISTEN → TCP_SYN_RECV"), "transitions draw as from → to bars");
+    assert.throws(() => tools.sockstat({ by: "process" as "state" }), (e: Error) => e instanceof InvalidArgumentError && /tools\.sockstat\(\): by must be "state" or "transition", got "process"/.test(e.message));
   });
 });

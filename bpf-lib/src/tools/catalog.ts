@@ -86,3 +86,12 @@ export const TCPDROP: ToolInfo = {
   options: [...FILTER_OPTIONS, { name: "reasons", type: "list", help: "only these drop reasons (names such as NO_SOCKET, or numbers)" }],
   columns: ["ts", "pid", "comm", "protocol", "reason", "reason_name", "kstack"],
 };
+
+export const SOCKSTAT: ToolInfo = {
+  name: "sockstat",
+  summary: "how many TCP sockets enter each state (or make each transition), in total or per interval",
+  counterpart: "bcc tcpstates (counted, not listed), /proc/net/sockstat over time",
+  builtOn: "tracepoint sock:inet_sock_set_state, counted in the kernel per state (pid/comm are the task at the change: softirq work runs in whichever task was on the CPU)",
+  options: [...FILTER_OPTIONS, { name: "by", type: "string", help: "state (default: the state entered) or transition (from and to)" }],
+  columns: ["interval", "time", "from", "state", "count"],
+};

@@ -18,5 +18,7 @@ export { tcpretrans } from "./tcpretrans.js";
 export type { TcpretransOptions, TcpretransRow } from "./tcpretrans.js";
 export { tcpdrop } from "./tcpdrop.js";
 export type { TcpdropOptions, TcpdropRow } from "./tcpdrop.js";
-export { TCPCONNECT, TCPACCEPT, TCPLIFE, TCPCONNLAT, TCPRETRANS, TCPDROP } from "./catalog.js";
+export { sockstat } from "./sockstat.js";
+export type { SockstatOptions } from "./sockstat.js";
+export { TCPCONNECT, TCPACCEPT, TCPLIFE, TCPCONNLAT, TCPRETRANS, TCPDROP, SOCKSTAT } from "./catalog.js";
 export type { Tool, EventsTool, AggregationTool, ToolInfo, ToolOption, ToolFilter } from "./tool.js";
