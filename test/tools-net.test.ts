@@ -7,6 +7,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync } from "node:fs";
 import * as net from "node:net";
+import { spawn } from "node:child_process";
 import type { ColumnTable } from "arquero";
 import { InvalidArgumentError, NotSupportedError, tools } from "../bpf-lib/src/index.js";
 import type { EventsTool, TcpacceptRow, TcpconnectRow, TcpconnlatRow, TcpdropRow, TcplifeRow, TcpretransRow } from "../bpf-lib/src/tools/index.js";
@@ -165,7 +166,7 @@ describe("tools.tcpconnlat and tools.tcpdrop on N refused connects", { concurren
       `tracepoint:skb:kfree_skb /pid == ${w.pid}/ { @d[args->reason] = count(); } ` +
         `tracepoint:sock:inet_sock_set_state /args->oldstate == 2 && args->dport == ${port}/ { @lat[args->newstate] = count(); }`,
     );
-    const [lat, failed, drops, named, other, outOfList, byNumber] = await during(
+    const [lat, failed, drops, named, other, outOfList, byNumber, byNumberText] = await during(
       w,
       tools.tcpconnlat({ pid: w.pid }),
       tools.tcpconnlat({ dport: port, failed: true }),
@@ -175,6 +176,7 @@ describe("tools.tcpconnlat and tools.tcpdrop on N refused connects", { concurren
       // 2 and 4 bracket NO_SOCKET (3): the kernel range lets it through, the exact list must not
       tools.tcpdrop({ pid: w.pid, reasons: ["NOT_SPECIFIED", "SOCKET_CLOSE"] }),
       tools.tcpdrop({ pid: w.pid, reasons: [NO_SOCKET] }),
+      tools.tcpdrop({ pid: w.pid, reasons: [String(NO_SOCKET)] }),
     );
     const out = await bt.stop();
     assert.equal(parseMap(out, "lat").get("7"), n, "bpftrace: N changes SYN_SENT → CLOSE");
@@ -199,9 +201,35 @@ describe("tools.tcpconnlat and tools.tcpdrop on N refused connects", { concurren
     assert.equal(other!.numRows(), 0, "another reason: none");
     assert.equal(outOfList!.numRows(), 0, "a reason between two listed ones is not listed");
     assert.equal(byNumber!.numRows(), n, "reasons by number");
+    assert.equal(byNumberText!.numRows(), n, "reasons by number as text (as the shell passes them)");
 
     const fig = JSON.stringify(tools.tcpdrop().chart(drops!));
     assert.ok(fig.includes("tcp_v4_rcv"), "the flame graph has the drop path");
+  });
+});
+
+describe("the TCP tools on IPv6", { concurrency: false }, () => {
+  it("give ip 6 and the v6 addresses (::1) for one connection over ::1", async () => {
+    const port = await freePort();
+    // a child process: the tracer's own connections are left out by default
+    const script = `const net = require("node:net");
+      process.stdin.once("data", () => {
+        const s = net.createServer((c) => { c.resume(); c.on("end", () => c.end()); });
+        s.listen(${port}, "::1", () => { const c = net.connect(${port}, "::1", () => c.end("hello")); c.resume(); c.on("close", () => s.close()); });
+      });`;
+    const child = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "inherit", "inherit"] });
+    const exited = new Promise<number>((r) => child.once("exit", (code) => r(code ?? -1)));
+    const gated: Gated = { child, pid: child.pid!, go: () => (child.stdin!.end("g"), exited) };
+    await sleep(300); // node is up and reading stdin
+    const [conn, acc, srv, cli, lat] = await during(gated, tools.tcpconnect({ dport: port }), tools.tcpaccept({ lport: port }), tools.tcplife({ lport: port }), tools.tcplife({ rport: port }), tools.tcpconnlat({ dport: port }));
+    const c = rowsOf<TcpconnectRow>(conn!);
+    assert.deepEqual(c.map((r) => [r.pid, r.ip, r.saddr, r.daddr, r.dport]), [[child.pid, 6, "::1", "::1", port]]);
+    assert.deepEqual(rowsOf<TcpacceptRow>(acc!).map((r) => [r.ip, r.laddr, r.lport, r.raddr]), [[6, "::1", port, "::1"]]);
+    const s = rowsOf<TcplifeRow>(srv!), k = rowsOf<TcplifeRow>(cli!);
+    assert.deepEqual(s.map((r) => [r.ip, r.laddr, r.raddr, r.rx]), [[6, "::1", "::1", 5 + 1]], "the server received hello and the FIN");
+    assert.deepEqual(k.map((r) => [r.ip, r.laddr, r.raddr, r.tx, r.rport]), [[6, "::1", "::1", 5 + 2, port]], "the client's hello, SYN and FIN were acked");
+    assert.deepEqual(rowsOf<TcpconnlatRow>(lat!).map((r) => [r.pid, r.ip, r.saddr, r.daddr, r.sport, r.state]), [[child.pid, 6, "::1", "::1", k[0]!.lport, "TCP_ESTABLISHED"]]);
+    assert.ok(JSON.stringify(tools.tcpconnect().chart(conn!)).includes(`[::1]:${port}`), "v6 endpoints in brackets");
   });
 });
 

@@ -55,6 +55,8 @@ function reasonsOption(v: unknown): number[] | undefined {
   const known = reasonNumbers();
   return v.map((r: unknown) => {
     if (typeof r === "number" && Number.isInteger(r) && r >= 0 && r < 2 ** 32) return r;
+    // the shell passes every list item as a string
+    if (typeof r === "string" && /^\d+$/.test(r) && Number(r) < 2 ** 32) return Number(r);
     if (typeof r === "string") {
       const name = r.replace(/^SKB_DROP_REASON_/, "");
       const n = known.get(name);
