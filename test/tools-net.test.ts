@@ -110,6 +110,16 @@ describe("tools.tcplife and tools.tcpconnlat on N sessions with data", { concurr
         `@n[args->sport == ${port}] = count(); @rx[args->sport == ${port}] = sum($tp->bytes_received); @tx[args->sport == ${port}] = sum($tp->bytes_acked); delete(@birth[args->skaddr]); } ` +
         `tracepoint:sock:inet_sock_set_state /args->oldstate == 2 && args->dport == ${port}/ { @lat[args->newstate] = count(); }`,
     );
+    // stream(): pair rows batch by batch, shaped like collect()'s
+    const streamStop = new AbortController();
+    const streamed = (async () => {
+      const out: TcplifeRow[] = [];
+      for await (const t of tools.tcplife({ pid: w.pid }).stream({ signal: streamStop.signal, batchMs: 50 })) {
+        assert.deepEqual(t.columnNames(), [...tools.TCPLIFE.columns]);
+        out.push(...rowsOf<TcplifeRow>(t));
+      }
+      return out;
+    })();
     const [life, server, client, lat] = await during(
       w,
       tools.tcplife({ pid: w.pid }),
@@ -117,6 +127,8 @@ describe("tools.tcplife and tools.tcpconnlat on N sessions with data", { concurr
       tools.tcplife({ rport: port }),
       tools.tcpconnlat({ dport: port }),
     );
+    streamStop.abort();
+    const streamedRows = await streamed;
     const out = await bt.stop();
     const btN = parseMap(out, "n"), btRx = parseMap(out, "rx"), btTx = parseMap(out, "tx");
 
@@ -139,6 +151,8 @@ describe("tools.tcplife and tools.tcpconnlat on N sessions with data", { concurr
     assert.deepEqual([btRx.get("1"), btTx.get("1")], [srv.reduce((s, r) => s + r.rx, 0), srv.reduce((s, r) => s + r.tx, 0)]);
     assert.deepEqual([btRx.get("0"), btTx.get("0")], [cli.reduce((s, r) => s + r.rx, 0), cli.reduce((s, r) => s + r.tx, 0)]);
 
+    assert.deepEqual(streamedRows.map((r) => [r.lport, r.rport, r.tx, r.rx]).sort(), rows.map((r) => [r.lport, r.rport, r.tx, r.rx]).sort(), "stream() gives the same sessions");
+    assert.equal(typeof (life as unknown as { stats?: { unmatched?: unknown } }).stats?.unmatched, "number", "the pair stats (unmatched closes) stay on the tool's table");
     assert.deepEqual(rowsOf<TcplifeRow>(server!).map((r) => r.lport), [port, port, port], "lport: the server ends only");
     assert.deepEqual(rowsOf<TcplifeRow>(client!).map((r) => r.rport), [port, port, port], "rport: the client ends only");
 
