@@ -40,8 +40,8 @@ export function withAddresses(t: ColumnTable, source: string, as: { saddr: strin
   };
   return named.assign({
     ip: family.map((f) => (f === AF_INET6 ? 6 : 4)),
-    [`${as.saddr}`]: pick("saddr", "saddr_v6"),
-    [`${as.daddr}`]: pick("daddr", "daddr_v6"),
+    [as.saddr]: pick("saddr", "saddr_v6"),
+    [as.daddr]: pick("daddr", "daddr_v6"),
   });
 }
 
