@@ -319,6 +319,20 @@ describe("the TCP tools' options, catalog and registry", () => {
     );
   });
 
+  it("gives the tool's columns, and a chart, when nothing happened", async () => {
+    // port 1 and pid 1 see no TCP traffic here
+    const ts = [tools.tcplife({ lport: 1 }), tools.tcpconnlat({ dport: 1 }), tools.tcpconnect({ dport: 1 }), tools.tcpaccept({ lport: 1 }), tools.tcpretrans({ lport: 1 }), tools.tcpdrop({ pid: 1, reasons: [1, 2] })];
+    const tables = await Promise.all(ts.map((t) => t.collect({ seconds: 0.3 })));
+    ts.forEach((t, i) => {
+      assert.deepEqual([tables[i]!.numRows(), tables[i]!.columnNames()], [0, [...t.info.columns]], t.info.name);
+      assert.ok(Array.isArray((t.chart(tables[i]!) as unknown as { data: unknown[] }).data), `${t.info.name} charts an empty table`);
+    });
+    const st = tools.sockstat({ pid: 1, by: "transition" });
+    const empty = await st.collect({ seconds: 0.3 });
+    assert.deepEqual([empty.numRows(), empty.columnNames()], [0, ["from", "state", "count"]]);
+    assert.ok(st.chart(empty));
+  });
+
   it("lists each tool in the registry with its catalog entry, and makes it", async () => {
     const names = ["tcpconnect", "tcpaccept", "tcplife", "tcpconnlat", "tcpretrans", "tcpdrop", "sockstat"];
     for (const name of names) {
