@@ -2,7 +2,7 @@
  * and how to make it, imported only when it runs, so `bpfbook help` loads no libbpf. */
 import type { Tool } from "./tool.js";
 import type { ToolInfo } from "./tool-info.js";
-import { OPENSNOOP, SYSCOUNT } from "./catalog.js";
+import { OPENSNOOP, SYSCOUNT, EXECSNOOP, EXITSNOOP, KILLSNOOP, STATSNOOP, SIGNALS, CAPABLE, OOMKILL, MOUNTSNOOP, BASHREADLINE, GETHOSTLATENCY } from "./catalog.js";
 
 export interface RegisteredTool {
   info: ToolInfo;
@@ -12,4 +12,14 @@ export interface RegisteredTool {
 export const TOOLS: readonly RegisteredTool[] = [
   { info: OPENSNOOP, make: async (o) => (await import("./opensnoop.js")).opensnoop(o) },
   { info: SYSCOUNT, make: async (o) => (await import("./syscount.js")).syscount(o) },
+  { info: EXECSNOOP, make: async (o) => (await import("./execsnoop.js")).execsnoop(o) },
+  { info: EXITSNOOP, make: async (o) => (await import("./exitsnoop.js")).exitsnoop(o) },
+  { info: KILLSNOOP, make: async (o) => (await import("./killsnoop.js")).killsnoop(o) },
+  { info: STATSNOOP, make: async (o) => (await import("./statsnoop.js")).statsnoop(o) },
+  { info: SIGNALS, make: async (o) => (await import("./signals.js")).signals(o) },
+  { info: CAPABLE, make: async (o) => (await import("./capable.js")).capable(o) },
+  { info: OOMKILL, make: async (o) => (await import("./oomkill.js")).oomkill(o) },
+  { info: MOUNTSNOOP, make: async (o) => (await import("./mountsnoop.js")).mountsnoop(o) },
+  { info: BASHREADLINE, make: async (o) => (await import("./bashreadline.js")).bashreadline(o) },
+  { info: GETHOSTLATENCY, make: async (o) => (await import("./gethostlatency.js")).gethostlatency(o) },
 ];

@@ -64,7 +64,7 @@ function keepStats<T extends object>(from: object, to: ColumnTable): T {
 }
 
 /** An events tool from its source, its shaping of the raw table and its chart. */
-export function eventsTool<Row extends object>(info: ToolInfo, source: EventSource<Record<string, unknown>>, shape: (t: ColumnTable) => ColumnTable, chart: (t: ColumnTable) => PlotFigure): EventsTool<Row> {
+export function eventsTool<Row extends object>(info: ToolInfo, source: EventSource<object>, shape: (t: ColumnTable) => ColumnTable, chart: (t: ColumnTable) => PlotFigure): EventsTool<Row> {
   return {
     kind: "events",
     info,
