@@ -92,6 +92,7 @@ describe("tools: the process tools", { concurrency: false }, () => {
     // the workload lived through the attach wait; its children a moment
     assert.ok((rows[4]!.age_ms as number) > (rows[0]!.age_ms as number));
     assert.deepEqual(new Map([...parseMap(out)].sort()), new Map([["0", 1], ["15", 1], ["256", 1], ["512", 1], ["768", 1]]));
+    assert.deepEqual(tool.chart(t).data[0]!.x, [5]); // five exits of one program
   });
 
   it("exitsnoop: failed leaves out the clean exits", async () => {
@@ -110,6 +111,7 @@ describe("tools: the process tools", { concurrency: false }, () => {
     const esrch = { pid: w.pid, comm: "workload", sig: 10, sig_name: "SIGUSR1", target: 2147483647, ret: -3, ret_name: "ESRCH" };
     assert.deepEqual(pick(rows, Object.keys(ok)), [ok, esrch, ok, esrch, ok, esrch]);
     assert.deepEqual(new Map(parseMap(out)), new Map([["0", 3], ["-3", 3]]));
+    assert.deepEqual(new Set(tool.chart(t).data[0]!.y as string[]), new Set(["SIGURG", "SIGUSR1"]));
   });
 
   it("killsnoop: failed keeps only the refused kills", async () => {
@@ -146,6 +148,7 @@ describe("tools: the process tools", { concurrency: false }, () => {
     const bt = new Map<string, number>();
     for (const i of [0, 1, 2, 3, 4, 5]) { const k = `${i % 2 ? 28 : 23},${-1 - (i % 5)},1`; bt.set(k, (bt.get(k) ?? 0) + 1); }
     assert.deepEqual(new Map(parseMap(out)), bt);
+    assert.deepEqual(new Set(tool.chart(t).data[0]!.y as string[]), new Set(["SIGURG", "SIGWINCH"]));
   });
 
   it("signals: kill(2) to self is generated; one to no process is not (signal filter)", async () => {
@@ -169,6 +172,7 @@ describe("tools: the process tools", { concurrency: false }, () => {
     const ours = new Map<string, number>();
     for (const r of rows) { const k = `${r.cap},${r.ret}`; ours.set(k, (ours.get(k) ?? 0) + 1); }
     assert.deepEqual(ours, new Map(parseMap(out)));
+    assert.ok((tool.chart(t).data[0]!.y as string[]).includes("CAP_SETUID"));
     // all granted: none refused
     const w2 = workload(["setuid", "1000", "1"], { binary: bin });
     const { rows: refused } = await traced(tools.capable({ comm: "bpfb-capwl", failed: true }), w2);
@@ -193,6 +197,7 @@ describe("tools: the process tools", { concurrency: false }, () => {
       assert.ok(anon > 8 << 10 && anon <= 16 << 10, `anon_rss ${anon} KiB: most of the 16 MiB limit`);
       assert.deepEqual([...parseMap(out)], [[`0,${mine[0]!.total_vm},${anon}`, 1]]);
       assert.equal(w.child.signalCode, "SIGKILL");
+      assert.ok((tool.chart(t).data[0]!.y as string[]).includes("workload"));
     } finally {
       for (let i = 0; i < 50; i++) {
         try { rmdirSync(cg); break; } catch { await sleep(100); }
@@ -211,6 +216,7 @@ describe("tools: the process tools", { concurrency: false }, () => {
     const umount = { call: "umount2", source: null, target, fstype: null, flags: 0, flags_name: "", ret: 0, ret_name: null };
     assert.deepEqual(pick(rows, Object.keys(mount)), [mount, umount, mount, umount, { ...umount, ret: -22, ret_name: "EINVAL" }]);
     assert.ok(rows.every((r) => r.pid === w.pid && r.comm === "workload"));
+    assert.deepEqual(tool.chart(t).data[0]!.y, [target]);
     assert.deepEqual(new Map(parseMap(out)), new Map([["tracepoint:syscalls:sys_exit_mount,0", 2], ["tracepoint:syscalls:sys_exit_umount,0", 2], ["tracepoint:syscalls:sys_exit_umount,-22", 1]]));
   });
 
