@@ -3,7 +3,7 @@
  * are asserted exactly, and bpftrace counts the same events side by side where it can. */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -118,6 +118,9 @@ describe("tools: the process tools", { concurrency: false }, () => {
     const w = workload(["kills", "2"]);
     const { rows } = await traced(tools.killsnoop({ pid: w.pid, failed: true }), w);
     assert.deepEqual(rows.map((r) => [r.sig_name, r.target, r.ret_name]), [["SIGUSR1", 2147483647, "ESRCH"], ["SIGUSR1", 2147483647, "ESRCH"]]);
+    // a process group target is negative; signal 0 only checks it exists
+    const group = await traced(tools.killsnoop({ comm: "bash", failed: true }), async () => spawnSync("bash", ["-c", "kill -0 -- -3999999"]));
+    assert.deepEqual(pick(group.rows.filter((r) => r.target === -3999999), ["comm", "sig", "sig_name", "target", "ret_name"]), [{ comm: "bash", sig: 0, sig_name: "0", target: -3999999, ret_name: "ESRCH" }]);
   });
 
   it("statsnoop: each stat call by syscall with its path, agreeing with bpftrace", async () => {

@@ -24,8 +24,8 @@ export interface KillsnoopRow {
   sig: number;
   /** "SIGTERM", ...; "0" for signal 0. */
   sig_name: string | null;
-  /** kill(2)'s pid argument: a process, or 0 for the caller's group; null for a negative one (-1, -pgid), which the pair cannot keep exactly. */
-  target: number | null;
+  /** kill(2)'s pid argument: a process; 0 the caller's process group, -1 every process it may signal, -pgid a group. */
+  target: number;
   /** 0, or the negative errno. */
   ret: number;
   /** "ESRCH", "EPERM"...; null for a success. */
@@ -42,13 +42,8 @@ export function killsnoop(options?: KillsnoopOptions): EventsTool<KillsnoopRow> 
     tracepoint("syscalls:sys_exit_kill", { fields: ["ret"], where: o.failed ? { ...where, ret: { lt: 0 } } : where }),
   );
   const shape = (t: ColumnTable) => {
-    // The syscall tracepoint keeps pid_t and int arguments as unsigned 8-byte words, and a
-    // pair decodes them as doubles: a negative pid (a group, -1) comes as ~2^64, its low
-    // bits lost. Such a target is null rather than a wrong number.
-    const target = Array.from(t.array("args_pid") as ArrayLike<number>, (v) => (Number(v) < 2 ** 31 ? Number(v) : null));
-    const sig = Array.from(t.array("sig") as ArrayLike<number>, (v) => Number(v));
-    const named = withNames(t.assign({ sig }), "syscalls:sys_enter_kill", ["sig"]);
-    return withNames(named, "syscalls:sys_exit_kill", ["ret"]).assign({ target }).select(...KILLSNOOP.columns);
+    const named = withNames(t, "syscalls:sys_enter_kill", ["sig"]);
+    return withNames(named, "syscalls:sys_exit_kill", ["ret"]).rename({ args_pid: "target" }).select(...KILLSNOOP.columns);
   };
   return eventsTool<KillsnoopRow>(KILLSNOOP, source, shape, (t) => bar(t, { x: "sig_name", title: "signals sent with kill(2)", horizontal: true }));
 }
