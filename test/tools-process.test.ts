@@ -223,6 +223,24 @@ describe("tools: the process tools", { concurrency: false }, () => {
     assert.deepEqual(new Map(parseMap(out)), new Map([["tracepoint:syscalls:sys_exit_mount,0", 2], ["tracepoint:syscalls:sys_exit_umount,0", 2], ["tracepoint:syscalls:sys_exit_umount,-22", 1]]));
   });
 
+  it("mountsnoop: stream() yields the same rows in batches, shaped", async () => {
+    const target = mkdtempSync(join(dir, "mnt-"));
+    const w = workload(["mounts", target, "1"]);
+    const tool = tools.mountsnoop({ pid: w.pid });
+    const batches = (async () => {
+      const out: Row[][] = [];
+      for await (const b of tool.stream({ events: 3, seconds: 10, batchMs: 50 })) {
+        assertColumns(tool, b);
+        out.push(rowsOf(b));
+      }
+      return out;
+    })();
+    await sleep(300);
+    assert.equal(await w.go(), 0);
+    const rows = (await batches).flat();
+    assert.deepEqual(rows.map((r) => [r.call, r.target, r.ret_name]), [["mount", target, null], ["umount2", target, null], ["umount2", target, "EINVAL"]]);
+  });
+
   it("bashreadline: the lines typed into an interactive bash, agreeing with bpftrace", async () => {
     const tool = tools.bashreadline();
     const lines = ["echo bpfbook-one", "echo bpfbook-two", "exit"];

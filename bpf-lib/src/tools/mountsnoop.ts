@@ -5,7 +5,7 @@
 import type { ColumnTable } from "arquero";
 import { tracepoint } from "../probes/tracepoint/probe.js";
 import { latency } from "../probes/latency.js";
-import { collect, stream } from "../engine/consume.js";
+import { stream } from "../engine/consume.js";
 import { errnoName } from "../errors.js";
 import { bar } from "../plot/bar.js";
 import { MOUNTSNOOP } from "./catalog.js";
@@ -77,7 +77,7 @@ export function mountsnoop(options?: MountsnoopOptions): EventsTool<MountsnoopRo
   const pairs = latency({ start: [mount, umount], end, carry: ["source", "target", "fstype", "flags"], fields: ["id", "ret"] });
   const source = {
     start: (stop?: Parameters<typeof pairs.startEvents>[0]) => pairs.startEvents(stop),
-    collect: (opts: Parameters<typeof pairs.collectEvents>[0]) => collect<Record<string, unknown>>((s) => pairs.startEvents(s), opts),
+    collect: (opts: Parameters<typeof pairs.collectEvents>[0]) => pairs.collectEvents(opts),
     stream: (opts?: Parameters<typeof stream>[1]) => stream<Record<string, unknown>>((s) => pairs.startEvents(s), opts),
   };
   const shape = (t: ColumnTable) => {
