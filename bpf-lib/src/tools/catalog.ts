@@ -34,7 +34,7 @@ export const EXITSNOOP: ToolInfo = {
   name: "exitsnoop",
   summary: "which processes exit, how (status or signal), and how old they were",
   counterpart: "bcc exitsnoop (-x: failed only, -t: threads)",
-  builtOn: "tracepoint sched:sched_process_exit + kernel reads of current->exit_code and current->start_time (the 6.18 tracepoint has no exit code)",
+  builtOn: "tracepoint sched:sched_process_exit + kernel reads of current->exit_code and current->group_leader->start_time (the 6.18 tracepoint has no exit code)",
   options: [...FILTER_OPTIONS, { name: "failed", type: "boolean", help: "only non-zero exits and deaths by signal" }, { name: "threads", type: "boolean", help: "every thread's exit, not only the process's" }],
   columns: ["ts", "pid", "tid", "ppid", "comm", "status", "signal", "signal_name", "core", "age_ms"],
 };

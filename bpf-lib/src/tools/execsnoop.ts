@@ -1,7 +1,9 @@
 /* execsnoop: which programs start, with their arguments, parent and result. execve's entry
  * (filename, argv read from user memory, ppid) is paired with its exit by thread in the
  * kernel, so a row has the arguments and what the exec returned. The filters apply at
- * entry: after a successful exec the task has the new program's comm. */
+ * entry: after a successful exec the task has the new program's comm. An exec from a
+ * thread other than the leader takes the leader's tid on success, so its exit finds no
+ * start: it is counted in stats.unmatched, not shown. */
 import type { ColumnTable } from "arquero";
 import { tracepoint } from "../probes/tracepoint/probe.js";
 import { pair } from "../probes/pair.js";

@@ -30,7 +30,7 @@ export interface ExitsnoopRow {
   signal_name: string | null;
   /** It dumped core. */
   core: boolean;
-  /** ms from the task's start to its exit. */
+  /** ms from the process's start (its leader's) to its exit. */
   age_ms: number;
 }
 
@@ -40,7 +40,8 @@ export function exitsnoop(options?: ExitsnoopOptions): EventsTool<ExitsnoopRow> 
   const source = tracepoint("sched:sched_process_exit", {
     fields: ["group_dead"],
     columns: ["ppid"],
-    read: { exit_code: "current.exit_code", start_time: "current.start_time" },
+    // the process's age is its leader's: the last thread out may have started later
+    read: { exit_code: "current.exit_code", start_time: "current.group_leader.start_time" },
     where: {
       ...filterOf(o),
       // the last thread out is the process's exit
