@@ -259,6 +259,7 @@ export class Aggregation {
   #pairDecoders(): FieldDecoder[] {
     const at = (f: TracepointField) => HDR_SIZE + 8 + f.offset - 8;
     const one = (f: TracepointField, column: string): FieldDecoder => {
+      if (f.list) return decoders.stringList(column, at(f), f.list.slot, f.list.count);
       const d = f.decl;
       switch (d.kind) {
         case "int": return decoders.int(column, at(f), d.size, d.signed);

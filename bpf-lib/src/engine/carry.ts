@@ -60,7 +60,7 @@ export function planCarry(names: readonly string[], starts: readonly TracepointF
   for (const name of names) {
     const column = taken.has(name) ? `start_${name}` : name;
     if (fields.some((f) => f.name === column)) throw new InvalidArgumentError(`${source}: "${name}" is carried twice`);
-    let shape: { decl: TracepointField["decl"]; type: string; size: number; signed: boolean } | null = null;
+    let shape: { decl: TracepointField["decl"]; type: string; size: number; signed: boolean; list?: TracepointField["list"] } | null = null;
     starts.forEach((fmt, i) => {
       const ident = IDENT[name];
       let base: number;
@@ -74,7 +74,7 @@ export function planCarry(names: readonly string[], starts: readonly TracepointF
         if (f.decl.kind === "data_loc") throw new InvalidArgumentError(`${source}: "${name}" of ${fmt.group}:${fmt.name} is a __data_loc field (its data lies past the record): it cannot be carried; carry a fixed-size field, or read it with read: {...}`);
         if (f.decl.kind === "pointer" && f.decl.userString) throw new InvalidArgumentError(`${source}: "${name}" is a user-space string pointer; carry the string: read it at the start with read: { ${name}: { from: "${name}", user: true, string: 64 } }`);
         base = f.offset - RECORD_BASE;
-        here = { decl: f.decl, type: f.type, size: f.size, signed: f.signed };
+        here = { decl: f.decl, type: f.type, size: f.size, signed: f.signed, ...(f.list ? { list: f.list } : {}) };
       }
       if (shape && (shape.size !== here.size || shape.decl.kind !== here.decl.kind)) {
         throw new InvalidArgumentError(`${source}: carried "${name}" is ${shape.type} in one start event and ${here.type} in ${fmt.group}:${fmt.name}: every start must carry it in the same shape`);
@@ -87,7 +87,7 @@ export function planCarry(names: readonly string[], starts: readonly TracepointF
       }
     });
     const s = shape!;
-    fields.push({ name: column, type: s.type, offset: endOff + at + RECORD_BASE, size: s.size, signed: s.signed, decl: s.decl, common: false });
+    fields.push({ name: column, type: s.type, offset: endOff + at + RECORD_BASE, size: s.size, signed: s.signed, decl: s.decl, common: false, ...(s.list ? { list: s.list } : {}) });
     sizes.push(`${column} ${align8(s.size)}`);
     at += align8(s.size);
   }

@@ -95,3 +95,93 @@ export const SOCKSTAT: ToolInfo = {
   options: [...FILTER_OPTIONS, { name: "by", type: "string", help: "state (default: the state entered) or transition (from and to)" }],
   columns: ["interval", "time", "from", "state", "count"],
 };
+
+export const EXECSNOOP: ToolInfo = {
+  name: "execsnoop",
+  summary: "which programs start, with their arguments, parent and result",
+  counterpart: "bcc execsnoop (-x: failed only), bpftrace execsnoop.bt",
+  builtOn: "tracepoints syscalls:sys_enter_execve (argv read from user memory, ppid) + sys_exit_execve, paired in the kernel; execveat is not traced",
+  options: [...FILTER_OPTIONS, { name: "failed", type: "boolean", help: "only failed execs" }, { name: "maxArgs", type: "number", help: "arguments kept per exec, 1 to 8 (default 8)" }],
+  columns: ["ts", "pid", "tid", "comm", "ppid", "ret", "ret_name", "filename", "argv", "latency"],
+};
+
+export const EXITSNOOP: ToolInfo = {
+  name: "exitsnoop",
+  summary: "which processes exit, how (status or signal), and how old they were",
+  counterpart: "bcc exitsnoop (-x: failed only, -t: threads)",
+  builtOn: "tracepoint sched:sched_process_exit + kernel reads of current->exit_code and current->group_leader->start_time (the 6.18 tracepoint has no exit code)",
+  options: [...FILTER_OPTIONS, { name: "failed", type: "boolean", help: "only non-zero exits and deaths by signal" }, { name: "threads", type: "boolean", help: "every thread's exit, not only the process's" }],
+  columns: ["ts", "pid", "tid", "ppid", "comm", "status", "signal", "signal_name", "core", "age_ms"],
+};
+
+export const KILLSNOOP: ToolInfo = {
+  name: "killsnoop",
+  summary: "who sends which signal to whom with kill(2), and did it work",
+  counterpart: "bcc killsnoop (-x: failed only), bpftrace killsnoop.bt",
+  builtOn: "tracepoints syscalls:sys_enter_kill + sys_exit_kill, paired in the kernel (tkill, tgkill, pidfd_send_signal are other syscalls: see signals)",
+  options: [...FILTER_OPTIONS, { name: "failed", type: "boolean", help: "only failed kills" }],
+  columns: ["ts", "pid", "tid", "comm", "sig", "sig_name", "target", "ret", "ret_name", "latency"],
+};
+
+export const STATSNOOP: ToolInfo = {
+  name: "statsnoop",
+  summary: "which paths are stat'ed, by whom, through which call",
+  counterpart: "bcc statsnoop, bpftrace statsnoop.bt",
+  builtOn: "tracepoints syscalls:sys_enter_newstat, sys_enter_newlstat, sys_enter_newfstatat, sys_enter_statx as one tracepoints() group (entries only: no result)",
+  options: [...FILTER_OPTIONS],
+  columns: ["ts", "pid", "tid", "comm", "syscall", "filename"],
+};
+
+export const SIGNALS: ToolInfo = {
+  name: "signals",
+  summary: "every signal generated: sender, signal, target, and whether it was delivered",
+  counterpart: "bpftrace signals.bt, bcc trace of signal:signal_generate",
+  builtOn: "tracepoint signal:signal_generate (any sender: kill, tgkill, sigqueue, faults, timers, the kernel)",
+  options: [...FILTER_OPTIONS, { name: "target", type: "number", help: "only signals to this pid" }, { name: "signal", type: "number", help: "only this signal number" }],
+  columns: ["ts", "pid", "tid", "comm", "sig", "sig_name", "target_pid", "target_comm", "code", "result", "result_name"],
+};
+
+export const CAPABLE: ToolInfo = {
+  name: "capable",
+  summary: "which capability checks happen, by whom, and which are refused",
+  counterpart: "bcc capable, bpftrace capable.bt",
+  builtOn: "tracepoint capability:cap_capable (no kprobe needed); missing: the audit flag (cap_capable()'s opts argument, which the tracepoint does not record and kprobes, absent here, would read)",
+  options: [...FILTER_OPTIONS, { name: "failed", type: "boolean", help: "only refused checks" }],
+  columns: ["ts", "pid", "tid", "comm", "uid", "cap", "cap_name", "ret", "ret_name"],
+};
+
+export const OOMKILL: ToolInfo = {
+  name: "oomkill",
+  summary: "OOM kills: the victim, its memory, and the task that triggered it",
+  counterpart: "bcc oomkill, bpftrace oomkill.bt",
+  builtOn: "tracepoint oom:mark_victim (bcc hooks oom_kill_process() with a kprobe; the machine's load averages it prints are not here)",
+  options: [...FILTER_OPTIONS],
+  columns: ["ts", "pid", "comm", "victim_pid", "victim_comm", "total_vm", "anon_rss", "file_rss", "shmem_rss", "uid", "oom_score_adj"],
+};
+
+export const MOUNTSNOOP: ToolInfo = {
+  name: "mountsnoop",
+  summary: "mount and umount2 calls: source, target, filesystem, flags, result",
+  counterpart: "bcc mountsnoop",
+  builtOn: "tracepoints syscalls:sys_enter_mount + sys_enter_umount, paired in the kernel with raw_syscalls:sys_exit (filtered to their numbers, x86_64); the mount data string and the new mount API (fsopen, move_mount) are not traced",
+  options: [...FILTER_OPTIONS],
+  columns: ["ts", "pid", "tid", "comm", "call", "source", "target", "fstype", "flags", "flags_name", "ret", "ret_name", "latency"],
+};
+
+export const BASHREADLINE: ToolInfo = {
+  name: "bashreadline",
+  summary: "the commands typed into bash, on every bash running the file",
+  counterpart: "bcc bashreadline, bpftrace bashreadline.bt",
+  builtOn: "uretprobe on bash's readline() and a user string read of its return value",
+  options: [...FILTER_OPTIONS, { name: "binary", type: "string", help: "the bash (or libreadline) to probe, default bash on PATH" }],
+  columns: ["ts", "pid", "tid", "comm", "line"],
+};
+
+export const GETHOSTLATENCY: ToolInfo = {
+  name: "gethostlatency",
+  summary: "name lookups through libc: which host, by whom, how long",
+  counterpart: "bcc gethostlatency, bpftrace gethostlatency.bt",
+  builtOn: "uprobe + uretprobe on libc's getaddrinfo(), the host string read through the saved argument (gethostbyname and lookups without libc, Go or static musl, are not seen)",
+  options: [...FILTER_OPTIONS],
+  columns: ["ts", "pid", "tid", "comm", "host", "ret", "ret_name", "latency"],
+};

@@ -3,6 +3,7 @@
 import type { Tool } from "./tool.js";
 import type { ToolInfo } from "./tool-info.js";
 import { OPENSNOOP, SOCKSTAT, SYSCOUNT, TCPACCEPT, TCPCONNECT, TCPCONNLAT, TCPDROP, TCPLIFE, TCPRETRANS } from "./catalog.js";
+import { EXECSNOOP, EXITSNOOP, KILLSNOOP, STATSNOOP, SIGNALS, CAPABLE, OOMKILL, MOUNTSNOOP, BASHREADLINE, GETHOSTLATENCY } from "./catalog.js";
 
 export interface RegisteredTool {
   info: ToolInfo;
@@ -19,4 +20,14 @@ export const TOOLS: readonly RegisteredTool[] = [
   { info: TCPRETRANS, make: async (o) => (await import("./tcpretrans.js")).tcpretrans(o) },
   { info: TCPDROP, make: async (o) => (await import("./tcpdrop.js")).tcpdrop(o) },
   { info: SOCKSTAT, make: async (o) => (await import("./sockstat.js")).sockstat(o) },
+  { info: EXECSNOOP, make: async (o) => (await import("./execsnoop.js")).execsnoop(o) },
+  { info: EXITSNOOP, make: async (o) => (await import("./exitsnoop.js")).exitsnoop(o) },
+  { info: KILLSNOOP, make: async (o) => (await import("./killsnoop.js")).killsnoop(o) },
+  { info: STATSNOOP, make: async (o) => (await import("./statsnoop.js")).statsnoop(o) },
+  { info: SIGNALS, make: async (o) => (await import("./signals.js")).signals(o) },
+  { info: CAPABLE, make: async (o) => (await import("./capable.js")).capable(o) },
+  { info: OOMKILL, make: async (o) => (await import("./oomkill.js")).oomkill(o) },
+  { info: MOUNTSNOOP, make: async (o) => (await import("./mountsnoop.js")).mountsnoop(o) },
+  { info: BASHREADLINE, make: async (o) => (await import("./bashreadline.js")).bashreadline(o) },
+  { info: GETHOSTLATENCY, make: async (o) => (await import("./gethostlatency.js")).gethostlatency(o) },
 ];

@@ -64,7 +64,7 @@ function keepStats<T extends object>(from: object, to: ColumnTable): T {
 }
 
 /** An events tool from its source, its shaping of the raw table and its chart. */
-export function eventsTool<Row extends object>(info: ToolInfo, source: EventSource<Record<string, unknown>>, shape: (t: ColumnTable) => ColumnTable, chart: (t: ColumnTable) => PlotFigure): EventsTool<Row> {
+export function eventsTool<Row extends object>(info: ToolInfo, source: EventSource<object>, shape: (t: ColumnTable) => ColumnTable, chart: (t: ColumnTable) => PlotFigure): EventsTool<Row> {
   return {
     kind: "events",
     info,
@@ -102,6 +102,13 @@ export function toolOptions<O extends object>(given: O | undefined, info: ToolIn
   const known = new Set([...FILTER_OPTIONS, ...info.options].map((x) => x.name));
   for (const k of Object.keys(o)) {
     if (!known.has(k)) throw new InvalidArgumentError(`tools.${info.name}(): unknown option "${k}"; it takes ${[...known].join(", ")}`);
+  }
+  // The catalog says each option's type: a wrong one is named here, not met as odd behaviour later.
+  for (const opt of info.options) {
+    const v = (o as Record<string, unknown>)[opt.name];
+    if (v === undefined || opt.type === "list") continue;
+    const ok = opt.type === "number" ? typeof v === "number" && Number.isFinite(v) : typeof v === opt.type;
+    if (!ok) throw new InvalidArgumentError(`tools.${info.name}(): ${opt.name} must be a ${opt.type}, got ${JSON.stringify(v) ?? String(v)}`);
   }
   const f = o as ToolFilter;
   if (f.pid !== undefined && (!Number.isInteger(f.pid) || f.pid <= 0)) throw new InvalidArgumentError(`tools.${info.name}(): pid must be a positive integer, got ${String(f.pid)}`);

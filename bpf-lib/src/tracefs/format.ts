@@ -26,6 +26,8 @@ export interface TracepointField {
   decl: FieldKind;
   /** One of the common_* header fields every record starts with. */
   common: boolean;
+  /** A derived array read (execve's argv): `count` string slots of `slot` bytes, one after another. */
+  list?: { slot: number; count: number };
 }
 
 export interface TracepointFormat {

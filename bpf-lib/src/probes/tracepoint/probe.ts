@@ -258,10 +258,11 @@ export class TracepointProbe<N extends string, F extends FieldName<N>, R extends
     this.#derivedCols.forEach((d, i) => {
       if (d.list && d.list.index > 0) return;
       const at = this.#derived!.fields[i]!.doff + RECORD_BASE;
-      const size = d.decl.kind === "int" ? d.decl.size : d.decl.kind === "char_array" ? d.decl.length : d.decl.kind === "pointer" ? 8 : d.spec.size;
+      // a list (argv) spans all its slots, so a pair carries every element, not the first
+      const size = d.list ? d.list.slot * d.list.count : d.decl.kind === "int" ? d.decl.size : d.decl.kind === "char_array" ? d.decl.length : d.decl.kind === "pointer" ? 8 : d.spec.size;
       // a list (argv) is no key: described as raw bytes, planKey refuses it by name
       const decl = d.list ? { kind: "unknown" as const, size: d.list.slot * d.list.count } : d.decl;
-      out.push({ name: d.column, type: d.type, offset: at, size, signed: d.decl.kind === "int" && d.decl.signed, decl, common: false });
+      out.push({ name: d.column, type: d.type, offset: at, size, signed: d.decl.kind === "int" && d.decl.signed, decl, common: false, ...(d.list ? { list: { slot: d.list.slot, count: d.list.count } } : {}) });
     });
     return out;
   }
