@@ -108,7 +108,8 @@ export function toolOptions<O extends object>(given: O | undefined, info: ToolIn
     const v = (o as Record<string, unknown>)[opt.name];
     if (v === undefined || opt.type === "list") continue;
     const ok = opt.type === "number" ? typeof v === "number" && Number.isFinite(v) : typeof v === opt.type;
-    if (!ok) throw new InvalidArgumentError(`tools.${info.name}(): ${opt.name} must be a ${opt.type}, got ${JSON.stringify(v) ?? String(v)}`);
+    const want = opt.type === "boolean" ? "true or false" : `a ${opt.type}`;
+    if (!ok) throw new InvalidArgumentError(`tools.${info.name}(): ${opt.name} must be ${want}, got ${JSON.stringify(v) ?? String(v)}`);
   }
   const f = o as ToolFilter;
   if (f.pid !== undefined && (!Number.isInteger(f.pid) || f.pid <= 0)) throw new InvalidArgumentError(`tools.${info.name}(): pid must be a positive integer, got ${String(f.pid)}`);
