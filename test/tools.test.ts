@@ -145,7 +145,7 @@ describe("bpfbook <tool> in the shell", () => {
     assert.ok(rows.every((r) => r.pid === w.pid && r.filename === MISSING && r.ret_name === "ENOENT"));
   });
 
-  it("bpfbook syscount --help lists its options; a bad flag is a usage error (exit 2)", async () => {
+  it("bpfbook syscount --help lists its options, bpfbook tools checks every tool here; a bad flag is a usage error (exit 2)", async () => {
     const run = (args: string[]) => new Promise<{ code: number; out: string }>((r) => {
       const c = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });
       let out = "";
@@ -157,6 +157,12 @@ describe("bpfbook <tool> in the shell", () => {
     assert.equal(help.code, 0);
     assert.match(help.out, /--by X +syscall \(default\), process, or both/);
     assert.match(help.out, /--interval N/);
+    const list = await run(["tools", "--json"]);
+    assert.equal(list.code, 0);
+    const rows = JSON.parse(list.out) as { name: string; ok: boolean; reason?: string }[];
+    assert.deepEqual(rows.map((r) => r.name), TOOLS.map((t) => t.info.name));
+    // every tool is built on what this host has (tracepoints, uprobes, sampling): none says it cannot run
+    assert.deepEqual(rows.filter((r) => !r.ok), []);
     const bad = await run(["syscount", "--bogus"]);
     assert.equal(bad.code, 2);
     assert.match(bad.out, /unknown option --bogus/);

@@ -17,6 +17,8 @@ export interface Command {
   usage: string;
   /** Runs with the arguments after the name; resolves to the exit code. */
   run(args: string[]): Promise<number>;
+  /** Listed under this heading by `bpfbook help` (the tools collection), else with the commands. */
+  group?: "tools";
 }
 
 /** Subcommands that other parts of the project provide when they are built. */
@@ -182,8 +184,10 @@ export function usage(): string {
     "Trace the running Linux kernel with eBPF, from TypeScript and Jupyter.",
     "",
     "commands:",
-    ...commands.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    ...commands.filter((c) => !c.group).map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
   ];
+  const tools = commands.filter((c) => c.group === "tools");
+  if (tools.length) lines.push("", "tools (the classic bcc/bpftrace tools; bpfbook TOOL --help):", ...tools.map((c) => `  ${c.name.padEnd(width)}${c.summary}`));
   if (missing.length > 0) {
     lines.push("", "coming with the notebook kernel (not in this build):");
     for (const p of missing) lines.push(`  ${p.name.padEnd(width)}${p.summary}`);

@@ -145,10 +145,43 @@ async function runTool(t: RegisteredTool, args: string[]): Promise<number> {
   return 0;
 }
 
-/** Adds `bpfbook <tool>` for every tool of the collection. */
+/** Adds `bpfbook tools` and `bpfbook <tool>` for every tool of the collection. */
 export function registerToolCommands(): void {
+  registerCommand(toolsCommand);
   for (const t of TOOLS) {
-    const cmd: Command = { name: t.info.name, summary: t.info.summary, usage: usageOf(t), run: (args) => runTool(t, args) };
+    const cmd: Command = { name: t.info.name, summary: t.info.summary, usage: usageOf(t), run: (args) => runTool(t, args), group: "tools" };
     registerCommand(cmd);
   }
 }
+
+/** `bpfbook tools`: every tool, and whether this machine can run it (each is made, not run: its probes are resolved). */
+const toolsCommand: Command = {
+  name: "tools",
+  summary: "list the tools collection, and which of them this kernel can run",
+  usage: `usage: bpfbook tools [--json]
+
+Lists every tool (bpfbook opensnoop, bpfbook syscount, ...) with the question it answers,
+and checks each against this machine without attaching anything: its tracepoints, binaries
+and symbols are resolved; a tool that cannot run says why.
+  --json   print the list as JSON`,
+  async run(args) {
+    const { flags } = parseFlags(args, { boolean: ["json"] });
+    const rows: { name: string; summary: string; ok: boolean; reason?: string }[] = [];
+    for (const t of TOOLS) {
+      try {
+        await t.make({});
+        rows.push({ name: t.info.name, summary: t.info.summary, ok: true });
+      } catch (e) {
+        rows.push({ name: t.info.name, summary: t.info.summary, ok: false, reason: e instanceof Error ? e.message.split("\n")[0] : String(e) });
+      }
+    }
+    if (flags.has("json")) {
+      process.stdout.write(JSON.stringify(rows, null, 2) + "\n");
+      return 0;
+    }
+    const w = Math.max(...rows.map((r) => r.name.length)) + 2;
+    for (const r of rows) process.stdout.write(`${r.ok ? "✓" : "✗"} ${r.name.padEnd(w)}${r.summary}${r.ok ? "" : `\n    cannot run here: ${r.reason}`}\n`);
+    process.stdout.write(`\n${rows.filter((r) => r.ok).length} of ${rows.length} tools can run on this machine. "bpfbook TOOL --help" for a tool's options.\n`);
+    return 0;
+  },
+};
