@@ -145,6 +145,23 @@ describe("bpfbook <tool> in the shell", () => {
     assert.ok(rows.every((r) => r.pid === w.pid && r.filename === MISSING && r.ret_name === "ENOENT"));
   });
 
+  it("bpfbook syscount --interval prints each interval once, and the counts add up to the workload's calls", async () => {
+    const w = workload(["ids", String(N)]);
+    const cli = spawn(process.execPath, [CLI, "syscount", "--pid", String(w.pid), "--interval", "0.4", "--seconds", "2", "--json"], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "", err = "";
+    cli.stdout.on("data", (d: Buffer) => (out += d));
+    cli.stderr.on("data", (d: Buffer) => (err += d));
+    const exited = new Promise<number>((r) => cli.once("exit", (c) => r(c ?? -1)));
+    for (let i = 0; i < 200 && linksOf(cli.pid!) < 1; i++) await new Promise((r) => setTimeout(r, 50));
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await w.go(), 0);
+    assert.equal(await exited, 0, err);
+    const rows = out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { interval: number; syscall: string; count: number });
+    const keys = rows.map((r) => `${r.interval}/${r.syscall}`);
+    assert.equal(new Set(keys).size, keys.length, `an interval printed twice: ${keys.join(" ")}`);
+    for (const s of ["getppid", "getpid", "gettid"]) assert.equal(rows.filter((r) => r.syscall === s).reduce((a, r) => a + r.count, 0), N, s);
+  });
+
   it("bpfbook syscount --help lists its options, bpfbook tools checks every tool here; a bad flag is a usage error (exit 2)", async () => {
     const run = (args: string[]) => new Promise<{ code: number; out: string }>((r) => {
       const c = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "pipe", "pipe"] });

@@ -1,6 +1,7 @@
 /* `bpfbook <tool>`: every tool of the collection from the shell, printing a live table as
  * the bcc tool does (events as they come; counts per interval, or once at the end), or
  * JSON lines / CSV for other programs. Options come from the tool's catalog entry. */
+import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import { InvalidArgumentError } from "../errors.js";
 import { registerCommand, parseFlags, type Command } from "./commands.js";
@@ -60,13 +61,15 @@ function positiveNumber(flags: Map<string, string | true>, name: string): number
 function cell(v: unknown, column: string, t0: number): string {
   if (v === null || v === undefined) return "-";
   if (column === "ts" && typeof v === "number") return ((v - t0) / 1e9).toFixed(3);
-  if (column === "latency" && typeof v === "number") return (v / 1000).toFixed(1);
+  if (DURATIONS.has(column) && typeof v === "number") return (v / 1000).toFixed(1);
   if (Array.isArray(v)) return v.join(" ");
   if (v instanceof Uint8Array) return Buffer.from(v).toString("hex");
   return String(v);
 }
 
-const header = (c: string) => (c === "ts" ? "TIME(s)" : c === "latency" ? "LAT(us)" : c.toUpperCase());
+/** Columns of ns durations, printed in µs. */
+const DURATIONS = new Set(["latency", "duration"]);
+const header = (c: string) => (c === "ts" ? "TIME(s)" : DURATIONS.has(c) ? `${c === "latency" ? "LAT" : c.toUpperCase()}(us)` : c.toUpperCase());
 const csvCell = (s: string) => (/[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s);
 const json = (o: unknown) => JSON.stringify(o, (_k, v: unknown) => (typeof v === "bigint" ? v.toString() : v instanceof Uint8Array ? Buffer.from(v).toString("hex") : v));
 
@@ -134,7 +137,24 @@ async function runTool(t: RegisteredTool, args: string[]): Promise<number> {
       }
       if (last?.stats?.lost) note(`${last.stats.lost} events lost (the ring buffer was full)\n`);
     } else {
-      const run = tool.start({ ...(seconds ? { seconds } : {}), signal: stop.signal, ...(interval ? { interval, onInterval: (table: ColumnTable) => { p.reset(); if (format === "table") p.out(`\n${new Date().toTimeString().slice(0, 8)}\n`); p.rows(tool.shape(table)); } } : {}) });
+      // each tick prints the newest interval only (the table holds every interval so far)
+      let printed = 0;
+      const newest = (table: ColumnTable): ColumnTable => {
+        const t = tool.shape(table);
+        if (!t.columnNames().includes("interval")) return t;
+        const fresh = t.filter(aq.escape((d: { interval: number }) => d.interval >= printed));
+        printed = Math.max(printed - 1, ...Array.from(fresh.array("interval") as ArrayLike<number>)) + 1;
+        return fresh;
+      };
+      const onInterval = (table: ColumnTable) => {
+        const t = newest(table);
+        if (format === "table") {
+          p.reset();
+          p.out(`\n${new Date().toTimeString().slice(0, 8)}\n`);
+        }
+        p.rows(t);
+      };
+      const run = tool.start({ ...(seconds ? { seconds } : {}), signal: stop.signal, ...(interval ? { interval, onInterval } : {}) });
       const table = await run.finished();
       if (!interval) p.rows(tool.shape(table));
     }

@@ -23,6 +23,7 @@ export function syscount(options?: SyscountOptions): AggregationTool {
   const keys = KEYS[by];
   const agg = o.errors ? syscalls.errors({ by: keys, where: filterOf(o) }) : syscalls.count({ by: keys, where: filterOf(o) });
   const x = by === "process" ? "comm" : "syscall";
-  const shape = (t: ColumnTable) => (t.numRows() ? t.orderby((d: { count: number }) => -d.count) : t);
+  // most calls first (within each interval, when counted per interval)
+  const shape = (t: ColumnTable) => (!t.numRows() ? t : t.columnNames().includes("interval") ? t.orderby("interval", (d: { count: number }) => -d.count) : t.orderby((d: { count: number }) => -d.count));
   return aggregationTool(SYSCOUNT, agg, shape, (t) => bar(t, { x, title: o.errors ? "failed syscalls" : "syscalls", horizontal: true }));
 }
