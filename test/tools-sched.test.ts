@@ -1,0 +1,345 @@
+/* The scheduler, profiling and block tools of the collection on deterministic workloads:
+ * exact counts where the workload fixes them, cross-checked against bpftrace where it
+ * can say the same; then the options each tool refuses, by name. */
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import { basename } from "node:path";
+import { tools, liveCount, syscallNumber, InvalidArgumentError } from "../bpf-lib/src/index.js";
+import { TOOLS } from "../bpf-lib/src/tools/registry.js";
+import { onlineCpus } from "../bpf-lib/src/probes/profile/perf.js";
+import { workload, programIdsOf, WORKLOAD } from "./helpers/workload.js";
+import { bpftrace, parseMap } from "./helpers/bpftrace.js";
+
+type Row = Record<string, unknown>;
+const rowsOf = (t: { objects(): object[] }) => t.objects() as Row[];
+const total = (rows: Row[], col = "count") => rows.reduce((s, r) => s + (r[col] as number), 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const programsBefore = programIdsOf();
+
+after(() => {
+  assert.deepEqual(programIdsOf(), programsBefore, "no BPF program of this process is left loaded");
+  assert.equal(liveCount(), 0);
+});
+
+/** The state letter of /proc/PID/stat ("S" sleeping, "R" running), or null once gone. */
+function stateOf(pid: number): string | null {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return s.slice(s.lastIndexOf(")") + 2, s.lastIndexOf(")") + 3);
+  } catch {
+    return null;
+  }
+}
+
+/** The syscall a process is in (/proc/PID/syscall's first number), or null. */
+function syscallOf(pid: number): number | null {
+  try {
+    const n = Number(readFileSync(`/proc/${pid}/syscall`, "utf8").split(" ")[0]);
+    return Number.isInteger(n) ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+const SYS_READV = syscallNumber("readv")!;
+
+/**
+ * Waits until the gated child sleeps in its gate's readv(2), so every wakeup and run of its
+ * work comes after the tracer attached (a byte sent before it reads would wake nothing).
+ */
+async function atGate(pid: number): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (stateOf(pid) === "S" && syscallOf(pid) === SYS_READV) return;
+    await sleep(10);
+  }
+  throw new Error(`workload ${pid} never blocked at its gate`);
+}
+
+describe("tools.runqlat", () => {
+  it("counts one run-queue wait per wakeup of the woken thread: 30 sleeps + the gate = 31, as bpftrace counts sched_wakeup", async () => {
+    const w = workload(["sleep", "1", "30"]);
+    await atGate(w.pid);
+    const bt = await bpftrace(`tracepoint:sched:sched_wakeup /args->pid == ${w.pid}/ { @n = count(); }`);
+    const tool = tools.runqlat({ pid: w.pid });
+    const byPid = tools.runqlat({ pid: w.pid, by: "pid" });
+    const runs = [tool.start(), byPid.start()];
+    await w.go();
+    await Promise.all(runs.map((r) => r.stop()));
+    const [t, p] = await Promise.all(runs.map(async (r, i) => [tool, byPid][i]!.shape(await r.finished())));
+    const theirs = parseMap(await bt.stop(), "n").get("");
+    assert.deepEqual(t.columnNames(), ["bucket", "low", "high", "count"]);
+    assert.equal(total(rowsOf(t)), 31);
+    assert.equal(theirs, 31);
+    assert.deepEqual(p.columnNames(), ["pid", "bucket", "low", "high", "count"]);
+    assert.deepEqual([...new Set(rowsOf(p).map((r) => r.pid))], [w.pid]);
+    assert.equal(total(rowsOf(p)), 31);
+    assert.ok(rowsOf(t).every((r) => (r.low as number) >= 0 && (r.high as number) > (r.low as number)), "log2 buckets in ns");
+    const fig = tool.chart(t);
+    assert.equal(fig.data[0]!.type, "bar");
+    assert.equal((fig.layout.title as { text: string }).text, "run-queue latency");
+  });
+
+  it("by comm keys the woken task's command name; a comm filter keeps only it", async () => {
+    const w = workload(["sleep", "1", "10"]);
+    await atGate(w.pid);
+    const tool = tools.runqlat({ comm: "workload", by: "comm" });
+    const run = tool.start();
+    await w.go();
+    await run.stop();
+    const t = tool.shape(await run.finished());
+    assert.deepEqual(t.columnNames(), ["comm", "bucket", "low", "high", "count"]);
+    assert.deepEqual([...new Set(rowsOf(t).map((r) => r.comm))], ["workload"]);
+    // other tests' workloads may run at the same time: at least ours
+    assert.ok(total(rowsOf(t)) >= 11, `${total(rowsOf(t))} waits of workload`);
+  });
+});
+
+describe("tools.cpudist", () => {
+  it("counts one on-CPU period per switch out of the process (32 with --linger), as bpftrace counts sched_switch out", async () => {
+    // after the gate: run → 30 × (sleep, run) → the linger's sleep → run → exit: 32 switches out, plus any preemption
+    const w = workload(["--linger", "50", "sleep", "1", "30"]);
+    await atGate(w.pid);
+    const bt = await bpftrace(`tracepoint:sched:sched_switch /args->prev_pid == ${w.pid}/ { @n = count(); }`);
+    const tool = tools.cpudist({ pid: w.pid, by: "pid" });
+    const run = tool.start();
+    await w.go();
+    await sleep(50);
+    await run.stop();
+    const t = tool.shape(await run.finished());
+    const theirs = parseMap(await bt.stop(), "n").get("")!;
+    assert.deepEqual(t.columnNames(), ["pid", "bucket", "low", "high", "count"]);
+    assert.deepEqual([...new Set(rowsOf(t).map((r) => r.pid))], [w.pid]);
+    const n = total(rowsOf(t));
+    assert.ok(theirs >= 32, `bpftrace: ${theirs} switches out`);
+    assert.equal(n, theirs);
+    const fig = tool.chart(t);
+    assert.equal((fig.layout.title as { text: string }).text, "on-CPU time per run");
+  });
+
+  it("a spinner's on-CPU time: the process's periods add up to about its second of spinning", async () => {
+    const w = workload(["spin", "1"]);
+    await atGate(w.pid);
+    const tool = tools.cpudist({ pid: w.pid, by: "comm" });
+    const run = tool.start({});
+    await w.go();
+    await run.stop();
+    const t = await run.finished();
+    const shaped = tool.shape(t);
+    assert.deepEqual(shaped.columnNames(), ["comm", "bucket", "low", "high", "count"]);
+    assert.deepEqual([...new Set(rowsOf(shaped).map((r) => r.comm))], ["workload"]);
+    // each period lies in [low, high): the sum of the bounds brackets the time on the CPU
+    const lo = total(rowsOf(shaped).map((r) => ({ v: (r.low as number) * (r.count as number) })), "v");
+    const hi = total(rowsOf(shaped).map((r) => ({ v: (r.high as number) * (r.count as number) })), "v");
+    assert.ok(lo <= 1.05e9 && hi >= 0.5e9, `on-CPU time between ${lo} and ${hi} ns`);
+  });
+});
+
+describe("tools.runqlen", { skip: onlineCpus().includes(1) ? false : "needs CPUs 0 and 1" }, () => {
+  const K = 3;
+  let sh: ChildProcess;
+  before(async () => {
+    // K spinners on CPU 1 in one new session: one CFS queue of K, so K - 1 wait at every sample of them
+    sh = spawn("setsid", ["sh", "-c", `for i in $(seq ${K}); do taskset -c 1 ${WORKLOAD} --now spin 20 & done; wait`], { stdio: "inherit" });
+    await sleep(300);
+  });
+  after(() => {
+    try {
+      process.kill(-sh.pid!, "SIGTERM");
+    } catch {
+      // gone already
+    }
+  });
+
+  it(`sees ${K - 1} tasks waiting behind each of ${K} spinners sharing CPU 1 (comm filter, by cpu)`, async () => {
+    const tool = tools.runqlen({ comm: "workload", by: "cpu" });
+    const t = await tool.collect({ seconds: 1.5 });
+    assert.deepEqual(t.columnNames(), ["cpu", "bucket", "low", "high", "count"]);
+    const cpu1 = rowsOf(t).filter((r) => r.cpu === 1);
+    const n = total(cpu1);
+    const at = total(cpu1.filter((r) => r.low === K - 1));
+    // a shared machine gives the spinners part of CPU 1 only; enough samples to say something
+    assert.ok(n >= 30, `${n} samples of the spinners on CPU 1 (99 Hz for 1.5 s)`);
+    assert.ok(at >= 0.95 * n, `${at} of ${n} samples saw ${K - 1} waiting: ${JSON.stringify(cpu1)}`);
+    const fig = tool.chart(t);
+    assert.equal((fig.layout.title as { text: string }).text, "run-queue length");
+  });
+});
+
+describe("tools.offcputime and tools.profile", () => {
+  it("offcputime: 15 sleeps of 20 ms are 15 off-CPU periods under nanosleep, 300 ms in all", async () => {
+    const w = workload(["sleep", "20", "15"]);
+    await atGate(w.pid);
+    const tool = tools.offcputime({ pid: w.pid });
+    const run = tool.start();
+    await w.go();
+    const raw = await run.table();
+    const t = tool.shape(raw);
+    assert.deepEqual(t.columnNames(), ["pid", "comm", "stack", "ns", "count"]);
+    const sleeping = rowsOf(t).filter((r) => /nanosleep/.test(r.stack as string));
+    assert.equal(total(sleeping), 15, `${JSON.stringify(raw.stats)}\n${rowsOf(t).map((r) => `${r.count} ${r.ns} ${r.stack}`).join("\n")}`);
+    const ns = total(sleeping, "ns");
+    assert.ok(ns >= 15 * 20e6 && ns < 15 * 20e6 * 1.5, `${ns} ns asleep`);
+    assert.deepEqual([...new Set(rowsOf(t).map((r) => r.pid))], [w.pid]);
+    const fig = tool.chart(t) as unknown as { data: { type: string; values: number[] }[] };
+    assert.equal(fig.data[0]!.type, "icicle");
+    assert.equal(fig.data[0]!.values[0], total(rowsOf(t), "ns"));
+  });
+
+  it("offcputime: a comm filter that matches nothing leaves no rows", async () => {
+    const w = workload(["sleep", "5", "4"]);
+    await atGate(w.pid);
+    const tool = tools.offcputime({ pid: w.pid, comm: "not-workload" });
+    const run = tool.start();
+    await w.go();
+    assert.equal(tool.shape(await run.table()).numRows(), 0);
+  });
+
+  it("profile: a spinner is sampled in spin_here 99 times per second of its CPU time; collect() needs a stop condition", async () => {
+    const w = workload(["--linger", "2000", "spin", "0.7"]);
+    await atGate(w.pid);
+    const tool = tools.profile({ pid: w.pid, comm: "workload" });
+    const run = tool.start();
+    const exited = w.go(); // resolves at the child's exit: its CPU time is read before
+    // its CPU time once it lingers (the machine is shared: it may get less than the wall time)
+    for (let i = 0; i < 300 && syscallOf(w.pid) !== syscallNumber("clock_nanosleep") && syscallOf(w.pid) !== syscallNumber("nanosleep"); i++) await sleep(10);
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${w.pid}/stat`, "utf8");
+    } finally {
+      await run.stop();
+      w.child.kill();
+      await exited;
+    }
+    const [utime, stime] = stat.slice(stat.lastIndexOf(")") + 2).split(" ").slice(11, 13).map(Number);
+    const cpuSeconds = (utime! + stime!) / 100; // USER_HZ
+    const t = tool.shape(await run.table());
+    assert.deepEqual(t.columnNames(), ["pid", "comm", "stack", "count"]);
+    const spinning = total(rowsOf(t).filter((r) => (r.stack as string).split(";").includes("spin_here")));
+    const expected = 99 * cpuSeconds;
+    assert.ok(Math.abs(spinning - expected) <= 0.15 * expected + 3, `${spinning} samples in spin_here for ${cpuSeconds} s on the CPU`);
+    assert.deepEqual([...new Set(rowsOf(t).map((r) => r.comm))], ["workload"]);
+    const fig = tool.chart(t) as unknown as { data: { values: number[] }[] };
+    assert.equal(fig.data[0]!.values[0], total(rowsOf(t)));
+    await assert.rejects(tools.profile().collect({}), /stop condition/);
+    await assert.rejects(tools.offcputime().collect({}), /stop condition/);
+  });
+});
+
+/** Writes of each size: every one is its own request (O_DIRECT, synchronous, one at a time). */
+const WRITES = [
+  { bs: 4096, count: 5, seek: 0 },
+  { bs: 65536, count: 3, seek: 1 },
+  { bs: 512, count: 7, seek: 1024 },
+];
+const REQUESTS = WRITES.reduce((n, w) => n + w.count, 0);
+const BYTES = WRITES.reduce((n, w) => n + w.bs * w.count, 0);
+
+/** A loop device over a file in /tmp, or why there cannot be one here. */
+function makeLoop(): { dev: string; name: string; devt: number; file: string } | string {
+  if (!existsSync("/dev/loop-control")) spawnSync("modprobe", ["loop"], { stdio: "ignore" });
+  if (!existsSync("/dev/loop-control")) return "no /dev/loop-control, and modprobe loop did not make one";
+  const file = `/tmp/bpfbook-test-tools-sched-${process.pid}.img`;
+  execFileSync("truncate", ["-s", "4M", file]);
+  const r = spawnSync("losetup", ["-f", "--show", file], { encoding: "utf8" });
+  if (r.status !== 0) {
+    rmSync(file, { force: true });
+    return `losetup -f --show failed: ${(r.stderr || r.error?.message || "").trim()}`;
+  }
+  const dev = r.stdout.trim();
+  const [major, minor] = readFileSync(`/sys/block/${basename(dev)}/dev`, "utf8").trim().split(":").map(Number);
+  return { dev, name: basename(dev), devt: (major! << 20) | minor!, file };
+}
+
+/** The writes, by one dd per size; returns the dd pids. */
+function writeAll(dev: string): void {
+  for (const w of WRITES) execFileSync("dd", ["if=/dev/zero", `of=${dev}`, "oflag=direct", `bs=${w.bs}`, `count=${w.count}`, `seek=${w.seek}`], { stdio: "ignore" });
+}
+
+describe("block tools on a loop device", () => {
+  const loop = makeLoop();
+  const skip = typeof loop === "string" ? loop : false;
+  if (skip) console.log(`# skipping block tool tests: ${skip}`);
+  after(() => {
+    if (typeof loop === "string") return;
+    spawnSync("losetup", ["-d", loop.dev]);
+    rmSync(loop.file, { force: true });
+  });
+
+  it("biosnoop, biotop and biolatency see the same 15 direct writes, by dd, on the disk by its name; bpftrace sums the same bytes", { skip }, async () => {
+    const { dev, name, devt } = loop as Exclude<typeof loop, string>;
+    const bt = await bpftrace(`tracepoint:block:block_rq_issue /args->dev == ${devt}/ { @b[comm] = sum(args->bytes); @n[comm] = count(); }`);
+    const snoop = tools.biosnoop({ disk: name, comm: "dd" });
+    const top = tools.biotop({ disk: name });
+    const lat = tools.biolatency({ by: "disk" });
+    const latOne = tools.biolatency({ disk: `/dev/${name}` });
+    const trace = snoop.start();
+    const runs = [top.start(), lat.start(), latOne.start()];
+    try {
+      writeAll(dev);
+      await sleep(100);
+    } finally {
+      await Promise.all(runs.map((r) => r.stop()));
+    }
+    const s = snoop.shape(await trace.table());
+    const [tp, l, l1] = await Promise.all(runs.map(async (r, i) => [top, lat, latOne][i]!.shape(await r.finished())));
+    const out = await bt.stop();
+
+    assert.deepEqual(s.columnNames(), ["ts", "pid", "comm", "disk", "rwbs", "sector", "bytes", "latency", "error"]);
+    const rows = rowsOf(s);
+    assert.equal(rows.length, REQUESTS);
+    assert.deepEqual(rows.map((r) => r.bytes), WRITES.flatMap((w) => Array<number>(w.count).fill(w.bs)));
+    // dd seeks in blocks of its own size: sector = (seek + i) * bs / 512
+    assert.deepEqual(rows.map((r) => r.sector), WRITES.flatMap((w) => Array.from({ length: w.count }, (_, i) => ((w.seek + i) * w.bs) / 512)));
+    assert.ok(rows.every((r) => r.comm === "dd" && r.disk === name && r.rwbs === "WS" && r.error === 0 && (r.latency as number) > 0), JSON.stringify(rows[0]));
+
+    assert.deepEqual(tp.columnNames(), ["pid", "comm", "disk", "rwbs", "count", "bytes"]);
+    const dd = rowsOf(tp).filter((r) => r.comm === "dd");
+    assert.equal(dd.length, WRITES.length, "one row per dd process");
+    assert.deepEqual(dd.map((r) => [r.disk, r.rwbs, r.count, r.bytes]).sort((a, b) => (b[3] as number) - (a[3] as number)), WRITES.map((w) => [name, "WS", w.count, w.bs * w.count]).sort((a, b) => (b[3] as number) - (a[3] as number)));
+    assert.equal(total(dd, "bytes"), BYTES);
+    assert.equal(parseMap(out, "b").get("dd"), BYTES);
+    assert.equal(parseMap(out, "n").get("dd"), REQUESTS);
+    assert.equal(total(rowsOf(tp), "bytes"), total([...parseMap(out, "b").values()].map((v) => ({ v })), "v"), "every issuer's bytes, as bpftrace sums them");
+
+    assert.deepEqual(l.columnNames(), ["disk", "bucket", "low", "high", "count"]);
+    assert.equal(total(rowsOf(l).filter((r) => r.disk === name)), total([...parseMap(out, "n").values()].map((v) => ({ v })), "v"));
+    assert.deepEqual(l1.columnNames(), ["bucket", "low", "high", "count"]);
+    assert.equal(total(rowsOf(l1)), total(rowsOf(l).filter((r) => r.disk === name)));
+
+    assert.equal((snoop.chart(s).layout.title as { text: string }).text, "block I/O bytes by process");
+    assert.equal((lat.chart(l).layout.title as { text: string }).text, "block I/O latency");
+  });
+});
+
+describe("bad options are refused by name", () => {
+  it("unknown options, bad by values, bad pids, unknown disks", () => {
+    assert.throws(() => tools.runqlat({ bogus: 1 } as never), (e: unknown) => e instanceof InvalidArgumentError && /tools\.runqlat\(\): unknown option "bogus"; it takes pid, comm, by/.test(e.message));
+    assert.throws(() => tools.runqlat({ by: "cpu" as "pid" }), /tools\.runqlat\(\): by must be "none", "pid", "comm"; got "cpu"/);
+    assert.throws(() => tools.cpudist({ by: "tid" as "pid" }), /tools\.cpudist\(\): by must be "none", "pid", "comm"; got "tid"/);
+    assert.throws(() => tools.cpudist({ pid: -3 }), /tools\.cpudist\(\): pid must be a positive integer, got -3/);
+    assert.throws(() => tools.runqlen({ by: "comm" as "cpu" }), /tools\.runqlen\(\): by must be "none", "cpu"; got "comm"/);
+    assert.throws(() => tools.runqlen({ queue: "all" as "cpu" }), /tools\.runqlen\(\): queue must be "task", "cpu"; got "all"/);
+    assert.throws(() => tools.runqlen({ hz: 0 }), /tools\.runqlen\(\): hz must be a positive integer, got 0/);
+    assert.throws(() => tools.profile({ hz: 1.5 }), /tools\.profile\(\): hz must be a positive integer, got 1\.5/);
+    assert.throws(() => tools.profile({ comm: "" }), /tools\.profile\(\): comm must be a non-empty string/);
+    assert.throws(() => tools.offcputime({ minNs: -1 }), /tools\.offcputime\(\): minNs must be an integer ns >= 0, got -1/);
+    assert.throws(() => tools.offcputime({ preempted: "yes" as unknown as boolean }), /tools\.offcputime\(\): preempted must be true or false/);
+    assert.throws(() => tools.biolatency({ pid: 1 }), /tools\.biolatency\(\): pid is not supported: block I\/O completes in whatever task the interrupt hit/);
+    assert.throws(() => tools.biolatency({ by: "pid" as "disk" }), /tools\.biolatency\(\): by must be "none", "disk", "rwbs"; got "pid"/);
+    assert.throws(() => tools.biosnoop({ disk: "nosuchdisk0" }), /tools\.biosnoop\(\): no block device named "nosuchdisk0"/);
+    assert.throws(() => tools.biotop({ disk: "../vda" }), /tools\.biotop\(\): disk must be a block device's name/);
+    assert.throws(() => tools.biotop({ devices: 1 } as never), /unknown option "devices"/);
+  });
+
+  it("every tool is in the registry under its name, with its documented columns", async () => {
+    for (const name of ["runqlat", "runqlen", "cpudist", "offcputime", "profile", "biolatency", "biosnoop", "biotop"]) {
+      const r = TOOLS.find((t) => t.info.name === name);
+      assert.ok(r, `${name} is registered`);
+      const tool = await r.make({});
+      assert.equal(tool.info, r.info);
+      assert.ok(r.info.columns.length > 0 && r.info.builtOn.length > 0);
+    }
+  });
+});
