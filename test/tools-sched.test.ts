@@ -4,7 +4,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename } from "node:path";
 import { tools, liveCount, syscallNumber, InvalidArgumentError } from "../bpf-lib/src/index.js";
 import { TOOLS } from "../bpf-lib/src/tools/registry.js";
@@ -224,6 +224,7 @@ describe("tools.offcputime and tools.profile", () => {
     assert.equal(fig.data[0]!.values[0], total(rowsOf(t)));
     await assert.rejects(tools.profile().collect({}), /stop condition/);
     await assert.rejects(tools.offcputime().collect({}), /stop condition/);
+    await assert.rejects(tools.filetop().collect({}), /stop condition/);
   });
 });
 
@@ -313,6 +314,69 @@ describe("block tools on a loop device", () => {
   });
 });
 
+describe("tools.filetop and tools.cachestat", () => {
+  const path = `/tmp/bpfbook-test-tools-sched-${process.pid}.data`;
+  after(() => rmSync(path, { force: true }));
+
+  it("filetop: 7 reads of 64 bytes and 164 writes of 100 bytes on one fd, named from /proc while it runs; bpftrace counts the same", async () => {
+    const w = workload(["fileio", path, "7", "164", "600"]);
+    await atGate(w.pid);
+    const bt = await bpftrace(
+      `tracepoint:syscalls:sys_enter_read /pid == ${w.pid}/ { @r[args->fd] = count(); @rb[args->fd] = sum(args->count); } ` +
+        `tracepoint:syscalls:sys_enter_write /pid == ${w.pid}/ { @w[args->fd] = count(); @wb[args->fd] = sum(args->count); }`,
+    );
+    const tool = tools.filetop({ pid: w.pid });
+    const run = tool.start();
+    await w.go();
+    await run.stop();
+    const t = tool.shape(await run.finished());
+    const out = await bt.stop();
+    assert.deepEqual(t.columnNames(), ["pid", "comm", "fd", "file", "reads", "writes", "read_bytes", "write_bytes"]);
+    const rows = rowsOf(t);
+    assert.equal(rows.length, 1, JSON.stringify(rows));
+    const fd = rows[0]!.fd as number;
+    assert.deepEqual(rows[0], { pid: w.pid, comm: "workload", fd, file: path, reads: 7, writes: 164, read_bytes: 7 * 64, write_bytes: 164 * 100 });
+    assert.deepEqual(
+      [parseMap(out, "r").get(String(fd)), parseMap(out, "rb").get(String(fd)), parseMap(out, "w").get(String(fd)), parseMap(out, "wb").get(String(fd))],
+      [7, 7 * 64, 164, 164 * 100],
+    );
+    assert.equal((tool.chart(t).layout.title as { text: string }).text, "bytes read and written by file");
+  });
+
+  it("cachestat: 164 writes of 100 bytes to a new file add and dirty 5 folios, rm removes them; bpftrace counts the same", async () => {
+    rmSync(path, { force: true }); // a new file: O_TRUNC of an old one would remove its folios
+    const w = workload(["fileio", path, "0", "164", "0"]);
+    await atGate(w.pid);
+    const bt = await bpftrace(
+      `tracepoint:filemap:mm_filemap_add_to_page_cache /pid == ${w.pid}/ { @a = count(); } tracepoint:writeback:writeback_dirty_folio /pid == ${w.pid}/ { @d = count(); @di[args->ino] = count(); } ` +
+        `tracepoint:filemap:mm_filemap_delete_from_page_cache /comm == "rm"/ { @x = count(); }`,
+    );
+    const writer = tools.cachestat({ pid: w.pid });
+    const remover = tools.cachestat({ comm: "rm" });
+    const perInterval = tools.cachestat({ pid: w.pid });
+    const runs = [writer.start(), remover.start(), perInterval.start({ interval: 0.2 })];
+    await w.go();
+    const ino = statSync(path).ino;
+    execFileSync("rm", [path]);
+    await sleep(300);
+    await Promise.all(runs.map((r) => r.stop()));
+    const [a, b, c] = await Promise.all(runs.map(async (r, i) => [writer, remover, perInterval][i]!.shape(await r.finished())));
+    const out = await bt.stop();
+    // 16,400 bytes: 4 full pages and 16 bytes of a fifth; small writes get single-page folios
+    // dirtied also counts metadata folios the writer dirties (a directory block): as many as bpftrace sees
+    const dirtied = parseMap(out, "d").get("");
+    assert.equal(parseMap(out, "di").get(String(ino)), 5, "5 folios of the file dirtied");
+    assert.deepEqual(rowsOf(a), [{ added: 5, removed: 0, dirtied }]);
+    assert.deepEqual(rowsOf(b), [{ added: 0, removed: 5, dirtied: 0 }]);
+    assert.deepEqual([parseMap(out, "a").get(""), parseMap(out, "x").get("")], [5, 5]);
+    assert.deepEqual(c.columnNames(), ["interval", "time", "added", "removed", "dirtied"]);
+    assert.equal(total(rowsOf(c), "added"), 5);
+    assert.equal(total(rowsOf(c), "dirtied"), dirtied);
+    assert.equal(perInterval.chart(c).data[0]!.type, "scatter");
+    assert.equal((writer.chart(a).layout.title as { text: string }).text, "page cache folios");
+  });
+});
+
 describe("bad options are refused by name", () => {
   it("unknown options, bad by values, bad pids, unknown disks", () => {
     assert.throws(() => tools.runqlat({ bogus: 1 } as never), (e: unknown) => e instanceof InvalidArgumentError && /tools\.runqlat\(\): unknown option "bogus"; it takes pid, comm, by/.test(e.message));
@@ -331,10 +395,12 @@ describe("bad options are refused by name", () => {
     assert.throws(() => tools.biosnoop({ disk: "nosuchdisk0" }), /tools\.biosnoop\(\): no block device named "nosuchdisk0"/);
     assert.throws(() => tools.biotop({ disk: "../vda" }), /tools\.biotop\(\): disk must be a block device's name/);
     assert.throws(() => tools.biotop({ devices: 1 } as never), /unknown option "devices"/);
+    assert.throws(() => tools.filetop({ by: "file" } as never), /tools\.filetop\(\): unknown option "by"; it takes pid, comm/);
+    assert.throws(() => tools.cachestat({ pid: 0 }), /tools\.cachestat\(\): pid must be a positive integer, got 0/);
   });
 
   it("every tool is in the registry under its name, with its documented columns", async () => {
-    for (const name of ["runqlat", "runqlen", "cpudist", "offcputime", "profile", "biolatency", "biosnoop", "biotop"]) {
+    for (const name of ["runqlat", "runqlen", "cpudist", "offcputime", "profile", "biolatency", "biosnoop", "biotop", "filetop", "cachestat"]) {
       const r = TOOLS.find((t) => t.info.name === name);
       assert.ok(r, `${name} is registered`);
       const tool = await r.make({});

@@ -92,3 +92,21 @@ export const BIOTOP: ToolInfo = {
   options: [...FILTER_OPTIONS, { name: "disk", type: "string", help: "only this disk (\"sda\", \"loop0\")" }],
   columns: ["interval", "pid", "comm", "disk", "rwbs", "count", "bytes"],
 };
+
+export const FILETOP: ToolInfo = {
+  name: "filetop",
+  summary: "which files are read and written, by whom, how much",
+  counterpart: "bcc filetop",
+  builtOn: "tracepoints syscalls:sys_enter_read, sys_enter_pread64, sys_enter_write, sys_enter_pwrite64, counted in the kernel per process and fd with the bytes asked for (bcc uses kprobes on vfs_read/vfs_write, missing here, and sees readv and mmap'd I/O too); files are named in user space from /proc/PID/fd/FD, every 250 ms while running: an fd closed before that has file null",
+  options: [...FILTER_OPTIONS],
+  columns: ["interval", "time", "pid", "comm", "fd", "file", "reads", "writes", "read_bytes", "write_bytes"],
+};
+
+export const CACHESTAT: ToolInfo = {
+  name: "cachestat",
+  summary: "page cache insertions, removals and dirtyings, per interval",
+  counterpart: "bcc cachestat (without HITS and HITRATIO)",
+  builtOn: "tracepoints filemap:mm_filemap_add_to_page_cache, filemap:mm_filemap_delete_from_page_cache and writeback:writeback_dirty_folio (writeback_dirty_page before 5.17), counted in the kernel, in folios; no hit ratio: bcc counts accesses with kprobes on folio_mark_accessed()/mark_buffer_dirty(), and no tracepoint marks a page cache hit",
+  options: [...FILTER_OPTIONS],
+  columns: ["interval", "time", "added", "removed", "dirtied"],
+};

@@ -3,7 +3,7 @@
 import type { Tool } from "./tool.js";
 import type { ToolInfo } from "./tool-info.js";
 import { OPENSNOOP, SYSCOUNT } from "./catalog.js";
-import { RUNQLAT, RUNQLEN, CPUDIST, OFFCPUTIME, PROFILE, BIOLATENCY, BIOSNOOP, BIOTOP } from "./catalog.js";
+import { RUNQLAT, RUNQLEN, CPUDIST, OFFCPUTIME, PROFILE, BIOLATENCY, BIOSNOOP, BIOTOP, FILETOP, CACHESTAT } from "./catalog.js";
 
 export interface RegisteredTool {
   info: ToolInfo;
@@ -21,4 +21,6 @@ export const TOOLS: readonly RegisteredTool[] = [
   { info: BIOLATENCY, make: async (o) => (await import("./biolatency.js")).biolatency(o) },
   { info: BIOSNOOP, make: async (o) => (await import("./biosnoop.js")).biosnoop(o) },
   { info: BIOTOP, make: async (o) => (await import("./biotop.js")).biotop(o) },
+  { info: FILETOP, make: async (o) => (await import("./filetop.js")).filetop(o) },
+  { info: CACHESTAT, make: async (o) => (await import("./cachestat.js")).cachestat(o) },
 ];
