@@ -34,6 +34,8 @@ export function cachestat(options?: CachestatOptions): AggregationTool {
   const agg = tracepoints([ADD, DELETE, dirty], { fields: [], where: filterOf(o) }).count({ by: ["probe"] });
   const shape = (t: ColumnTable) => {
     const keys = t.columnNames().includes("interval") ? ["interval", "time"] : [];
+    // totals with no event at all are zeros (a sum over no rows is undefined in Arquero)
+    if (keys.length === 0 && t.numRows() === 0) return aq.table({ added: [0], removed: [0], dirtied: [0] });
     const sums = t
       .params({ add: ADD, del: DELETE, dirty })
       .groupby(...keys)
