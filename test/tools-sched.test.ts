@@ -64,10 +64,10 @@ describe("tools.runqlat", () => {
     const bt = await bpftrace(`tracepoint:sched:sched_wakeup /args->pid == ${w.pid}/ { @n = count(); }`);
     const tool = tools.runqlat({ pid: w.pid });
     const byPid = tools.runqlat({ pid: w.pid, by: "pid" });
-    const runs = [tool.start(), byPid.start()];
+    const runs = [tool.start(), byPid.start(), tool.start({ interval: 0.1 })];
     await w.go();
     await Promise.all(runs.map((r) => r.stop()));
-    const [t, p] = await Promise.all(runs.map(async (r, i) => [tool, byPid][i]!.shape(await r.finished())));
+    const [t, p, perInterval] = await Promise.all(runs.map(async (r, i) => [tool, byPid, tool][i]!.shape(await r.finished())));
     const theirs = parseMap(await bt.stop(), "n").get("");
     assert.deepEqual(t.columnNames(), ["bucket", "low", "high", "count"]);
     assert.equal(total(rowsOf(t)), 31);
@@ -79,6 +79,10 @@ describe("tools.runqlat", () => {
     const fig = tool.chart(t);
     assert.equal(fig.data[0]!.type, "bar");
     assert.equal((fig.layout.title as { text: string }).text, "run-queue latency");
+    assert.deepEqual(perInterval.columnNames(), ["interval", "time", "bucket", "low", "high", "count"]);
+    assert.equal(total(rowsOf(perInterval)), 31);
+    const heat = tool.chart(perInterval);
+    assert.equal(heat.data[0]!.type, "heatmap");
   });
 
   it("by comm keys the woken task's command name; a comm filter keeps only it", async () => {

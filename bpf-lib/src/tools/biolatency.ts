@@ -2,11 +2,10 @@
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import { block } from "../probes/presets.js";
-import { histogram } from "../plot/histogram.js";
 import { InvalidArgumentError } from "../errors.js";
 import { BIOLATENCY } from "./catalog.js";
 import { diskDevt, diskName } from "./disks.js";
-import { choice, toolColumns } from "./shared.js";
+import { choice, distributionChart, toolColumns } from "./shared.js";
 import { aggregationTool, toolOptions, type AggregationTool, type ToolFilter } from "./tool.js";
 
 export interface BiolatencyOptions extends ToolFilter {
@@ -32,6 +31,6 @@ export function biolatency(options?: BiolatencyOptions): AggregationTool {
     if (by === "disk" && r.numRows()) r = r.derive({ disk: aq.escape((d: { dev: number }) => diskName(d.dev)) });
     return toolColumns(r, BIOLATENCY);
   };
-  const chart = (t: ColumnTable) => histogram(t, { ...(by === "none" ? {} : { by }), title: "block I/O latency", percentiles: true });
+  const chart = (t: ColumnTable) => distributionChart(t, { ...(by === "none" ? {} : { by }), title: "block I/O latency" });
   return aggregationTool(BIOLATENCY, agg, shape, chart);
 }

@@ -27,7 +27,7 @@ export const RUNQLAT: ToolInfo = {
   counterpart: "bcc runqlat (-P: by: \"pid\"), bpftrace runqlat.bt",
   builtOn: "tracepoints sched:sched_wakeup + sched_wakeup_new → sched:sched_switch, paired in the kernel by the woken thread; pid and comm (filter and keys) are the woken task's, and pid is its thread id (the records carry no process id)",
   options: [...FILTER_OPTIONS, { name: "by", type: "string", help: "none (default), pid (per thread), or comm" }],
-  columns: ["pid", "comm", "bucket", "low", "high", "count"],
+  columns: ["interval", "time", "pid", "comm", "bucket", "low", "high", "count"],
 };
 
 export const RUNQLEN: ToolInfo = {
@@ -36,7 +36,7 @@ export const RUNQLEN: ToolInfo = {
   counterpart: "bcc runqlen (-C: by: \"cpu\"), bpftrace runqlen.bt",
   builtOn: "perf sampling at 99 Hz on every CPU, reading current->se.cfs_rq->nr_queued in the kernel (CONFIG_FAIR_GROUP_SCHED); pid and comm keep the samples taken while that process ran",
   options: [...FILTER_OPTIONS, { name: "by", type: "string", help: "none (default) or cpu" }, { name: "queue", type: "string", help: "task (default: the running task's CFS queue) or cpu (the CPU's whole run queue)" }, { name: "hz", type: "number", help: "samples per second per CPU (default 99)" }],
-  columns: ["cpu", "bucket", "low", "high", "count"],
+  columns: ["interval", "time", "cpu", "bucket", "low", "high", "count"],
 };
 
 export const CPUDIST: ToolInfo = {
@@ -45,7 +45,7 @@ export const CPUDIST: ToolInfo = {
   counterpart: "bcc cpudist (-P: by: \"pid\")",
   builtOn: "tracepoint sched:sched_switch twice: switch-in (next_pid) to the same thread's switch-out (prev_pid), paired in the kernel; the idle task is left out",
   options: [...FILTER_OPTIONS, { name: "by", type: "string", help: "none (default), pid (per process), or comm" }],
-  columns: ["pid", "comm", "bucket", "low", "high", "count"],
+  columns: ["interval", "time", "pid", "comm", "bucket", "low", "high", "count"],
 };
 
 export const OFFCPUTIME: ToolInfo = {
@@ -72,7 +72,7 @@ export const BIOLATENCY: ToolInfo = {
   counterpart: "bcc biolatency (-D: by: \"disk\"), bpftrace biolatency.bt",
   builtOn: "tracepoints block:block_rq_issue → block:block_rq_complete, paired in the kernel by device and sector; no pid/comm filter (a completion runs in whatever task the interrupt hit); disk names from /sys/dev/block",
   options: [...FILTER_OPTIONS, { name: "by", type: "string", help: "none (default), disk, or rwbs" }, { name: "disk", type: "string", help: "only this disk (\"sda\", \"loop0\")" }],
-  columns: ["disk", "rwbs", "bucket", "low", "high", "count"],
+  columns: ["interval", "time", "disk", "rwbs", "bucket", "low", "high", "count"],
 };
 
 export const BIOSNOOP: ToolInfo = {
@@ -90,7 +90,7 @@ export const BIOTOP: ToolInfo = {
   counterpart: "bcc biotop",
   builtOn: "tracepoint block:block_rq_issue, bytes summed in the kernel per process, disk and rwbs (the issuing task: buffered writes show the flusher); disk names from /sys/dev/block",
   options: [...FILTER_OPTIONS, { name: "disk", type: "string", help: "only this disk (\"sda\", \"loop0\")" }],
-  columns: ["interval", "pid", "comm", "disk", "rwbs", "count", "bytes"],
+  columns: ["interval", "time", "pid", "comm", "disk", "rwbs", "count", "bytes"],
 };
 
 export const FILETOP: ToolInfo = {

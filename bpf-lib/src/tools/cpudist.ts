@@ -5,10 +5,9 @@ import type { ColumnTable } from "arquero";
 import { tracepoint } from "../probes/tracepoint/probe.js";
 import { latency } from "../probes/latency.js";
 import { listTracepoints } from "../tracefs/catalog.js";
-import { histogram } from "../plot/histogram.js";
 import { NotSupportedError } from "../errors.js";
 import { CPUDIST } from "./catalog.js";
-import { choice, toolColumns } from "./shared.js";
+import { choice, distributionChart, toolColumns } from "./shared.js";
 import { aggregationTool, filterOf, toolOptions, type AggregationTool, type ToolFilter } from "./tool.js";
 
 export interface CpudistOptions extends ToolFilter {
@@ -35,6 +34,6 @@ export function cpudist(options?: CpudistOptions): AggregationTool {
     by: KEYS[by],
   });
   const shape = (t: ColumnTable) => toolColumns(t, CPUDIST);
-  const chart = (t: ColumnTable) => histogram(t, { ...(by === "none" ? {} : { by }), title: "on-CPU time per run", percentiles: true });
+  const chart = (t: ColumnTable) => distributionChart(t, { ...(by === "none" ? {} : { by }), title: "on-CPU time per run" });
   return aggregationTool(CPUDIST, agg, shape, chart);
 }

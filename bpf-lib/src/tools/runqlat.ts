@@ -2,9 +2,8 @@
  * histogram (per woken task or program with `by`). */
 import type { ColumnTable } from "arquero";
 import { sched } from "../probes/presets.js";
-import { histogram } from "../plot/histogram.js";
 import { RUNQLAT } from "./catalog.js";
-import { choice, toolColumns } from "./shared.js";
+import { choice, distributionChart, toolColumns } from "./shared.js";
 import { aggregationTool, filterOf, toolOptions, type AggregationTool, type ToolFilter } from "./tool.js";
 
 export interface RunqlatOptions extends ToolFilter {
@@ -23,6 +22,6 @@ export function runqlat(options?: RunqlatOptions): AggregationTool {
   const by = choice(RUNQLAT, "by", o.by, ["none", "pid", "comm"], "none");
   const agg = sched.runqueueLatency({ by: KEYS[by], where: filterOf(o) });
   const shape = (t: ColumnTable) => toolColumns(t, RUNQLAT);
-  const chart = (t: ColumnTable) => histogram(t, { ...(by === "none" ? {} : { by }), title: "run-queue latency", percentiles: true });
+  const chart = (t: ColumnTable) => distributionChart(t, { ...(by === "none" ? {} : { by }), title: "run-queue latency" });
   return aggregationTool(RUNQLAT, agg, shape, chart);
 }

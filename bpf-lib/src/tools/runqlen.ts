@@ -1,10 +1,9 @@
 /* runqlen: how many tasks wait behind the running one, sampled on every CPU. */
 import type { ColumnTable } from "arquero";
 import { sched } from "../probes/presets.js";
-import { histogram } from "../plot/histogram.js";
 import { InvalidArgumentError } from "../errors.js";
 import { RUNQLEN } from "./catalog.js";
-import { choice, toolColumns } from "./shared.js";
+import { choice, distributionChart, toolColumns } from "./shared.js";
 import { aggregationTool, toolOptions, type AggregationTool, type ToolFilter } from "./tool.js";
 
 export interface RunqlenOptions extends ToolFilter {
@@ -31,6 +30,6 @@ export function runqlen(options?: RunqlenOptions): AggregationTool {
     if (o.comm !== undefined) r = r.params({ comm: o.comm }).filter((d: { comm: string }, $: { comm: string }) => d.comm === $.comm);
     return toolColumns(r, RUNQLEN);
   };
-  const chart = (t: ColumnTable) => histogram(t, { ...(by === "cpu" ? { by: "cpu" } : {}), unit: "none", title: "run-queue length", axisTitle: "tasks waiting" });
+  const chart = (t: ColumnTable) => distributionChart(t, { ...(by === "cpu" ? { by: "cpu" } : {}), unit: "none", title: "run-queue length", axisTitle: "tasks waiting" });
   return aggregationTool(RUNQLEN, agg, shape, chart);
 }
