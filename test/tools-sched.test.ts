@@ -275,13 +275,14 @@ describe("block tools on a loop device", () => {
 
   it("biosnoop, biotop and biolatency see the same 15 direct writes, by dd, on the disk by its name; bpftrace sums the same bytes", { skip }, async () => {
     const { dev, name, devt } = loop as Exclude<typeof loop, string>;
-    const bt = await bpftrace(`tracepoint:block:block_rq_issue /args->dev == ${devt}/ { @b[comm] = sum(args->bytes); @n[comm] = count(); }`);
+    const bt = await bpftrace(`tracepoint:block:block_rq_issue /args->dev == ${devt}/ { @b[comm] = sum(args->bytes); @n[comm] = count(); @rw[args->rwbs] = count(); }`);
     const snoop = tools.biosnoop({ disk: name, comm: "dd" });
     const top = tools.biotop({ disk: name });
     const lat = tools.biolatency({ by: "disk" });
     const latOne = tools.biolatency({ disk: `/dev/${name}` });
+    const latRwbs = tools.biolatency({ disk: name, by: "rwbs" });
     const trace = snoop.start();
-    const runs = [top.start(), lat.start(), latOne.start()];
+    const runs = [top.start(), lat.start(), latOne.start(), latRwbs.start()];
     try {
       writeAll(dev);
       await sleep(100);
@@ -289,7 +290,7 @@ describe("block tools on a loop device", () => {
       await Promise.all(runs.map((r) => r.stop()));
     }
     const s = snoop.shape(await trace.table());
-    const [tp, l, l1] = await Promise.all(runs.map(async (r, i) => [top, lat, latOne][i]!.shape(await r.finished())));
+    const [tp, l, l1, lr] = await Promise.all(runs.map(async (r, i) => [top, lat, latOne, latRwbs][i]!.shape(await r.finished())));
     const out = await bt.stop();
 
     assert.deepEqual(s.columnNames(), ["ts", "pid", "comm", "disk", "rwbs", "sector", "bytes", "latency", "error"]);
@@ -313,6 +314,11 @@ describe("block tools on a loop device", () => {
     assert.equal(total(rowsOf(l).filter((r) => r.disk === name)), total([...parseMap(out, "n").values()].map((v) => ({ v })), "v"));
     assert.deepEqual(l1.columnNames(), ["bucket", "low", "high", "count"]);
     assert.equal(total(rowsOf(l1)), total(rowsOf(l).filter((r) => r.disk === name)));
+    assert.deepEqual(lr.columnNames(), ["rwbs", "bucket", "low", "high", "count"]);
+    const perOp = new Map<string, number>();
+    for (const r of rowsOf(lr)) perOp.set(r.rwbs as string, (perOp.get(r.rwbs as string) ?? 0) + (r.count as number));
+    assert.deepEqual(perOp, parseMap(out, "rw"), "requests per rwbs, as bpftrace counts them");
+    assert.ok((perOp.get("WS") ?? 0) >= REQUESTS);
 
     assert.equal((snoop.chart(s).layout.title as { text: string }).text, "block I/O bytes by process");
     assert.equal((lat.chart(l).layout.title as { text: string }).text, "block I/O latency");
