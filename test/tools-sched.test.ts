@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
 import { basename } from "node:path";
-import { tools, liveCount, syscallNumber, InvalidArgumentError } from "../bpf-lib/src/index.js";
+import { tools, sched, liveCount, syscallNumber, InvalidArgumentError, InvalidOptionError } from "../bpf-lib/src/index.js";
 import { TOOLS } from "../bpf-lib/src/tools/registry.js";
 import { onlineCpus } from "../bpf-lib/src/probes/profile/perf.js";
 import { workload, programIdsOf, renamedWorkload } from "./helpers/workload.js";
@@ -426,6 +426,8 @@ describe("bad options are refused by name", () => {
     assert.throws(() => tools.biotop({ disk: "../vda" }), /tools\.biotop\(\): disk must be a block device's name/);
     assert.throws(() => tools.biotop({ devices: 1 } as never), /unknown option "devices"/);
     assert.throws(() => tools.filetop({ by: "file" } as never), /tools\.filetop\(\): unknown option "by"; it takes pid, comm/);
+    assert.throws(() => sched.runqueueLatency({ where: { tid: 5 } as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === "where.tid" && /where takes pid and comm \(of the woken task\)/.test(e.message));
+    assert.throws(() => sched.runqueueLatency({ where: 5 as never }), (e: unknown) => e instanceof InvalidOptionError && e.option === "where");
     assert.throws(() => tools.cachestat({ pid: 0 }), /tools\.cachestat\(\): pid must be a positive integer, got 0/);
   });
 
