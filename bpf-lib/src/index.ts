@@ -23,7 +23,7 @@ export { syscalls, sched, block } from "./probes/presets.js";
 
 // The tools collection: the classic bcc/bpftrace tools as typed functions (and `bpfbook <tool>` in the shell)
 export * as tools from "./tools/index.js";
-export type { Tool, EventsTool, AggregationTool, ToolInfo, ToolOption, ToolFilter } from "./tools/index.js";
+export type { Tool, EventsTool, AggregationTool, ProfileTool, ToolInfo, ToolOption, ToolFilter } from "./tools/index.js";
 
 // Kernel functions: kprobe()/kretprobe(), attached as fentry/fexit where the kernel allows
 export { kprobe, kretprobe, kernelFunctionLatency, KernelFunctionProbe, KernelFunctionAggregation } from "./probes/fentry/index.js";

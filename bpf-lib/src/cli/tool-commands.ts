@@ -136,6 +136,10 @@ async function runTool(t: RegisteredTool, args: string[]): Promise<number> {
         last = batch as { stats?: { lost?: number; received?: number } };
       }
       if (last?.stats?.lost) note(`${last.stats.lost} events lost (the ring buffer was full)\n`);
+    } else if (tool.kind === "profile") {
+      if (interval !== undefined) throw new InvalidArgumentError(`--interval is for counting tools; ${t.info.name} prints its stacks at the end`);
+      const run = tool.start({ ...(seconds ? { seconds } : {}), signal: stop.signal });
+      p.rows(tool.shape(await run.finished()));
     } else {
       // each tick prints the newest interval only (the table holds every interval so far)
       let printed = 0;

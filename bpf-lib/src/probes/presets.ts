@@ -5,7 +5,7 @@ import { anyTracepoint, type Where } from "./tracepoint/probe.js";
 import { Aggregation } from "../engine/aggregation.js";
 import type { HistSpec } from "../engine/aggregation-run.js";
 import { listTracepoints } from "../tracefs/catalog.js";
-import { NotSupportedError } from "../errors.js";
+import { InvalidOptionError, NotSupportedError } from "../errors.js";
 import { withErrno } from "../analysis/errno.js";
 import { integerIn, nameList, objectOption, optionsObject } from "../options/shapes.js";
 import { latency } from "./latency.js";
@@ -60,16 +60,23 @@ export const sched = {
   /**
    * Run-queue latency: from a task's wakeup to when it runs (sched_wakeup/sched_wakeup_new →
    * sched_switch), per key of the task that runs: "comm" and "pid" here mean the woken task.
+   * `where` keeps one woken task: pid is its thread id (the sched tracepoints carry the
+   * woken task's thread id and comm, not its process), comm its command name.
    */
-  runqueueLatency(options: { by?: readonly ("comm" | "pid" | "cpu")[]; hist?: HistSpec | "stats"; maxKeys?: number } = {}): Aggregation {
+  runqueueLatency(options: { by?: readonly ("comm" | "pid" | "cpu")[]; where?: { pid?: number; comm?: string }; hist?: HistSpec | "stats"; maxKeys?: number } = {}): Aggregation {
     const opts = optionsObject(options, "sched.runqueueLatency()");
     requireTracepoints("run-queue latency", ["sched:sched_wakeup", "sched:sched_wakeup_new", "sched:sched_switch"]);
     const by = (nameList(opts.by, "by", "sched.runqueueLatency()") ?? []).map((k) => (k === "comm" ? "next_comm" : k === "pid" ? "next_pid" : k));
+    const w = objectOption(opts.where, "where", "sched.runqueueLatency()", "{ pid, comm } of the woken task") as { pid?: number; comm?: string };
+    for (const k of Object.keys(w)) if (k !== "pid" && k !== "comm") throw new InvalidOptionError("sched.runqueueLatency()", `where.${k}`, (w as Record<string, unknown>)[k], "left out: where takes pid and comm (of the woken task)");
+    // the woken task is a field of each record (the current task is someone else)
+    const woken = { ...(w.pid !== undefined ? { args_pid: w.pid } : {}), ...(w.comm !== undefined ? { args_comm: w.comm } : {}) } as Where<string>;
+    const next = { ...(w.pid !== undefined ? { next_pid: w.pid } : {}), ...(w.comm !== undefined ? { next_comm: w.comm } : {}) } as Where<string>;
     return latency({
       // The current task here is the waker and the task switched out, not the task
       // measured: excluding the tracer by current task would drop other tasks' pairs.
-      start: [anyTracepoint("sched:sched_wakeup", { fields: [], includeSelf: true }), anyTracepoint("sched:sched_wakeup_new", { fields: [], includeSelf: true })],
-      end: anyTracepoint("sched:sched_switch", { fields: [], includeSelf: true }),
+      start: [anyTracepoint("sched:sched_wakeup", { fields: [], where: woken, includeSelf: true }), anyTracepoint("sched:sched_wakeup_new", { fields: [], where: woken, includeSelf: true })],
+      end: anyTracepoint("sched:sched_switch", { fields: [], where: next, includeSelf: true }),
       match: { start: ["args_pid"], end: ["next_pid"] },
       by,
       hist: opts.hist,

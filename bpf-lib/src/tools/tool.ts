@@ -8,8 +8,11 @@ import type { StreamOptions } from "../engine/consume.js";
 import type { TraceTable } from "../engine/table.js";
 import type { AggCollectOptions, AggTable, AggregationRun } from "../engine/aggregation-run.js";
 import type { PlotFigure } from "../plot/figure.js";
+import type { ProfileRun } from "../probes/profile/run.js";
+import type { ProfileTable } from "../probes/profile/types.js";
 import { InvalidArgumentError } from "../errors.js";
 import { optionsObject } from "../options/shapes.js";
+import { collectOptions } from "../options/durations.js";
 import { FILTER_OPTIONS, type ToolFilter, type ToolInfo } from "./tool-info.js";
 
 export { FILTER_OPTIONS, type ToolFilter, type ToolInfo, type ToolOption } from "./tool-info.js";
@@ -40,8 +43,19 @@ export interface AggregationTool {
   chart(t: ColumnTable): PlotFigure;
 }
 
+/** A tool whose result is folded stacks counted in the kernel (profile, offcputime). */
+export interface ProfileTool {
+  readonly kind: "profile";
+  readonly info: ToolInfo;
+  /** Starts sampling; stop it with stop()/table(), or let `seconds`/`signal` end it. */
+  start(stop?: StopOptions): ProfileRun;
+  /** Samples until a stop condition (seconds or signal); the table has the tool's columns. */
+  collect(opts: StopOptions): Promise<ProfileTable>;
+  shape(t: ColumnTable): ColumnTable;
+  chart(t: ColumnTable): PlotFigure;
+}
 
-export type Tool = EventsTool<object> | AggregationTool;
+export type Tool = EventsTool<object> | AggregationTool | ProfileTool;
 
 /** Something that streams events: a probe, a group, a pair. */
 interface EventSource<Row extends object> {
@@ -90,6 +104,22 @@ export function aggregationTool(info: ToolInfo, source: AggregationSource, shape
     async collect(opts) {
       const t = await source.collect(opts);
       return keepStats<AggTable>(t, shape(t));
+    },
+    shape,
+    chart,
+  };
+}
+
+/** A profiling tool from how it starts its run, its shaping of the folded stacks and its chart. */
+export function profileTool(info: ToolInfo, start: (stop: StopOptions) => ProfileRun, shape: (t: ColumnTable) => ColumnTable, chart: (t: ColumnTable) => PlotFigure): ProfileTool {
+  return {
+    kind: "profile",
+    info,
+    start: (stop) => start(stop ?? {}),
+    async collect(opts) {
+      // a run without seconds or signal would never end: refuse it as profile() does
+      const t = await start(collectOptions(opts, `tools.${info.name}().collect()`, "{ seconds: 5 } or { signal }")).finished();
+      return keepStats<ProfileTable>(t, shape(t));
     },
     shape,
     chart,
