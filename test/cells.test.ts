@@ -45,6 +45,17 @@ describe("cells", () => {
     assert.equal(await value("counter"), 2);
   });
 
+  it("reads an earlier cell's names in shorthand properties, destructuring and imports too", async () => {
+    ok(await run('import { join as joinPath } from "node:path";\nconst disk = "loop0";\nfunction sizeOf() { return 4; }\nconst { sep } = { sep: "/" };'));
+    assert.deepEqual(await value("const o = { disk, sizeOf, sep, joinPath };\n[o.disk, o.sizeOf(), o.sep, typeof o.joinPath]"), ["loop0", 4, "/", "function"]);
+    assert.deepEqual(await value("function f() { return { disk }; }\nf()"), { disk: "loop0" });
+    // a shorthand in a destructuring assignment writes the earlier cell's variable
+    ok(await run("let later = 1;"));
+    assert.equal(await value("({ later } = { later: 5 });\nlater"), 5);
+    // a local of the same name still wins inside its scope
+    assert.deepEqual(await value("((disk: string) => ({ disk }))(\"sda\")"), { disk: "sda" });
+  });
+
   it("lets a re-run cell declare its const, let and function again", async () => {
     const cell = (n: number) => `const again = ${n};\nlet also = again + 1;\nfunction twice() { return also * 2; }\ntwice()`;
     assert.equal(await value(cell(1)), 4);

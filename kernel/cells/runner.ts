@@ -10,6 +10,7 @@ import { complete, inspect, type Completion } from "./introspection.js";
 import { Interruption, isSigintStop } from "./interruption.js";
 import { isComplete, type Completeness } from "./is-complete.js";
 import { ModuleLoader } from "./modules.js";
+import { declaredNames, expandShorthands } from "./shorthand.js";
 import { blankExportModifiers } from "./strip-exports.js";
 import { diagnosticsError, internalError, interruptedError, originCell, runtimeError } from "./traceback.js";
 import { createConverter, type Converter } from "./tslab.js";
@@ -135,7 +136,7 @@ export class CellRunner {
     this.onChecking(true);
     let converted: ReturnType<Converter["convert"]>;
     try {
-      converted = this.getConverter().convert(this.prevDecl, blankExportModifiers(code));
+      converted = this.getConverter().convert(this.prevDecl, expandShorthands(blankExportModifiers(code), declaredNames(this.prevDecl)));
     } finally {
       this.onChecking(false);
     }
