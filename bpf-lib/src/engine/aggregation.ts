@@ -9,7 +9,7 @@ import { bpfObjectPath } from "../paths.js";
 import { requireTracingPrivileges } from "../privileges.js";
 import { InvalidArgumentError } from "../errors.js";
 import { Trace, type StopOptions, type CollectOptions } from "./trace.js";
-import { collect as collectTrace } from "./consume.js";
+import { collect as collectTrace, stream as streamTrace, type StreamOptions } from "./consume.js";
 import { decoders } from "./fields.js";
 import { HDR_SIZE } from "./layout.js";
 import type { TraceTable } from "./table.js";
@@ -294,6 +294,11 @@ export class Aggregation {
   /** Collects latency pairs as rows (see startEvents). */
   collectEvents(opts: CollectOptions & { bufferBytes?: number }): Promise<TraceTable> {
     return collectTrace((o) => this.startEvents(o, opts), opts);
+  }
+
+  /** Yields latency pairs as tables, batch by batch (see startEvents); breaking out of the loop stops the trace. */
+  streamEvents(opts: StreamOptions & { bufferBytes?: number } = {}): AsyncGenerator<TraceTable> {
+    return streamTrace((o) => this.startEvents(o, opts), opts);
   }
 
   /**

@@ -5,7 +5,6 @@
 import type { ColumnTable } from "arquero";
 import { tracepoint } from "../probes/tracepoint/probe.js";
 import { latency } from "../probes/latency.js";
-import { stream } from "../engine/consume.js";
 import { errnoName } from "../errors.js";
 import { bar } from "../plot/bar.js";
 import { MOUNTSNOOP } from "./catalog.js";
@@ -78,7 +77,7 @@ export function mountsnoop(options?: MountsnoopOptions): EventsTool<MountsnoopRo
   const source = {
     start: (stop?: Parameters<typeof pairs.startEvents>[0]) => pairs.startEvents(stop),
     collect: (opts: Parameters<typeof pairs.collectEvents>[0]) => pairs.collectEvents(opts),
-    stream: (opts?: Parameters<typeof stream>[1]) => stream<Record<string, unknown>>((s) => pairs.startEvents(s), opts),
+    stream: (opts?: Parameters<typeof pairs.streamEvents>[0]) => pairs.streamEvents(opts),
   };
   const shape = (t: ColumnTable) => {
     const id = Array.from(t.array("id") as ArrayLike<number>, Number);

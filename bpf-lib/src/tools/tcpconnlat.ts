@@ -5,7 +5,6 @@
 import type { ColumnTable } from "arquero";
 import { tracepoint } from "../probes/tracepoint/probe.js";
 import { latency } from "../probes/latency.js";
-import { stream } from "../engine/consume.js";
 import { withNames } from "../analysis/names/with-names.js";
 import { TCPCONNLAT } from "./catalog.js";
 import { ADDRESS_FIELDS, IPPROTO_TCP, SOCK_STATE, TCP_CLOSE, TCP_SYN_SENT, booleanOption, durationChart, portOption, requireTracepoints, withAddresses } from "./inet.js";
@@ -55,7 +54,7 @@ export function tcpconnlat(options?: TcpconnlatOptions): EventsTool<TcpconnlatRo
   const source = {
     start: pairs.startEvents.bind(pairs),
     collect: pairs.collectEvents.bind(pairs),
-    stream: (opts?: Parameters<typeof stream>[1]) => stream<Record<string, unknown>>((s) => pairs.startEvents(s), opts),
+    stream: (opts?: Parameters<typeof pairs.streamEvents>[0]) => pairs.streamEvents(opts),
   };
   // the end runs in softirq for a SYN-ACK: the connect's task is the start's
   const shape = (t: ColumnTable) =>

@@ -4,7 +4,6 @@
 import type { ColumnTable } from "arquero";
 import { tracepoint } from "../probes/tracepoint/probe.js";
 import { latency } from "../probes/latency.js";
-import { stream } from "../engine/consume.js";
 import { TCPLIFE } from "./catalog.js";
 import { ADDRESS_FIELDS, IPPROTO_TCP, SOCK_STATE, TCP_CLOSE, TCP_ESTABLISHED, durationChart, portOption, requireTracepoints, withAddresses } from "./inet.js";
 import { eventsTool, filterOf, toolOptions, type EventsTool, type ToolFilter } from "./tool.js";
@@ -59,7 +58,7 @@ export function tcplife(options?: TcplifeOptions): EventsTool<TcplifeRow> {
   const source = {
     start: pairs.startEvents.bind(pairs),
     collect: pairs.collectEvents.bind(pairs),
-    stream: (opts?: Parameters<typeof stream>[1]) => stream<Record<string, unknown>>((s) => pairs.startEvents(s), opts),
+    stream: (opts?: Parameters<typeof pairs.streamEvents>[0]) => pairs.streamEvents(opts),
   };
   // the end's own pid/comm are whoever closed it; the session's are the start's
   const shape = (t: ColumnTable) =>
