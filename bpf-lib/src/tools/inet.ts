@@ -98,3 +98,12 @@ export function requireTracepoints(info: ToolInfo, names: readonly string[]): vo
     }
   }
 }
+
+/** The two ends of a TCP connection, as rows of the TCP tools show them. */
+export interface TcpEnds {
+  ip: 4 | 6;
+  laddr: string;
+  lport: number;
+  raddr: string;
+  rport: number;
+}

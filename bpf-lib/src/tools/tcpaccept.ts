@@ -5,7 +5,7 @@ import type { ColumnTable } from "arquero";
 import { tracepoint } from "../probes/tracepoint/probe.js";
 import { bar } from "../plot/bar.js";
 import { TCPACCEPT } from "./catalog.js";
-import { ADDRESS_FIELDS, IPPROTO_TCP, SOCK_STATE, TCP_ESTABLISHED, TCP_SYN_RECV, endpoints, portOption, requireTracepoints, withAddresses } from "./inet.js";
+import { ADDRESS_FIELDS, IPPROTO_TCP, SOCK_STATE, TCP_ESTABLISHED, TCP_SYN_RECV, endpoints, portOption, requireTracepoints, withAddresses, type TcpEnds } from "./inet.js";
 import { eventsTool, filterOf, toolOptions, type EventsTool, type ToolFilter } from "./tool.js";
 
 export interface TcpacceptOptions extends ToolFilter {
@@ -14,16 +14,11 @@ export interface TcpacceptOptions extends ToolFilter {
 }
 
 /** A row of tcpaccept: one established passive connection. */
-export interface TcpacceptRow {
+export interface TcpacceptRow extends TcpEnds {
   ts: number;
   /** The task the handshake completed in (not necessarily the one that calls accept()). */
   pid: number;
   comm: string;
-  ip: 4 | 6;
-  laddr: string;
-  lport: number;
-  raddr: string;
-  rport: number;
 }
 
 /** Each passive TCP open: the local address and port it came in on, and the remote end. */

@@ -5,7 +5,7 @@ import type { ColumnTable } from "arquero";
 import { tracepoint } from "../probes/tracepoint/probe.js";
 import { latency } from "../probes/latency.js";
 import { TCPLIFE } from "./catalog.js";
-import { ADDRESS_FIELDS, IPPROTO_TCP, SOCK_STATE, TCP_CLOSE, TCP_ESTABLISHED, durationChart, portOption, requireTracepoints, withAddresses } from "./inet.js";
+import { ADDRESS_FIELDS, IPPROTO_TCP, SOCK_STATE, TCP_CLOSE, TCP_ESTABLISHED, durationChart, portOption, requireTracepoints, withAddresses, type TcpEnds } from "./inet.js";
 import { eventsTool, filterOf, toolOptions, type EventsTool, type ToolFilter } from "./tool.js";
 
 export interface TcplifeOptions extends ToolFilter {
@@ -16,16 +16,11 @@ export interface TcplifeOptions extends ToolFilter {
 }
 
 /** A row of tcplife: one TCP session, reported when it closed. */
-export interface TcplifeRow {
+export interface TcplifeRow extends TcpEnds {
   ts: number;
   /** The task when the session was established (for a passive open: where the handshake completed). */
   pid: number;
   comm: string;
-  ip: 4 | 6;
-  laddr: string;
-  lport: number;
-  raddr: string;
-  rport: number;
   /** Bytes sent and acknowledged (tcp_sock.bytes_acked): the FIN counts as one, and on the connecting side the SYN too. */
   tx: number;
   /** Bytes received (tcp_sock.bytes_received): the FIN counts as one. */

@@ -5,7 +5,7 @@ import { tracepoint } from "../probes/tracepoint/probe.js";
 import { withNames } from "../analysis/names/with-names.js";
 import { bar } from "../plot/bar.js";
 import { TCPRETRANS } from "./catalog.js";
-import { ADDRESS_FIELDS, endpoints, portOption, requireTracepoints, withAddresses } from "./inet.js";
+import { ADDRESS_FIELDS, endpoints, portOption, requireTracepoints, withAddresses, type TcpEnds } from "./inet.js";
 import { eventsTool, filterOf, toolOptions, type EventsTool, type ToolFilter } from "./tool.js";
 
 const TP = "tcp:tcp_retransmit_skb";
@@ -18,16 +18,11 @@ export interface TcpretransOptions extends ToolFilter {
 }
 
 /** A row of tcpretrans: one retransmitted segment. */
-export interface TcpretransRow {
+export interface TcpretransRow extends TcpEnds {
   ts: number;
   /** The task that ran the retransmit (timer or softirq): rarely the socket's owner. */
   pid: number;
   comm: string;
-  ip: 4 | 6;
-  laddr: string;
-  lport: number;
-  raddr: string;
-  rport: number;
   /** The socket's state by name ("TCP_ESTABLISHED", "TCP_SYN_SENT" for a SYN sent again). */
   state: string;
 }
