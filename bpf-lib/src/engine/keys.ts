@@ -159,7 +159,9 @@ export class KeyLayout {
       this.parts.push({ column: "pid", src: PartSrc.pid, woff: 0, koff: this.#place(4), size: 4, read: u32, hidden: true });
     }
     if (bucket) this.parts.push({ column: "bucket", src: PartSrc.bucket, woff: 0, koff: this.#place(4), size: 4, read: u32 });
-    if (this.parts.length > MAX_PARTS) throw new InvalidArgumentError(`at most ${MAX_PARTS - (bucket ? 1 : 0)} key columns, got ${this.#by.length}`);
+    // a hidden part (the pid that names user stacks) takes a place too
+    const hidden = this.parts.filter((p) => p.hidden).length;
+    if (this.parts.length > MAX_PARTS) throw new InvalidArgumentError(`at most ${MAX_PARTS - (bucket ? 1 : 0) - hidden} key columns${hidden ? " with a user stack (it keys by pid too)" : ""}, got ${this.#by.length}`);
     const size = Math.max(8, this.#koff);
     if (size > MAX_KEY) throw new InvalidArgumentError(`the key (${this.#by.join(", ")}) needs ${size} bytes; the kernel program holds ${MAX_KEY}. Use fewer or shorter key columns (stringBytes)`);
     return { parts: this.parts, size };

@@ -5,7 +5,7 @@
 import type { ColumnTable } from "arquero";
 import { tracepoint } from "../probes/tracepoint/probe.js";
 import { latency } from "../probes/latency.js";
-import { errnoName } from "../errors.js";
+import { errnoName, NotSupportedError } from "../errors.js";
 import { bar } from "../plot/bar.js";
 import { MOUNTSNOOP } from "./catalog.js";
 import { eventsTool, filterOf, toolOptions, type EventsTool, type ToolFilter } from "./tool.js";
@@ -59,6 +59,8 @@ function flagNames(v: number, table: readonly [number, string][]): string {
 /** Each mount(2) and umount2(2): source, target, filesystem, flags, result. */
 export function mountsnoop(options?: MountsnoopOptions): EventsTool<MountsnoopRow> {
   const o = toolOptions(options, MOUNTSNOOP);
+  // the exit is matched by syscall number, and the numbers are x86_64's
+  if (process.arch !== "x64") throw new NotSupportedError("tools.mountsnoop()", `it matches mount and umount2 by their x86_64 syscall numbers; this machine is ${process.arch}`);
   const where = filterOf(o);
   // Every start carries the same names in the same shapes; umount2 has no source or type,
   // so it reads its one path into all three and shape() drops the two it lacks.
