@@ -3,11 +3,10 @@
  * u32 right after `nr_sector`; reading it at a rounded-down offset gave nr_sector. */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import { basename } from "node:path";
+import { execFileSync } from "node:child_process";
 import { block, tracepoint } from "../bpf-lib/src/index.js";
 import { bpftrace, parseMap } from "./helpers/bpftrace.js";
+import { makeLoop, removeLoop } from "./helpers/loop.js";
 
 const rowsOf = (t: { objects(): object[] }) => t.objects() as Record<string, unknown>[];
 
@@ -20,22 +19,6 @@ const WRITES = [
 const REQUESTS = WRITES.reduce((n, w) => n + w.count, 0);
 const BYTES = WRITES.reduce((n, w) => n + w.bs * w.count, 0);
 
-/** A loop device over a file in /tmp, or why there cannot be one here. */
-function makeLoop(): { dev: string; devt: number; file: string } | string {
-  if (!existsSync("/dev/loop-control")) spawnSync("modprobe", ["loop"], { stdio: "ignore" });
-  if (!existsSync("/dev/loop-control")) return "no /dev/loop-control, and modprobe loop did not make one";
-  const file = `/tmp/bpfbook-test-block-${process.pid}.img`;
-  execFileSync("truncate", ["-s", "4M", file]);
-  const r = spawnSync("losetup", ["-f", "--show", file], { encoding: "utf8" });
-  if (r.status !== 0) {
-    rmSync(file, { force: true });
-    return `losetup -f --show failed: ${(r.stderr || r.error?.message || "").trim()}`;
-  }
-  const dev = r.stdout.trim();
-  const [major, minor] = readFileSync(`/sys/block/${basename(dev)}/dev`, "utf8").trim().split(":").map(Number);
-  // the kernel's dev_t, as block tracepoints carry it: MAJOR << 20 | MINOR
-  return { dev, devt: (major << 20) | minor, file };
-}
 
 function writeAll(dev: string): void {
   for (const w of WRITES)
@@ -43,14 +26,10 @@ function writeAll(dev: string): void {
 }
 
 describe("block:block_rq_issue on a loop device", () => {
-  const loop = makeLoop();
+  const loop = makeLoop("block");
   const skip = typeof loop === "string" ? loop : false;
   if (skip) console.log(`# skipping block tests: ${skip}`);
-  after(() => {
-    if (typeof loop === "string") return;
-    spawnSync("losetup", ["-d", loop.dev]);
-    rmSync(loop.file, { force: true });
-  });
+  after(() => removeLoop(loop));
 
   it("stats of bytes and of nr_sector are exact (bytes == nr_sector * 512) and agree with bpftrace", { skip }, async () => {
     const { dev, devt } = loop as Exclude<typeof loop, string>;

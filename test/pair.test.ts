@@ -3,14 +3,15 @@
  * loops, direct writes to a loop device), bpftrace side by side for opensnoop. */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { anyTracepoint, block, InvalidArgumentError, pair, tracepoint, UnknownFieldError } from "../bpf-lib/src/index.js";
 import { workload } from "./helpers/workload.js";
 import { bpftrace } from "./helpers/bpftrace.js";
 import { statsParts, tableStats } from "../kernel/display/table-stats.js";
+import { makeLoop, removeLoop } from "./helpers/loop.js";
 
 const rowsOf = (t: { objects(): object[] }) => t.objects() as Record<string, unknown>[];
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -165,31 +166,12 @@ describe("pair(): opensnoop in one call", { concurrency: false }, () => {
   });
 });
 
-/** A loop device over a file in /tmp, or why there cannot be one here (as test/block.test.ts). */
-function makeLoop(): { dev: string; devt: number; file: string } | string {
-  if (!existsSync("/dev/loop-control")) spawnSync("modprobe", ["loop"], { stdio: "ignore" });
-  if (!existsSync("/dev/loop-control")) return "no /dev/loop-control, and modprobe loop did not make one";
-  const file = `/tmp/bpfbook-test-pair-${process.pid}.img`;
-  execFileSync("truncate", ["-s", "4M", file]);
-  const r = spawnSync("losetup", ["-f", "--show", file], { encoding: "utf8" });
-  if (r.status !== 0) {
-    rmSync(file, { force: true });
-    return `losetup -f --show failed: ${(r.stderr || r.error?.message || "").trim()}`;
-  }
-  const dev = r.stdout.trim();
-  const [major, minor] = readFileSync(`/sys/block/${basename(dev)}/dev`, "utf8").trim().split(":").map(Number);
-  return { dev, devt: (major << 20) | minor, file };
-}
 
 describe("block.requests(): biosnoop", () => {
-  const loop = makeLoop();
+  const loop = makeLoop("pair");
   const skip = typeof loop === "string" ? loop : false;
   if (skip) console.log(`# skipping block pair tests: ${skip}`);
-  after(() => {
-    if (typeof loop === "string") return;
-    spawnSync("losetup", ["-d", loop.dev]);
-    rmSync(loop.file, { force: true });
-  });
+  after(() => removeLoop(loop));
 
   it("one row per direct write, with the issuer's pid/comm and bytes carried from issue to completion", { skip }, async () => {
     const { dev, devt } = loop as Exclude<typeof loop, string>;

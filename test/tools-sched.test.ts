@@ -3,14 +3,14 @@
  * can say the same; then the options each tool refuses, by name. */
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync, spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync, rmSync, statSync } from "node:fs";
-import { basename } from "node:path";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { readFileSync, rmSync, statSync } from "node:fs";
 import { tools, sched, liveCount, syscallNumber, InvalidArgumentError, InvalidOptionError } from "../bpf-lib/src/index.js";
 import { TOOLS } from "../bpf-lib/src/tools/registry.js";
 import { onlineCpus } from "../bpf-lib/src/probes/profile/perf.js";
 import { workload, programIdsOf, renamedWorkload } from "./helpers/workload.js";
 import { bpftrace, parseMap } from "./helpers/bpftrace.js";
+import { makeLoop, removeLoop } from "./helpers/loop.js";
 
 type Row = Record<string, unknown>;
 const rowsOf = (t: { objects(): object[] }) => t.objects() as Row[];
@@ -242,21 +242,6 @@ const WRITES = [
 const REQUESTS = WRITES.reduce((n, w) => n + w.count, 0);
 const BYTES = WRITES.reduce((n, w) => n + w.bs * w.count, 0);
 
-/** A loop device over a file in /tmp, or why there cannot be one here. */
-function makeLoop(): { dev: string; name: string; devt: number; file: string } | string {
-  if (!existsSync("/dev/loop-control")) spawnSync("modprobe", ["loop"], { stdio: "ignore" });
-  if (!existsSync("/dev/loop-control")) return "no /dev/loop-control, and modprobe loop did not make one";
-  const file = `/tmp/bpfbook-test-tools-sched-${process.pid}.img`;
-  execFileSync("truncate", ["-s", "4M", file]);
-  const r = spawnSync("losetup", ["-f", "--show", file], { encoding: "utf8" });
-  if (r.status !== 0) {
-    rmSync(file, { force: true });
-    return `losetup -f --show failed: ${(r.stderr || r.error?.message || "").trim()}`;
-  }
-  const dev = r.stdout.trim();
-  const [major, minor] = readFileSync(`/sys/block/${basename(dev)}/dev`, "utf8").trim().split(":").map(Number);
-  return { dev, name: basename(dev), devt: (major! << 20) | minor!, file };
-}
 
 /** The writes, by one dd per size; returns the dd pids. */
 function writeAll(dev: string): void {
@@ -264,14 +249,10 @@ function writeAll(dev: string): void {
 }
 
 describe("block tools on a loop device", () => {
-  const loop = makeLoop();
+  const loop = makeLoop("tools-sched");
   const skip = typeof loop === "string" ? loop : false;
   if (skip) console.log(`# skipping block tool tests: ${skip}`);
-  after(() => {
-    if (typeof loop === "string") return;
-    spawnSync("losetup", ["-d", loop.dev]);
-    rmSync(loop.file, { force: true });
-  });
+  after(() => removeLoop(loop));
 
   it("biosnoop, biotop and biolatency see the same 15 direct writes, by dd, on the disk by its name; bpftrace sums the same bytes", { skip }, async () => {
     const { dev, name, devt } = loop as Exclude<typeof loop, string>;
