@@ -39,6 +39,15 @@ describe("read types", () => {
     assert.match(errors[1]!, /number.*not assignable to.*string/);
   });
 
+  it("reads are keys, filters and values only where they can be: no byte keys, no list or byte filters, no string values", () => {
+    const bad = (line: string) => typecheck(["tracepoint", "currentPathOf"], `${PROBE}\n${line}`).errors;
+    assert.deepEqual(bad(`p.count({ by: ["argv"] });`), [], "a list keys by its first element");
+    assert.equal(bad(`p.count({ by: ["raw"] });`).length, 1, "a byte buffer is no key");
+    assert.equal(bad(`p.stats("pc");`).length, 1, "a string is no value");
+    assert.equal(bad(`p.stats("argv");`).length, 1, "a list is no value");
+    assert.equal(bad(`tracepoint("sched:sched_process_exec", { read: { argv: { from: "filename", array: 2 } }, where: { argv: "x" } });`).length, 1, "a list is no kernel filter");
+  });
+
   it("typed probes with reads go into latency() and pair(); the pair row has the start's reads", () => {
     const { errors } = typecheck(["tracepoint", "latency", "pair"], `
       const s = tracepoint("syscalls:sys_enter_openat", { fields: ["filename"], read: { pp: "current.real_parent.tgid" } });

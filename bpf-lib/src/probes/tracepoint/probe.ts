@@ -48,7 +48,7 @@ type UserStrings<N extends string> = N extends keyof TracepointUserStrings ? Tra
 type FieldValue<N extends string, K extends FieldName<N>> = K extends UserStrings<N> ? string : Known<N>[K];
 
 /** What an aggregation can be keyed by: standard columns, `syscall`, or the tracepoint's fields. */
-export type KeyName<N extends string, R extends Reads = {}> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "syscall" | ExtraColumn | ColumnName<FieldName<N>> | (keyof R & string);
+export type KeyName<N extends string, R extends Reads = {}> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "syscall" | ExtraColumn | ColumnName<FieldName<N>> | ReadsExcept<R, { bytes: number }>;
 
 /** A field named like a standard column (a tracepoint's own `pid` or `comm`) becomes `args_<name>`. */
 export type ColumnName<K extends string> = K extends keyof StandardRow ? `args_${K}` : K;
@@ -75,7 +75,11 @@ export type ReadValue<S> = S extends { array: number } ? string[]
 /** The columns reads add to a row. */
 export type ReadRow<R extends Reads> = { [K in keyof R & string]: ReadValue<R[K]> };
 /** Filters on reads: integers and strings (with eq/ne). */
-export type ReadWhere<R extends Reads> = { [K in keyof R & string]?: FieldFilter<number | bigint | string> };
+export type ReadWhere<R extends Reads> = { [K in ReadsExcept<R, { array: number } | { bytes: number }>]?: FieldFilter<number | bigint | string> };
+/** The reads of R except those of kind X: byte buffers are no keys, lists and buffers no kernel filters, strings no values. */
+export type ReadsExcept<R extends Reads, X> = { [K in keyof R & string]: R[K] extends X ? never : K }[keyof R & string];
+/** The reads that can be an aggregation's value: not strings, lists or buffers. */
+type ValueRead<R extends Reads> = { [K in keyof R & string]: ReadValue<R[K]> extends string | string[] | Uint8Array | null ? never : K }[keyof R & string];
 
 export type Where<N extends string> = {
   pid?: number;
@@ -402,7 +406,7 @@ export class TracepointProbe<N extends string, F extends FieldName<N>, R extends
   }
 
   /** Aggregates in the kernel: keys from `by`, optional value field and histogram (see docs/aggregations.md). */
-  aggregate(opts: AggregateOptions & { by?: readonly KeyName<N, R>[]; value?: FieldName<N> | (keyof R & string) }): Aggregation {
+  aggregate(opts: AggregateOptions & { by?: readonly KeyName<N, R>[]; value?: FieldName<N> | ValueRead<R> }): Aggregation {
     return new Aggregation({ source: this.source, probe: this as unknown as TracepointProbe<string, string>, options: opts, decorate: this.#names() });
   }
 
@@ -419,15 +423,15 @@ export class TracepointProbe<N extends string, F extends FieldName<N>, R extends
     return this.aggregate(opts);
   }
   /** count, sum, min, max and avg of an integer field per key (bpftrace's sum/min/max/avg/stats). */
-  stats(value: FieldName<N> | (keyof R & string), opts: { by?: readonly KeyName<N, R>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
+  stats(value: FieldName<N> | ValueRead<R>, opts: { by?: readonly KeyName<N, R>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
     return this.aggregate({ ...opts, value });
   }
   /** A log2 histogram of an integer field per key (bpftrace's hist()). */
-  hist(value: FieldName<N> | (keyof R & string), opts: { by?: readonly KeyName<N, R>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
+  hist(value: FieldName<N> | ValueRead<R>, opts: { by?: readonly KeyName<N, R>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
     return this.aggregate({ ...opts, value, hist: "log2" });
   }
   /** A linear histogram of an integer field per key (bpftrace's lhist()). */
-  lhist(value: FieldName<N> | (keyof R & string), range: Exclude<HistSpec, "log2">, opts: { by?: readonly KeyName<N, R>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
+  lhist(value: FieldName<N> | ValueRead<R>, range: Exclude<HistSpec, "log2">, opts: { by?: readonly KeyName<N, R>[]; maxKeys?: number; stringBytes?: number } = {}): Aggregation {
     return this.aggregate({ ...opts, value, hist: linearRange(range, this.source) });
   }
 
