@@ -3,27 +3,11 @@
  * u32 right after `nr_sector`; reading it at a rounded-down offset gave nr_sector. */
 import { after, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import { block, tracepoint } from "../bpf-lib/src/index.js";
 import { bpftrace, parseMap } from "./helpers/bpftrace.js";
-import { makeLoop, removeLoop } from "./helpers/loop.js";
+import { makeLoop, removeLoop, writeAll, WRITES, REQUESTS, BYTES } from "./helpers/loop.js";
 
 const rowsOf = (t: { objects(): object[] }) => t.objects() as Record<string, unknown>[];
-
-/** Writes of each size: every one is its own request (O_DIRECT, synchronous, one at a time). */
-const WRITES = [
-  { bs: 4096, count: 5, seek: 0 },
-  { bs: 65536, count: 3, seek: 1 },
-  { bs: 512, count: 7, seek: 1024 },
-];
-const REQUESTS = WRITES.reduce((n, w) => n + w.count, 0);
-const BYTES = WRITES.reduce((n, w) => n + w.bs * w.count, 0);
-
-
-function writeAll(dev: string): void {
-  for (const w of WRITES)
-    execFileSync("dd", ["if=/dev/zero", `of=${dev}`, "oflag=direct", `bs=${w.bs}`, `count=${w.count}`, `seek=${w.seek}`], { stdio: "ignore" });
-}
 
 describe("block:block_rq_issue on a loop device", () => {
   const loop = makeLoop("block");

@@ -36,3 +36,17 @@ export function removeLoop(loop: Loop | string): void {
   spawnSync("losetup", ["-d", loop.dev]);
   rmSync(loop.file, { force: true });
 }
+
+/** Direct writes of each size, one dd per size: every write is its own request (O_DIRECT, synchronous, one at a time). */
+export const WRITES = [
+  { bs: 4096, count: 5, seek: 0 },
+  { bs: 65536, count: 3, seek: 1 },
+  { bs: 512, count: 7, seek: 1024 },
+] as const;
+export const REQUESTS = WRITES.reduce((n, w) => n + w.count, 0);
+export const BYTES = WRITES.reduce((n, w) => n + w.bs * w.count, 0);
+
+/** Makes WRITES on `dev`. */
+export function writeAll(dev: string): void {
+  for (const w of WRITES) execFileSync("dd", ["if=/dev/zero", `of=${dev}`, "oflag=direct", `bs=${w.bs}`, `count=${w.count}`, `seek=${w.seek}`], { stdio: "ignore" });
+}
