@@ -11,6 +11,7 @@ import { Interruption, isSigintStop } from "./interruption.js";
 import { isComplete, type Completeness } from "./is-complete.js";
 import { ModuleLoader } from "./modules.js";
 import { declaredNames, expandShorthands } from "./shorthand.js";
+import { bpfCellSource, isBpfCell, typeBpfCalls } from "./bpf-cells.js";
 import { blankExportModifiers } from "./strip-exports.js";
 import { diagnosticsError, internalError, interruptedError, originCell, runtimeError } from "./traceback.js";
 import { createConverter, type Converter } from "./tslab.js";
@@ -136,7 +137,9 @@ export class CellRunner {
     this.onChecking(true);
     let converted: ReturnType<Converter["convert"]>;
     try {
-      converted = this.getConverter().convert(this.prevDecl, expandShorthands(blankExportModifiers(code), declaredNames(this.prevDecl)));
+      // BPF C is compiled first, so the cell is checked against its object's types
+      const source = isBpfCell(code) ? await bpfCellSource(code) : await typeBpfCalls(code);
+      converted = this.getConverter().convert(this.prevDecl, expandShorthands(blankExportModifiers(source), declaredNames(this.prevDecl)));
     } finally {
       this.onChecking(false);
     }

@@ -261,6 +261,48 @@ class Bytes extends ListBase<Uint8Array> {
   decode(u8: Uint8Array, _dv: DataView, base: number): void { this.data.push(u8.slice(base + this.at, base + this.at + this.size)); }
 }
 
+/** IEEE floats (float or double), as doubles: a float widens exactly. */
+class Float extends NumBase {
+  constructor(name: string, at: number, private readonly size: 4 | 8) { super(name, at, Float64Array); }
+  decode(_u8: Uint8Array, dv: DataView, base: number, row: number): void {
+    this.data[row] = this.size === 4 ? dv.getFloat32(base + this.at, true) : dv.getFloat64(base + this.at, true);
+  }
+}
+
+/**
+ * The `bits`-bit field starting `bitOffset` bits after byte `base` (little-endian, as BTF
+ * counts bitfield offsets on x86 and arm64), sign-extended when `signed`: a number up to
+ * 32 bits (5 bytes at most, exact in a double), a bigint for wider fields.
+ */
+export function bitfield(u8: Uint8Array, base: number, bitOffset: number, bits: number, signed: boolean): number | bigint {
+  const start = base + (bitOffset >>> 3), shift = bitOffset & 7, n = (shift + bits + 7) >>> 3;
+  if (bits <= 32) {
+    let v = 0;
+    for (let i = n - 1; i >= 0; i--) v = v * 256 + u8[start + i]!;
+    v = Math.floor(v / 2 ** shift) % 2 ** bits;
+    return signed && v >= 2 ** (bits - 1) ? v - 2 ** bits : v;
+  }
+  let v = 0n;
+  for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(u8[start + i]!);
+  v = BigInt.asUintN(bits, v >> BigInt(shift));
+  return signed ? BigInt.asIntN(bits, v) : v;
+}
+
+/** A bitfield (BTF kflag struct members); `at` is in bits. Wider than 53 bits, a rounded value is counted (see Int64). */
+class Bits extends NumBase {
+  constructor(name: string, bitAt: number, private readonly bits: number, private readonly signed: boolean) { super(name, bitAt, Float64Array); }
+  decode(u8: Uint8Array, _dv: DataView, base: number, row: number): void {
+    const v = bitfield(u8, base, this.at, this.bits, this.signed);
+    if (typeof v === "number") {
+      this.data[row] = v;
+      return;
+    }
+    const d = Number(v);
+    if (BigInt(d) !== v) this.imprecise++;
+    this.data[row] = d;
+  }
+}
+
 export const decoders = {
   /** `mode` matters for 8-byte integers only. */
   int(name: string, at: number, size: 1 | 2 | 4 | 8, signed: boolean, mode: Int64Mode = "number"): FieldDecoder {
@@ -277,6 +319,10 @@ export const decoders = {
   dataLoc: (name: string, at: number, fieldEnd: number, rel: boolean, asString: boolean, recordToEvent: number, eventEnd: number): FieldDecoder =>
     new DataLoc(name, at, fieldEnd, rel, asString, recordToEvent, eventEnd),
   bytes: (name: string, at: number, size: number): FieldDecoder => new Bytes(name, at, size),
+  /** float or double, as numbers. */
+  float: (name: string, at: number, size: 4 | 8): FieldDecoder => new Float(name, at, size),
+  /** A bitfield `bits` wide at bit `bitAt` of the event, as numbers. */
+  bits: (name: string, bitAt: number, bits: number, signed: boolean): FieldDecoder => new Bits(name, bitAt, bits, signed),
   /** A string a derived read filled (truncation counted). */
   readString: (name: string, at: number, slot: number): FieldDecoder => new ReadString(name, at, slot),
   stringList: (name: string, at: number, slot: number, count: number): FieldDecoder => new StringList(name, at, slot, count),

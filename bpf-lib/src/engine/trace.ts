@@ -7,6 +7,7 @@ import type { ColumnTable } from "arquero";
 import { setImmediate as yieldToLoop } from "node:timers/promises";
 import type { BpfObject } from "../libbpf/object.js";
 import type { Link } from "../libbpf/link.js";
+import type { BpfMap } from "../libbpf/map.js";
 import { RingBufferReader } from "../ringbuf/reader.js";
 import { programsSettled } from "./settled.js";
 import { EventDecoder, type FieldDecoder, type Columns, type StreamDecoder } from "./decoder.js";
@@ -56,6 +57,12 @@ export interface StreamSetup {
   wakeupBytes?: number;
   /** Events of several layouts in one ring (a group of tracepoints): decodes them instead of an EventDecoder of eventSize and fields. */
   decoder?: (view: { u8: Uint8Array; u32: Uint32Array; dv: DataView }) => StreamDecoder;
+  /** The ring buffer map (default: the object's map "events"). */
+  ring?: BpfMap;
+  /** The per-CPU counters map (default: the object's map "stats"); null when the program keeps none (then lost is 0 and produced is what was received). */
+  counters?: BpfMap | null;
+  /** Releases the kernel objects at stop (default: disposes the object and the others). Returns the first error, or null. */
+  release?: () => unknown;
 }
 
 /** Least time between two drains unless the wakeup threshold is crossed: bounds wakeups per second. */
@@ -89,15 +96,18 @@ export class Trace implements Disposable, AsyncDisposable, Running {
     this.#setup = setup;
     let reader: RingBufferReader | null = null;
     try {
-      reader = new RingBufferReader(setup.object.map("events").fd, setup.bufferBytes);
+      reader = new RingBufferReader((setup.ring ?? setup.object.map("events")).fd, setup.bufferBytes);
       this.#reader = reader;
       this.#decoder = setup.decoder ? setup.decoder(reader) : new EventDecoder(reader, setup.eventSize, setup.fields);
       this.#links = setup.attach();
     } catch (e) {
       // nothing half-attached stays: close what was made, links first (the object owns them)
       reader?.close();
-      setup.object.dispose();
-      for (const o of setup.others ?? []) o.dispose();
+      if (setup.release) setup.release();
+      else {
+        setup.object.dispose();
+        for (const o of setup.others ?? []) o.dispose();
+      }
       throw e;
     }
     this.#start = clocks();
@@ -129,7 +139,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
   }
 
   progress(fraction?: number): Progress {
-    return { received: this.#received, lost: this.#final?.stats.lost ?? readCounters(this.#setup.object.map("stats")).lost, seconds: this.elapsed(), fraction };
+    return { received: this.#received, lost: this.#final?.stats.lost ?? this.#counters().lost, seconds: this.elapsed(), fraction };
   }
 
   elapsed(): number {
@@ -243,7 +253,7 @@ export class Trace implements Disposable, AsyncDisposable, Running {
       this.#stoppedBy = "error";
     } finally {
       this.#reader.close();
-      const error = releaseLinks([this.#setup.object, ...(this.#setup.others ?? [])]);
+      const error = this.#setup.release ? this.#setup.release() : releaseLinks([this.#setup.object, ...(this.#setup.others ?? [])]);
       if (error) this.#error ??= error;
       untrack(this);
     }
@@ -332,7 +342,9 @@ export class Trace implements Disposable, AsyncDisposable, Running {
 
   /** The kernel's counters: the emitting program's, plus (pairs) its start programs' evicted, dropped and failed reads. */
   #counters(): Counters {
-    return readCounters(this.#setup.object.map("stats"), (this.#setup.others ?? []).map((o) => o.map("stats")));
+    const own = this.#setup.counters === undefined ? this.#setup.object.map("stats") : this.#setup.counters;
+    if (own === null) return { produced: this.#received, lost: 0, filtered: 0, excludedSelf: 0, readFailed: 0, unmatched: 0, evicted: 0, startDropped: 0 };
+    return readCounters(own, (this.#setup.others ?? []).map((o) => o.map("stats")));
   }
 
   /** Counters so far (final once stopped). */

@@ -2,6 +2,7 @@
  * which programs load), kernel objects after. Owns its programs and maps;
  * dispose() closes everything, links included. */
 import * as ffi from "../ffi/libbpf.js";
+import { rawData } from "../ffi/btf.js";
 import { captureLog, verifierExcerpt, warnings } from "./log.js";
 import { DisposedError, InvalidArgumentError, LoadError, PermissionError, VerifierError, errnoName, NotSupportedError } from "../errors.js";
 import { BpfProgram } from "./program.js";
@@ -85,6 +86,12 @@ export class BpfObject implements ObjectOwner, Disposable {
     const image = map.initialValue();
     this.#rodata = { map, image, vars: new Map(vars.map((v) => [v.name, { offset: v.offset, size: v.size }])) };
     return this.#rodata;
+  }
+
+  /** The object's own BTF as raw bytes (types of its maps, globals and records), or null when it has none. */
+  btfBytes(): Uint8Array | null {
+    const btf = ffi.objectBtf(this.handle());
+    return btf === null ? null : rawData(btf);
   }
 
   /** Names and sizes of the `const volatile` globals that can be set before load. */
