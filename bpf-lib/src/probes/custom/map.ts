@@ -12,7 +12,7 @@ import type { RecordLayout } from "./layout.js";
 import type { CustomMapInfo } from "./describe.js";
 
 /** A key or value: its row object, or for one-column rows the bare value. */
-export type RowArg<R> = R | (R extends { key: infer V } ? V : R extends { value: infer V } ? V : never);
+export type RowArg<R> = string extends keyof R ? unknown : R | (R extends { key: infer V } ? V : R extends { value: infer V } ? V : never);
 
 export interface MapTableOptions {
   /** Per-CPU maps: one row per key and CPU (a `cpu` column) instead of values summed over CPUs. */

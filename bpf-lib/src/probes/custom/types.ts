@@ -10,9 +10,9 @@ import type { XdpMode } from "../xdp/attach.js";
  * The notebook fills it in from the object's BTF; without it, names are plain strings.
  */
 export interface CustomTypes {
-  events: Record<string, object>;
-  maps: Record<string, { kind: string; key: object; value: object }>;
-  hists: Record<string, { key: object }>;
+  events: Record<string, Record<string, unknown>>;
+  maps: Record<string, { kind: string; key: Record<string, unknown>; value: Record<string, unknown> }>;
+  hists: Record<string, { key: Record<string, unknown> }>;
   globals: Record<string, unknown>;
 }
 
