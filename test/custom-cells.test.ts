@@ -58,7 +58,13 @@ describe("BPF C cells", () => {
   });
 
   it("a %%bpf cell declares its program, typed: later cells are checked against its rings, maps and globals", async () => {
-    assert.equal(ok(await run(COUNTER_CELL)).value, "on_getppid tracepoint/syscalls/sys_enter_getppid");
+    const shown = ok(await run(COUNTER_CELL)).value as { [k: symbol]: () => Record<string, string> };
+    const bundle = shown[Symbol.for("Jupyter.display")]!();
+    assert.match(bundle["text/plain"]!, /^BPF program counter: not loaded yet; compiled/);
+    assert.match(bundle["text/plain"]!, /on_getppid {2}SEC\("tracepoint\/syscalls\/sys_enter_getppid"\)/);
+    assert.match(bundle["text/plain"]!, /events {2}ringbuf {2}records: struct event \(pid, seq, comm\)/);
+    assert.match(bundle["text/plain"]!, /by_pid {2}hash \(1024\) {2}u32 → u64/);
+    assert.match(bundle["text/html"]!, /<b>BPF program counter<\/b>/);
     const wrongMap = failed(await run('counter.map("by_pids")'));
     assert.match(wrongMap.evalue, /"by_pids"/);
     const wrongGlobal = failed(await run("counter.set({ targt: 1 })"));

@@ -32,7 +32,7 @@ export async function bpfCellSource(code: string): Promise<string> {
   const options = `{ name: ${JSON.stringify(name)}, sourceName: ${JSON.stringify(name)}, firstLine: 2 }`;
   const type = await typed(() => bpfTypeText(c, { sourceName: name, firstLine: 2 }));
   // one line: the cell's lines are C, and a TypeScript error here is ours, not the user's
-  return `import { bpf as bpfbook$bpf } from "bpfbook"; const ${name} = await bpfbook$bpf.compile${type ? `<${type}>` : ""}(${JSON.stringify(c)}, ${options}); ${name}.programs.map((p) => p.name + " " + p.section).join("\\n");`;
+  return `import { bpf as bpfbook$bpf } from "bpfbook"; const ${name} = await bpfbook$bpf.compile${type ? `<${type}>` : ""}(${JSON.stringify(c)}, ${options}); ${name};`;
 }
 
 /** A TypeScript cell with its bpf.c templates and bpf.file calls typed. */

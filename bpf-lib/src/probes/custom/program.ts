@@ -20,6 +20,7 @@ import { Attachment } from "./attachment.js";
 import { CustomEvents, type EventsOwner } from "./events.js";
 import { CustomMap, type MapOwner } from "./map.js";
 import type { AttachOptions, BpfCOptions, CustomTypes } from "./types.js";
+import { summaryHtml, summaryText, type ProgramSummary } from "./summary.js";
 
 type Str<K> = K & string;
 type MapEntry<T extends CustomTypes, K extends keyof T["maps"]> = T["maps"][K];
@@ -231,6 +232,21 @@ export class BpfCProgram<T extends CustomTypes = CustomTypes> implements EventsO
   /** A HIST map: `.table()` gives key columns, bucket, low, high, count (for plot.histogram and percentiles). */
   hist<K extends Str<keyof T["hists"]>>(name: K): CustomMap<T["hists"][K] extends { key: infer R extends object } ? R : Record<string, unknown>, { count: number }> {
     return new CustomMap(this, this.#mapInfo(name, "hist"));
+  }
+
+  /** What it is: programs, maps and globals, and whether it is loaded or attached (the notebook shows this). */
+  summary(): ProgramSummary {
+    const state = this.#object === null ? "disposed" : this.attached ? "attached" : this.loaded ? "loaded" : "not loaded yet";
+    return { name: this.name, compiled: this.compiled, state, programs: this.#object ? this.programs : [], description: this.description };
+  }
+
+  toString(): string {
+    return summaryText(this.summary());
+  }
+
+  [Symbol.for("Jupyter.display")](): Record<string, string> {
+    const s = this.summary();
+    return { "text/plain": summaryText(s), "text/html": summaryHtml(s) };
   }
 
   /** Detaches and closes everything (idempotent). */
