@@ -95,6 +95,16 @@ describe("BPF C cells", () => {
     assert.match(e.evalue, /cell line 4, column \d+: use of undeclared identifier 'nope'/);
   });
 
+  it("a cell whose C is new says it compiled it (the compile made for its types counts), and a re-run that it did not", async () => {
+    const cell = `%%bpf fresh\n#include "bpfbook.h"\n/* ${process.pid} ${Date.now()} */\nSEC("tracepoint/syscalls/sys_enter_getppid")\nint f(void *ctx) { return 0; }\n`;
+    ok(await run(cell));
+    const first = ok(await run("[fresh.compiled.cached, fresh.compiled.seconds > 0]")).value;
+    assert.deepEqual(first, [false, true]);
+    ok(await run(cell));
+    assert.deepEqual(ok(await run("[fresh.compiled.cached, fresh.compiled.seconds]")).value, [true, 0]);
+    ok(await run("fresh.dispose()"));
+  });
+
   it("a %%bpf cell that does not compile is an error at its line", async () => {
     const e = failed(await run('%%bpf broken\n#include "bpfbook.h"\n\nint x = ;\n'));
     assert.equal(e.ename, "CompileError");

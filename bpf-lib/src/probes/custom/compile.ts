@@ -22,6 +22,11 @@ export interface CompileOptions {
   defines?: Readonly<Record<string, string | number | boolean>>;
   /** Where compiled objects are kept. Default $BPFBOOK_CACHE, else $XDG_CACHE_HOME/bpfbook, else ~/.cache/bpfbook. */
   cacheDir?: string;
+  /**
+   * @internal The notebook compiles a cell's C before running it, for its types: the cell's
+   * own compile then reports that compile (cached: false, its seconds), not a cache hit.
+   */
+  forTypes?: boolean;
 }
 
 export interface CompiledObject {
@@ -87,6 +92,9 @@ export function findClang(): Promise<{ path: string; version: string }> {
   found.catch(() => clangs.delete(key));
   return found;
 }
+
+/** Compiles the notebook made for a cell's types, reported by the cell's own compile (then forgotten). */
+const compiledForTypes = new Map<string, { seconds: number; warnings: Diagnostic[] }>();
 
 const sha = (...parts: (string | Uint8Array)[]) => {
   const h = createHash("sha256");
@@ -168,7 +176,12 @@ export async function compileBpf(code: string, options: CompileOptions = {}): Pr
   const hash = sha(text, clang.version, vmlinux.hash, args.filter((a) => !a.startsWith(`-I${vmlinux.dir}`)).join(" "), ...headers).slice(0, 32);
   const dir = join(cacheDir(options.cacheDir), "bpf");
   const object = join(dir, `${hash}.bpf.o`);
-  if (existsSync(object)) return { path: object, hash, cached: true, seconds: 0, warnings: [], sourceName };
+  if (existsSync(object)) {
+    const early = compiledForTypes.get(hash);
+    compiledForTypes.delete(hash);
+    if (early && !options.forTypes) return { path: object, hash, cached: false, seconds: early.seconds, warnings: early.warnings, sourceName };
+    return { path: object, hash, cached: true, seconds: 0, warnings: [], sourceName };
+  }
   mkdirSync(dir, { recursive: true });
   const src = join(dir, `${hash}.bpf.c`);
   writeFileSync(src, text);
@@ -185,7 +198,9 @@ export async function compileBpf(code: string, options: CompileOptions = {}): Pr
   // DWARF is only the compiler's: BTF (kept) carries the types and line info libbpf and the verifier use
   await run("llvm-strip", ["-g", tmp]);
   renameSync(tmp, object);
-  return { path: object, hash, cached: false, seconds, warnings: diagnostics.filter((d) => d.severity === "warning"), sourceName };
+  const warnings = diagnostics.filter((d) => d.severity === "warning");
+  if (options.forTypes) compiledForTypes.set(hash, { seconds, warnings });
+  return { path: object, hash, cached: false, seconds, warnings, sourceName };
 }
 
 /** Compiles a `.bpf.c` file; its directory is searched for `#include "..."`. */

@@ -34,6 +34,8 @@ export class CustomMap<Key extends object = Record<string, unknown>, Value exten
   readonly name: string;
   readonly info: CustomMapInfo;
   readonly #owner: MapOwner;
+  /** 64-bit values a double rounded, in the read under way. */
+  #imprecise = 0;
 
   /** @internal made by BpfCProgram.map() and .hist() */
   constructor(owner: MapOwner, info: CustomMapInfo) {
@@ -59,7 +61,10 @@ export class CustomMap<Key extends object = Record<string, unknown>, Value exten
     const map = this.#map();
     const v = map.lookup(encodeRecord(bytesOf(this.info.key, this.#what()), key, `${this.#what()}: key`));
     if (!v) return undefined;
-    return this.#values(map, v)[0] as Value;
+    this.#imprecise = 0;
+    const value = this.#values(map, v)[0] as Value;
+    this.#warnImprecise();
+    return value;
   }
 
   /** Sets a key's value (for per-CPU maps, the same value on every CPU). */
@@ -100,14 +105,21 @@ export class CustomMap<Key extends object = Record<string, unknown>, Value exten
   /** One value per CPU (per-CPU maps) or the one value, decoded; `merge` sums per-CPU integer columns. */
   #values(map: BpfMap, bytes: Uint8Array, merge = true): Record<string, unknown>[] {
     const layout = bytesOf(this.info.value, this.#what());
-    if (!map.perCpu) return [decodeRecord(layout, bytes).row];
+    const decode = (at: number) => {
+      const d = decodeRecord(layout, bytes, at);
+      this.#imprecise += d.imprecise;
+      return d.row;
+    };
+    if (!map.perCpu) return [decode(0)];
     const stride = (map.valueSize + 7) & ~7;
-    const rows = Array.from({ length: possibleCpus() }, (_, c) => decodeRecord(layout, bytes, c * stride).row);
+    const rows = Array.from({ length: possibleCpus() }, (_, c) => decode(c * stride));
     if (!merge) return rows;
     const sum: Record<string, unknown> = { ...rows[0] };
     for (const leaf of layout.leaves) {
       if (leaf.kind !== "int" && leaf.kind !== "bits" && leaf.kind !== "float") continue;
-      sum[leaf.name] = rows.reduce((s, r) => s + Number(r[leaf.name] ?? 0), 0);
+      const total = rows.reduce((s, r) => s + Number(r[leaf.name] ?? 0), 0);
+      if (leaf.kind !== "float" && !Number.isSafeInteger(total)) this.#imprecise++;
+      sum[leaf.name] = total;
     }
     return [sum];
   }
@@ -117,13 +129,30 @@ export class CustomMap<Key extends object = Record<string, unknown>, Value exten
    * columns, bucket, low, high, count). Read with one batch lookup where the kernel has it.
    */
   table(opts: MapTableOptions = {}): ColumnTable {
+    this.#imprecise = 0;
+    try {
+      return this.#table(opts);
+    } finally {
+      this.#warnImprecise();
+    }
+  }
+
+  /** Rounded values are never silent: a warning, as for event streams. */
+  #warnImprecise(): void {
+    if (this.#imprecise === 0) return;
+    process.emitWarning(`${this.#what()}: ${this.#imprecise} 64-bit values beyond 2^53 were rounded to the nearest double (read them exactly with a struct of two u32 halves, or keep counts below 2^53)`, { code: "BPFBOOK_IMPRECISE" });
+  }
+
+  #table(opts: MapTableOptions): ColumnTable {
     const map = this.#map();
     const { keys, values } = map.entries();
     if (this.kind === "hist") return this.#histTable(keys, values);
     const keyLayout = bytesOf(this.info.key, this.#what());
     const rows: Record<string, unknown>[] = [];
     for (let i = 0; i < keys.length; i++) {
-      const key = decodeRecord(keyLayout, keys[i]!).row;
+      const kd = decodeRecord(keyLayout, keys[i]!);
+      this.#imprecise += kd.imprecise;
+      const key = kd.row;
       const vals = this.#values(map, values[i]!, !opts.perCpu);
       vals.forEach((v, cpu) => rows.push(opts.perCpu && map.perCpu ? { ...key, cpu, ...v } : { ...key, ...v }));
     }

@@ -22,7 +22,6 @@ import { CustomMap, type MapOwner } from "./map.js";
 import type { AttachOptions, BpfCOptions, CustomTypes } from "./types.js";
 import { summaryHtml, summaryText, type ProgramSummary } from "./summary.js";
 
-type Str<K> = K & string;
 type MapEntry<T extends CustomTypes, K extends keyof T["maps"]> = T["maps"][K];
 type KeyRow<E> = E extends { key: infer R extends object } ? R : Record<string, unknown>;
 type ValueRow<E> = E extends { value: infer R extends object } ? R : Record<string, unknown>;
@@ -218,19 +217,19 @@ export class BpfCProgram<T extends CustomTypes = CustomTypes> implements EventsO
   }
 
   /** A ring buffer's records as tables: `.collect({ seconds })`, `.stream()`, `.start()`. */
-  events<K extends Str<keyof T["events"]>>(ring: K): CustomEvents<T["events"][K] & object> {
+  events<K extends keyof T["events"] & string>(ring: K): CustomEvents<T["events"][K] & object> {
     const m = this.#mapInfo(ring, "ring");
     if (!m.record) throw new InvalidArgumentError(`${this.name}: ring "${ring}" has no record type: declare it with RINGBUF(${ring}, struct your_event) so bpfbook knows its columns`);
     return new CustomEvents<T["events"][K] & object>(this, ring, m.record, m.stats);
   }
 
   /** A map, read and written in its key and value types: `.table()`, `.get(key)`, `.set(key, value)`, `.delete(key)`, `.clear()`. */
-  map<K extends Str<keyof T["maps"]>>(name: K): CustomMap<KeyRow<MapEntry<T, K>>, ValueRow<MapEntry<T, K>>> {
+  map<K extends keyof T["maps"] & string>(name: K): CustomMap<KeyRow<MapEntry<T, K>>, ValueRow<MapEntry<T, K>>> {
     return new CustomMap(this, this.#mapInfo(name, "map"));
   }
 
   /** A HIST map: `.table()` gives key columns, bucket, low, high, count (for plot.histogram and percentiles). */
-  hist<K extends Str<keyof T["hists"]>>(name: K): CustomMap<T["hists"][K] extends { key: infer R extends object } ? R : Record<string, unknown>, { count: number }> {
+  hist<K extends keyof T["hists"] & string>(name: K): CustomMap<T["hists"][K] extends { key: infer R extends object } ? R : Record<string, unknown>, { count: number }> {
     return new CustomMap(this, this.#mapInfo(name, "hist"));
   }
 

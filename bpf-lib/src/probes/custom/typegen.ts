@@ -20,10 +20,10 @@ function typeTextOf(path: string): string {
 
 /** Compiles (or finds in the cache) BPF C and returns its program type as one line of TypeScript. */
 export async function bpfTypeText(code: string, options: CompileOptions = {}): Promise<string> {
-  return typeTextOf((await compileBpf(code, options)).path);
+  return typeTextOf((await compileBpf(code, { ...options, forTypes: true })).path);
 }
 
 /** The same for a `.bpf.c` file. */
 export async function bpfFileTypeText(path: string): Promise<string> {
-  return typeTextOf((await compileBpfFile(path)).path);
+  return typeTextOf((await compileBpfFile(path, { forTypes: true })).path);
 }
