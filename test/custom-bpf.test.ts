@@ -148,6 +148,16 @@ int on_getppid(void *ctx)
     assert.equal(BigInt(r.ptr as bigint), 0xffff888012345678n);
   });
 
+  it("a value member named like a key member keeps both columns (the value's as value.<name>)", async () => {
+    using prog = await bpf.compile(`#include "bpfbook.h"\nstruct k { u32 pid; u32 cpu; };\nstruct v { u32 pid; u64 n; };\nHASH(m, struct k, struct v, 8);\nSEC("tracepoint/syscalls/sys_enter_getppid")\nint f(void *ctx) { return 0; }\n`);
+    prog.load();
+    prog.map("m").set({ pid: 1, cpu: 0 }, { pid: 99, n: 5 });
+    const t = prog.map("m").table();
+    assert.deepEqual(t.columnNames(), ["pid", "cpu", "value.pid", "n"]);
+    assert.deepEqual(t.objects(), [{ pid: 1, cpu: 0, "value.pid": 99, n: 5 }]);
+    assert.deepEqual(prog.map("m").get({ pid: 1, cpu: 0 }), { pid: 99, n: 5 });
+  });
+
   it("compiles once: the same source again comes from the cache", async () => {
     const code = COUNTER + `\n/* cache test ${process.pid} ${Date.now()} */\n`;
     const first = await compileBpf(code);

@@ -1,17 +1,19 @@
 /* The guest half of test/vm/reads.test.ts: runs inside the Debian-kernel VM (node
  * dist/test/vm/reads-guest.js), where kprobes and fentry work. Kernel function probes
  * with `read`/`columns` on gated workloads, the BTF offsets this kernel gives the paths,
- * and the verifier enumeration (test/helpers/combos.ts) with a per-kind limit. Prints one
+ * the user's BPF C compiled on the host (CUSTOM_C) loaded with bpf.object(), by fentry and
+ * by kprobe, and the verifier enumeration (test/helpers/combos.ts) with a per-kind limit. Prints one
  * `@@VMREADS <json>` line; every check records its result or its error, and the host
  * asserts. Not a test file itself (no .test. in its name), so the host never runs it. */
 import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { kprobe, kretprobe, kernelFunctionSupport } from "../../bpf-lib/src/probes/fentry/index.js";
+import { bpf } from "../../bpf-lib/src/probes/custom/index.js";
 import { BtfBlob } from "../../bpf-lib/src/btf/blob.js";
 import { currentTaskPath, resolvePath } from "../../bpf-lib/src/btf/path.js";
 import { KINDS, loadCombos, type LoadResult } from "../helpers/combos.js";
 import { WORKLOAD } from "../helpers/workload.js";
-import { PATHS, READS_N, type GuestReport, type RunResult } from "./reads-shared.js";
+import { CUSTOM_ENV, PATHS, READS_N, type GuestReport, type RunResult } from "./reads-shared.js";
 
 const DATA = "/tmp/bpfbook-vmreads-data.txt";
 const OPENED = "/tmp/bpfbook-vmreads-open";
@@ -145,6 +147,26 @@ async function main(): Promise<void> {
       const t = await tr.finished() as unknown as Tableish;
       await exited;
       return { rows: t.numRows(), stacks: uniq(t, "ustack"), stacksLost: t.stats.stacksLost ?? null };
+    });
+  }
+
+  // the user's BPF C, compiled on the host against its own vmlinux.h: CO-RE relocates it to 6.1 at load
+  for (const via of ["fentry", "kprobe"] as const) {
+    await check(`custom C ${via}`, async () => {
+      const path = process.env[CUSTOM_ENV[via]];
+      if (!path) throw new Error(`no object to load: ${CUSTOM_ENV[via]} is not set`);
+      using prog = bpf.object(path);
+      const w = await gated(read);
+      prog.set({ target: w.pid });
+      const trace = prog.events("reads").start();
+      const exit = await w.go();
+      await trace.stop();
+      const t = (await trace.table()) as unknown as Tableish & { stats: { received: number; produced: number; lost: number } };
+      const { received, produced, lost } = t.stats;
+      return {
+        programs: prog.programs, exit, pid: w.pid, rows: t.numRows(), columns: t.columnNames(), pids: uniq(t, "pid"), names: uniq(t, "name"), counts: uniq(t, "count"),
+        byPid: prog.map("by_pid").table().objects(), stats: { received, produced, lost },
+      };
     });
   }
 

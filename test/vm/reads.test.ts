@@ -3,8 +3,9 @@
  * user pointer argument and through kernel pointers, `columns: ["ppid", "uid"]`, keys by a
  * derived value, by fentry and by kprobe, on gated workloads with known answers; the BTF
  * offsets of the paths on 6.1 (compared here with this host's); and every program kind
- * loaded on 6.1 in a covering subset of its feature combinations. Skipped, with the
- * reason printed, where qemu or the kernel is missing. */
+ * loaded on 6.1 in a covering subset of its feature combinations; and a user's BPF C
+ * compiled here (compileBpf) and loaded there (bpf.object), by fentry and by kprobe.
+ * Skipped, with the reason printed, where qemu or the kernel is missing. */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { basename } from "node:path";
@@ -12,8 +13,9 @@ import { release } from "node:os";
 import { BtfBlob } from "../../bpf-lib/src/btf/blob.js";
 import { currentTaskPath, resolvePath } from "../../bpf-lib/src/btf/path.js";
 import { KINDS } from "../helpers/combos.js";
+import { compileBpf } from "../../bpf-lib/src/probes/custom/compile.js";
 import { findKernel, runInVm, vmUnavailableReason } from "./vm.js";
-import { PATHS, READS_N, type GuestReport } from "./reads-shared.js";
+import { CUSTOM_C, CUSTOM_ENV, PATHS, READS_N, type GuestReport } from "./reads-shared.js";
 
 const N = READS_N;
 const DATA = "/tmp/bpfbook-vmreads-data.txt";
@@ -27,12 +29,25 @@ if (why) console.log(`skipping the VM reads test: ${why}`);
 describe("kernel function reads on Debian's 6.1 kernel (VM)", { skip: why ?? false }, () => {
   let g: GuestReport;
   const host: Record<string, number[]> = {};
+  /** Why the user's BPF C could not be compiled here (its checks skip), or null. */
+  let customWhy: string | null = null;
 
   before(async () => {
     const btf = BtfBlob.vmlinux();
     for (const [name, p] of Object.entries(PATHS)) host[name] = (p.root === "current" ? currentTaskPath(btf, p.path) : resolvePath(btf, p.root, p.path)).offsets;
+    // compiled here, against this host's vmlinux.h; the guest sees this machine's files read-only, its /tmp at /tmp/host
+    const env: Record<string, string> = { BPFBOOK_VM_COMBO_LIMIT: String(COMBO_LIMIT) };
+    try {
+      for (const via of ["fentry", "kprobe"] as const) {
+        const o = await compileBpf(CUSTOM_C, { sourceName: `vm-custom-${via}`, defines: { VIA_FENTRY: via === "fentry" } });
+        env[CUSTOM_ENV[via]] = o.path.startsWith("/tmp/") ? `/tmp/host${o.path.slice(4)}` : o.path;
+      }
+    } catch (e) {
+      customWhy = `the custom C cannot be compiled here: ${(e as Error).message.split("\n")[0]}`;
+      console.log(`# skipping the custom C checks: ${customWhy}`);
+    }
     const t0 = performance.now();
-    const r = await runInVm("node dist/test/vm/reads-guest.js", { timeoutMs: 230_000, env: { BPFBOOK_VM_COMBO_LIMIT: String(COMBO_LIMIT) } });
+    const r = await runInVm("node dist/test/vm/reads-guest.js", { timeoutMs: 230_000, env });
     process.stderr.write(`# VM: status ${r.status}, boot ${(r.bootMs / 1000).toFixed(1)} s, total ${(r.totalMs / 1000).toFixed(1)} s (${((performance.now() - t0) / 1000).toFixed(1)} s here)\n`);
     const line = r.output.split("\n").find((l) => l.startsWith("@@VMREADS "));
     if (!line) throw new Error(`the VM printed no @@VMREADS line (status ${r.status}); its output:\n${r.output.slice(-6000)}`);
@@ -149,6 +164,23 @@ describe("kernel function reads on Debian's 6.1 kernel (VM)", { skip: why ?? fal
       assert.deepEqual(run(`${via} kernel path`).values, [basename(DATA)]);
     }
   });
+
+  for (const via of ["fentry", "kprobe"] as const) {
+    it(`custom C ${via}: compiled here, loaded there with bpf.object() (CO-RE relocated to 6.1): exactly ${N} vfs_read calls, the file's name read through its pointers`, (t) => {
+      if (customWhy) {
+        t.skip(customWhy);
+        return;
+      }
+      const r = run(`custom C ${via}`);
+      console.log(`# custom C ${via}: ${r.rows} rows, by_pid ${JSON.stringify(r.byPid)}, ${JSON.stringify(r.stats)}, ${g.ms[`custom C ${via}`]} ms in the VM`);
+      assert.deepEqual(r.programs, [{ name: `custom_${via}`, section: `${via}/vfs_read` }]);
+      assert.deepEqual(r.columns, ["pid", "count", "name"]);
+      assert.deepEqual(
+        { exit: r.exit, rows: r.rows, pids: r.pids, names: r.names, counts: r.counts, byPid: r.byPid, stats: r.stats },
+        { exit: 0, rows: N, pids: [r.pid], names: [basename(DATA)], counts: [64], byPid: [{ key: r.pid, value: N }], stats: { received: N, produced: N, lost: 0 } },
+      );
+    });
+  }
 
   for (const kind of Object.keys(KINDS)) {
     it(`verifier: ${kind} loads on 6.1 in ${COMBO_LIMIT} combinations that hold every factor level`, () => {

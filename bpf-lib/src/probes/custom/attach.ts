@@ -3,7 +3,8 @@
  * xdp (which interface). All or nothing: a failure detaches what was attached. */
 import type { BpfProgram } from "../../libbpf/program.js";
 import type { Link } from "../../libbpf/link.js";
-import { InvalidArgumentError, InvalidOptionError } from "../../errors.js";
+import { existsSync } from "node:fs";
+import { InvalidArgumentError, InvalidOptionError, NotSupportedError } from "../../errors.js";
 import { attachSampling, onlineCpus } from "../profile/perf.js";
 import { attachXdpProgram, resolveInterface } from "../xdp/attach.js";
 import { nearest } from "../../tracefs/nearest.js";
@@ -21,7 +22,16 @@ export function attachKind(section: string): "auto" | "perf_event" | "xdp" | nul
 
 function attachOne(p: BpfProgram, opts: AttachOptions): Link[] {
   switch (attachKind(p.section)) {
-    case "auto": return [p.attachAuto()];
+    case "auto":
+      try {
+        return [p.attachAuto()];
+      } catch (e) {
+        // libbpf says ENOENT when the kernel has no kprobes at all (CONFIG_KPROBES off)
+        if (/^k(ret)?probe\//.test(p.section) && !existsSync("/sys/kernel/tracing/kprobe_events") && !existsSync("/sys/kernel/debug/tracing/kprobe_events")) {
+          throw new NotSupportedError(`SEC("${p.section}")`, "this kernel has no kprobes (CONFIG_KPROBES is off); use fentry/<fn> where the kernel allows it (bpfbook doctor)", { cause: e });
+        }
+        throw e;
+      }
     case "perf_event": {
       const hz = opts.hz ?? 99;
       if (!Number.isInteger(hz) || hz < 1 || hz > 100000) throw new InvalidOptionError("attach", "hz", opts.hz, "an integer from 1 to 100000 (samples per second per CPU)");

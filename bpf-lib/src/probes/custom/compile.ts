@@ -43,7 +43,9 @@ export interface CompiledObject {
 }
 
 const ARCH: Record<string, string> = { x64: "x86", arm64: "arm64", s390x: "s390", ppc64: "powerpc", riscv64: "riscv" };
-const FLAGS = ["-g", "-O2", "-target", "bpf", "-fno-color-diagnostics"];
+// -mcpu=v3 (kernels since 5.1): 32-bit atomics and jumps; clang 14 crashes on a used 32-bit
+// __sync_fetch_and_add at the default v1
+const FLAGS = ["-g", "-O2", "-target", "bpf", "-mcpu=v3", "-fno-color-diagnostics"];
 
 /** The cache directory for compiled objects and generated headers. */
 export function cacheDir(opt?: string): string {
@@ -193,6 +195,11 @@ export async function compileBpf(code: string, options: CompileOptions = {}): Pr
   if (r.code !== 0) {
     rmSync(tmp, { force: true });
     if (r.spawnError) throw new CompilerMissingError(clang.path, `could not be run (${r.spawnError.code})`);
+    if (/PLEASE submit a bug report|Stack dump:/.test(r.stderr)) {
+      // an LLVM crash: its stack dump says nothing to the user; the line it was at does
+      const at = /^\d+\.\s+(.*)$/m.exec(r.stderr.split("Stack dump:")[1] ?? "")?.[1] ?? "";
+      throw new CompileError(sourceName, diagnostics, `clang crashed compiling this C (an LLVM bug, not your error)${at ? `: ${at.replace(src, sourceName)}` : ""}; simplify the expression it names, e.g. do not use the result of an atomic add on a 32-bit value (make it 64-bit)`);
+    }
     throw new CompileError(sourceName, diagnostics, r.stderr);
   }
   // DWARF is only the compiler's: BTF (kept) carries the types and line info libbpf and the verifier use

@@ -54,11 +54,8 @@ export class CustomEvents<Row extends object> {
   start(opts: StopOptions & AttachOptions = {}): Trace {
     const object = this.#owner.loadedObject();
     const ring: BpfMap = object.map(this.ring);
+    // RINGBUF() always declares its counters; a ring without them is refused before this (no record type)
     const stats = this.#stats === undefined ? null : object.map(this.#stats);
-    if (stats === null && !warned.has(this.#owner.name + "/" + this.ring)) {
-      warned.add(this.#owner.name + "/" + this.ring);
-      process.emitWarning(`ring "${this.ring}" of ${this.#owner.name} is a plain libbpf ring buffer: events it could not queue are not counted (declare it with RINGBUF() and write with EMIT()/RESERVE() to count them)`, { code: "BPFBOOK_UNCOUNTED" });
-    }
     return new Trace(
       {
         source: `${this.#owner.name}: ${this.ring}`,
@@ -90,5 +87,3 @@ export class CustomEvents<Row extends object> {
     return stream<Row>((o) => this.start({ ...opts, ...o }), opts);
   }
 }
-
-const warned = new Set<string>();

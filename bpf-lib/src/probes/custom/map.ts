@@ -148,16 +148,24 @@ export class CustomMap<Key extends object = Record<string, unknown>, Value exten
     const { keys, values } = map.entries();
     if (this.kind === "hist") return this.#histTable(keys, values);
     const keyLayout = bytesOf(this.info.key, this.#what());
+    const keyNames = keyLayout.leaves.map((l) => l.name);
+    const perCpu = Boolean(opts.perCpu && map.perCpu);
+    // a value member named like a key member (or "cpu") keeps both: the value's becomes value.<name>
+    const taken = new Set([...keyNames, ...(perCpu ? ["cpu"] : [])]);
+    const valueNames = bytesOf(this.info.value, this.#what()).leaves.map((l) => [l.name, taken.has(l.name) ? `value.${l.name}` : l.name] as const);
     const rows: Record<string, unknown>[] = [];
     for (let i = 0; i < keys.length; i++) {
       const kd = decodeRecord(keyLayout, keys[i]!);
       this.#imprecise += kd.imprecise;
-      const key = kd.row;
       const vals = this.#values(map, values[i]!, !opts.perCpu);
-      vals.forEach((v, cpu) => rows.push(opts.perCpu && map.perCpu ? { ...key, cpu, ...v } : { ...key, ...v }));
+      vals.forEach((v, cpu) => {
+        const row: Record<string, unknown> = { ...kd.row };
+        if (perCpu) row.cpu = cpu;
+        for (const [from, to] of valueNames) row[to] = v[from];
+        rows.push(row);
+      });
     }
-    const names = [...keyLayout.leaves.map((l) => l.name), ...(opts.perCpu && map.perCpu ? ["cpu"] : []), ...bytesOf(this.info.value, this.#what()).leaves.map((l) => l.name)];
-    return tableOf(rows, names);
+    return tableOf(rows, [...keyNames, ...(perCpu ? ["cpu"] : []), ...valueNames.map(([, to]) => to)]);
   }
 
   #histTable(keys: Uint8Array[], values: Uint8Array[]): ColumnTable {
