@@ -3,6 +3,13 @@ import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
 
+/** The record/replay mode (bpfbook run --record / --replay), so a client's banner says it. */
+function modeNote(): string {
+  if (process.env.BPFBOOK_REPLAY) return ` — REPLAY of ${process.env.BPFBOOK_REPLAY}, not live data`;
+  if (process.env.BPFBOOK_RECORD) return ` — RECORDING to ${process.env.BPFBOOK_RECORD}`;
+  return "";
+}
+
 function version(pkg: string): string {
   try {
     return (require(`${pkg}/package.json`) as { version: string }).version;
@@ -28,7 +35,7 @@ export function kernelInfo(): Record<string, unknown> {
       codemirror_mode: { name: "javascript", typescript: true },
       pygments_lexer: "typescript",
     },
-    banner: `bpfbook ${version("bpfbook")}: TypeScript cells, eBPF tracing into Arquero tables (Node ${process.version})`,
+    banner: `bpfbook ${version("bpfbook")}: TypeScript cells, eBPF tracing into Arquero tables (Node ${process.version})${modeNote()}`,
     help_links: [],
     debugger: false,
   };

@@ -13,6 +13,7 @@ import { ReplaySession, ReplayMismatchError } from "../bpf-lib/src/replay/sessio
 import { readIndex } from "../bpf-lib/src/replay/format.js";
 import { liveCount } from "../bpf-lib/src/lifecycle.js";
 import { programIdsOf, workload } from "./helpers/workload.js";
+import { createTestNet, type TestNet } from "./helpers/netns.js";
 
 type Bpfbook = typeof real;
 
@@ -24,7 +25,8 @@ int f(void *ctx) { u32 pid = bpf_get_current_pid_tgid() >> 32; ADD(calls, &pid, 
 `;
 
 /** One "notebook": every result kind, as a notebook would ask for it. */
-async function notebook(b: Bpfbook, s: ReplaySession, live: boolean): Promise<Record<string, unknown>> {
+async function notebook(b: Bpfbook, s: ReplaySession, net: TestNet | null): Promise<Record<string, unknown>> {
+  const live = net !== null;
   const out: Record<string, unknown> = {};
   const N = 200;
   s.cell = 1;
@@ -55,6 +57,16 @@ async function notebook(b: Bpfbook, s: ReplaySession, live: boolean): Promise<Re
   await prog.run({ seconds: 0.1 });
   out.map = prog.map("calls").table();
   prog.dispose();
+  s.cell = 5;
+  const iface = net?.host ?? "recorded";
+  // one XDP program on an interface at a time
+  const packets = b.xdp(iface).count({ by: ["protocol", "dport"] }).start();
+  if (net) await net.udp({ port: 9000, count: 25 });
+  await packets.stop();
+  out.xdp = await packets.finished();
+  const samples = b.xdp(iface, { where: { protocol: "udp" } }).sample().start();
+  if (net) await net.udp({ port: 9000, count: 25 });
+  out.xdpSamples = await samples.table();
   out.names = b.listTracepoints().filter((n: string) => n.startsWith("syscalls:sys_enter_getpp"));
   out.figure = b.plot.bar(out.counts as ColumnTable, { x: "comm", y: "count" }).layout?.title;
   return out;
@@ -68,23 +80,30 @@ describe("record and replay", () => {
     const dir = mkdtempSync(join(tmpdir(), "bpfbook-recording-"));
     try {
       const rec = ReplaySession.record(dir);
-      const recorded = await notebook(rec.wrap(real), rec, true);
+      const net = createTestNet();
+      let recorded: Record<string, unknown>;
+      try {
+        recorded = await notebook(rec.wrap(real), rec, net);
+      } finally {
+        net.dispose();
+      }
       rec.save();
       assert.equal((recorded.events as ColumnTable).numRows(), 200);
       const index = readIndex(dir);
       const text = JSON.stringify(index.calls);
       const arrow = readdirSync(dir).filter((f) => f.endsWith(".arrow")).length, asRows = text.split('"$rows"').length - 1;
       console.log(`# recording: ${index.calls.length} calls, ${arrow} Arrow tables, ${asRows} tables as JSON rows`);
-      assert.ok(arrow + asRows >= 6, `${arrow} + ${asRows} tables`);
+      assert.ok(arrow + asRows >= 8, `${arrow} + ${asRows} tables`);
+      assert.equal((recorded.xdpSamples as ColumnTable).numRows(), 25);
       assert.ok(index.calls.some((c) => c.call === "tracepoint" && c.cell === 1));
       assert.equal(index.machine.kernel.length > 0, true);
 
       const before = liveCount();
       const play = ReplaySession.replay(dir);
-      const replayed = await notebook(play.wrap(real), play, false);
+      const replayed = await notebook(play.wrap(real), play, null);
       assert.deepEqual(programIdsOf(), [], "a replay loads nothing");
       assert.equal(liveCount(), before);
-      for (const k of ["events", "counts", "latency", "profile", "tool", "map"]) {
+      for (const k of ["events", "counts", "latency", "profile", "tool", "map", "xdp", "xdpSamples"]) {
         assert.deepEqual(rows(replayed[k]), rows(recorded[k]), `${k}: same rows`);
         assert.deepEqual((replayed[k] as ColumnTable).columnNames(), (recorded[k] as ColumnTable).columnNames(), `${k}: same columns`);
         assert.deepEqual(stats(replayed[k]), stats(recorded[k]), `${k}: same stats`);

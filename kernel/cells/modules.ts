@@ -9,6 +9,7 @@ import { dirname, join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import vm from "node:vm";
 import { bpfbookEntry, bpfbookName, projectNodeModules } from "./locations.js";
+import { currentSession } from "../replay.js";
 import { resolveImportOnly } from "./package-exports.js";
 import type { SideOutput } from "./tslab.js";
 
@@ -117,6 +118,12 @@ export class ModuleLoader {
     return Object.assign(require, { resolve: base.resolve, cache: base.cache, extensions: base.extensions, main: base.main });
   }
 
+  /** Loads a module again at its next import (bpfbook, after the record/replay mode changed). */
+  forget(spec: string): void {
+    this.loaded.delete(spec);
+    this.failures.delete(spec);
+  }
+
   clear(): void {
     this.loaded.clear();
     this.failures.clear();
@@ -133,7 +140,11 @@ export class ModuleLoader {
   }
 
   private async load(spec: string, key: string, fromDir: string): Promise<unknown> {
-    if (spec === bpfbookName) return interop(await import(pathToFileURL(bpfbookEntry).href));
+    if (spec === bpfbookName) {
+      const bpfbook = interop(await import(pathToFileURL(bpfbookEntry).href)) as object;
+      // recording or replaying: the cells see bpfbook through the session's proxy
+      return currentSession()?.wrap(bpfbook) ?? bpfbook;
+    }
     const local = isRelative(spec) ? this.localPath(key) : undefined;
     if (local !== undefined) return this.loadLocal(local);
     const require = createRequire(join(fromDir, "noop.js"));

@@ -12,6 +12,8 @@ import { isComplete, type Completeness } from "./is-complete.js";
 import { ModuleLoader } from "./modules.js";
 import { declaredNames, expandShorthands } from "./shorthand.js";
 import { bpfCellSource, isBpfCell, typeBpfCalls } from "./bpf-cells.js";
+import { switchMode } from "../replay.js";
+import { bpfbookName } from "./locations.js";
 import { blankExportModifiers } from "./strip-exports.js";
 import { diagnosticsError, internalError, interruptedError, originCell, runtimeError } from "./traceback.js";
 import { createConverter, type Converter } from "./tslab.js";
@@ -137,6 +139,12 @@ export class CellRunner {
     this.onChecking(true);
     let converted: ReturnType<Converter["convert"]>;
     try {
+      // `%bpfbook record|replay|live` switches the mode; the line itself stays (blank), so line numbers hold
+      const switched = await switchMode(code, this.cwd);
+      if (switched) {
+        code = switched.rest;
+        this.modules.forget(bpfbookName);
+      }
       // BPF C is compiled first, so the cell is checked against its object's types
       const source = isBpfCell(code) ? await bpfCellSource(code) : await typeBpfCalls(code);
       converted = this.getConverter().convert(this.prevDecl, expandShorthands(blankExportModifiers(source), declaredNames(this.prevDecl)));
