@@ -35,14 +35,30 @@ export function traceFromArrow<Row extends object = Record<string, unknown>>(byt
   const raw = arrow.schema.metadata?.get(STATS_KEY);
   arrow.schema.metadata = undefined; // Arquero's input type has no room for it; we read it above
   // Arquero's dictionary reader needs a record batch, and a table with no rows has none.
-  const t = arrow.numRows === 0
+  let t = arrow.numRows === 0
     ? aq.table(Object.fromEntries(arrow.names.map((n) => [n, arrow.getChild(n).toArray() as ArrayLike<unknown>])))
     : aq.fromArrow(arrow as unknown as Parameters<typeof aq.fromArrow>[0]);
+  // dictionary strings come back as DictColumns, as they were collected (same types, same display)
+  const dicts = arrow.schema.fields.filter((f) => (f.type as { typeId?: number }).typeId === -1).map((f) => f.name);
+  if (dicts.length && t.numRows() > 0) t = t.assign(aq.table(Object.fromEntries(dicts.map((n) => [n, dictColumnOf(t.array(n) as ArrayLike<string>)]))));
   const stats = raw ? (JSON.parse(raw) as TraceStats) : undefined;
   Object.defineProperty(t, "stats", { value: stats ? Object.freeze(stats) : undefined, enumerable: false });
   return t as TraceTable<Row>;
 }
 
+
+function dictColumnOf(values: ArrayLike<string>): DictColumn {
+  const dict: string[] = [];
+  const index = new Map<string, number>();
+  const codes = new Uint32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    let c = index.get(v);
+    if (c === undefined) index.set(v, (c = dict.push(v) - 1));
+    codes[i] = c;
+  }
+  return new DictColumn(codes, dict);
+}
 
 /**
  * Column types named from the columns themselves: Arrow infers types from values,
@@ -66,6 +82,8 @@ function arrowTypes(table: ColumnTable): Record<string, DataType> {
       col instanceof BigInt64Array ? int64() :
       col instanceof BigUint64Array ? uint64() :
       col instanceof DictColumn ? dictionary(utf8()) :
+      // plain strings stay plain (Arrow would infer a dictionary, and they would come back as one)
+      Array.isArray(col) && typeof col.find((v) => v !== null && v !== undefined) === "string" ? utf8() :
       // nothing to infer from: a string column is the common case (paths, __data_loc)
       empty ? utf8() : undefined;
     if (t) types[name] = t;
