@@ -20,6 +20,8 @@ const CELLS = [
   `const lat = syscalls.latency({ where: { comm: "workload" } }).start();\nexecFileSync(W, ["--now", "getppid", "50"]);\nawait lat.stop();\nconst hist = await lat.finished();\nplot.histogram(hist.filter((d: { syscall: string }) => d.syscall === "getppid"), { title: "getppid latency" })`,
   `const p = await profile({ seconds: 0.3 });\np.numRows() > 0`,
   `const execs = tools.execsnoop().start();\nexecFileSync("/bin/true");\nawait execs.stop();\ntools.execsnoop().shape(await execs.finished()).filter((d: { comm: string }) => d.comm === "true").select("comm").objects()`,
+  `%%bpf counter\n#include "bpfbook.h"\nHASH(calls, char[16], u64, 64);\nSEC("tracepoint/syscalls/sys_enter_getppid")\nint f(void *ctx) { char c[16]; bpf_get_current_comm(c, sizeof(c)); ADD(calls, &c, 1); return 0; }`,
+  `counter.start();\nexecFileSync(W, ["--now", "getppid", "77"]);\ncounter.stop();\ncounter.map("calls").table().filter((d: { key: string }) => d.key === "workload")`,
   `console.log("analysis on the results:", t.numRows() * 2, counts.get("count", 0));\nt.select("comm").slice(0, 2)`,
 ];
 
@@ -68,6 +70,8 @@ describe("a notebook recorded as root replays as nobody", { skip: why ?? false }
       assert.deepEqual(play, rec);
       assert.match(JSON.stringify(rec[1]), /"plain":\["100"\]/);
       assert.match(JSON.stringify(rec[2]), /workload.*321/);
+      assert.match(JSON.stringify(rec[7]), /BPF program counter/, "a program shows its summary, recorded and replayed");
+      assert.match(JSON.stringify(rec[8]), /workload.*77/);
       assert.match(banners(join(dir, "recorded.ipynb"))[0] ?? "", /^RECORDING/);
       assert.match(banners(join(dir, "replayed.ipynb"))[0] ?? "", /^REPLAY — not live data/);
     } finally {

@@ -35,6 +35,8 @@ export class ReplayMismatchError extends BpfbookError {
 }
 
 const PROXY_TARGET = Symbol("bpfbook.replay.target");
+/** How an object shows itself in the notebook (a program's summary): recorded like a method, so a replay shows the same. */
+const JUPYTER_DISPLAY = Symbol.for("Jupyter.display");
 
 function isClass(f: unknown): boolean {
   return typeof f === "function" && /^class[\s{]/.test(Function.prototype.toString.call(f));
@@ -269,12 +271,13 @@ export class ReplaySession {
       get(t, prop) {
         if (prop === PROXY_TARGET) return t;
         if (prop === "then") return undefined;
-        if (typeof prop === "symbol" && prop !== Symbol.asyncIterator && prop !== Symbol.iterator) {
+        if (typeof prop === "symbol" && prop !== Symbol.asyncIterator && prop !== Symbol.iterator && prop !== JUPYTER_DISPLAY) {
           return session.mode === "record" ? Reflect.get(t, prop) : undefined;
         }
         const name = typeof prop === "symbol" ? `${label}[${prop.description}]` : `${label}.${prop}`;
         if (session.mode === "replay") {
           const rec = session.#index.calls[session.#next];
+          if (prop === JUPYTER_DISPLAY && rec?.call !== name) return undefined;
           if (rec && rec.call === name && rec.args === undefined) {
             session.#next++;
             return rec.outcome.kind === "value" ? session.#decode(rec.outcome.value) : undefined;
@@ -283,6 +286,7 @@ export class ReplaySession {
         }
         const v: unknown = Reflect.get(t, prop, t);
         if (typeof v === "function") return session.#callable(v as (...a: unknown[]) => unknown, t, name);
+        if (prop === JUPYTER_DISPLAY) return v;
         session.#index.calls.push({ n: session.#index.calls.length, cell: session.cell, call: name, outcome: { kind: "value", value: session.#encode(v) } });
         return session.#present(v);
       },
