@@ -18,7 +18,10 @@ const install: Command = {
 const run: Command = {
   name: "run",
   summary: "execute a notebook headless; non-zero exit on the first failing cell",
-  usage: "bpfbook run <notebook.ipynb> [-o executed.ipynb] [--html report.html] [--timeout SECONDS]",
+  usage:
+    "bpfbook run <notebook.ipynb> [-o executed.ipynb] [--html report.html] [--timeout SECONDS] [--no-execute] [--no-images] [--no-sign] [--record | --replay] [--recording FOLDER]\n" +
+    "  -o: the executed notebook, every chart with a static image, signed; --html: an offline HTML report;\n" +
+    "  --record: save what every bpfbook call returned next to the notebook; --replay: run from it, without BPF or root. See docs/publishing.md.",
   async run(args) {
     const { runNotebook } = await import("./run.js");
     return runNotebook(args);

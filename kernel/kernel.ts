@@ -10,7 +10,7 @@ import type { ConnectionInfo } from "./wire/connection.js";
 import { FLAG, FLAG_COUNT, TICK_MS, type Channel, type OutMessage, type ToMain, type ToWire, type WireRequest } from "./wire/bridge.js";
 import type { Header } from "./wire/message.js";
 import { CellRunner } from "./cells/index.js";
-import { toDisplayData, shouldDisplay, resetPlotlyInjection, type DisplayData } from "./display/index.js";
+import { toDisplayData, shouldDisplay, resetPlotlyInjection, LiveCharts, type DisplayData } from "./display/index.js";
 import { History } from "./history.js";
 import { OutputCapture } from "./output.js";
 import { CommRegistry, type Comm } from "./comms.js";
@@ -19,6 +19,7 @@ import { installNotebookApi, PRELUDE } from "./notebook-api.js";
 import { catchUncaught, type UncaughtKind } from "./uncaught.js";
 import { disposeAll, stopAll } from "../bpf-lib/src/index.js";
 import { forceStopAll } from "../bpf-lib/src/engine/running.js";
+import { banner, beginCell, endCell } from "./replay.js";
 
 /** How long an interrupt waits for running traces to stop before the cell's reply goes out anyway. */
 const STOP_TRACES_MS = 3000;
@@ -40,6 +41,8 @@ export class Kernel {
   readonly #runner: CellRunner;
   readonly #history = new History();
   readonly #comms = new CommRegistry();
+  /** Charts shown with a display id: live charts are completed and replaced at the end of a cell. */
+  readonly #charts = new LiveCharts();
   readonly #out: OutputCapture;
   #count = 0;
   /** The request being handled (cell output and displays belong to it). */
@@ -80,7 +83,8 @@ export class Kernel {
     this.#worker.on("message", (m: ToMain) => this.#onWire(m));
     this.#worker.on("error", (e) => this.#out.log(`wire thread error: ${e.stack ?? e}`));
     this.#stopWatching = watchTraces({
-      show: (id, html, text, update) => this.#displayRaw({ data: { "text/html": html, "text/plain": text }, metadata: {} }, id, update),
+      // marked, so tools (and the replay test) can tell a run's status line from the cell's results
+      show: (id, html, text, update) => this.#displayRaw({ data: { "text/html": html, "text/plain": text }, metadata: { bpfbook: { progress: true } } }, id, update),
     });
     installNotebookApi({
       display: (value, id, update) => this.#display(value, id, update),
@@ -212,10 +216,19 @@ export class Kernel {
     this.#cells.set(count, r.header);
     // Maps iterate in insertion order: the first key is the oldest cell.
     if (this.#cells.size > KEEP_CELLS) this.#cells.delete(this.#cells.keys().next().value!);
+    this.#charts.startCell();
     let outcome;
     let own = false;
+    beginCell(count);
+    // recording or replaying: said first, so a replay is never taken for live data
+    const before = silent ? null : banner();
+    if (before) this.#displayRaw({ data: before, metadata: { bpfbook: { banner: true } } }, undefined, false);
     try {
       outcome = await this.#runner.execute(c.code, count);
+      endCell();
+      // a `%bpfbook replay` line in this cell switched the mode just now
+      const after = silent ? null : banner();
+      if (after) this.#displayRaw({ data: after, metadata: { bpfbook: { banner: true } } }, undefined, false);
       // From here on only the kernel's own code runs for this request: not to be terminated.
       this.#enterOwn();
       own = true;
@@ -236,11 +249,14 @@ export class Kernel {
       if (own) this.#leaveOwn();
     }
     this.#out.flush();
+    const value = outcome.status === "ok" && !silent && outcome.hasValue && shouldDisplay(outcome.value) ? this.#bundle(outcome.value) : null;
+    // A final chart may take its live chart's place; a live chart that carried plotly.js gets it back.
+    const end = this.#charts.finishCell(value);
+    for (const u of end.updates) this.#displayRaw(u.bundle, u.id, true);
     if (outcome.status === "ok") {
-      if (!silent && outcome.hasValue && shouldDisplay(outcome.value)) {
-        const d = this.#bundle(outcome.value);
-        this.#iopub("execute_result", { execution_count: count, data: d.data, metadata: d.metadata });
-        if (store) this.#history.setOutput(count, String(d.data["text/plain"] ?? ""));
+      if (value) {
+        if (end.result) this.#iopub("execute_result", { execution_count: count, data: end.result.data, metadata: end.result.metadata });
+        if (store) this.#history.setOutput(count, String(value.data["text/plain"] ?? ""));
       }
       this.#reply(r, "execute_reply", { status: "ok", execution_count: count, payload: this.#payload, user_expressions: {} }, { status: "ok" });
     } else {
@@ -259,6 +275,7 @@ export class Kernel {
   }
 
   #displayRaw(d: DisplayData, id: string | undefined, update: boolean): void {
+    this.#charts.published(id, d, update);
     const content = { data: d.data, metadata: d.metadata, transient: id ? { display_id: id } : {} };
     this.#iopub(update ? "update_display_data" : "display_data", content);
   }
@@ -388,6 +405,7 @@ export class Kernel {
     clearInterval(this.#ticker);
     disposeAll();
     resetPlotlyInjection();
+    this.#charts.reset();
     this.#runner.close();
     this.#out.flush();
     this.#post({ type: "close" });

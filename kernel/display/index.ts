@@ -13,6 +13,7 @@ export { JUPYTER_DISPLAY, PLOTLY_MARKER, type MimeBundle, type DisplayData, type
 export { html, markdown, svg, png, isDisplayable } from "./mime.js";
 export { plotlyFigure, isPlotlyFigure, PLOTLY_MIME, type PlotlyFigure, type PlotlyTrace } from "./plotly.js";
 export { resetPlotlyInjection, plotlyPending } from "./plotly-loader.js";
+export { LiveCharts } from "./live.js";
 export { isTableLike, type TableLike } from "./table-model.js";
 
 const DEFAULT_LIMIT = 20;

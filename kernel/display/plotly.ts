@@ -1,7 +1,9 @@
 /* Plotly figures → the Plotly MIME type (JupyterLab/VS Code renderers) plus HTML that
- * draws offline in classic Notebook 6 and VS Code's HTML renderer. */
+ * draws offline in classic Notebook 6 and VS Code's HTML renderer. Where the HTML's
+ * scripts do not run (an untrusted notebook, GitHub) its fallback shows instead: a
+ * hint, or the chart's static image once `bpfbook run` has rendered one (publish.ts). */
 import { randomUUID } from "node:crypto";
-import { scriptSafeJson } from "./escape.js";
+import { escapeHtml, scriptSafeJson } from "./escape.js";
 import { toJsonSafe, type Json } from "./json-safe.js";
 import { takePlotlyLoader } from "./plotly-loader.js";
 import { PLOTLY_MARKER, type DisplayData } from "./types.js";
@@ -82,6 +84,33 @@ const DEFAULT_HEIGHT = 450;
 /** How long a figure waits for window.Plotly before saying why it is blank. */
 const WAIT_MS = 3000;
 
+/** How the fallback element starts; it holds no other <div>, so its end is the first "</div>" after this. */
+export const FALLBACK_OPEN = `<div class="bpfbook-plot-fallback">`;
+const FALLBACK_RE = /<div class="bpfbook-plot-fallback">[\s\S]*?<\/div>/;
+const NO_SCRIPT_HINT =
+  "Chart not drawn: it is drawn by a script, which runs only in a trusted notebook " +
+  "(Notebook 6: File ▸ Trust Notebook, or python3 -m nbformat.sign FILE). " +
+  "bpfbook run saves a static image with every chart.";
+
+/**
+ * What the chart's div shows until Plotly draws, and for good where scripts do not run.
+ * Notebook 6 shows an untrusted notebook's HTML sanitized (no scripts, no styles, images
+ * and text kept), GitHub likewise: so plain elements only, and a data: PNG.
+ */
+export function chartFallback(image?: { png: string; width: number; height: number; title?: string }): string {
+  if (!image) return `${FALLBACK_OPEN}<p class="bpfbook-plot-hint">${escapeHtml(NO_SCRIPT_HINT)}</p></div>`;
+  const alt = escapeHtml(image.title ? `chart: ${image.title}` : "chart");
+  return `${FALLBACK_OPEN}<img src="data:image/png;base64,${image.png}" width="${image.width}" height="${image.height}" alt="${alt}" style="max-width: 100%; height: auto;">` +
+    `<p class="bpfbook-plot-hint">Static image of the chart; the interactive chart needs a trusted notebook.</p></div>`;
+}
+
+/** The chart's HTML with `fallback` in place of its fallback element (or added to a div made before there was one); undefined if it is not our chart HTML. */
+export function replaceChartFallback(html: string, fallback: string): string | undefined {
+  if (FALLBACK_RE.test(html)) return html.replace(FALLBACK_RE, () => fallback);
+  const m = /<div id="bpfbook-plot-[^"]*" class="bpfbook-plot"[^>]*>/.exec(html);
+  return m ? html.slice(0, m.index + m[0].length) + fallback + html.slice(m.index + m[0].length) : undefined;
+}
+
 function drawScript(id: string, figure: Json): string {
   // The div may not be in the document yet when the script runs (classic Notebook runs
   // scripts before attaching the output), hence the polling for both the div and Plotly.
@@ -93,6 +122,8 @@ function drawScript(id: string, figure: Json): string {
   function draw() {
     var el = document.getElementById(id);
     if (el && window.Plotly) {
+      var fallback = el.querySelector(".bpfbook-plot-fallback");
+      if (fallback) el.removeChild(fallback);
       window.Plotly.newPlot(el, fig.data, fig.layout, Object.assign({ responsive: true, displaylogo: false }, fig.config));
       return;
     }
@@ -100,7 +131,9 @@ function drawScript(id: string, figure: Json): string {
     if (el) {
       el.style.height = "auto";
       el.className += " bpfbook-plot-missing";
-      el.textContent = "plotly.js is not loaded on this page: re-run the cell to load plotly.js";
+      var hint = el.querySelector(".bpfbook-plot-hint");
+      var why = "plotly.js is not loaded on this page: re-run the cell to load plotly.js";
+      if (hint) hint.textContent = why; else el.appendChild(document.createTextNode(why));
     }
   }
   draw();
@@ -119,7 +152,7 @@ export function plotlyDisplay(fig: PlotlyFigure): DisplayData {
   const height = typeof layout.height === "number" && layout.height > 0 ? layout.height : DEFAULT_HEIGHT;
   const id = `bpfbook-plot-${randomUUID()}`;
   const html =
-    `<div id="${id}" class="bpfbook-plot" style="width: 100%; height: ${height}px;"></div>\n` + takePlotlyLoader() + drawScript(id, figure);
+    `<div id="${id}" class="bpfbook-plot" style="width: 100%; height: ${height}px;">${chartFallback()}</div>\n` + takePlotlyLoader() + drawScript(id, figure);
   return {
     data: {
       [PLOTLY_MIME]: figure,

@@ -19,7 +19,9 @@ class NotebookRuns(unittest.TestCase):
             with self.subTest(notebook=name):
                 p = subprocess.run(
                     ["node", os.path.join(ROOT, "dist", "bpf-lib", "src", "cli", "main.js"), "run", nb,
-                     "-o", os.path.join(OUT, name + ".ipynb"), "--html", os.path.join(OUT, name + ".html"), "--timeout", "300"],
+                     "-o", os.path.join(OUT, name + ".ipynb"), "--html", os.path.join(OUT, name + ".html"), "--timeout", "300",
+                     # static images are test/publish.test.ts's; a browser per notebook here costs ~10 s each
+                     "--no-images"],
                     capture_output=True, text=True, timeout=900,
                 )
                 self.assertEqual(p.returncode, 0, f"{name} failed:\n{p.stderr[-4000:]}")

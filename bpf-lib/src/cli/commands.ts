@@ -51,7 +51,7 @@ export function parseFlags(args: string[], spec: { boolean?: string[]; string?: 
       if (value === undefined) throw new InvalidArgumentError(`option --${name} needs a value`);
       flags.set(name, value);
     } else {
-      const known = [...(spec.boolean ?? []), ...(spec.string ?? [])].map((n) => `--${n}`);
+      const known = [...(spec.boolean ?? []), ...(spec.string ?? [])].map((n) => (n.length === 1 ? `-${n}` : `--${n}`));
       throw new InvalidArgumentError(`unknown option ${a}${known.length ? ` (options: ${known.join(", ")})` : ""}`);
     }
   }
