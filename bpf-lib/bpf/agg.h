@@ -5,6 +5,8 @@
 #ifndef BPFBOOK_AGG_H
 #define BPFBOOK_AGG_H
 
+#include "bpfbook_log2.h"
+
 #define MAX_KEY 128 /* bytes; bpf-lib/src/engine/keys.ts MAX_KEY */
 
 enum hist_kind { HIST_NONE = 0, HIST_LOG2, HIST_LINEAR };
@@ -46,24 +48,12 @@ struct {
 	__type(value, __u32);
 } ctl SEC(".maps");
 
-static __always_inline __u32 log2_u64(__u64 v)
-{
-	__u32 r = 0;
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) { r += 1; }
-	return r;
-}
-
 static __always_inline __u32 bucket_of(__s64 v)
 {
 	if (cfg_hist == HIST_LOG2) {
 		if (!cfg_value_signed)
-			return v == 0 ? 0 : log2_u64((__u64)v) + 1;
-		return v <= 0 ? 0 : log2_u64((__u64)v) + 1; /* bucket b >= 1 holds [2^(b-1), 2^b) */
+			return v == 0 ? 0 : bpfbook_log2_u64((__u64)v) + 1;
+		return v <= 0 ? 0 : bpfbook_log2_u64((__u64)v) + 1; /* bucket b >= 1 holds [2^(b-1), 2^b) */
 	}
 	if (!cfg_value_signed && v < 0) /* an unsigned value of 2^63 or more: past any s64 max */
 		return (__u32)((__u64)(cfg_lmax - cfg_lmin) / (__u64)cfg_lstep) + 1;

@@ -19,6 +19,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
+#include "bpfbook_log2.h"
 
 /* Most tracing helpers are GPL-only. A cell's own LICENSE comes second in the section and
  * libbpf reads the first string, so declaring one is harmless. */
@@ -126,16 +127,7 @@ static __always_inline long __bpfbook_add(void *map, const void *key, __u64 delt
 
 static __always_inline __u32 __bpfbook_log2_bucket(__u64 v)
 {
-	if (v == 0)
-		return 0;
-	__u32 r = 0;
-	if (v >> 32) { v >>= 32; r += 32; }
-	if (v >> 16) { v >>= 16; r += 16; }
-	if (v >> 8) { v >>= 8; r += 8; }
-	if (v >> 4) { v >>= 4; r += 4; }
-	if (v >> 2) { v >>= 2; r += 2; }
-	if (v >> 1) { r += 1; }
-	return r + 1;
+	return v == 0 ? 0 : bpfbook_log2_u64(v) + 1;
 }
 
 /* Counts value into key's histogram. Returns 0, or a negative error when the map is full. */

@@ -4,7 +4,7 @@
  * a hash and a stat, not a compile. */
 import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync, rmSync } from "node:fs";
 import { homedir } from "node:os";
 import { delimiter, dirname, join, resolve } from "node:path";
 import { packageRoot } from "../../paths.js";
@@ -141,7 +141,7 @@ export function vmlinuxHeader(cache?: string): Promise<{ dir: string; hash: stri
 
 /** `#include "x.h"` names of a source, to hash the local headers it uses. */
 function localIncludes(code: string): string[] {
-  return [...code.matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)].map((m) => m[1]!).filter((n) => n !== "bpfbook.h" && n !== "vmlinux.h");
+  return [...code.matchAll(/^\s*#\s*include\s+"([^"]+)"/gm)].map((m) => m[1]!).filter((n) => n !== "vmlinux.h" && !existsSync(join(includeDir(), n)));
 }
 
 function checkName(name: string): string {
@@ -170,7 +170,8 @@ export async function compileBpf(code: string, options: CompileOptions = {}): Pr
   const args = [...FLAGS, `-D__TARGET_ARCH_${arch}`, ...defines, ...includes.map((d) => `-I${d}`), `-I${vmlinux.dir}`];
   // #line makes clang's messages and the BTF line info (which the verifier quotes) use the cell's own lines
   const text = `#line ${firstLine} "${sourceName}"\n${code}`;
-  const headers = [readFileSync(join(includeDir(), "bpfbook.h"))];
+  // every header of bpfbook's own (bpfbook.h includes the others), then the cell's local ones
+  const headers = readdirSync(includeDir()).filter((f) => f.endsWith(".h")).sort().map((f) => readFileSync(join(includeDir(), f)));
   for (const inc of localIncludes(code)) {
     const found = includes.map((d) => join(d, inc)).find((p) => existsSync(p));
     if (found) headers.push(readFileSync(found));
