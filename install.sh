@@ -14,9 +14,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Build and run: clang/llvm/bpftool/libbpf for the BPF objects, gcc for fixtures and the C peer.
-# Peers and tests: bpftrace, iproute2 (XDP on veth), binutils (objdump: the uprobe offset decoder's yardstick). Notebook kernel and its tests: Jupyter, Chromium.
+# Peers and tests: bpftrace, iproute2 (XDP on veth), binutils (objdump: the uprobe offset decoder's yardstick). Notebook kernel and its tests: Jupyter, Chromium (also the static chart images of `bpfbook run`).
 # A second kernel with kprobes/fentry for tests, booted under qemu (test/vm/): Debian's kernel, busybox.
 # Notebooks on real software: PostgreSQL 15 (server and pgbench) for notebooks/06-postgresql.ipynb.
+# Export tests' independent readers: Go (`go tool pprof` reads the pprof profiles), protoc and Python's protobuf (parse the OTLP JSON against its .proto files).
 PACKAGES=(
   clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev make gcc pkg-config
   bpftrace iproute2 iputils-ping binutils util-linux kmod
@@ -24,6 +25,7 @@ PACKAGES=(
   chromium
   qemu-system-x86 linux-image-amd64 busybox-static xz-utils
   postgresql-15
+  golang-go protobuf-compiler python3-protobuf
 )
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -1,4 +1,4 @@
-/* The ```ts blocks of docs/tools-by-example.md, docs/reads.md and docs/custom-bpf.md compile against the
+/* The ```ts blocks of docs/tools-by-example.md, docs/reads.md, docs/custom-bpf.md and docs/exports.md compile against the
  * package and run: each block is a module importing "bpfbook" (the package's own name,
  * resolved through package.json's exports), its last expression statement is the
  * result a notebook would show, and it must be a table, with nothing left attached.
@@ -12,7 +12,7 @@ import ts from "typescript";
 import { ROOT } from "./helpers/workload.js";
 import { liveCount } from "../bpf-lib/src/lifecycle.js";
 
-const DOCS = ["docs/tools-by-example.md", "docs/reads.md", "docs/custom-bpf.md"];
+const DOCS = ["docs/tools-by-example.md", "docs/reads.md", "docs/custom-bpf.md", "docs/exports.md"];
 // Inside the package, so `import ... from "bpfbook"` resolves to it (self-reference).
 const DIR = join(ROOT, "dist", "test", "docs-snippets");
 const TIMEOUT_MS = 20_000;

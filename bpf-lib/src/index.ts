@@ -95,6 +95,25 @@ export { activity, stopAll, partialResults } from "./engine/running.js";
 export type { Running, RunningStats, StoppedBy } from "./engine/running.js";
 export { disposeAll, liveCount } from "./lifecycle.js";
 
+// Exports: the formats other tools read (pprof, Perfetto trace JSON, Parquet, CSV, OTLP metrics)
+export { exportPprof, KERNEL_MAPPING } from "./export/pprof.js";
+export type { PprofOptions } from "./export/pprof.js";
+export { exportPerfetto, CPU_TRACKS_PID, CPU_TRACK_TID_BASE } from "./export/perfetto.js";
+export type { PerfettoOptions, TraceEvent, TraceEventFile } from "./export/perfetto.js";
+export { writeParquet, parquetBytes } from "./export/parquet.js";
+export type { ParquetOptions, ParquetCompression } from "./export/parquet.js";
+export { readParquet } from "./export/read-parquet.js";
+export { writeCsv, csvText } from "./export/csv.js";
+export type { CsvOptions } from "./export/csv.js";
+export { exportOtlp } from "./export/otlp.js";
+export type { OtlpOptions } from "./export/otlp.js";
+export type { WriteOptions } from "./engine/write-private.js";
+
+// Record and replay: a notebook's calls into bpfbook and what they returned, so it runs again without BPF or root
+export { ReplaySession, ReplayMismatchError, machineFacts } from "./replay/session.js";
+export { RecordingError, readIndex as readRecording, recordingPathOf, RECORDING_FORMAT, RECORDING_VERSION } from "./replay/format.js";
+export type { RecordingIndex, RecordedCall, MachineFacts, Outcome as RecordedOutcome } from "./replay/format.js";
+
 // Analysis of results
 export { percentiles, percentileFromBuckets, compare } from "./analysis/compare.js";
 export { syscallName, syscallNumber } from "./analysis/syscalls.js";

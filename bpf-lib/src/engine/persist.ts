@@ -2,29 +2,20 @@
  * traces on a machine without root. Arrow IPC (via Arquero and flechette) keeps
  * column types (dictionary strings, bigint addresses); the stats ride along in the
  * schema's metadata. */
-import { closeSync, constants, fchmodSync, openSync, readFileSync, writeSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
-import {
-  dictionary, float32, float64, int16, int32, int64, int8, tableFromIPC, tableToIPC, uint16, uint32, uint64, uint8, utf8,
-} from "@uwdata/flechette";
-import type { DataType } from "@uwdata/flechette";
+import { tableFromIPC, tableToIPC } from "@uwdata/flechette";
 import { DictColumn } from "./columns.js";
 import type { TraceStats } from "./stats.js";
+import { STATS_KEY, toArrowTable } from "./arrow-types.js";
+import { writePrivate } from "./write-private.js";
 import type { TraceTable } from "./table.js";
 import { BpfbookError } from "../errors.js";
 
-const STATS_KEY = "bpfbook.stats";
-const VERSION_KEY = "bpfbook.version";
-
 /** Arrow IPC bytes of a table (a TraceTable keeps its stats). */
 export function traceToArrow(table: ColumnTable): Uint8Array {
-  const arrow = aq.toArrow(table, { types: arrowTypes(table) });
-  const meta = new Map<string, string>([[VERSION_KEY, "1"]]);
-  const stats = (table as unknown as { stats?: TraceStats }).stats;
-  if (stats) meta.set(STATS_KEY, JSON.stringify(stats));
-  arrow.schema.metadata = meta;
-  const bytes = tableToIPC(arrow, { format: "file" });
+  const bytes = tableToIPC(toArrowTable(table), { format: "file" });
   if (!bytes) throw new BpfbookError("ESAVE", "could not encode the table as Arrow");
   return bytes;
 }
@@ -61,53 +52,12 @@ function dictColumnOf(values: ArrayLike<string>): DictColumn {
 }
 
 /**
- * Column types named from the columns themselves: Arrow infers types from values,
- * so a table with no rows had nothing to infer from and could not be saved, and a
- * BigInt64Array must stay int64 rather than whatever its values suggest.
- */
-function arrowTypes(table: ColumnTable): Record<string, DataType> {
-  const types: Record<string, DataType> = {};
-  const empty = table.numRows() === 0;
-  for (const name of table.columnNames()) {
-    const col: unknown = table.column(name);
-    const t =
-      col instanceof Float64Array ? float64() :
-      col instanceof Float32Array ? float32() :
-      col instanceof Int32Array ? int32() :
-      col instanceof Uint32Array ? uint32() :
-      col instanceof Int16Array ? int16() :
-      col instanceof Uint16Array ? uint16() :
-      col instanceof Int8Array ? int8() :
-      col instanceof Uint8Array ? uint8() :
-      col instanceof BigInt64Array ? int64() :
-      col instanceof BigUint64Array ? uint64() :
-      col instanceof DictColumn ? dictionary(utf8()) :
-      // plain strings stay plain (Arrow would infer a dictionary, and they would come back as one)
-      Array.isArray(col) && typeof col.find((v) => v !== null && v !== undefined) === "string" ? utf8() :
-      // nothing to infer from: a string column is the common case (paths, __data_loc)
-      empty ? utf8() : undefined;
-    if (t) types[name] = t;
-  }
-  return types;
-}
-
-/**
  * Writes a collected table to an .arrow file, readable by its owner only (mode
  * 0600 unless `mode` says otherwise): traces hold paths, arguments and command
  * lines. An existing file keeps its owner but gets the mode too.
  */
 export function saveTrace(table: ColumnTable, path: string, opts: { mode?: number } = {}): void {
-  const mode = opts.mode ?? 0o600;
-  const bytes = traceToArrow(table);
-  // O_NOFOLLOW: a symlink planted at the path must not redirect a root-owned write.
-  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_TRUNC | constants.O_NOFOLLOW, mode);
-  try {
-    fchmodSync(fd, mode); // open() applies the mode only when it creates the file
-    let off = 0;
-    while (off < bytes.length) off += writeSync(fd, bytes, off, bytes.length - off);
-  } finally {
-    closeSync(fd);
-  }
+  writePrivate(path, traceToArrow(table), opts);
 }
 
 /** Reads a table written by saveTrace(); needs no privileges and no kernel. */

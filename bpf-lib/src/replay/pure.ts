@@ -8,6 +8,8 @@ const PURE = new Set([
   "formatAddress", "parseAddress", "protocolName", "serviceName", "buildFrame", "testFrames", "ruleTable", "packetColumns",
   "activity", "stopAll", "partialResults", "disposeAll", "liveCount", "setLibbpfLogLevel", "formatPrototype",
   "kernelFunctionColumnName", "kfuncColumnName", "XDP_KEYS", "STANDARD_COLUMNS",
+  "exportPprof", "exportPerfetto", "writeParquet", "parquetBytes", "readParquet", "writeCsv", "csvText", "exportOtlp",
+  "ReplaySession", "readRecording", "recordingPathOf", "machineFacts",
 ]);
 
 /** Whether an export (a dotted path from the package's root: "plot.bar", "tools.opensnoop") runs for real. */
