@@ -82,8 +82,9 @@ export class ReplaySession {
   cell = 0;
   readonly #index: RecordingIndex;
   #next = 0;
-  /** record: real object → handle id; replay: handle id → proxy */
+  /** record: real object → handle id (weakly: a recording must not keep every trace alive); replay: handle id → proxy */
   readonly #ids = new WeakMap<object, number>();
+  #nextId = 0;
   readonly #handles = new Map<number, unknown>();
   readonly #unwrap = new WeakMap<object, unknown>();
   #tables = 0;
@@ -216,9 +217,8 @@ export class ReplaySession {
       if (isTable(o)) return saveTable(this.dir, String(this.#tables++).padStart(4, "0"), o);
       let id = this.#ids.get(o);
       if (id === undefined) {
-        id = this.#handles.size;
+        id = this.#nextId++;
         this.#ids.set(o, id);
-        this.#handles.set(id, o);
       }
       return { $handle: id, callable: typeof o === "function" };
     });
