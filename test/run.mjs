@@ -1,8 +1,8 @@
 #!/usr/bin/env node
-// `npm test`: builds, runs every host test file one at a time (they share one kernel), then
-// the Python suites with the VM tests beside them, then checks that no BPF program of ours is left loaded.
+// `npm test`: builds, runs every host test file one at a time (they share one kernel) with the
+// Python suites and then the VM tests beside them, then checks that no BPF program of ours is left loaded.
 import { spawn, spawnSync, execFileSync } from "node:child_process";
-import { closeSync, mkdtempSync, openSync, readFileSync, readdirSync } from "node:fs";
+import { appendFileSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -38,38 +38,46 @@ try {
 }
 const isVm = (f) => f.startsWith(join(dir, "vm") + "/");
 const host = files.filter((f) => !isVm(f)), vm = files.filter(isVm);
-let status = host.length ? run(process.execPath, ["--test", "--test-concurrency=1", ...host]) : 0;
+const py = readdirSync(join(root, "test", "kernel")).filter((f) => /^test_.*\.py$/.test(f)).filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort();
+if (py.length) run(process.execPath, [join(root, "dist", "bpf-lib", "src", "cli", "main.js"), "install"]);
 
-// The VM tests keep one core busy with qemu (TCG) and touch nothing on this kernel: they run
-// while the Python suites drive the notebook kernel on the other core. Their report is
-// buffered and printed whole once they end, so the two logs do not interleave.
-// (into a file, not a pipe: the Python suites run with spawnSync, which stops this loop from
-// draining a pipe, and a full pipe would stop the VM tests)
-const vmLog = join(mkdtempSync(join(tmpdir(), "bpfbook-vmtests-")), "out.txt");
-const vmRun = vm.length ? new Promise((resolve) => {
-  const fd = openSync(vmLog, "w");
-  const child = spawn(process.execPath, ["--test", "--test-concurrency=1", ...vm], { cwd: root, stdio: ["ignore", fd, fd] });
-  closeSync(fd);
-  child.on("close", (code) => resolve({ status: code ?? 1, output: readFileSync(vmLog, "utf8") }));
-}) : null;
+/** Runs a command to its end without blocking this loop (the lanes below run at once); output into a file when given one. */
+function runAsync(cmd, args, log) {
+  return new Promise((resolve) => {
+    const fd = log === undefined ? undefined : openSync(log, "a");
+    const child = spawn(cmd, args, { cwd: root, stdio: fd === undefined ? "inherit" : ["ignore", fd, fd] });
+    if (fd !== undefined) closeSync(fd);
+    child.on("close", (code) => resolve(code ?? 1));
+  });
+}
 
-// The notebook kernel through real Jupyter clients (Debian's Python packages).
-const py = readdirSync(join(root, "test", "kernel")).filter((f) => /^test_.*\.py$/.test(f)).filter((f) => only.length === 0 || only.some((o) => f.includes(o)));
-if (py.length) {
-  run(process.execPath, [join(root, "dist", "bpf-lib", "src", "cli", "main.js"), "install"]);
-  for (const f of py.sort()) {
-    console.log(`# python: ${f}`);
-    const s = run("/usr/bin/python3", [join("test", "kernel", f), "-v"]);
-    if (s !== 0) status = status || s;
+// Two lanes, one per core. The host tests (one file at a time: they share one kernel) print as
+// they go. Beside them: the notebook kernel through real Jupyter clients (Debian's Python
+// packages), then the VM tests (qemu, one core, nothing on this kernel); that lane's report is
+// written to a file and printed whole at the end, so the two logs do not interleave. Tests in
+// the two lanes only judge their own BPF programs (held by their own process), never the
+// machine's. BPFBOOK_TEST_SERIAL=1 runs the lanes one after the other.
+const serial = process.env.BPFBOOK_TEST_SERIAL === "1";
+const hostLane = () => (host.length ? runAsync(process.execPath, ["--test", "--test-concurrency=1", ...host]) : Promise.resolve(0));
+const sideLog = join(mkdtempSync(join(tmpdir(), "bpfbook-sidelane-")), "out.txt");
+const sideLane = async () => {
+  let s = 0;
+  for (const f of py) {
+    appendFileSync(sideLog, `# python: ${f}\n`);
+    s = (await runAsync("/usr/bin/python3", [join("test", "kernel", f), "-v"], sideLog)) || s;
   }
-}
-
-if (vmRun) {
-  const r = await vmRun;
-  console.log(`# VM tests (${vm.length} files, run alongside the Python suites):`);
-  process.stdout.write(r.output);
-  if (r.status !== 0) status = status || r.status;
-}
+  if (vm.length) {
+    appendFileSync(sideLog, `# VM tests (${vm.length} files):\n`);
+    s = (await runAsync(process.execPath, ["--test", "--test-concurrency=1", ...vm], sideLog)) || s;
+  }
+  return s;
+};
+const started = Date.now();
+const [hostStatus, sideStatus] = serial ? [await hostLane(), await sideLane()] : await Promise.all([hostLane(), sideLane()]);
+console.log(`# Python suites and VM tests (run beside the host tests):`);
+process.stdout.write(existsSync(sideLog) ? readFileSync(sideLog, "utf8") : "");
+console.log(`# lanes done in ${((Date.now() - started) / 1000).toFixed(0)} s${serial ? " (serial)" : ""}`);
+let status = hostStatus || sideStatus;
 
 const ours = ["on_tracepoint", "on_tracepoint_d", "burst", "emit", "on_aggregate", "xdp_packets", "xdp_pass", "on_entry", "on_return", "on_sample", "on_switch", "kp_entry", "kp_return", "fe_entry", "fe_exit"];
 let leaked = [];

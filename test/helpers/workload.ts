@@ -79,6 +79,16 @@ export function programIdsOf(pid: number = process.pid): number[] {
   return [...new Set(ids)].sort((a, b) => a - b);
 }
 
+/** IDs of the BPF programs other living processes hold open (npm test runs the notebook suites beside the host tests). */
+export function programIdsHeldElsewhere(): Set<number> {
+  const held = new Set<number>();
+  for (const name of readdirSync("/proc")) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    for (const id of programIdsOf(Number(name))) held.add(id);
+  }
+  return held;
+}
+
 /** IDs of all BPF programs loaded in the kernel. */
 export function loadedProgramIds(): number[] {
   const out = execFileSync("bpftool", ["prog", "show", "--json"], { encoding: "utf8" });
