@@ -6,6 +6,10 @@ export interface ProgressSink {
   show(id: string, html: string, text: string, update: boolean): void;
 }
 
+export const ICON_RUNNING = '<span style="color:#d62728">●</span>';
+export const ICON_INTERRUPTED = '<span style="color:#666">■</span>';
+export const ICON_DONE = '<span style="color:#2ca02c">✔</span>';
+
 function fmt(n: number): string {
   return n.toLocaleString("en-US");
 }
@@ -17,7 +21,9 @@ export function watchTraces(sink: ProgressSink, intervalMs = 500): () => void {
     const s = t.progressStats();
     const lost = s.lost > 0 ? ` · <b style="color:#c00">${fmt(s.lost)} lost</b>` : " · 0 lost";
     const text = done ? t.describe() : `${t.source}: ${fmt(s.received)} events, ${fmt(s.lost)} lost, ${s.seconds.toFixed(1)} s`;
-    const icon = done ? (s.stoppedBy === "interrupt" ? "⏹" : "✔") : "⏺";
+    // ● ■ ✔ are in DejaVu Sans and Liberation, which Debian's Chromium falls back to;
+    // ⏺ and ⏹ (U+23FA, U+23F9) are in neither and drew as empty boxes.
+    const icon = done ? (s.stoppedBy === "interrupt" ? ICON_INTERRUPTED : ICON_DONE) : ICON_RUNNING;
     const html = `<div style="font-family:monospace;font-size:12px;color:#444">${icon} <b>${t.source}</b> · ${fmt(s.received)} events${lost} · ${s.seconds.toFixed(1)} s${done ? ` · stopped by ${s.stoppedBy}` : " · running"}</div>`;
     return { html, text };
   };

@@ -29,6 +29,19 @@ describe("LiveCharts", () => {
     assert.equal(plotlyCopies(html(end.updates[0]!.bundle)), 1);
   });
 
+  it("the final chart replaces a live one whose axes are the same quantities in other units", () => {
+    resetPlotlyInjection();
+    const live = new LiveCharts();
+    live.startCell();
+    live.published("L", bar(1, "live", "sum (µs)"), false);
+    live.published("L", bar(900, "live", "sum (µs)"), true);
+    assert.equal(chartSignature(bar(1, "x", "sum (µs)")), chartSignature(bar(1, "y", "sum (ms)")));
+    const end = live.finishCell(bar(2, "final", "sum (ms)"));
+    assert.equal(end.result, null);
+    assert.deepEqual(end.updates.map((u) => u.id), ["L"]);
+    assert.notEqual(chartSignature(bar(1, "x", "sum (ms)")), chartSignature(bar(1, "x", "bytes (KiB)")), "other quantities stay apart");
+  });
+
   it("a chart of another kind, a chart never updated, and a non-chart result leave the live chart alone", () => {
     resetPlotlyInjection();
     const live = new LiveCharts();

@@ -13,6 +13,8 @@ import { InvalidArgumentError } from "../bpf-lib/src/errors.js";
 import { plot, percentileFromBuckets, formatDuration, pickUnit, PLOTLY_MARKER, type PlotFigure } from "../bpf-lib/src/plot/index.js";
 import { DictColumn } from "../bpf-lib/src/engine/columns.js";
 import { PLOTLY_MIME, isPlotlyFigure, toDisplayData } from "../kernel/display/index.js";
+import { fitLabel, flameHeight } from "../bpf-lib/src/plot/flame/geometry.js";
+import { diffTrees } from "../bpf-lib/src/plot/flamegraph-diff.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const outputDir = join(root, "test", "output");
@@ -406,6 +408,109 @@ describe("flamegraph", () => {
     assert.deepEqual(Object.fromEntries(g.byPath), { all: 9, "all;a": 8, "all;a;b": 6, "all;a;b;c": 5 });
     assert.ok(g.parents.every((p) => p === "" || g.at.has(p)));
     assert.equal(obj(plot.flamegraph(t).layout.title).subtitle, undefined, "nothing left out, nothing said");
+  });
+});
+
+describe("flame graphs: orientation, search, labels, depth", () => {
+  const stacks = aq.table({
+    stack: ["main;read;vfs_read", "main;read", "main;write;vfs_read_[k]", "idle", "main;vfs_read;x;vfs_read"],
+    count: [3, 2, 1, 4, 2],
+  });
+  const colorsByLabel = (fig: PlotFigure) => {
+    const tr = fig.data[0];
+    return arr(tr.hovertext).map((l, i) => [String(l), String(arr(obj(tr.marker).colors)[i])]);
+  };
+
+  it("orientation: the icicle has its root at the top, the classic flame graph at the bottom", () => {
+    const icicle = plot.flamegraph(stacks);
+    assert.deepEqual(icicle.data[0].tiling, { orientation: "v" });
+    assert.equal(obj(icicle.data[0].pathbar).side, "top");
+    const flame = plot.flamegraph(stacks, { orientation: "flame" });
+    assert.deepEqual(flame.data[0].tiling, { orientation: "v", flip: "y" });
+    assert.equal(obj(flame.data[0].pathbar).side, "bottom");
+    assert.deepEqual(flame.data[0].values, icicle.data[0].values, "the same boxes");
+    assert.throws(() => plot.flamegraph(stacks, { orientation: "down" as "flame" }), (e: unknown) => e instanceof InvalidArgumentError && /orientation must be "icicle" .* or "flame"/.test(e.message));
+  });
+
+  it("highlight: matching frames magenta, their share of samples in the subtitle, recursion counted once", () => {
+    // through vfs_read: 3 (main;read;vfs_read) + 1 (vfs_read_[k], a kernel frame) + 2 (twice in one stack, once counted) = 6 of 12
+    const fig = plot.flamegraph(stacks, { highlight: "vfs_read" });
+    assert.equal(String(obj(obj(fig.layout.title).subtitle).text), "vfs_read: 50.0% of samples");
+    const magenta = colorsByLabel(fig).filter(([, c]) => c === "#e600e6").map(([l]) => l);
+    assert.deepEqual(magenta, ["vfs_read", "vfs_read_[k]", "vfs_read", "vfs_read"]);
+    const re = plot.flamegraph(stacks, { highlight: /^(idle|x)$/g }); // a global RegExp: no lastIndex left over between frames
+    assert.equal(String(obj(obj(re.layout.title).subtitle).text), "/^(idle|x)$/g: 50.0% of samples");
+    assert.deepEqual(colorsByLabel(re).filter(([, c]) => c === "#e600e6").map(([l]) => l), ["idle", "x"]);
+    assert.equal(String(obj(obj(plot.flamegraph(stacks, { highlight: "nope" }).layout.title).subtitle).text), "nope: no frame matches");
+    assert.throws(() => plot.flamegraph(stacks, { highlight: "" }), /highlight must be a frame name \("vfs_read"\) or a RegExp/);
+  });
+
+  it("labels are cut to their box's width, or left out when under five characters fit", () => {
+    assert.equal(fitLabel("vfs_read", 100), "vfs_read");
+    assert.equal(fitLabel("ext4_buffered_write_iter", 100), "ext4_buffered…", "(100 − 8) / 6.5 = 14 characters");
+    assert.equal(fitLabel("ext4_buffered_write_iter", 44), "ext4…");
+    assert.equal(fitLabel("ext4_buffered_write_iter", 40), "");
+    // in a figure: a box of 1/12 of 884 px (900 less margins) holds 10 characters
+    const fig = plot.flamegraph(aq.table({ stack: ["a_long_function_name", "b"], count: [1, 11] }));
+    assert.deepEqual(fig.data[0].labels, ["all", "a_long_fu…", "b"]);
+    const wide = plot.flamegraph(aq.table({ stack: ["a_long_function_name", "b"], count: [1, 11] }), { width: 2000 });
+    assert.equal(wide.layout.width, 2000);
+    assert.deepEqual(wide.data[0].labels, ["all", "a_long_function_name", "b"]);
+    assert.equal(arr(plot.flamegraph(aq.table({ stack: ["<x>;y"], count: [1] })).data[0].labels)[1], "&lt;x&gt;", "cut, then escaped");
+  });
+
+  it("20 px per level, at least 300 px; deep stacks draw 40 levels at once", () => {
+    assert.equal(flameHeight(9, false), 300);
+    assert.equal(flameHeight(40, false), 52 + 8 + 20 + 800);
+    assert.equal(flameHeight(20, true), 78 + 8 + 20 + 400);
+    const deep = aq.table({ stack: [Array.from({ length: 60 }, (_, i) => `f${i}`).join(";")], count: [1] });
+    const fig = plot.flamegraph(deep);
+    assert.equal(fig.data[0].maxdepth, 40);
+    assert.equal(fig.layout.height, flameHeight(40, true));
+    assert.equal(String(obj(obj(fig.layout.title).subtitle).text), "40 of 61 levels drawn: click a box to see the levels below it");
+    assert.equal(plot.flamegraph(deep, { maxDepth: 10 }).data[0].maxdepth, 10);
+    assert.equal(plot.flamegraph(stacks).data[0].maxdepth, -1, "shallow: every level");
+    assert.throws(() => plot.flamegraph(stacks, { maxDepth: 0 }), /maxDepth must be a positive integer, not 0/);
+  });
+
+  it("differential: after's boxes, coloured by the change in share, exact", () => {
+    const before = aq.table({ stack: ["a;b", "a;c", "a", "a;e"], count: [6, 2, 1, 1] }); // 10 samples
+    const after = aq.table({ stack: ["a;b", "a;c", "d"], count: [10, 5, 5] }); // 20 samples
+    const d = diffTrees(before, after);
+    assert.deepEqual(d.tree.names, ["all", "a", "b", "c", "e", "d"]);
+    assert.deepEqual([d.beforeTotal, d.afterTotal], [10, 20]);
+    // shares before: a 100%, b 60%, c 20%, e 10%; after: a 75%, b 50%, c 25%, d 25%
+    d.delta.forEach((v, i) => close(v, [0, -25, -10, 5, -10, 25][i], 1e-12));
+    const fig = plot.flamegraphDiff(before, after);
+    checkCommon(fig);
+    const tr = fig.data[0];
+    assert.deepEqual(tr.labels, ["all", "a", "b", "c", "d"], "e is gone in after: no box");
+    assert.deepEqual(tr.values, [20, 15, 10, 5, 5]);
+    const m = obj(tr.marker);
+    nums(m.colors).forEach((v, i) => close(v, [0, -25, -10, 5, 25][i], 1e-12));
+    assert.deepEqual([m.cmin, m.cmax], [-25, 25]);
+    assert.ok(obj(m.colorbar).title, "a colour bar says what the colours mean");
+    assert.deepEqual(arr(tr.customdata)[2], ["50%", "6", "60%", "−10.00 pp"]);
+    assert.equal(String(obj(obj(fig.layout.title).subtitle).text),
+      "width: after (20 samples) · colour: change in share since before (10 samples): red grew, blue shrank<br>1 call paths only in before (10% of its samples) are not drawn");
+    assert.match(String(obj(arr(plot.flamegraphDiff(before, aq.table({ stack: [], count: [] })).layout.annotations)[0]).text), /no samples in the "after" profile/);
+  });
+});
+
+describe("interval tables are drawn against seconds", () => {
+  // as collect({ interval: 1 }) returns them: each flip a little late; interval 2 had no events
+  const t = aq.table({ interval: [0, 1, 3, 4], time: [1.0004, 2.0011, 4.0007, 5.0002], count: [5, 6, 7, 8] });
+  it("timeseries and heatmap use the time column by default; a missing interval is a zero at its place", () => {
+    const ts = plot.timeseries(t);
+    assert.equal(titleText(obj(ts.layout.xaxis)), "time (s)");
+    assert.deepEqual(ts.data[0].x, [1.0004, 2.0011, 3.0003, 4.0007, 5.0002]);
+    assert.deepEqual(ts.data[0].y, [5, 6, 0, 7, 8]);
+    const heat = plot.heatmap(aq.table({ interval: [0, 1], time: [0.5, 1], low: [1, 1], high: [2, 2], count: [1, 2] }));
+    assert.equal(titleText(obj(heat.layout.xaxis)), "time (s)");
+    assert.deepEqual(heat.data[0].x, [0.5, 1]);
+    assert.match(String(arr(arr(heat.data[0].hovertext)[0])[0]), /^time 0.5 s<br>/);
+    const bare = plot.timeseries(aq.table({ interval: [0, 1, 2], count: [1, 2, 3] }));
+    assert.equal(titleText(obj(bare.layout.xaxis)), "interval", "a table with only interval numbers says so");
   });
 });
 

@@ -38,10 +38,16 @@ function titleText(t: unknown): string {
   return "";
 }
 
+/** An axis title without its unit: "sum (ms)" → "sum". */
+function quantity(title: string): string {
+  return title.replace(/\s*\([^()]*\)$/, "");
+}
+
 /**
- * The kind of chart: its trace types and axis titles. A live chart and the cell's final
- * chart of the same data share it (their titles may differ: "(live)"); a bar chart of
- * counts and one of bytes do not (their value axes differ).
+ * The kind of chart: its trace types and axis titles (without units). A live chart and
+ * the cell's final chart of the same data share it (their titles may differ: "(live)";
+ * their units too: a sum in µs while live can end in ms); a bar chart of counts and one
+ * of bytes do not (their value axes differ).
  */
 export function chartSignature(d: DisplayData): string {
   const fig = d.data[PLOTLY_MIME] as { data: unknown[]; layout?: Record<string, unknown> };
@@ -49,7 +55,7 @@ export function chartSignature(d: DisplayData): string {
   const axes = Object.keys(layout)
     .filter((k) => /^[xy]axis\d*$/.test(k))
     .sort()
-    .map((k) => `${k}=${titleText((layout[k] as { title?: unknown } | null)?.title)}`);
+    .map((k) => `${k}=${quantity(titleText((layout[k] as { title?: unknown } | null)?.title))}`);
   return JSON.stringify([traceTypes(fig.data).sort(), axes]);
 }
 

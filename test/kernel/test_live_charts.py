@@ -35,6 +35,10 @@ CELLS = [
     'const t = await tracepoint("raw_syscalls:sys_enter").count({ by: ["comm"] }).collect({ seconds: 1, interval: 0.25,\n'
     '  live: (t) => plot.bar(t, { x: "comm", top: 5, title: "syscalls by comm (live)" }) });\n'
     'plot.bar(t, { x: "comm", top: 5, title: "syscalls by comm" })',
+    # 6: a live latency heatmap over intervals: one chart at the end, drawn against seconds
+    'import { syscalls } from "bpfbook";\n'
+    'const lat = await syscalls.latency().collect({ seconds: 1, interval: 0.25, live: (t) => plot.heatmap(t, { title: "latency (live)" }) });\n'
+    'plot.heatmap(lat, { title: "latency" })',
 ]
 
 
@@ -91,6 +95,21 @@ class LiveCharts(unittest.TestCase):
         progress = [o for o in c.outputs if PLOTLY not in o.get("data", {})]
         self.assertEqual(len(progress), 1)
         self.assertIn("raw_syscalls:sys_enter", progress[0]["data"]["text/plain"])
+
+    def test_live_heatmap_against_seconds_with_glyphs_that_render(self):
+        c = self.nb.cells[5]
+        ch = charts(c)
+        self.assertEqual(len(ch), 1, json.dumps([(o.output_type, list(o.get("data", {}))) for o in c.outputs]))
+        fig = ch[0]["data"][PLOTLY]
+        self.assertEqual(fig["layout"]["title"]["text"], "latency")
+        self.assertEqual(fig["layout"]["xaxis"]["title"]["text"], "time (s)")
+        xs = fig["data"][0]["x"]
+        self.assertTrue(0.2 < xs[0] < 0.6 and xs[-1] <= 1.5, xs)
+        progress = [html(o) for o in c.outputs if PLOTLY not in o.get("data", {})]
+        self.assertEqual(len(progress), 1)
+        # U+23FA/U+23F9 are in no font Debian's Chromium has; the final line is a check mark
+        self.assertIn("\u2714", progress[0])
+        self.assertFalse(any(g in progress[0] for g in "\u23fa\u23f9"), progress[0])
 
     def test_chart_html_shows_a_hint_without_scripts(self):
         o = charts(self.nb.cells[2])[0]

@@ -7,10 +7,10 @@ import { bucketAxis, bucketAxisTitle, bucketText, edgeTicks } from "./buckets.js
 import { amountsOrOnes, toNumber, values } from "./columns.js";
 import { baseLayout, emptyFigure, makeFigure, type PlotFigure } from "./figure.js";
 import { formatCount } from "./numbers.js";
-import { axisValues, readTimes, timeGrid, timeText, timeTitle } from "./time-axis.js";
+import { axisValues, defaultTimeColumn, readTimes, timeGrid, timeText, timeTitle } from "./time-axis.js";
 
 export interface HeatmapOptions {
-  /** Interval numbers, seconds from the start, epoch milliseconds or Dates. Default "interval". */
+  /** Seconds from the start, epoch milliseconds, Dates or interval numbers. Default "time" when the table has it (aggregations with `interval` do), else "interval". */
   time?: string;
   /** The unit of `low` and `high`: "ns" (default), "us", "ms", "s", "bytes" or "none" (plain numbers). */
   unit?: BucketUnit;
@@ -36,7 +36,7 @@ const COLORSCALE: readonly [number, string][] = [
 ];
 
 export function heatmap(table: ColumnTable, opts: HeatmapOptions = {}): PlotFigure {
-  const timeName = opts.time ?? "interval";
+  const timeName = opts.time ?? defaultTimeColumn(table);
   const fmt = bucketFormat(opts.unit ?? "ns", "heatmap");
   const title = opts.title ?? `${fmt.quantity} heatmap`;
   const times = readTimes(table, timeName, "heatmap");

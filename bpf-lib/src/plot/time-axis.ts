@@ -1,13 +1,24 @@
 /* Time columns: Dates or epoch milliseconds become a date axis in local time (what the
  * user's clock said); other numbers are seconds from the start, or interval numbers. */
 import type { ColumnTable } from "arquero";
-import { toNumber, values } from "./columns.js";
+import { hasColumn, toNumber, values } from "./columns.js";
 
 /** Epoch milliseconds between 1973 and 2100; seconds from a trace's start stay far below. */
 const EPOCH_MS_MIN = 1e11;
 const EPOCH_MS_MAX = 4.1e12;
 /** A regular time axis is filled in only up to this many points. */
 const MAX_GRID = 20_000;
+/** How far (a share of the step) a time may sit from its slot on a regular axis. */
+const GRID_JITTER = 0.05;
+
+/**
+ * The time column a chart uses when none is named: "time" (seconds since the start, as
+ * `collect({ interval })` writes beside each row's interval number, or a wall clock),
+ * else "interval" (the number alone, when a table has nothing better).
+ */
+export function defaultTimeColumn(table: ColumnTable): string {
+  return hasColumn(table, "time") || !hasColumn(table, "interval") ? "time" : "interval";
+}
 
 export interface TimeColumn {
   /** One number per row: epoch ms for dates, else the cell's number (NaN if none). */
@@ -51,15 +62,21 @@ export function timeGrid(keys: readonly number[]): Grid {
     return { values: sorted, slot: (v) => at.get(v) ?? -1 };
   };
   if (sorted.length < 3) return lookup();
-  let step = Infinity;
-  for (let i = 1; i < sorted.length; i++) step = Math.min(step, sorted[i] - sorted[i - 1]);
+  // The typical step (the median gap: the smallest could be a late time then a punctual
+  // one), then the step that spans first to last exactly, so slots do not drift.
+  const gaps = sorted.slice(1).map((v, i) => v - sorted[i]).sort((a, b) => a - b);
   const first = sorted[0];
-  const count = Math.round((sorted[sorted.length - 1] - first) / step) + 1;
-  if (count > MAX_GRID || count === sorted.length) return lookup();
-  const onGrid = sorted.every((v) => Math.abs((v - first) / step - Math.round((v - first) / step)) < 1e-6);
-  if (!onGrid) return lookup();
+  const span = sorted[sorted.length - 1] - first;
+  const count = Math.round(span / gaps[(gaps.length - 1) >> 1]) + 1;
+  if (!(count <= MAX_GRID) || count <= sorted.length) return lookup();
+  const step = span / (count - 1);
+  // Interval times are taken when each interval's flip ran: a millisecond late, never exact.
+  const slotOf = (v: number) => Math.round((v - first) / step);
+  const onGrid = sorted.every((v) => Math.abs((v - first) / step - slotOf(v)) < GRID_JITTER);
+  if (!onGrid || new Set(sorted.map(slotOf)).size !== sorted.length) return lookup();
   const values = Array.from({ length: count }, (_, i) => Number((first + i * step).toPrecision(15)));
-  return { values, slot: (v) => Math.round((v - first) / step) };
+  for (const v of sorted) values[slotOf(v)] = v; // the times as they were; the missing ones from the step
+  return { values, slot: (v) => slotOf(v) };
 }
 
 function pad(n: number, width = 2): string {
@@ -87,5 +104,5 @@ export function timeTitle(name: string, t: TimeColumn): string {
 export function timeText(name: string, t: TimeColumn, v: number): string {
   if (t.dates) return localDateString(v);
   if (t.integers && name !== "time") return `${name} ${v}`;
-  return `${name} ${v} s`;
+  return `${name} ${Number(v.toFixed(3))} s`;
 }

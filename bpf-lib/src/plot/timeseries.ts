@@ -6,12 +6,12 @@ import { baseLayout, emptyFigure, makeFigure, type PlotFigure, type PlotTrace } 
 import { escapeText } from "./escape.js";
 import { seriesColor } from "./palette.js";
 import { scaledTitle, valueScale, type ValueScale } from "./scale.js";
-import { axisValues, readTimes, timeGrid, timeTitle } from "./time-axis.js";
+import { axisValues, defaultTimeColumn, readTimes, timeGrid, timeTitle } from "./time-axis.js";
 import { OTHER_COLOR, checkTop, otherLabel, rankKeys } from "./top.js";
 import type { InputUnit } from "./units.js";
 
 export interface TimeseriesOptions {
-  /** Dates, epoch milliseconds, or seconds from the start. Default "time". */
+  /** Dates, epoch milliseconds, or seconds from the start. Default "time" (or "interval" when a table has only that). */
   time?: string;
   /** The value column, summed per time and key. Default "count"; a table without one counts rows. */
   y?: string;
@@ -27,7 +27,7 @@ export interface TimeseriesOptions {
 }
 
 export function timeseries(table: ColumnTable, opts: TimeseriesOptions = {}): PlotFigure {
-  const timeName = opts.time ?? "time";
+  const timeName = opts.time ?? defaultTimeColumn(table);
   const yName = opts.y ?? "count";
   const top = checkTop(opts.top ?? 8, "timeseries");
   const stacked = opts.stacked ?? false;
