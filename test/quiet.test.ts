@@ -237,7 +237,8 @@ import { stat } from "node:fs/promises";
         worst = Math.max(worst, performance.now() - t0);
         await sleep(37);
       }
-      assert.ok(worst < 50, `fs.promises.stat took up to ${worst.toFixed(0)} ms beside 6 idle traces`);
+      // blocked pool threads showed as ~460 ms; 100 ms leaves room for the other test lane's load
+      assert.ok(worst < 100, `fs.promises.stat took up to ${worst.toFixed(0)} ms beside 6 idle traces`);
       for (const [i, w] of ws.entries()) {
         const t0 = performance.now();
         await w.go();
