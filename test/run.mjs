@@ -36,7 +36,8 @@ try {
 } catch (e) {
   console.error(`could not list BPF programs: ${e.message}`);
 }
-const isVm = (f) => f.startsWith(join(dir, "vm") + "/");
+// VM tests: those under test/vm/ and the vm-*.test.js files that boot the VM themselves
+const isVm = (f) => f.startsWith(join(dir, "vm") + "/") || /\/vm-[^/]*\.test\.js$/.test(f);
 const host = files.filter((f) => !isVm(f)), vm = files.filter(isVm);
 const py = readdirSync(join(root, "test", "kernel")).filter((f) => /^test_.*\.py$/.test(f)).filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort();
 if (py.length) run(process.execPath, [join(root, "dist", "bpf-lib", "src", "cli", "main.js"), "install"]);

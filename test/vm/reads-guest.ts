@@ -5,42 +5,17 @@
  * by kprobe, and the verifier enumeration (test/helpers/combos.ts) with a per-kind limit. Prints one
  * `@@VMREADS <json>` line; every check records its result or its error, and the host
  * asserts. Not a test file itself (no .test. in its name), so the host never runs it. */
-import { spawn } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { kprobe, kretprobe, kernelFunctionSupport } from "../../bpf-lib/src/probes/fentry/index.js";
 import { bpf } from "../../bpf-lib/src/probes/custom/index.js";
 import { BtfBlob } from "../../bpf-lib/src/btf/blob.js";
 import { currentTaskPath, resolvePath } from "../../bpf-lib/src/btf/path.js";
 import { KINDS, loadCombos, type LoadResult } from "../helpers/combos.js";
-import { WORKLOAD } from "../helpers/workload.js";
+import { gated } from "./gate.js";
 import { CUSTOM_ENV, PATHS, READS_N, type GuestReport, type RunResult } from "./reads-shared.js";
 
 const DATA = "/tmp/bpfbook-vmreads-data.txt";
 const OPENED = "/tmp/bpfbook-vmreads-open";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/**
- * A workload child blocked at its gate: its start-up (exec, the loader's opens and reads)
- * is over, so a probe attached now sees only the mode's own calls. Blocked means in
- * readv(2) (syscall 19 on x86-64), reading the gate byte.
- */
-async function gated(args: string[]): Promise<{ pid: number; go: () => Promise<number> }> {
-  const c = spawn(WORKLOAD, args, { stdio: ["pipe", "inherit", "inherit"] });
-  c.stdin.on("error", () => {});
-  const done = new Promise<number>((r) => c.once("exit", (code) => r(code ?? -1)));
-  for (let i = 0; i < 600; i++) {
-    let sc = "";
-    try {
-      sc = readFileSync(`/proc/${c.pid}/syscall`, "utf8");
-    } catch {
-      // not yet
-    }
-    if (sc.startsWith("19 ")) break;
-    await sleep(50);
-  }
-  return { pid: c.pid!, go: () => (c.stdin.end("g"), done) };
-}
 
 interface Tableish {
   numRows(): number;

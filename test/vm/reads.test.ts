@@ -6,9 +6,11 @@
  * loaded on 6.1 in a covering subset of its feature combinations; and a user's BPF C
  * compiled here (compileBpf) and loaded there (bpf.object), by fentry and by kprobe.
  * Skipped, with the reason printed, where qemu or the kernel is missing. */
-import { before, describe, it } from "node:test";
+import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { basename } from "node:path";
+import { basename, dirname, join } from "node:path";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import { release } from "node:os";
 import { BtfBlob } from "../../bpf-lib/src/btf/blob.js";
 import { currentTaskPath, resolvePath } from "../../bpf-lib/src/btf/path.js";
@@ -16,6 +18,11 @@ import { KINDS } from "../helpers/combos.js";
 import { compileBpf } from "../../bpf-lib/src/probes/custom/compile.js";
 import { findKernel, runInVm, vmUnavailableReason } from "./vm.js";
 import { CUSTOM_C, CUSTOM_ENV, PATHS, READS_N, type GuestReport } from "./reads-shared.js";
+import { FEATURES, runFeatures, type Outcome } from "./features.js";
+import { compatibilityMarkdown } from "./compat-doc.js";
+import { kernelFunctionSupport } from "../../bpf-lib/src/probes/fentry/index.js";
+import { listTracepoints } from "../../bpf-lib/src/tracefs/catalog.js";
+import type { DoctorReport } from "../../bpf-lib/src/doctor/doctor.js";
 
 const N = READS_N;
 const DATA = "/tmp/bpfbook-vmreads-data.txt";
@@ -24,10 +31,14 @@ const OPENED = "/tmp/bpfbook-vmreads-open";
 const COMBO_LIMIT = 20;
 
 const why = vmUnavailableReason();
+const TYPED_TRACEPOINTS = "/tmp/bpfbook-typed-tracepoints.json";
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
 if (why) console.log(`skipping the VM reads test: ${why}`);
 
 describe("kernel function reads on Debian's 6.1 kernel (VM)", { skip: why ?? false }, () => {
   let g: GuestReport;
+  /** The feature pass, run in the same boot after the reads. */
+  let gf: { outcomes: Record<string, Outcome>; ms: Record<string, number>; doctor: DoctorReport | null } | undefined;
   const host: Record<string, number[]> = {};
   /** Why the user's BPF C could not be compiled here (its checks skip), or null. */
   let customWhy: string | null = null;
@@ -46,14 +57,21 @@ describe("kernel function reads on Debian's 6.1 kernel (VM)", { skip: why ?? fal
       customWhy = `the custom C cannot be compiled here: ${(e as Error).message.split("\n")[0]}`;
       console.log(`# skipping the custom C checks: ${customWhy}`);
     }
+    // the tracepoint names this checkout's types were generated from, for the guest to compare with its own
+    writeFileSync(TYPED_TRACEPOINTS, JSON.stringify(listTracepoints()));
+    env.BPFBOOK_TYPED_TRACEPOINTS = `/tmp/host${TYPED_TRACEPOINTS.slice(4)}`;
     const t0 = performance.now();
-    const r = await runInVm("node dist/test/vm/reads-guest.js", { timeoutMs: 230_000, env });
+    // one boot: the kernel-function reads, then every feature once (test/vm/features.ts)
+    const r = await runInVm("node dist/test/vm/reads-guest.js; node dist/test/vm/features-guest.js", { timeoutMs: 330_000, env });
     process.stderr.write(`# VM: status ${r.status}, boot ${(r.bootMs / 1000).toFixed(1)} s, total ${(r.totalMs / 1000).toFixed(1)} s (${((performance.now() - t0) / 1000).toFixed(1)} s here)\n`);
     const line = r.output.split("\n").find((l) => l.startsWith("@@VMREADS "));
     if (!line) throw new Error(`the VM printed no @@VMREADS line (status ${r.status}); its output:\n${r.output.slice(-6000)}`);
     g = JSON.parse(line.slice("@@VMREADS ".length)) as GuestReport;
     process.stderr.write(`# VM check times (ms): ${JSON.stringify(g.ms)}\n`);
-  }, { timeout: 240_000 });
+    const fline = r.output.split("\n").find((l) => l.startsWith("@@VMFEATURES "));
+    if (fline) gf = JSON.parse(fline.slice("@@VMFEATURES ".length)) as typeof gf;
+    else process.stderr.write(`# the VM printed no @@VMFEATURES line; the tail of its output:\n${r.output.slice(-3000)}\n`);
+  }, { timeout: 340_000 });
 
   const run = (name: string) => {
     const r = g.runs[name];
@@ -194,4 +212,54 @@ describe("kernel function reads on Debian's 6.1 kernel (VM)", { skip: why ?? fal
       assert.ok(r.programs >= r.count, "every combination loaded at least one program");
     });
   }
+
+  describe("every feature on this host and on Debian's 6.1 (test/vm/features.ts)", () => {
+    let hf: Awaited<ReturnType<typeof runFeatures>>;
+    before(async () => {
+      hf = await runFeatures();
+    }, { timeout: 120_000 });
+
+    for (const f of FEATURES) {
+      it(`${f.name}: ${f.proves}`, () => {
+        assert.ok(gf, "the guest ran the feature pass");
+        const mine = hf.outcomes[f.name], theirs = gf.outcomes[f.name];
+        process.stderr.write(`# ${f.name}: host ${JSON.stringify(mine)} (${hf.ms[f.name]} ms), 6.1 ${JSON.stringify(theirs)} (${gf.ms[f.name]} ms)\n`);
+        assert.notEqual(mine?.status, "fail", `on this host: ${mine?.status === "fail" ? mine.reason : ""}`);
+        assert.ok(theirs, `no outcome from the guest for ${f.name}`);
+        assert.notEqual(theirs.status, "fail", `on 6.1: ${theirs.status === "fail" ? theirs.reason : ""}`);
+      });
+    }
+
+    it("bpfbook doctor's report of each kernel is kept as a fixture, and docs/compatibility.md is written from the results", () => {
+      assert.ok(gf?.doctor, "the guest's doctor report");
+      assert.ok(hf.doctor, "this host's doctor report");
+      const fixtures = join(ROOT, "test", "fixtures", "doctor");
+      mkdirSync(fixtures, { recursive: true });
+      writeFileSync(join(fixtures, "host.json"), JSON.stringify(hf.doctor, null, 1) + "\n");
+      writeFileSync(join(fixtures, "debian-6.1.json"), JSON.stringify(gf.doctor, null, 1) + "\n");
+      // the kernel-function rows: this host's support as the library reports it, the guest's from the reads above
+      const here = kernelFunctionSupport();
+      const kfRows = (["fentry", "kprobe"] as const).map((via) => {
+        const name = via === "fentry" ? "kernel functions: fentry/fexit" : "kernel functions: kprobe/kretprobe";
+        const exit = via === "fentry" ? "fexit" : "kretprobe";
+        const hostOk = here[via].ok && here[exit].ok;
+        const runs = Object.entries(g.runs).filter(([k]) => k.startsWith(`${via} `) || k === `custom C ${via}`);
+        const failed = runs.filter(([, r]) => r.error !== undefined).map(([k]) => k);
+        const guest: Outcome = g.support[via] === true && g.support[exit] === true && failed.length === 0
+          ? { status: "pass", detail: `${runs.length} checks: ${runs.map(([k]) => k).join(", ")}` }
+          : { status: "fail", reason: `support ${JSON.stringify(g.support)}, failed: ${failed.join(", ")}` };
+        const host: Outcome = hostOk ? { status: "pass", detail: "supported (its checks run in the VM)" } : { status: "skip", reason: here[via].reason ?? here[exit].reason ?? "refused" };
+        return { row: { name, proves: `read through user and kernel pointers, BTF paths, stacks, counts, return probes and a user's BPF C, by ${via}; every program kind's verifier combinations` }, host, guest };
+      });
+      const doc = compatibilityMarkdown([...FEATURES, ...kfRows.map((k) => k.row)], [
+        { title: `${release()} (this host)`, note: `Native, lockdown \`${hf.doctor.lockdown ?? "unknown"}\`.`, outcomes: { ...hf.outcomes, ...Object.fromEntries(kfRows.map((k) => [k.row.name, k.host])) }, ms: hf.ms },
+        { title: `${g.kernel} (Debian, VM)`, note: `Under qemu (TCG, 2 vCPUs), lockdown \`${gf.doctor.lockdown ?? "unknown"}\`; this machine's files read-only over 9p.`, outcomes: { ...gf.outcomes, ...Object.fromEntries(kfRows.map((k) => [k.row.name, k.guest])) }, ms: { ...gf.ms, ...g.ms } },
+      ], {
+        generatedBy: "npm test (dist/test/vm/reads.test.js)",
+        flavours: "Debian's registry also offers the cloud and PREEMPT_RT flavours of the same 6.1 kernel (linux-image-6.1.0-*-cloud-amd64, -rt-amd64), which boot the same way; they are not yet a column here (each would be one more VM boot).",
+      });
+      writeFileSync(join(ROOT, "docs", "compatibility.md"), doc);
+      assert.match(doc, /\| feature \|/);
+    });
+  });
 });

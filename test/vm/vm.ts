@@ -63,6 +63,9 @@ export const VM_MODULES = [
   "9pnet",
   "9pnet_virtio",
   "9p",
+  // the feature pass (test/vm/features.ts): a loop device for block I/O, a veth pair for XDP
+  "loop",
+  "veth",
 ];
 
 export const QEMU = "qemu-system-x86_64";
