@@ -169,7 +169,7 @@ export class Kernel {
         return this.#execute(r);
       case "complete_request": {
         const res = this.#runner.complete(String(c.code), Number(c.cursor_pos));
-        return this.#reply(r, "complete_reply", { status: "ok", matches: res.matches, cursor_start: res.cursorStart, cursor_end: res.cursorEnd, metadata: {} });
+        return this.#reply(r, "complete_reply", { status: "ok", matches: res.matches, cursor_start: res.cursorStart, cursor_end: res.cursorEnd, metadata: res.metadata ?? {} });
       }
       case "inspect_request": {
         const res = this.#runner.inspect(String(c.code), Number(c.cursor_pos), Number(c.detail_level) === 1 ? 1 : 0);

@@ -3,7 +3,7 @@
  * and comms. Their declarations for the type checker are in PRELUDE. */
 import type { Comm, CommTarget } from "./comms.js";
 import { randomUUID } from "node:crypto";
-import { inspect } from "node:util";
+import { helpPage } from "./help-page.js";
 import { html, markdown, svg, png, plotlyFigure } from "./display/index.js";
 
 export interface NotebookHost {
@@ -31,10 +31,8 @@ export function installNotebookApi(host: NotebookHost): void {
   g.updateDisplay = (id: string, value: unknown) => host.display(value, id, true);
   g.clearOutput = (wait = false) => host.clearOutput(wait);
   g.input = (prompt = "", opts: { password?: boolean } = {}) => host.input(prompt, Boolean(opts.password));
-  g.help = (value: unknown) => {
-    const doc = typeof value === "function" ? `${value.name}${value.length ? `(${value.length} arguments)` : "()"}\n\n${String(value).slice(0, 2000)}` : inspect(value, { depth: 2 });
-    host.page(doc);
-  };
+  // the kernel passes `about` (the type checker's signature and docs of the argument) when it knows them
+  g.help = (value: unknown, about?: string) => host.page(helpPage(value, about));
   g.openComm = (target: string, data?: unknown) => host.comm(target, data);
   Object.assign(g, { html, markdown, svg, png, plotlyFigure });
   g.registerCommTarget = (name: string, fn: CommTarget) => host.registerCommTarget(name, fn);
@@ -51,8 +49,11 @@ declare function updateDisplay(id: string, value: unknown): void;
 declare function clearOutput(wait?: boolean): void;
 /** Asks the user for a line of input in the notebook. */
 declare function input(prompt?: string, opts?: { password?: boolean }): Promise<string>;
-/** Shows documentation of a value in the pager. */
-declare function help(value: unknown): void;
+/**
+ * Shows documentation of a value in the pager: its signature or type, its doc comment and its members.
+ * @param about filled in by the kernel for a name or property path (what Shift+Tab shows); leave it out.
+ */
+declare function help(value: unknown, about?: string): void;
 interface NotebookComm { readonly id: string; readonly target: string; send(data: unknown): void; close(data?: unknown): void; onMessage: ((data: unknown) => void) | null; onClose: ((data: unknown) => void) | null }
 /** Opens a comm to the frontend. */
 declare function openComm(target: string, data?: unknown): NotebookComm;
@@ -62,7 +63,7 @@ declare function markdown(source: string): unknown;
 declare function svg(source: string): unknown;
 declare function png(bytes: Uint8Array): unknown;
 /** A Plotly figure (shown as an interactive chart, offline). */
-declare function plotlyFigure(data: Record<string, unknown>[], layout?: Record<string, unknown>, config?: Record<string, unknown>): unknown;
+declare function plotlyFigure(data: Record<string, unknown>[], layout?: Record<string, unknown>, config?: Record<string, unknown>): { data: Record<string, unknown>[]; layout: Record<string, unknown>; config: Record<string, unknown> };
 /** Handles comms the frontend opens with this target name. */
 declare function registerCommTarget(name: string, fn: (comm: NotebookComm, data: unknown) => void): void;
 `;

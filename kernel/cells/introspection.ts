@@ -1,48 +1,35 @@
-/* Completion and hover text for the notebook, through tslab's converter (which sees earlier cells' names). */
-import type { Converter, DisplayPart, QuickInfo } from "./tslab.js";
+/* Completion and hover text for the notebook, through the converter (which sees earlier cells' names). */
+import { completeCell, type Completion } from "./completion/complete.js";
+import { codePointsToUtf16 } from "./completion/positions.js";
+import type { Converter, DisplayPart, QuickInfo } from "./compiler/index.js";
 
-/** Jupyter counts cursor positions in Unicode code points; TypeScript in UTF-16 units. */
-export function codePointsToUtf16(text: string, cursor: number): number {
-  let units = 0;
-  let points = 0;
-  for (const ch of text) {
-    if (points >= cursor) break;
-    units += ch.length;
-    points++;
-  }
-  return units;
-}
+export { codePointsToUtf16, utf16ToCodePoints } from "./completion/positions.js";
+export type { Completion } from "./completion/complete.js";
 
-export function utf16ToCodePoints(text: string, offset: number): number {
-  return [...text.slice(0, offset)].length;
-}
-
-export interface Completion {
-  matches: string[];
-  cursorStart: number;
-  cursorEnd: number;
-}
-
+/** Names at the cursor (code points): the range and filtering are the cell's (completion/), the names the converter's or the machine's. */
 export function complete(converter: Converter, prevDecl: string, code: string, cursorPos: number): Completion {
-  const position = codePointsToUtf16(code, cursorPos);
-  const result = converter.complete(prevDecl, code, position);
-  return {
-    matches: result.candidates,
-    cursorStart: utf16ToCodePoints(code, result.start),
-    cursorEnd: utf16ToCodePoints(code, result.end),
-  };
+  return completeCell(code, cursorPos, (position) => converter.complete(prevDecl, code, position).candidates);
 }
 
-function text(parts: readonly DisplayPart[] | undefined): string {
+export function partsText(parts: readonly DisplayPart[] | undefined): string {
   return (parts ?? []).map((p) => p.text).join("");
 }
 
-function describe(info: QuickInfo, detailLevel: 0 | 1): string {
-  const sections = [text(info.displayParts)];
-  const docs = text(info.documentation);
+/**
+ * Quick info's first line without what only the compiler cares about: earlier cells' names reach a cell as
+ * imports, so they read "(alias) const p: T\nimport p"; the user wrote `const p`.
+ */
+export function displayText(info: QuickInfo | undefined): string {
+  return partsText(info?.displayParts).replace(/^\(alias\) /, "").replace(/\n(?:import|export) [\w$.]+$/, "");
+}
+
+/** Signature or type, then the doc comment, then (detail level 1) its tags: what Shift+Tab and help() show. */
+export function describe(info: QuickInfo, detailLevel: 0 | 1): string {
+  const sections = [displayText(info)];
+  const docs = partsText(info.documentation);
   if (docs) sections.push(docs);
   if (detailLevel === 1 && info.tags?.length) {
-    sections.push(info.tags.map((t) => `@${t.name}${t.text?.length ? ` ${text(t.text)}` : ""}`).join("\n"));
+    sections.push(info.tags.map((t) => `@${t.name}${t.text?.length ? ` ${partsText(t.text)}` : ""}`).join("\n"));
   }
   return sections.join("\n\n");
 }

@@ -4,7 +4,6 @@
  * any error before the end means invalid.
  */
 import type { Diagnostic } from "typescript";
-import { tslabIsComplete } from "./tslab.js";
 import { typescript } from "./typescript.js";
 
 export interface Completeness {
@@ -26,7 +25,17 @@ export function isComplete(code: string): Completeness {
   if (diagnostics.some((d) => (d.start ?? 0) < end)) return { status: "invalid", indent: "" };
   // A blank last line means "run it anyway" (tslab's, and IPython's, convention).
   if (/(^|\n)[ \t]*\n[ \t]*$/.test(code)) return { status: "complete", indent: "" };
-  const tslab = tslabIsComplete(code);
-  const indent = !tslab.completed && tslab.indent !== undefined ? tslab.indent : (/[^\n]*$/.exec(code)?.[0].match(/^[ \t]*/)?.[0] ?? "");
-  return { status: "incomplete", indent };
+  return { status: "incomplete", indent: indentOnEnter(code) };
+}
+
+/** The next line's indent: one level deeper after an opening bracket, one shallower on a closing one (VS Code's rules). */
+export function indentOnEnter(code: string): string {
+  const line = /[^\n]*$/.exec(code)?.[0] ?? "";
+  const current = /^[ \t]*/.exec(line)?.[0] ?? "";
+  if (/^((?!.*?\/\*).*\*\/)?\s*[}\]].*$/.test(line)) {
+    if (current.endsWith("  ")) return current.slice(0, -2);
+    return current.endsWith("\t") || current.endsWith(" ") ? current.slice(0, -1) : current;
+  }
+  if (/^((?!\/\/).)*(\{[^}"'`]*|\([^)"'`]*|\[[^\]"'`]*)$/.test(line)) return current + "  ";
+  return current;
 }

@@ -11,7 +11,7 @@ import vm from "node:vm";
 import { bpfbookEntry, bpfbookName, projectNodeModules } from "./locations.js";
 import { currentSession } from "../replay.js";
 import { resolveImportOnly } from "./package-exports.js";
-import type { SideOutput } from "./tslab.js";
+import type { SideOutput } from "./compiler/index.js";
 
 export type CellRequire = NodeJS.Require;
 

@@ -1,5 +1,5 @@
 /*
- * Runs notebook cells: tslab's converter type-checks a cell against the declarations earlier cells left and
+ * Runs notebook cells: the cell compiler (compiler/) type-checks a cell against the declarations earlier cells left and
  * turns it into CommonJS-style code over a persistent `exports` object; we load its imports (ES modules
  * included), run it in the main context and report value, error or interruption.
  */
@@ -7,6 +7,7 @@ import { join, resolve } from "node:path";
 import { CellScript } from "./cell-script.js";
 import { createExports } from "./exports-object.js";
 import { complete, inspect, type Completion } from "./introspection.js";
+import { annotateHelp } from "./help.js";
 import { Interruption, isSigintStop } from "./interruption.js";
 import { isComplete, type Completeness } from "./is-complete.js";
 import { ModuleLoader } from "./modules.js";
@@ -16,7 +17,7 @@ import { switchMode } from "../replay.js";
 import { bpfbookName } from "./locations.js";
 import { blankExportModifiers } from "./strip-exports.js";
 import { diagnosticsError, internalError, interruptedError, originCell, runtimeError } from "./traceback.js";
-import { createConverter, type Converter } from "./tslab.js";
+import { createConverter, type Converter } from "./compiler/index.js";
 import type { CellError, CellOutcome, RunnerOptions } from "./types.js";
 
 const cellStackTraceLimit = 50;
@@ -125,11 +126,15 @@ export class CellRunner {
     // Cell frames can sit below many library frames (arquero, this library); V8 keeps only 10 by default.
     const limit = Error.stackTraceLimit;
     Error.stackTraceLimit = Math.max(limit, cellStackTraceLimit);
+    // A cell awaiting what holds no handle (a promise never settled) must stay interruptible: SIGINT reaches
+    // us through the event loop, which would otherwise end (tslab's file watchers used to hold it open).
+    const keepAlive = setInterval(() => {}, 1 << 30);
     try {
       return await this.runCell(code, count, interruption);
     } catch (e) {
       return { status: "error", error: internalError(e) };
     } finally {
+      clearInterval(keepAlive);
       if (this.current === interruption) this.current = undefined;
       if (Error.stackTraceLimit === Math.max(limit, cellStackTraceLimit)) Error.stackTraceLimit = limit;
     }
@@ -146,7 +151,7 @@ export class CellRunner {
         this.modules.forget(bpfbookName);
       }
       // BPF C is compiled first, so the cell is checked against its object's types
-      const source = isBpfCell(code) ? await bpfCellSource(code) : await typeBpfCalls(code);
+      const source = annotateHelp(isBpfCell(code) ? await bpfCellSource(code) : await typeBpfCalls(code), this.getConverter(), this.prevDecl);
       converted = this.getConverter().convert(this.prevDecl, expandShorthands(blankExportModifiers(source), declaredNames(this.prevDecl)));
     } finally {
       this.onChecking(false);
@@ -203,7 +208,7 @@ export class CellRunner {
       if (e === interruption) return { status: "interrupted", error: interruptedError("async") };
       return { status: "error", error: runtimeError(e, scriptOf) };
     }
-    // Declarations advance only when the cell completed, as in tslab: a failed cell's names stay unknown.
+    // Declarations advance only when the cell completed: a failed cell's names stay unknown.
     this.prevDecl = converted.declOutput ?? this.prevDecl;
     const value = takeLast();
     return { status: "ok", value, hasValue: value !== undefined };

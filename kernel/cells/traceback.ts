@@ -1,7 +1,7 @@
 /* Errors as Jupyter shows them: plain text, positions in the cell's own lines. */
 import { inspect } from "node:util";
 import type { CellScript } from "./cell-script.js";
-import type { TslabDiagnostic } from "./tslab.js";
+import type { CellDiagnostic } from "./compiler/index.js";
 import type { CellError } from "./types.js";
 
 function cellLabel(count: number): string {
@@ -9,11 +9,11 @@ function cellLabel(count: number): string {
 }
 
 /** Type (and syntax) errors from the converter; a diagnostic's message chain follows it, indented. */
-export function diagnosticsError(diagnostics: readonly TslabDiagnostic[], count: number, source: string): CellError {
+export function diagnosticsError(diagnostics: readonly CellDiagnostic[], count: number, source: string): CellError {
   const lines = source.split("\n");
   const traceback: string[] = [];
-  const heads: TslabDiagnostic[] = [];
-  let prev: TslabDiagnostic | undefined;
+  const heads: CellDiagnostic[] = [];
+  let prev: CellDiagnostic | undefined;
   for (const d of diagnostics) {
     const continues = prev !== undefined && d.fileName === undefined &&
       prev.start.offset === d.start.offset && prev.end.offset === d.end.offset;
@@ -123,7 +123,8 @@ function collapseRepeats(lines: string[]): void {
 export function interruptedError(how: "sync" | "async"): CellError {
   const evalue = how === "sync"
     ? "the cell was stopped"
-    : "the cell was interrupted while waiting; work it started may still finish in the background";
+    // The kernel stops every bpfbook trace on an interrupt (its rows go to partialResults()); nothing else the cell began is cancelled.
+    : "the cell was interrupted while waiting: its bpfbook traces are stopped; other work it started (timers, child processes, pending promises) is not cancelled and may still run";
   return { ename: "KeyboardInterrupt", evalue, traceback: [`KeyboardInterrupt: ${evalue}`] };
 }
 
