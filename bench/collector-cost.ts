@@ -112,7 +112,7 @@ async function systemWide(includeSelf: boolean): Promise<CollectorCost["systemWi
   const c0 = cpuSeconds();
   const t = await tracepoint("raw_syscalls:sys_enter", { fields: ["id"], includeSelf }).collect({ seconds: SYSTEM_SECONDS });
   const cpu = cpuSeconds() - c0;
-  const pids = t.array("pid") as Int32Array;
+  const pids = t.array("pid");
   let self = 0;
   for (let i = 0; i < pids.length; i++) if (pids[i] === process.pid) self++;
   return { includeSelf, seconds: t.stats.seconds, events: t.numRows(), selfEvents: self, excludedSelf: t.stats.excludedSelf ?? 0, cpuSeconds: cpu };

@@ -81,7 +81,7 @@ async function live(start: Start): Promise<{ rows: number; lost: number; seconds
   await w.go();
   while (trace.received + trace.stats().lost < EVENTS) await new Promise((r) => setTimeout(r, 1));
   const t = await trace.table();
-  const ts = t.array("ts") as Float64Array;
+  const ts = t.array("ts") as number[];
   const seconds = (Number(process.hrtime.bigint()) - ts[0]) / 1e9;
   return { rows: t.numRows(), lost: t.stats.lost, seconds };
 }

@@ -43,7 +43,7 @@ async function bpfbookE2E(): Promise<Row> {
   while (trace.stats().produced < E2E_N || trace.received + trace.stats().lost < E2E_N) await new Promise((r) => setTimeout(r, 1));
   const t = await trace.table();
   const done = Number(process.hrtime.bigint());
-  const ts = t.array("ts") as Float64Array;
+  const ts = t.array("ts") as number[];
   const seconds = (done - ts[0]) / 1e9;
   return { bench: "e2e getppid", who: "bpfbook → Arquero table", events: t.numRows(), lost: t.stats.lost, seconds, eventsPerSec: t.numRows() / seconds, note: "first event → finished table" };
 }

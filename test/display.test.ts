@@ -157,16 +157,63 @@ describe("rule 2: Arquero tables", () => {
     const t = traceTable(6);
     const d = toDisplayData(t);
     const h = text(d, "text/html");
-    const types = [...h.matchAll(/<th[^>]*>([^<]*)<span class="bt-type">(\w+)<\/span><\/th>/g)].map((m) => `${m[1]}:${m[2]}`);
-    assert.deepEqual(types, ["pid:number", "comm:dict", "addr:bigint", "latency_ms:number", "filename:string"]);
+    const types = [...h.matchAll(/<th[^>]*>([^<]*)<span class="bt-type">([\w ()]+)<\/span><\/th>/g)].map((m) => `${m[1]}:${m[2]}`);
+    assert.deepEqual(types, ["pid:number", "comm:dict", "addr:bigint", "latency_ms:number (ms)", "filename:string"]);
     assert.match(h, /<td class="bt-num">1000<\/td>/);
     assert.match(h, /<td class="bt-num">0xffffffff81000010<\/td>/);
     assert.match(h, /<td class="bt-num">2<\/td>/); // a small bigint stays decimal
-    assert.match(h, /<td class="bt-num">0.3333333<\/td>/);
+    assert.match(h, /<td class="bt-num" title="0.3333333 ms">333 µs<\/td>/);
     assert.match(h, /<td class="bt-null">null<\/td>/);
     const plain = text(d).split("\n");
     assert.equal(plain[1].trim().split(/\s+/).join(","), "pid,comm,addr,latency_ms,filename");
-    assert.equal(plain[2].trim().split(/\s+/).join(","), "number,dict,bigint,number,string");
+    assert.equal(plain[2].trim().split(/\s{2,}/).join(","), "number,dict,bigint,number (ms),string");
+  });
+
+  it("strings are left-aligned and numbers right-aligned, by each value (a kind is named from a sample)", () => {
+    // 100 numbers name the column "number"; the string after them stays text-aligned.
+    const late = [...Array.from({ length: 100 }, (_, i) => i), "n/a"];
+    const t = aq.table({ late, mixed: late.map((v, i) => (i % 2 ? String(v) : v)) });
+    const d = toDisplayData(t, { limit: 101 });
+    const h = text(d, "text/html");
+    assert.match(h, /<tr><td class="bt-num">99<\/td><td>99<\/td><\/tr>/);
+    assert.match(h, /<tr><td class="bt-num">98<\/td><td class="bt-num">98<\/td><\/tr>/);
+    assert.match(h, /<tr><td>n\/a<\/td><td>n\/a<\/td><\/tr>/);
+    assert.match(h, /<th class="bt-num">late<span class="bt-type">number<\/span><\/th><th>mixed<span class="bt-type">mixed<\/span><\/th>/);
+    // Notebooks right-align every td (".rendered_html td"); ours is one element more specific.
+    assert.match(h, /\.bpfbook-table table th, \.bpfbook-table table td \{[^}]*text-align: left;/);
+    assert.match(h, /\.bpfbook-table table \.bt-num \{ text-align: right;/);
+    const plain = text(d).split("\n");
+    assert.deepEqual(plain.slice(1, 4), ["  late  mixed", "number  mixed", "------  -----"]);
+    assert.deepEqual(plain.slice(-3), ["    98     98", "    99  99", "n/a     n/a"]);
+  });
+
+  it("durations read with units; the exact value is the cell's title and the unit is in the header", () => {
+    const t = aq.table({ comm: ["postgres", "cat"], count: [1000, 3], p50: [812345, 4037269000], "p99.9": [999.7, 0], age_ms: [1500, 2], latency: [null, 12], size: [4096, 1] });
+    const d = toDisplayData(t);
+    const h = text(d, "text/html");
+    assert.match(h, /<tr><td>postgres<\/td><td class="bt-num">1000<\/td><td class="bt-num" title="812345 ns">812 µs<\/td><td class="bt-num" title="999.7 ns">1 µs<\/td><td class="bt-num" title="1500 ms">1.5 s<\/td><td class="bt-num bt-null">null<\/td><td class="bt-num">4096<\/td><\/tr>/);
+    assert.match(h, /<tr><td>cat<\/td><td class="bt-num">3<\/td><td class="bt-num" title="4037269000 ns">4.04 s<\/td><td class="bt-num" title="0 ns">0 ns<\/td><td class="bt-num" title="2 ms">2 ms<\/td><td class="bt-num" title="12 ns">12 ns<\/td><td class="bt-num">1<\/td><\/tr>/);
+    assert.match(h, /<th class="bt-num" title="durations in ns, shown in the unit that suits each value; hover a cell for the exact value">p50<span class="bt-type">number \(ns\)<\/span><\/th>/);
+    assert.match(h, /<th class="bt-num">count<span class="bt-type">number<\/span><\/th>/);
+    assert.deepEqual(text(d).split("\n"), [
+      "2 rows × 7 columns",
+      "comm       count          p50        p99.9       age_ms      latency    size",
+      "string    number  number (ns)  number (ns)  number (ms)  number (ns)  number",
+      "--------  ------  -----------  -----------  -----------  -----------  ------",
+      "postgres    1000       812 µs         1 µs        1.5 s         null    4096",
+      "cat            3       4.04 s         0 ns         2 ms        12 ns       1",
+    ]);
+    assert.equal(t.get("p50", 1), 4037269000, "the table's values are unchanged");
+  });
+
+  it("a latency aggregation's buckets and values are durations; other aggregations' are not", () => {
+    const agg = (unit: "ns" | undefined) => {
+      const t = aq.table({ comm: ["cat"], low: [1024], high: [2048], count: [7], sum: [9000], max: [1999] });
+      Object.defineProperty(t, "stats", { value: { events: 7, dropped: 0, ...(unit ? { unit } : {}) }, enumerable: false });
+      return text(toDisplayData(t)).split("\n")[4];
+    };
+    assert.equal(agg("ns"), "cat         1.02 µs      2.05 µs       7         9 µs         2 µs");
+    assert.equal(agg(undefined), "cat       1024    2048       7    9000    1999");
   });
 
   it("infers kinds from values: date, boolean, object, mixed, empty", () => {
@@ -568,6 +615,9 @@ describe("classic Notebook 6 (RequireJS loaded, saved outputs of a trusted noteb
       await p.goto(`http://127.0.0.1:${port}/notebooks/plots.ipynb?token=bpfbook-test`);
       await p.waitForFunction(() => (globalThis as unknown as PageGlobals).document.querySelectorAll(".output_area .bpfbook-plot svg.main-svg").length >= 2, undefined, { timeout: 30_000 });
       assert.equal(await p.locator(".output_area .bpfbook-table").count(), 1);
+      // Notebook 6 right-aligns every cell (".rendered_html td"); text in ours stays left, numbers right.
+      const align = (sel: string) => p.locator(`.output_area .bpfbook-table ${sel}`).first().evaluate((el) => (globalThis as unknown as PageGlobals).getComputedStyle(el).textAlign);
+      assert.deepEqual([await align("td:not(.bt-num)"), await align("td.bt-num"), await align("th:not(.bt-num)")], ["left", "right", "left"]);
       const env2 = await p.evaluate(() => {
         const w = globalThis as unknown as PageGlobals;
         return { requirejs: typeof w.requirejs, amd: typeof w.define?.amd };

@@ -101,7 +101,8 @@ describe("writeParquet", () => {
     const seeks = tracepoint("syscalls:sys_enter_lseek", { fields: ["offset"], bigint: true, where: { pid: l.pid } }).start({ seconds: 30 });
     await l.go();
     const s = await seeks.table();
-    assert.deepEqual([...(s.array("offset") as BigInt64Array)], [offset, offset]);
+    // the row type does not yet follow `bigint:` (64-bit fields are typed number)
+    assert.deepEqual([...(s.array("offset") as unknown as bigint[])], [offset, offset]);
     await roundTrip(s, "lseek", { ts: "DOUBLE", cpu: "USMALLINT", pid: "INTEGER", tid: "INTEGER", comm: "VARCHAR", offset: "BIGINT" });
   });
 

@@ -81,6 +81,7 @@ export type { StreamOptions } from "./engine/consume.js";
 export type { TraceStats } from "./engine/stats.js";
 export { withTime, formatStats } from "./engine/table.js";
 export type { TraceTable } from "./engine/table.js";
+export type { TypedTable, RowOf, RowFunction } from "./engine/typed-table.js";
 export type { FieldFilter, Comparison } from "./engine/filter.js";
 export { saveTrace, loadTrace, traceToArrow, traceFromArrow } from "./engine/persist.js";
 

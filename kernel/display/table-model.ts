@@ -3,6 +3,8 @@
 import * as aq from "arquero";
 import { formatCell, formatCount, plural } from "./format.js";
 import { tableStats, type StatsLike } from "./table-stats.js";
+import { durationUnit, formatDurationIn } from "./table-units.js";
+import type { DurationUnit } from "../../bpf-lib/src/plot/units.js";
 
 /** The part of Arquero's ColumnTable we rely on; duck-typed so other copies of Arquero work too. */
 export interface TableLike {
@@ -16,7 +18,10 @@ export type ColumnKind = "number" | "string" | "bigint" | "date" | "boolean" | "
 
 export interface TableCell {
   text: string | null;
+  /** A number or bigint: right-aligned, whatever the column's kind says (a kind is named from a sample). */
   numeric: boolean;
+  /** The exact value with its unit, when `text` is a duration rounded for reading ("4037269000 ns"). */
+  exact?: string;
 }
 
 export interface TableModel {
@@ -24,6 +29,8 @@ export interface TableModel {
   cols: number;
   names: string[];
   kinds: ColumnKind[];
+  /** Each column's duration unit (values shown as "4.04 s"), or undefined. */
+  units: (DurationUnit | undefined)[];
   /** The first `shown` rows, row-major. */
   cells: TableCell[][];
   shown: number;
@@ -31,6 +38,20 @@ export interface TableModel {
   header: string;
   stats?: StatsLike;
   groupedBy?: string[];
+}
+
+export function numericKind(kind: ColumnKind): boolean {
+  return kind === "number" || kind === "bigint";
+}
+
+/** Numbers right, everything else left, by the value itself: a kind is named from a sample of the column. */
+export function rightAligned(kind: ColumnKind, cell: TableCell): boolean {
+  return cell.numeric || (cell.text === null && numericKind(kind));
+}
+
+/** The type line under a column name: its kind, and the unit of a duration column's values. */
+export function kindLabel(kind: ColumnKind, unit: string | undefined): string {
+  return unit ? `${kind} (${unit})` : kind;
 }
 
 export function isTableLike(v: unknown): v is TableLike {
@@ -124,18 +145,25 @@ export function tableModel(table: TableLike, limit: number, maxCellChars: number
   const names = table.columnNames();
   const cols = names.length;
   const kinds = names.map((n) => columnKind(table.column(n)));
+  const stats = tableStats(table);
+  const tableUnit = stats?.kind === "aggregation" ? stats.unit : undefined;
+  const units = names.map((n, c) => (kinds[c] === "number" || kinds[c] === "bigint" || kinds[c] === "mixed" ? durationUnit(n, tableUnit) : undefined));
   const shown = Math.max(0, Math.min(rows, Math.floor(limit)));
   const cells: TableCell[][] = Array.from({ length: shown }, () => new Array<TableCell>(cols));
   names.forEach((name, c) => {
     const get = rowAccessor(table, name);
+    const unit = units[c];
     for (let r = 0; r < shown; r++) {
       const v = get(r);
-      cells[r][c] = { text: formatCell(v, maxCellChars), numeric: typeof v === "number" || typeof v === "bigint" };
+      const numeric = typeof v === "number" || typeof v === "bigint";
+      cells[r][c] = unit && numeric
+        ? { text: formatDurationIn(v, unit), numeric, exact: `${formatCell(v, maxCellChars)} ${unit}` }
+        : { text: formatCell(v, maxCellChars), numeric };
     }
   });
   const groupedBy = groupNames(table);
   let header = `${plural(rows, "row")} × ${plural(cols, "column")}`;
   if (groupedBy?.length) header += ` · grouped by ${groupedBy.join(", ")}`;
   if (shown < rows) header += ` · showing first ${formatCount(shown)}`;
-  return { rows, cols, names, kinds, cells, shown, header, stats: tableStats(table), groupedBy };
+  return { rows, cols, names, kinds, units, cells, shown, header, stats, groupedBy };
 }

@@ -3,9 +3,13 @@ import * as aq from "arquero";
 import type { ColumnTable } from "arquero";
 import type { Columns } from "./decoder.js";
 import type { TraceStats } from "./stats.js";
+import type { TypedTable } from "./typed-table.js";
 
-/** An Arquero table of events with the collection's stats. Verbs (filter, groupby, ...) return plain tables. */
-export type TraceTable<Row extends object = Record<string, unknown>> = ColumnTable & { readonly stats: TraceStats; readonly __row?: Row };
+/**
+ * An Arquero table of events, typed by its rows (typed-table.ts), with the collection's stats.
+ * Only the table the collection returns has them: verbs make new tables without.
+ */
+export type TraceTable<Row extends object = Record<string, unknown>> = TypedTable<Row> & { readonly stats: TraceStats };
 
 /** `decorate` adds derived columns (names for numbers, ...) to the events' table; the stats stay. */
 export function toTraceTable<Row extends object>(cols: Columns, stats: TraceStats, decorate?: (t: ColumnTable) => ColumnTable): TraceTable<Row> {
@@ -16,7 +20,7 @@ export function toTraceTable<Row extends object>(cols: Columns, stats: TraceStat
 }
 
 /** Adds a `time` column (JS Date, wall clock) computed from `ts` and the stats' clock offset. */
-export function withTime<T extends TraceTable>(t: T): ColumnTable {
+export function withTime(t: ColumnTable & { readonly stats: TraceStats }): ColumnTable {
   const off = t.stats.epochOffsetNs;
   const ts = t.array("ts") as ArrayLike<number>;
   const time = new Array<Date>(ts.length);

@@ -71,7 +71,11 @@ const POLL_MS = 20;
 const IDLE_MS = 500;
 const DRAIN_CHUNK = 1 << 16;
 
-export class Trace implements Disposable, AsyncDisposable, Running {
+/**
+ * Row: the type of the rows its tables hold (only a type: the probe that starts it knows them). It is
+ * only ever a type parameter's default, so a Trace of any rows is still a `Trace`.
+ */
+export class Trace<Row extends object = Record<string, unknown>> implements Disposable, AsyncDisposable, Running {
   readonly source: string;
   readonly #setup: StreamSetup;
   readonly #reader: RingBufferReader;
@@ -303,15 +307,15 @@ export class Trace implements Disposable, AsyncDisposable, Running {
   }
 
   /** Stops now and returns everything collected as a table (with stats). */
-  async table<Row extends object = Record<string, unknown>>(): Promise<TraceTable<Row>> {
+  async table<R extends object = Row>(): Promise<TraceTable<R>> {
     await this.stop();
-    return this.#result<Row>();
+    return this.#result<R>();
   }
 
   /** Waits for a stop condition (seconds, events, signal, or stop() elsewhere), then returns the table. */
-  async finished<Row extends object = Record<string, unknown>>(): Promise<TraceTable<Row>> {
+  async finished<R extends object = Row>(): Promise<TraceTable<R>> {
     await this.#done;
-    return this.#result<Row>();
+    return this.#result<R>();
   }
 
   #table: TraceTable | null = null;
@@ -325,14 +329,14 @@ export class Trace implements Disposable, AsyncDisposable, Running {
   }
 
   /** The finished trace's table, or null while it runs (or when it was read as batches). */
-  result(): TraceTable | null {
+  result<R extends object = Row>(): TraceTable<R> | null {
     if (!this.#finished || this.#batchMode || this.#error) return null;
-    return this.#result();
+    return this.#result<R>();
   }
 
   /** The rows so far as a table, without stopping (numbers are views, not copies). */
-  snapshot(): TraceTable {
-    return toTraceTable(this.#decoder.peek(), this.stats(), this.#setup.decorate);
+  snapshot<R extends object = Row>(): TraceTable<R> {
+    return toTraceTable<R>(this.#decoder.peek(), this.stats(), this.#setup.decorate);
   }
 
   /** @internal The table decoration of this trace's setup (stream batches use it too). */

@@ -23,7 +23,7 @@ export interface PairOptions<T extends StartTaskColumn = never> {
   bufferBytes?: number;
 }
 
-type Fields<P> = P extends TracepointProbe<infer N, infer F, infer R> ? Omit<TracepointRow<N, F, R>, keyof StandardRow> : never;
+type Fields<P> = P extends TracepointProbe<infer N, infer F, infer R, infer X> ? Omit<TracepointRow<N, F, R, X>, keyof StandardRow> : never;
 type Prefixed<T, Taken> = { [K in keyof T as K extends Taken ? `start_${K & string}` : K]: T[K] };
 type StartTask<T extends StartTaskColumn> = { [K in T as `start_${K}`]: K extends "comm" ? string : number };
 
@@ -70,8 +70,9 @@ export class Pair<S, E, T extends StartTaskColumn = never> {
   }
 
   /** Loads and attaches; one row per matched pair. Stop it with stop() / table(), or dispose it. */
-  start(stop: StopOptions = {}): Trace {
-    return this.latency().startEvents(stop, { bufferBytes: this.#bufferBytes });
+  start(stop: StopOptions = {}): Trace<PairRow<S, E, T>> {
+    // the latency program's events are the pairs; their row type is only known here
+    return this.latency().startEvents(stop, { bufferBytes: this.#bufferBytes }) as Trace<PairRow<S, E, T>>;
   }
 
   /** Collects pairs until a stop condition; the table's stats count unmatched ends and evicted starts. */
@@ -90,10 +91,10 @@ export class Pair<S, E, T extends StartTaskColumn = never> {
  * start probe's `fields` are carried to the end (user strings read at the start); the end
  * probe's `fields` are read at the end.
  */
-export function pair<NS extends string, FS extends FieldName<NS>, RS extends Reads, NE extends string, FE extends FieldName<NE>, RE extends Reads, T extends StartTaskColumn = never>(
-  start: TracepointProbe<NS, FS, RS>,
-  end: TracepointProbe<NE, FE, RE>,
+export function pair<NS extends string, FS extends FieldName<NS>, RS extends Reads, XS extends object, NE extends string, FE extends FieldName<NE>, RE extends Reads, XE extends object, T extends StartTaskColumn = never>(
+  start: TracepointProbe<NS, FS, RS, XS>,
+  end: TracepointProbe<NE, FE, RE, XE>,
   options: PairOptions<T> = {},
-): Pair<TracepointProbe<NS, FS, RS>, TracepointProbe<NE, FE, RE>, T> {
+): Pair<TracepointProbe<NS, FS, RS, XS>, TracepointProbe<NE, FE, RE, XE>, T> {
   return new Pair(start as unknown as TracepointProbe<string, string>, end as unknown as TracepointProbe<string, string>, options);
 }

@@ -51,12 +51,12 @@ export class CustomEvents<Row extends object> {
   }
 
   /** Loads (if needed), attaches the programs and starts reading the ring; stop() the trace to detach. */
-  start(opts: StopOptions & AttachOptions = {}): Trace {
+  start(opts: StopOptions & AttachOptions = {}): Trace<Row> {
     const object = this.#owner.loadedObject();
     const ring: BpfMap = object.map(this.ring);
     // RINGBUF() always declares its counters; a ring without them is refused before this (no record type)
     const stats = this.#stats === undefined ? null : object.map(this.#stats);
-    return new Trace(
+    return new Trace<Row>(
       {
         source: `${this.#owner.name}: ${this.ring}`,
         object,

@@ -3,10 +3,10 @@
 import type { SelfOption } from "../self.js";
 import type { FieldFilter } from "../../engine/filter.js";
 import type { HistSpec } from "../../engine/aggregation-run.js";
-import type { StandardRow } from "../tracepoint/probe.js";
+import type { ReadRow, StandardRow } from "../tracepoint/probe.js";
 import type { KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings } from "../../generated/kernel-functions.js";
 import type { Via } from "./support.js";
-import type { ExtraColumn, ReadSpec } from "../tracepoint/reads.js";
+import type { ExtraColumn, ExtraRow, ReadSpec } from "../tracepoint/reads.js";
 
 type StdColumn = "ts" | "cpu" | "pid" | "tid" | "comm";
 /** An argument named like a standard column, `ret` or `latency` becomes `args_<name>`. */
@@ -42,7 +42,12 @@ export type KernelFunctionWhere<N extends string> = {
 /** Where a string argument is read: user memory, kernel memory, or by its address (the default when BTF does not say `__user`). */
 export type StringSource = "user" | "kernel" | "auto";
 
-export interface KprobeOptions<N extends string, A extends string = KernelFunctionArgName<N>, S extends string = never> extends SelfOption {
+/** The `read` option's entries, by column name. */
+export type KernelFunctionReads = Readonly<Record<string, ReadSpec>>;
+/** The columns the `columns` (C) and `read` (R) options add to a row of N with arguments A and strings S. */
+export type KernelFunctionOptionsRow<A extends string, S extends string, C extends ExtraColumn, R extends KernelFunctionReads> = ExtraRow<C, KernelFunctionColumn<A | S>> & ReadRow<R>;
+
+export interface KprobeOptions<N extends string, A extends string = KernelFunctionArgName<N>, S extends string = never, C extends ExtraColumn = ExtraColumn, R extends KernelFunctionReads = KernelFunctionReads> extends SelfOption {
   /** Arguments to decode, by name (default: every readable argument). */
   args?: readonly A[];
   /** `char *` arguments to read as strings (up to 4), optionally saying where they point. */
@@ -55,7 +60,7 @@ export interface KprobeOptions<N extends string, A extends string = KernelFuncti
    * and user stacks as folded strings, root first; see docs/stacks.md). Naming one in
    * where/by adds it too.
    */
-  columns?: readonly ExtraColumn[];
+  columns?: readonly C[];
   /**
    * Values read in the kernel at each event, as named columns: BTF paths from an argument
    * (`"file->f_path.dentry->d_name.name"`), from the current task (`"current.real_parent.tgid"`),
@@ -63,7 +68,7 @@ export interface KprobeOptions<N extends string, A extends string = KernelFuncti
    * pointer (`{ from: "filename", user: true, string: 64 }`). Arguments BTF tags `__user` are read
    * from user memory. On a kretprobe the reads happen at the return. See docs/probes.md.
    */
-  read?: Readonly<Record<string, ReadSpec>>;
+  read?: R;
   /** Stacks the stack map holds when kstack/ustack are asked for (default 16384); a stack that finds its slot taken is lost and counted in stats.stacksLost. */
   stackEntries?: number;
   /** "auto" (default): fentry/fexit when the kernel allows it, else kprobes. */
@@ -76,8 +81,8 @@ export interface KprobeOptions<N extends string, A extends string = KernelFuncti
   wakeupBytes?: number;
 }
 
-export interface KretprobeOptions<N extends string, A extends string = KernelFunctionArgName<N>, S extends string = never, L extends boolean = false>
-  extends KprobeOptions<N, A, S> {
+export interface KretprobeOptions<N extends string, A extends string = KernelFunctionArgName<N>, S extends string = never, L extends boolean = false,
+  C extends ExtraColumn = ExtraColumn, R extends KernelFunctionReads = KernelFunctionReads> extends KprobeOptions<N, A, S, C, R> {
   /** Add a `latency` column: ns from the function's entry to this return, paired by thread in the kernel. */
   latency?: L;
 }

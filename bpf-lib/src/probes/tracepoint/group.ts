@@ -18,7 +18,8 @@ import type { HistSpec } from "../../engine/aggregation-run.js";
 import { linearRange } from "../../options/hist.js";
 import { AGGREGATION_EXAMPLE, integerIn, nameList, objectOption, optionsObject } from "../../options/shapes.js";
 import { stopOptions } from "../../options/durations.js";
-import { anyTracepoint, type TracepointOptions, type TracepointPlan, type TracepointProbe } from "./probe.js";
+import { anyTracepoint, type NamesOption, type NamesRow, type ReadRow, type Reads, type TracepointOptions, type TracepointPlan, type TracepointProbe } from "./probe.js";
+import type { ExtraColumn, ExtraRow } from "./reads.js";
 import { isPattern, matchNames, patternStem } from "./glob.js";
 import { commonFields, requireCommon } from "./common.js";
 import { NoMatchingTracepointError, TooManyTracepointsError } from "./errors.js";
@@ -32,7 +33,8 @@ const FDS_PER_PROBE = 16;
 /** Open files left for everything else (the notebook's sockets, files the cell opens). */
 const FD_RESERVE = 64;
 
-export interface TracepointGroupOptions<N extends string, F extends string> extends Omit<TracepointOptions<string, string>, "fields" | "where"> {
+export interface TracepointGroupOptions<N extends string, F extends string, R extends Reads = Reads, C extends ExtraColumn = ExtraColumn, M extends NamesOption = NamesOption>
+  extends Omit<TracepointOptions<string, string, R, C, M>, "fields" | "where"> {
   /** Fields to decode; each must be common to every match (default: every common field). */
   fields?: readonly F[];
   /** Filters evaluated in the kernel: pid, tid, comm, and comparisons on common fields. */
@@ -90,7 +92,8 @@ export function resolveGroup(spec: string | readonly string[], catalog: () => re
   return [...out];
 }
 
-export class TracepointGroup<N extends string, F extends string> {
+/** X: the columns its options add besides the fields (reads, standard columns, names), only a type. */
+export class TracepointGroup<N extends string, F extends string, X extends object = {}> {
   /** The pattern or list as given, e.g. "syscalls:sys_enter_*stat*" (the stats' `source`). */
   readonly source: string;
   /** The tracepoints, in probe id order. */
@@ -176,19 +179,19 @@ export class TracepointGroup<N extends string, F extends string> {
   }
 
   /** Loads, attaches and starts collecting; stop it with stop() / table(), or dispose it. */
-  start(stop: StopOptions = {}): Trace {
+  start(stop: StopOptions = {}): Trace<TracepointGroupRow<N, F> & X> {
     const opts = stopOptions(stop, "start()");
-    return new Trace(this.#setup(), opts);
+    return new Trace<TracepointGroupRow<N, F> & X>(this.#setup(), opts);
   }
 
   /** Collects until a stop condition and returns the events of every match as one table, with a `probe` column. */
-  collect(opts: CollectOptions): Promise<TraceTable<TracepointGroupRow<N, F>>> {
-    return collect<TracepointGroupRow<N, F>>((o) => this.start(o), opts);
+  collect(opts: CollectOptions): Promise<TraceTable<TracepointGroupRow<N, F> & X>> {
+    return collect<TracepointGroupRow<N, F> & X>((o) => this.start(o), opts);
   }
 
   /** Yields the events as tables, one per batch, as they arrive. Breaking out of the loop stops the trace. */
-  stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<TracepointGroupRow<N, F>>> {
-    return stream<TracepointGroupRow<N, F>>((o) => this.start(o), opts);
+  stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<TracepointGroupRow<N, F> & X>> {
+    return stream<TracepointGroupRow<N, F> & X>((o) => this.start(o), opts);
   }
 
   /** Aggregates in the kernel over every match; `probe` in `by` keys by tracepoint name. */
@@ -228,12 +231,13 @@ function fieldOf(column: string): string {
  * bpftrace: "syscalls:sys_enter_*stat*") or a list of names and patterns. Rows get a
  * `probe` column; fields common to every match are typed.
  */
-export function tracepoints<const P extends string | readonly string[], F extends CommonField<GroupNames<P>> = CommonField<GroupNames<P>>>(
+export function tracepoints<const P extends string | readonly string[], F extends CommonField<GroupNames<P>> = CommonField<GroupNames<P>>,
+  const R extends Reads = {}, C extends ExtraColumn = never, const M extends NamesOption = false>(
   names: P,
   // `P & {}`: P is inferred from the names only; inferring it back through the options' mapped
   // types too cost ~44000 type instantiations per call (a `where` made a cell 5x slower to check)
-  opts: TracepointGroupOptions<GroupNames<P & {}>, F> = {},
-): TracepointGroup<GroupNames<P>, F> {
-  return new TracepointGroup<GroupNames<P>, F>(names, opts);
+  opts: TracepointGroupOptions<GroupNames<P & {}>, F, R, C, M> = {},
+): TracepointGroup<GroupNames<P>, F, ReadRow<R> & ExtraRow<C> & NamesRow<M>> {
+  return new TracepointGroup<GroupNames<P>, F, ReadRow<R> & ExtraRow<C> & NamesRow<M>>(names, opts);
 }
 

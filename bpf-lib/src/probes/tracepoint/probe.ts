@@ -25,21 +25,24 @@ import { processId } from "../../options/ranges.js";
 import { stopOptions } from "../../options/durations.js";
 import { layoutDerived, type DerivedLayout } from "../../engine/derive.js";
 import type { LeafOf } from "../../btf/typed.js";
-import { EXTRA_COLUMNS, FROM_CGROUP, isExtraColumn, planExtra, planExtras, planRead, type DerivedColumn, type ExtraColumn, type ReadSpec } from "./reads.js";
+import { EXTRA_COLUMNS, FROM_CGROUP, isExtraColumn, planExtra, planExtras, planRead, type DerivedColumn, type ExtraColumn, type ExtraRow, type ReadSpec } from "./reads.js";
 import { namedFields, withNames } from "../../analysis/names/index.js";
 import type { ColumnTable } from "arquero";
 import type { BpfMap } from "../../libbpf/map.js";
 import { derivedDecoders } from "../derived-decoders.js";
 import { DEFAULT_STACK_ENTRIES } from "../../engine/stack-ids.js";
 
-/** Columns every event has. `ts` is CLOCK_MONOTONIC ns (see withTime() for wall clock). */
-export interface StandardRow {
+/**
+ * Columns every event has. `ts` is CLOCK_MONOTONIC ns (see withTime() for wall clock). A type, not an
+ * interface, so rows stay assignable to `Record<string, unknown>`.
+ */
+export type StandardRow = {
   ts: number;
   cpu: number;
   pid: number;
   tid: number;
   comm: string;
-}
+};
 
 type Known<N extends string> = N extends TracepointName ? TracepointFields[N] : Record<string, unknown>;
 /** Field names of tracepoint N (every field for an unknown name). */
@@ -53,8 +56,24 @@ export type KeyName<N extends string, R extends Reads = {}> = "pid" | "tid" | "c
 /** A field named like a standard column (a tracepoint's own `pid` or `comm`) becomes `args_<name>`. */
 export type ColumnName<K extends string> = K extends keyof StandardRow ? `args_${K}` : K;
 
-/** The row type of a stream of N with fields F (and reads R: their names and what they read). */
-export type TracepointRow<N extends string, F extends FieldName<N>, R extends Reads = {}> = StandardRow & { [K in F as ColumnName<K>]: FieldValue<N, K> } & ReadRow<R>;
+/**
+ * The row type of a stream of N with fields F, reads R (their names and what they read) and X, the
+ * other columns its options add (OptionsRow: `columns`, `names`).
+ */
+export type TracepointRow<N extends string, F extends FieldName<N>, R extends Reads = {}, X extends object = {}> = StandardRow & { [K in F as ColumnName<K>]: FieldValue<N, K> } & ReadRow<R> & X;
+
+/** The `names` option: true (every field that has names) or a list of fields. */
+export type NamesOption = boolean | readonly string[];
+/**
+ * The name columns `names: M` adds. With a list they are known; with true, which fields have names is
+ * only known from this kernel's print fmt at run time, so any `<column>_name` is allowed. A value
+ * without a name is null.
+ */
+export type NamesRow<M> = [M] extends [false] ? {}
+  : [M] extends [readonly (infer K extends string)[]] ? { [P in K as `${ColumnName<P>}_name`]: string | null }
+  : { [column: `${string}_name`]: string | null };
+/** The columns a tracepoint's options add besides its fields and reads: standard columns (`columns`) and names. */
+export type OptionsRow<N extends string, C extends ExtraColumn, M> = ExtraRow<C, FieldName<N>> & NamesRow<M>;
 
 /**
  * Any tracepoint probe, whatever its name, fields and reads: what functions that take
@@ -103,7 +122,7 @@ function fieldNameOf(column: string): string {
   return column.startsWith("args_") && STANDARD.has(column.slice(5)) ? column.slice(5) : column;
 }
 
-export interface TracepointOptions<N extends string, F extends FieldName<N>, R extends Reads = {}> extends SelfOption {
+export interface TracepointOptions<N extends string, F extends FieldName<N>, R extends Reads = {}, C extends ExtraColumn = ExtraColumn, M extends NamesOption = NamesOption> extends SelfOption {
   /** Fields to decode (default: every field of the tracepoint). */
   fields?: readonly F[];
   /** Filters evaluated in the kernel: pid, tid, comm, and comparisons on fields and reads. */
@@ -129,7 +148,7 @@ export interface TracepointOptions<N extends string, F extends FieldName<N>, R e
    * (bpf_get_stackid), as folded strings, root first (see docs/stacks.md). Naming one in `where` (or an aggregation's
    * `by`) adds it too. A record field of the same name keeps the name; the column is then `task_<name>`.
    */
-  columns?: readonly ExtraColumn[];
+  columns?: readonly C[];
   /**
    * Values read in the kernel at each event, as named columns: paths through kernel pointers
    * from the current task or a pointer field ("current.real_parent.tgid",
@@ -144,7 +163,7 @@ export interface TracepointOptions<N extends string, F extends FieldName<N>, R e
    * Name columns for enum, flag and address fields (`newstate` → `newstate_name`: "TCP_ESTABLISHED"),
    * from this kernel's print fmt and BTF; the numbers stay. true: every field that has names; or a list. See docs/names.md.
    */
-  names?: boolean | readonly string[];
+  names?: M;
 }
 
 export interface TracepointPlan {
@@ -161,7 +180,8 @@ export interface TracepointPlan {
   derived: { column: string; what: string; offset: number; bytes: number; kernelRead: boolean }[];
 }
 
-export class TracepointProbe<N extends string, F extends FieldName<N>, R extends Reads = {}> {
+/** X: the columns its options add besides fields and reads (OptionsRow), only a type. */
+export class TracepointProbe<N extends string, F extends FieldName<N>, R extends Reads = {}, X extends object = {}> {
   readonly name: N;
   readonly format: TracepointFormat;
   readonly #opts: TracepointOptions<N, F, R>;
@@ -436,9 +456,9 @@ export class TracepointProbe<N extends string, F extends FieldName<N>, R extends
   }
 
   /** The same tracepoint and filters, decoding (or covering) other fields. */
-  withFields<G extends FieldName<N>>(fields: readonly G[]): TracepointProbe<N, G, R> {
+  withFields<G extends FieldName<N>>(fields: readonly G[]): TracepointProbe<N, G, R, X> {
     // every standard column this probe derives, so the derived values keep their offsets
-    return new TracepointProbe<N, G, R>(this.name, { ...(this.#opts as TracepointOptions<N, FieldName<N>, R>), fields, columns: this.#extras } as TracepointOptions<N, G, R>);
+    return new TracepointProbe<N, G, R, X>(this.name, { ...(this.#opts as TracepointOptions<N, FieldName<N>, R>), fields, columns: this.#extras } as TracepointOptions<N, G, R>);
   }
 
   /** @internal The options this probe was made with. */
@@ -507,19 +527,19 @@ export class TracepointProbe<N extends string, F extends FieldName<N>, R extends
   }
 
   /** Loads, attaches and starts collecting; stop it with stop() / table(), or dispose it. */
-  start(stop: StopOptions = {}): Trace {
+  start(stop: StopOptions = {}): Trace<TracepointRow<N, F, R, X>> {
     const opts = stopOptions(stop, "start()");
-    return new Trace(this.#setup(), opts);
+    return new Trace<TracepointRow<N, F, R, X>>(this.#setup(), opts);
   }
 
   /** Collects until a stop condition (seconds, events, signal) and returns the events as an Arquero table with `.stats`. */
-  collect(opts: CollectOptions): Promise<TraceTable<TracepointRow<N, F, R>>> {
-    return collect<TracepointRow<N, F, R>>((o) => this.start(o), opts);
+  collect(opts: CollectOptions): Promise<TraceTable<TracepointRow<N, F, R, X>>> {
+    return collect<TracepointRow<N, F, R, X>>((o) => this.start(o), opts);
   }
 
   /** Yields the events as Arquero tables, one per batch, as they arrive. Breaking out of the loop stops the trace. */
-  stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<TracepointRow<N, F, R>>> {
-    return stream<TracepointRow<N, F, R>>((o) => this.start(o), opts);
+  stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<TracepointRow<N, F, R, X>>> {
+    return stream<TracepointRow<N, F, R, X>>((o) => this.start(o), opts);
   }
 }
 
@@ -527,11 +547,11 @@ export class TracepointProbe<N extends string, F extends FieldName<N>, R extends
  * A tracepoint of the running kernel, by "group:name" (see listTracepoints()).
  * Names and fields are typed from this machine's tracefs (generated at install).
  */
-export function tracepoint<N extends TracepointName, F extends FieldName<N> = FieldName<N>, const R extends Reads = {}>(
+export function tracepoint<N extends TracepointName, F extends FieldName<N> = FieldName<N>, const R extends Reads = {}, C extends ExtraColumn = never, const M extends NamesOption = false>(
   name: N,
-  opts: TracepointOptions<N, F, R> = {},
-): TracepointProbe<N, F, R> {
-  return new TracepointProbe<N, F, R>(name, opts);
+  opts: TracepointOptions<N, F, R, C, M> = {},
+): TracepointProbe<N, F, R, OptionsRow<N, C, M>> {
+  return new TracepointProbe<N, F, R, OptionsRow<N, C, M>>(name, opts);
 }
 
 /**

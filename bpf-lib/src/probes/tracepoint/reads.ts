@@ -21,6 +21,20 @@ import { KSTACK_TYPE, USTACK_TYPE } from "../../engine/stack-ids.js";
 /** Standard columns a probe can add (the record does not carry them): `columns: [...]`, or by naming them in where/by. */
 export const EXTRA_COLUMNS = ["uid", "gid", "ppid", "pcomm", "cgroup", "cgroup_path", "container", "kstack", "ustack"] as const;
 export type ExtraColumn = (typeof EXTRA_COLUMNS)[number];
+/** What each standard column holds in a row (stacks are folded strings; a cgroup not found is null). */
+export interface ExtraValues {
+  uid: number;
+  gid: number;
+  ppid: number;
+  pcomm: string;
+  cgroup: number;
+  cgroup_path: string | null;
+  container: string | null;
+  kstack: string;
+  ustack: string;
+}
+/** The columns `columns: C` adds to a row: a standard column that a record field (`Taken`) already names is `task_<name>`. */
+export type ExtraRow<C extends ExtraColumn, Taken extends string = never> = { [K in C as K extends Taken ? `task_${K}` : K]: ExtraValues[K] };
 /** Extra columns computed in user space from another one (the cgroup id). */
 export const FROM_CGROUP: ReadonlySet<string> = new Set(["cgroup_path", "container"]);
 

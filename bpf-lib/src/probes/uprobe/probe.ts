@@ -273,9 +273,9 @@ export class UprobeProbe {
   }
 
   /** Loads, attaches and starts collecting events; stop it with stop() / table(), or dispose it. */
-  start(stop: StopOptions = {}): Trace {
+  start(stop: StopOptions = {}): Trace<UprobeRow> {
     const opts = stopOptions(stop, "start()");
-    return new Trace(this.#setup(), opts);
+    return new Trace<UprobeRow>(this.#setup(), opts);
   }
 
   /** Collects calls until a stop condition (seconds, events, signal): one row per call (or return). */

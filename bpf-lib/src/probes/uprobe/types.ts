@@ -69,8 +69,12 @@ export interface UprobeOptions extends SelfOption {
   wakeupBytes?: number;
 }
 
-/** A row of a uprobe stream: the standard columns plus arg0.., ret, latency. */
-export type UprobeRow = StandardRow & { [K in ArgName | "ret" | "latency"]?: number | bigint };
+/**
+ * A row of a uprobe stream: the standard columns plus arg0.., ret, latency. Which of those it has, and
+ * what `columns` and `read` add, depends on options not carried in the probe's type: any other
+ * column is allowed (unknown).
+ */
+export type UprobeRow = StandardRow & { [K in ArgName | "ret" | "latency"]?: number | bigint } & { [column: string]: unknown };
 
 export interface UprobePlan {
   binary: string;
