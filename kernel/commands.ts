@@ -1,11 +1,12 @@
 /* The notebook kernel's subcommands of `bpfbook`: install, run, notebook. */
 import { registerCommand, parseFlags, type Command } from "../bpf-lib/src/cli/commands.js";
 import { installKernelspec } from "./install.js";
+import { INSTALL_USAGE, RUN_USAGE } from "./usage.js";
 
 const install: Command = {
   name: "install",
   summary: "install the Jupyter kernelspec (TypeScript (eBPF))",
-  usage: "bpfbook install [--user] [--prefix DIR]\n  Writes kernel.json to /usr/local/share/jupyter/kernels/bpfbook (or ~/.local/share/... with --user).",
+  usage: INSTALL_USAGE,
   async run(args) {
     const { flags } = parseFlags(args, { boolean: ["user"], string: ["prefix"] });
     const prefix = flags.get("prefix");
@@ -18,10 +19,7 @@ const install: Command = {
 const run: Command = {
   name: "run",
   summary: "execute a notebook headless; non-zero exit on the first failing cell",
-  usage:
-    "bpfbook run <notebook.ipynb> [-o executed.ipynb] [--html report.html] [--timeout SECONDS] [--no-execute] [--no-images] [--no-sign] [--record | --replay] [--recording FOLDER]\n" +
-    "  -o: the executed notebook, every chart with a static image, signed; --html: an offline HTML report;\n" +
-    "  --record: save what every bpfbook call returned next to the notebook; --replay: run from it, without BPF or root. See docs/publishing.md.",
+  usage: RUN_USAGE,
   async run(args) {
     const { runNotebook } = await import("./run.js");
     return runNotebook(args);

@@ -10,26 +10,10 @@ import { recordingPathOf } from "../bpf-lib/src/replay/format.js";
 import { fileURLToPath } from "node:url";
 import { parseFlags } from "../bpf-lib/src/cli/commands.js";
 import { formatSummary, publishHtml, publishNotebook, type NotebookJson } from "./display/publish.js";
+import { RUN_USAGE } from "./usage.js";
 
 const PYTHON = "/usr/bin/python3"; // Debian's: the one that sees python3-nbclient
 
-export const RUN_USAGE = `usage: bpfbook run <notebook.ipynb> [-o executed.ipynb] [--html report.html] [--timeout SECONDS]
-                   [--no-execute] [--no-images] [--no-sign] [--kernel NAME]
-                   [--record | --replay] [--recording FOLDER]
-
-Executes the notebook headless with the bpfbook kernel; exits non-zero on the first failing cell.
-  -o FILE        write the executed notebook: every chart with a static image (PNG, and SVG
-                 unless large) besides the interactive one, plotly.js once, signed (trusted)
-  --html FILE    write an HTML report that works offline (plotly.js once, in its <head>)
-  --timeout S    seconds a cell may take (default 600)
-  --no-execute   publish the notebook as it is saved (its outputs from an interactive session)
-  --no-images    no static images (no Chromium needed)
-  --no-sign      do not sign the notebook written with -o
-  --record       save every bpfbook call's result in a recording (default: <notebook>.recording/)
-  --replay       run from the recording instead of the kernel: no BPF, no root needed
-                 (a notebook's metadata "bpfbook": { "mode": "record" | "replay" } does the same)
-  --recording F  the recording's folder
-Static images need Chromium (/usr/bin/chromium, or $BPFBOOK_CHROMIUM). See docs/publishing.md.`;
 
 function python(args: string[]): Promise<number> {
   return new Promise((resolve) => {

@@ -17,6 +17,7 @@ import { prototypeOf, untypedPrototype, type BtfTypeSource } from "../bpf-lib/sr
 import { renderKernelFunctionTypes, signatureOf, KERNEL_FUNCTION_FALLBACK } from "../bpf-lib/src/probes/fentry/gen-types.js";
 import { BtfKind, type RawBtfType } from "../bpf-lib/src/ffi/btf.js";
 import { InvalidArgumentError, NotSupportedError } from "../bpf-lib/src/errors.js";
+import { kfuncLatency } from "../bpf-lib/src/probes/fentry/deprecated.js";
 import { liveCount } from "../bpf-lib/src/lifecycle.js";
 
 const hasBtf = KernelBtf.tryVmlinux() !== null;
@@ -159,6 +160,15 @@ describe("plans", { skip: noBtf }, () => {
     assert.deepEqual(kernelFunctionLatency("vfs_read", { hist: "stats" }).columns(false), ["count", "sum", "min", "max", "avg"]);
     assert.throws(() => kprobe("vfs_read").hist("file" as never), /must be an integer argument/);
   });
+
+  it("kernelFunctionLatency's and kfuncLatency's option errors quote the call as written", () => {
+    assert.throws(() => kernelFunctionLatency("vfs_read", { maxKeys: -1 }), (e: unknown) => e instanceof Error
+      && e.message === 'kernelFunctionLatency("vfs_read"): maxKeys must be an integer from 1 to 4194304 (default 10240); got -1');
+    assert.throws(() => kfuncLatency("vfs_read", { hist: "bad" as never }), (e: unknown) => e instanceof Error
+      && e.message.startsWith('kfuncLatency("vfs_read"): hist must be "log2" or a linear { min, max, step }'));
+    assert.throws(() => kfuncLatency("vfs_read", 5 as never), (e: unknown) => e instanceof Error
+      && e.message.startsWith('kfuncLatency("vfs_read"): options must be an object such as { by: ["pid"] }'));
+  });
 });
 
 describe("attaching on this kernel", { skip: noBtf }, () => {
@@ -184,6 +194,14 @@ describe("attaching on this kernel", { skip: noBtf }, () => {
       });
     }
     await assert.rejects(kprobe("vfs_read", { via: "kprobe" }).collect({ seconds: 1 }), (e: unknown) => e instanceof NotSupportedError && !/fentry/.test(e.message));
+    // each names the function as the user's call did
+    for (const [attempt, call] of [
+      [() => kernelFunctionLatency("vfs_read").collect({ seconds: 1 }), 'kernelFunctionLatency("vfs_read")'],
+      [() => kfuncLatency("vfs_read", { via: "kprobe" }).collect({ seconds: 1 }), 'kfuncLatency("vfs_read") via kprobe'],
+      [() => kretprobe("vfs_read").count().collect({ seconds: 1 }), 'kretprobe("vfs_read")'],
+    ] as const) {
+      await assert.rejects(attempt(), (e: unknown) => e instanceof NotSupportedError && e.message.startsWith(`${call} is not supported here: `));
+    }
     assert.deepEqual(programIdsOf(), before, "nothing stays loaded");
     assert.equal(liveCount(), 0);
   });

@@ -164,6 +164,9 @@ class ProtocolTests(unittest.TestCase):
         r = self.run_code(code, after=lambda: (time.sleep(2.0), self.km.interrupt_kernel()))
         self.assertEqual(r.status, "error")
         self.assertEqual(r.reply["content"]["ename"], "KeyboardInterrupt")
+        # one account of what happened: the trace is stopped and detached, nothing of it runs on
+        self.assertRegex(r.text(), r"interrupted: 1 trace stopped and detached; \d+ rows kept in partialResults\(\)")
+        self.assertEqual(r.reply["content"]["evalue"], "the cell was interrupted while waiting: its bpfbook traces are stopped; other work it started (timers, child processes, pending promises) is not cancelled and may still run")
         res = self.run_code('import { partialResults } from "bpfbook";\npartialResults().length + " " + partialResults()[0].stats.stoppedBy')
         self.assertEqual(res.result(), "'1 interrupt'", res.outputs)
         # The kernel's own programs (other processes may load programs meanwhile).

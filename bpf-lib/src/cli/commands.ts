@@ -114,7 +114,11 @@ Exits 1 when nothing matches.`,
 const versionCommand: Command = {
   name: "version",
   summary: "print the versions of bpfbook, libbpf, node and the kernel",
-  usage: "usage: bpfbook version",
+  usage: `usage: bpfbook version   (or bpfbook --version, -V)
+
+Prints four lines: the versions of bpfbook (package.json), libbpf (the shared library
+this build loads, or why it cannot be loaded), node, and the running kernel (uname -r).
+Takes no options; needs no root.`,
   async run(args) {
     parseFlags(args, {});
     let libbpf: string;
@@ -132,7 +136,10 @@ const versionCommand: Command = {
 const helpCommand: Command = {
   name: "help",
   summary: "show this help, or a command's usage (help COMMAND)",
-  usage: "usage: bpfbook help [COMMAND]",
+  usage: `usage: bpfbook help [COMMAND]
+
+Without COMMAND, lists every command and tool; with one, prints its usage and options
+(the same as bpfbook COMMAND --help).`,
   async run(args) {
     if (args.length > 0) {
       const cmd = findCommand(args[0]!);

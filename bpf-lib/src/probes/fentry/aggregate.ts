@@ -24,7 +24,7 @@ export class KernelFunctionAggregation {
   readonly #value: Col | null;
 
   constructor(source: KernelFunctionSource, options: KernelFunctionAggregateOptions, latency: boolean) {
-    const what = `${source.kind}("${source.function}")`;
+    const what = source.label;
     const opts = optionsObject(options, what, AGGREGATION_EXAMPLE);
     // Keys by uid, ppid... derive them in the kernel.
     const probe = Array.isArray(opts.by) ? source.withColumns(opts.by as readonly string[]) : source;

@@ -2,7 +2,7 @@
  * in today's kernel a kfunc is a kernel function that BPF programs may call, not one
  * they trace (bpftrace renamed its kfunc probes to fentry for the same reason). Kept so
  * existing notebooks still run; each one is the new name under its old spelling. */
-import { kernelFunctionLatency, kernelFunctionPrototype } from "./probe.js";
+import { kernelFunctionLatency, kernelFunctionPrototype, latencyCalled } from "./probe.js";
 import { kernelFunctionColumnName } from "./plan.js";
 import { KernelFunctionAggregation } from "./aggregate.js";
 import { kernelFunctionSupport, type KernelFunctionSupport } from "./support.js";
@@ -13,7 +13,7 @@ import type {
 } from "./types.js";
 
 /** @deprecated Use {@link kernelFunctionLatency}. */
-export const kfuncLatency = kernelFunctionLatency;
+export const kfuncLatency: typeof kernelFunctionLatency = (fn, opts = {}) => latencyCalled("kfuncLatency", fn, opts);
 /** @deprecated Use {@link kernelFunctionPrototype}. */
 export const kfuncPrototype = kernelFunctionPrototype;
 /** @deprecated Use {@link kernelFunctionColumnName}. */

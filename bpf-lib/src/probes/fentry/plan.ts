@@ -98,6 +98,8 @@ export function planKey(by: readonly string[], probe: Pick<KernelFunctionSource,
 export interface KernelFunctionSource {
   readonly kind: "kprobe" | "kretprobe";
   readonly function: string;
+  /** How errors name the probe: the call the user wrote. */
+  readonly label: string;
   column(name: string): Col;
   /** The same probe, also deriving these standard columns (uid, ppid...) when a key names them. */
   withColumns(names: readonly string[]): KernelFunctionSource;

@@ -30,7 +30,7 @@ import { AGGREGATION_EXAMPLE, nameList, objectOption, optionsObject, stringOptio
 import { bufferBytes, stringSlot, wakeupBytes } from "../../options/sizes.js";
 import { processId } from "../../options/ranges.js";
 import { stopOptions } from "../../options/durations.js";
-import type { KernelFunctionAggregateOptions, KernelFunctionArgName, KernelFunctionKeyName, KernelFunctionPlan, KernelFunctionStringArg, KernelFunctionValueName, KernelFunctionWhere, KprobeOptions, KprobeRow, KretprobeOptions, KretprobeRow, StringSource } from "./types.js";
+import type { KernelFunctionAggregateOptions, KernelFunctionArgName, KernelFunctionKeyName, KernelFunctionPlan, KernelFunctionStringArg, KernelFunctionValueName, KernelFunctionWhere, KernelFunctionOptionsRow, KernelFunctionReads, KprobeOptions, KprobeRow, KretprobeOptions, KretprobeRow, StringSource } from "./types.js";
 import { fieldOf, kernelFunctionColumnName, MAX_ARGS, MAX_STR, PROGRAMS, SLOT, STANDARD, STR_MODE, type Col, type Opened, type RunConfig } from "./plan.js";
 import { KernelFunctionAggregation } from "./aggregate.js";
 import { configureSlotDerived, derivedEventBytes, derivedNames, derivedPlan, kernelReadRefused, planSlotDerived, slotDerivedDecoders, type SlotDerived } from "../slot-reads.js";
@@ -50,6 +50,8 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   readonly function: string;
   /** "kprobe" (entry) or "kretprobe" (return). */
   readonly kind: "kprobe" | "kretprobe";
+  /** How errors name the probe: the call the user wrote (`kprobe("vfs_read")`, `kernelFunctionLatency("vfs_read")`). */
+  readonly label: string;
   readonly prototype: KernelFunctionPrototype;
   readonly #opts: KretprobeOptions<string, string, string, boolean>;
   readonly #via: "auto" | Via;
@@ -68,12 +70,13 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   lastVia: Via | null = null;
 
   /** Validates everything up front: a bad function, argument, filter or size throws here, before the kernel is touched. */
-  constructor(kind: "kprobe" | "kretprobe", fn: string, options: KretprobeOptions<string, string, string, boolean> = {}) {
+  constructor(kind: "kprobe" | "kretprobe", fn: string, options: KretprobeOptions<string, string, string, boolean> = {}, label = `${kind}("${fn}")`) {
     this.kind = kind;
     this.function = fn;
+    this.label = label;
     if (typeof fn !== "string" || !/^[A-Za-z_][\w.]*$/.test(fn)) throw new InvalidArgumentError(`a kernel function name is an identifier, got ${JSON.stringify(fn)}`);
     // Options first: they are wrong on any kernel, whether or not this one can trace the function.
-    const what = `${kind}("${fn}")`;
+    const what = label;
     const opts = optionsObject(options, what);
     this.#opts = opts;
     checkSelfOption(opts, what);
@@ -309,14 +312,14 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
         failures.push({ via, paired, error: e });
       }
     }
-    throw kernelReadRefused(this.#explain(failures), this.#derived, `${this.kind}("${this.function}")`);
+    throw kernelReadRefused(this.#explain(failures), this.#derived, this.label);
   }
 
   /** Every mechanism failed: the kernel's reasons (NotSupportedError), or why this function cannot be traced. */
   #explain(failures: { via: Via; paired: boolean; error: unknown }[]): Error {
     const ret = this.kind === "kretprobe";
     const tried = failures.map((f) => ({ via: f.via, refused: refused(kindsFor(f.via, ret, f.paired)), error: f.error }));
-    const what = `${this.kind}("${this.function}")${this.#via === "auto" ? "" : ` via ${this.#via}`}`;
+    const what = `${this.label}${this.#via === "auto" ? "" : ` via ${this.#via}`}`;
     if (tried.length && tried.every((t) => t.refused.length > 0)) return unsupported(what, tried, failures.at(-1)?.error);
     const specific = tried.filter((t) => t.refused.length === 0);
     if (specific.length === 1 && specific[0]!.error instanceof VerifierError) return specific[0]!.error;
@@ -354,7 +357,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   }
 
   /** Loads, attaches and starts collecting events; stop it with stop() / table(), or dispose it. */
-  start(stop: StopOptions = {}): Trace {
+  start(stop: StopOptions = {}): Trace<Row> {
     const checked = stopOptions(stop, "start()");
     const layout = this.#layout();
     const strings = this.#strings;
@@ -382,7 +385,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
         for (const m of ["agg0", "agg1"]) obj.map(m).setMaxEntries(1);
       },
     });
-    return new Trace({ source: opened.source, object: opened.obj, eventSize: layout.size, bufferBytes: this.#bufferBytes, wakeupBytes: wake, fields: this.#decoders(opened.obj.map("stacks")), attach: () => opened.links }, checked);
+    return new Trace<Row>({ source: opened.source, object: opened.obj, eventSize: layout.size, bufferBytes: this.#bufferBytes, wakeupBytes: wake, fields: this.#decoders(opened.obj.map("stacks")), attach: () => opened.links }, checked);
   }
 
   /** Collects until a stop condition (seconds, events, signal) and returns the events as an Arquero table with `.stats`. */
@@ -413,7 +416,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   }
   /** A linear histogram (bpftrace's lhist()). */
   lhist(value: V, range: Exclude<HistSpec, "log2">, opts: { by?: readonly K[]; maxKeys?: number; stringBytes?: number } = {}): KernelFunctionAggregation {
-    return this.aggregate({ ...opts, value, hist: linearRange(range, `${this.kind}("${this.function}")`) });
+    return this.aggregate({ ...opts, value, hist: linearRange(range, this.label) });
   }
 
   /**
@@ -421,7 +424,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
    * histogram per key (default), linear buckets, or "stats". Return probes only.
    */
   latency(options: { by?: readonly K[]; hist?: HistSpec | "stats"; maxKeys?: number; stringBytes?: number } = {}): KernelFunctionAggregation {
-    const opts = optionsObject(options, `${this.kind}("${this.function}")`, AGGREGATION_EXAMPLE);
+    const opts = optionsObject(options, this.label, AGGREGATION_EXAMPLE);
     if (this.kind !== "kretprobe") throw new InvalidArgumentError(`latency pairs entries with returns: use kretprobe("${this.function}").latency() or kernelFunctionLatency("${this.function}")`);
     return new KernelFunctionAggregation(this as unknown as KernelFunctionProbe, { by: opts.by, hist: opts.hist === "stats" ? undefined : opts.hist ?? "log2", maxKeys: opts.maxKeys, stringBytes: opts.stringBytes }, true);
   }
@@ -436,12 +439,12 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     const have = derivedNames(this.#derived);
     const add = names.filter((n) => isExtraColumn(n) && !have.has(n) && !this.#cols.has(n)) as ExtraColumn[];
     if (add.length === 0) return this as unknown as KernelFunctionProbe;
-    return new KernelFunctionProbe(this.kind, this.function, { ...this.#opts, columns: [...(this.#opts.columns ?? []), ...add] });
+    return new KernelFunctionProbe(this.kind, this.function, { ...this.#opts, columns: [...(this.#opts.columns ?? []), ...add] }, this.label);
   }
 
   /** @internal The same function, filters and mechanism, with latency streamed (for KernelFunctionAggregation.startEvents). */
   latencyEvents(): KernelFunctionProbe {
-    return new KernelFunctionProbe("kretprobe", this.function, { ...this.#opts, args: [], strings: undefined, latency: true });
+    return new KernelFunctionProbe("kretprobe", this.function, { ...this.#opts, args: [], strings: undefined, latency: true }, this.label);
   }
 }
 
@@ -450,10 +453,11 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
  * columns and the arguments, typed from the kernel's BTF. fentry when the kernel
  * allows it, else a kprobe (`via` forces one).
  */
-export function kprobe<N extends string, A extends KernelFunctionArgName<N> = KernelFunctionArgName<N>, S extends KernelFunctionStringArg<N> = never>(
+export function kprobe<N extends string, A extends KernelFunctionArgName<N> = KernelFunctionArgName<N>, S extends KernelFunctionStringArg<N> = never,
+  C extends ExtraColumn = never, const R extends KernelFunctionReads = {}>(
   fn: N,
-  opts: KprobeOptions<N, A, S> = {},
-): KernelFunctionProbe<KprobeRow<N, A, S>, Exclude<KernelFunctionKeyName<N>, "ret" | "latency">, Exclude<KernelFunctionValueName<N>, "ret" | "latency">> {
+  opts: KprobeOptions<N, A, S, C, R> = {},
+): KernelFunctionProbe<KprobeRow<N, A, S> & KernelFunctionOptionsRow<A, S, C, R>, Exclude<KernelFunctionKeyName<N>, "ret" | "latency">, Exclude<KernelFunctionValueName<N>, "ret" | "latency">> {
   return new KernelFunctionProbe("kprobe", fn, opts as KretprobeOptions<string, string, string, boolean>);
 }
 
@@ -463,10 +467,11 @@ export function kprobe<N extends string, A extends KernelFunctionArgName<N> = Ke
  * fexit when the kernel allows it, else a kretprobe (with a kprobe on entry when
  * arguments or latency are needed, paired by thread in the kernel).
  */
-export function kretprobe<N extends string, A extends KernelFunctionArgName<N> = KernelFunctionArgName<N>, S extends KernelFunctionStringArg<N> = never, L extends boolean = false>(
+export function kretprobe<N extends string, A extends KernelFunctionArgName<N> = KernelFunctionArgName<N>, S extends KernelFunctionStringArg<N> = never, L extends boolean = false,
+  C extends ExtraColumn = never, const R extends KernelFunctionReads = {}>(
   fn: N,
-  opts: KretprobeOptions<N, A, S, L> = {},
-): KernelFunctionProbe<KretprobeRow<N, A, S, L>, KernelFunctionKeyName<N>, KernelFunctionValueName<N>> {
+  opts: KretprobeOptions<N, A, S, L, C, R> = {},
+): KernelFunctionProbe<KretprobeRow<N, A, S, L> & KernelFunctionOptionsRow<A, S, C, R>, KernelFunctionKeyName<N>, KernelFunctionValueName<N>> {
   return new KernelFunctionProbe("kretprobe", fn, opts as KretprobeOptions<string, string, string, boolean>);
 }
 
@@ -474,10 +479,23 @@ export function kretprobe<N extends string, A extends KernelFunctionArgName<N> =
  * Entry → return latency of kernel function `fn` in ns, aggregated in the kernel
  * (log2 histogram per key by default): `kernelFunctionLatency("vfs_read", { by: ["comm"] })`.
  */
-export function kernelFunctionLatency<N extends string>(
-  fn: N,
-  opts: { by?: readonly KernelFunctionKeyName<N>[]; where?: KernelFunctionWhere<N>; via?: "auto" | Via; hist?: HistSpec | "stats"; maxKeys?: number; stringBytes?: number } = {},
-): KernelFunctionAggregation {
-  const probe = new KernelFunctionProbe("kretprobe", fn, { where: opts.where as KernelFunctionWhere<string>, via: opts.via, args: [] });
+export function kernelFunctionLatency<N extends string>(fn: N, opts: KernelFunctionLatencyOptions<N> = {}): KernelFunctionAggregation {
+  return latencyCalled("kernelFunctionLatency", fn, opts);
+}
+
+export interface KernelFunctionLatencyOptions<N extends string> {
+  by?: readonly KernelFunctionKeyName<N>[];
+  where?: KernelFunctionWhere<N>;
+  via?: "auto" | Via;
+  hist?: HistSpec | "stats";
+  maxKeys?: number;
+  stringBytes?: number;
+}
+
+/** kernelFunctionLatency under the name the user called it by (`kfuncLatency` too), so its errors quote that call. */
+export function latencyCalled<N extends string>(name: string, fn: N, options: KernelFunctionLatencyOptions<N>): KernelFunctionAggregation {
+  const label = `${name}(${JSON.stringify(fn)})`;
+  const opts = optionsObject(options, label, AGGREGATION_EXAMPLE);
+  const probe = new KernelFunctionProbe("kretprobe", fn, { where: opts.where as KernelFunctionWhere<string>, via: opts.via, args: [] }, label);
   return probe.latency({ by: opts.by, hist: opts.hist, maxKeys: opts.maxKeys, stringBytes: opts.stringBytes });
 }
