@@ -38,7 +38,9 @@ try {
 }
 // VM tests: those under test/vm/ and the vm-*.test.js files that boot the VM themselves
 const isVm = (f) => f.startsWith(join(dir, "vm") + "/") || /\/vm-[^/]*\.test\.js$/.test(f);
-const host = files.filter((f) => !isVm(f)), vm = files.filter(isVm);
+// Whole notebooks run through the kernel (like the Python notebook suite): in the side lane, which has room
+const isNotebookRun = (f) => /\/(publish|replay-notebook)\.test\.js$/.test(f);
+const host = files.filter((f) => !isVm(f) && !isNotebookRun(f)), vm = files.filter(isVm), notebookRuns = files.filter(isNotebookRun);
 const py = readdirSync(join(root, "test", "kernel")).filter((f) => /^test_.*\.py$/.test(f)).filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort();
 if (py.length) run(process.execPath, [join(root, "dist", "bpf-lib", "src", "cli", "main.js"), "install"]);
 
@@ -54,10 +56,11 @@ function runAsync(cmd, args, log) {
 
 // Two lanes, one per core. The host tests (one file at a time: they share one kernel) print as
 // they go. Beside them: the notebook kernel through real Jupyter clients (Debian's Python
-// packages), then the VM tests (qemu, one core, nothing on this kernel); that lane's report is
-// written to a file and printed whole at the end, so the two logs do not interleave. Tests in
-// the two lanes only judge their own BPF programs (held by their own process), never the
-// machine's. BPFBOOK_TEST_SERIAL=1 runs the lanes one after the other.
+// packages), the tests that run whole notebooks, then the VM tests (qemu, one core, nothing on
+// this kernel); that lane's report is written to a file and printed whole at the end, so the two
+// logs do not interleave. Tests in the two lanes only judge their own BPF programs (held by their
+// own process) and their own workloads, never the machine's. BPFBOOK_TEST_SERIAL=1 runs the
+// lanes one after the other.
 const serial = process.env.BPFBOOK_TEST_SERIAL === "1";
 const hostLane = () => (host.length ? runAsync(process.execPath, ["--test", "--test-concurrency=1", ...host]) : Promise.resolve(0));
 const sideLog = join(mkdtempSync(join(tmpdir(), "bpfbook-sidelane-")), "out.txt");
@@ -66,6 +69,10 @@ const sideLane = async () => {
   for (const f of py) {
     appendFileSync(sideLog, `# python: ${f}\n`);
     s = (await runAsync("/usr/bin/python3", [join("test", "kernel", f), "-v"], sideLog)) || s;
+  }
+  if (notebookRuns.length) {
+    appendFileSync(sideLog, `# notebook runs (${notebookRuns.length} files):\n`);
+    s = (await runAsync(process.execPath, ["--test", "--test-concurrency=1", ...notebookRuns], sideLog)) || s;
   }
   if (vm.length) {
     appendFileSync(sideLog, `# VM tests (${vm.length} files):\n`);
