@@ -14,6 +14,7 @@ import * as aq from "arquero";
 import { plot, type PlotFigure } from "../bpf-lib/src/plot/index.js";
 import { plotlyJsPath } from "../kernel/display/plotly-loader.js";
 import { ICON_DONE, ICON_INTERRUPTED, ICON_RUNNING } from "../kernel/progress.js";
+import { KERNEL_PATHS } from "./helpers/sample-stacks.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const imageDir = join(root, "docs", "images", "charts");
@@ -86,12 +87,7 @@ function heatmapTable() {
 }
 
 const PATHS = [
-  ["entry_SYSCALL_64_after_hwframe", "do_syscall_64", "__x64_sys_read", "ksys_read", "vfs_read", "ext4_file_read_iter", "filemap_read", "copy_page_to_iter"],
-  ["entry_SYSCALL_64_after_hwframe", "do_syscall_64", "__x64_sys_read", "ksys_read", "vfs_read", "ext4_file_read_iter", "filemap_read", "filemap_get_pages"],
-  ["entry_SYSCALL_64_after_hwframe", "do_syscall_64", "__x64_sys_write", "ksys_write", "vfs_write", "ext4_buffered_write_iter", "generic_perform_write"],
-  ["entry_SYSCALL_64_after_hwframe", "do_syscall_64", "__x64_sys_openat", "do_sys_openat2", "do_filp_open", "path_openat", "link_path_walk"],
-  ["entry_SYSCALL_64_after_hwframe", "do_syscall_64", "__x64_sys_epoll_wait", "do_epoll_wait", "schedule_hrtimeout_range", "schedule", "__schedule"],
-  ["asm_sysvec_apic_timer_interrupt", "sysvec_apic_timer_interrupt", "__sysvec_apic_timer_interrupt", "hrtimer_interrupt", "__hrtimer_run_queues", "tick_nohz_handler", "update_process_times"],
+  ...KERNEL_PATHS,
   ["ret_from_fork_asm", "ret_from_fork", "kthread", "worker_thread", "process_one_work", "std::vector<int>::_M_realloc_insert<int const&>(__gnu_cxx::__normal_iterator<int*, std::vector<int>>, int const&)"],
 ];
 

@@ -15,6 +15,7 @@ import { DictColumn } from "../bpf-lib/src/engine/columns.js";
 import { PLOTLY_MIME, isPlotlyFigure, toDisplayData } from "../kernel/display/index.js";
 import { fitLabel, flameHeight } from "../bpf-lib/src/plot/flame/geometry.js";
 import { diffTrees } from "../bpf-lib/src/plot/flamegraph-diff.js";
+import { KERNEL_PATHS } from "./helpers/sample-stacks.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const outputDir = join(root, "test", "output");
@@ -648,12 +649,7 @@ function sampleFigures(): Sample[] {
   const heatTable = aq.table(heat);
 
   const paths = [
-    ["entry_SYSCALL_64_after_hwframe", "do_syscall_64", "__x64_sys_read", "ksys_read", "vfs_read", "ext4_file_read_iter", "filemap_read", "copy_page_to_iter"],
-    ["entry_SYSCALL_64_after_hwframe", "do_syscall_64", "__x64_sys_read", "ksys_read", "vfs_read", "ext4_file_read_iter", "filemap_read", "filemap_get_pages"],
-    ["entry_SYSCALL_64_after_hwframe", "do_syscall_64", "__x64_sys_write", "ksys_write", "vfs_write", "ext4_buffered_write_iter", "generic_perform_write"],
-    ["entry_SYSCALL_64_after_hwframe", "do_syscall_64", "__x64_sys_openat", "do_sys_openat2", "do_filp_open", "path_openat", "link_path_walk"],
-    ["entry_SYSCALL_64_after_hwframe", "do_syscall_64", "__x64_sys_epoll_wait", "do_epoll_wait", "schedule_hrtimeout_range", "schedule", "__schedule"],
-    ["asm_sysvec_apic_timer_interrupt", "sysvec_apic_timer_interrupt", "__sysvec_apic_timer_interrupt", "hrtimer_interrupt", "__hrtimer_run_queues", "tick_nohz_handler", "update_process_times"],
+    ...KERNEL_PATHS,
     ["ret_from_fork_asm", "ret_from_fork", "kthread", "worker_thread", "process_one_work", "std::vector<int>::push_back(int const&)"],
   ];
   const folded: string[] = [];

@@ -12,20 +12,11 @@ import { checkTop } from "./top.js";
 import { DIFF_COLORSCALE } from "./flame/colors.js";
 import { DEFAULT_MAX_DEPTH, DEFAULT_WIDTH, checkOrientation, checkPositiveInt, type Orientation } from "./flame/geometry.js";
 import { icicleFigure } from "./flame/icicle.js";
+import type { FlamegraphOptions } from "./flamegraph.js";
 import { FlameTreeBuilder, inclusiveOf, subset, widest, type FlameTree } from "./flame/tree.js";
 
-export interface FlamegraphDiffOptions {
-  /** Column of stacks in both tables. Default "stack". */
-  stack?: string;
-  /** Samples column in both tables. Default "count"; a table without one counts rows. */
-  value?: string;
-  title?: string;
-  leafFirst?: boolean;
-  maxNodes?: number;
-  orientation?: Orientation;
-  maxDepth?: number;
-  width?: number;
-}
+/** The flame graph's options, for both tables (`stack`, `value` name their columns in each); colour shows the change, so no highlight. */
+export type FlamegraphDiffOptions = Omit<FlamegraphOptions, "highlight">;
 
 export interface FlameDiff {
   /** The tree of every call path in either profile. */
