@@ -15,7 +15,7 @@ fi
 
 # Build and run: clang/llvm/bpftool/libbpf for the BPF objects, gcc for fixtures and the C peer.
 # Peers and tests: bpftrace, iproute2 (XDP on veth), binutils (objdump: the uprobe offset decoder's yardstick). Notebook kernel and its tests: Jupyter, Chromium (also the static chart images of `bpfbook run`).
-# A second kernel with kprobes/fentry for tests, booted under qemu (test/vm/): Debian's kernel, busybox.
+# Second kernels for tests, booted under qemu (test/vm/): Debian's kernel (kprobes/fentry) and its PREEMPT_RT flavour, busybox.
 # Notebooks on real software: PostgreSQL 15 (server and pgbench) for notebooks/06-postgresql.ipynb.
 # Export tests' independent readers: Go (`go tool pprof` reads the pprof profiles), protoc and Python's protobuf (parse the OTLP JSON against its .proto files).
 PACKAGES=(
@@ -23,7 +23,7 @@ PACKAGES=(
   bpftrace iproute2 iputils-ping binutils util-linux kmod
   jupyter-notebook python3-jupyter-client python3-jupyter-kernel-test python3-nbconvert python3-nbclient
   chromium
-  qemu-system-x86 linux-image-amd64 busybox-static xz-utils
+  qemu-system-x86 linux-image-amd64 linux-image-rt-amd64 busybox-static xz-utils
   postgresql-15
   golang-go protobuf-compiler python3-protobuf
 )

@@ -32,7 +32,11 @@ export interface VmOptions {
   onOutput?: (line: string) => void;
   /** Called with each line of the whole serial console (boot noise included). */
   onConsole?: (line: string) => void;
+  /** Which of Debian's kernel flavours to boot: "" (the generic one, default), "rt" (PREEMPT_RT) or "cloud". */
+  flavour?: KernelFlavour;
 }
+
+export type KernelFlavour = "" | "rt" | "cloud";
 
 export interface VmResult {
   /** The command's exit status inside the VM. */
@@ -98,8 +102,11 @@ function compareVersions(a: string, b: string): number {
   return 0;
 }
 
-/** The newest /boot/vmlinuz-*-amd64 (Debian's kernel) whose modules are installed, or null. */
-export function findKernel(): VmKernel | null {
+/**
+ * The newest /boot/vmlinuz-*-amd64 of one flavour (Debian's generic kernel by default,
+ * 6.1.0-57-amd64; "rt" is 6.1.0-57-rt-amd64) whose modules are installed, or null.
+ */
+export function findKernel(flavour: KernelFlavour = ""): VmKernel | null {
   let names: string[];
   try {
     names = readdirSync("/boot");
@@ -107,7 +114,9 @@ export function findKernel(): VmKernel | null {
     return null;
   }
   const versions = names
-    .map((n) => /^vmlinuz-(.+-amd64)$/.exec(n)?.[1])
+    .map((n) => /^vmlinuz-(\d[\d.]*-\d+(-[a-z]+)?-amd64)$/.exec(n))
+    .filter((m) => m !== null && (m[2] ?? "") === (flavour ? `-${flavour}` : ""))
+    .map((m) => m![1])
     .filter((v): v is string => !!v && existsSync(join("/lib/modules", v, "modules.dep")))
     .sort(compareVersions);
   const version = versions.at(-1);
@@ -439,7 +448,8 @@ export async function runInVm(command: string, opts: VmOptions = {}): Promise<Vm
   const cwd = opts.cwd ?? PROJECT_ROOT;
   const why = vmUnavailableReason();
   if (why) throw new Error(`cannot run the VM: ${why}`);
-  const kernel = findKernel()!;
+  const kernel = findKernel(opts.flavour ?? "");
+  if (!kernel) throw new Error(`no Debian kernel of flavour "${opts.flavour ?? ""}" with modules in /boot (apt-get install linux-image-${opts.flavour ? `${opts.flavour}-` : ""}amd64)`);
   const base = readFileSync(baseInitramfs(kernel));
   const image = bootImage(kernel);
 
