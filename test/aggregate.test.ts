@@ -118,7 +118,8 @@ describe("aggregations", () => {
     const mine = t.filter(aq.escape((d: { pid: number; comm: string }) => d.pid === w.pid && d.comm === "bpfbook-rq"));
     // one wakeup per sleep, plus at most one for the start gate (if readv blocked before the byte came)
     const n = total(mine);
-    assert.ok(n === 30 || n === 31, `30 or 31 wakeups, got ${n}`);
+    // a page fault that must read (the machine's reclaim evicts page cache) is one more wakeup
+    assert.ok(n >= 30 && n <= 33, `30 or 31 wakeups (a few more with page faults), got ${n}`);
   });
 
   it("syscall numbers are named from the architecture's table", () => {

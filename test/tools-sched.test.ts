@@ -69,18 +69,20 @@ describe("tools.runqlat", () => {
     await Promise.all(runs.map((r) => r.stop()));
     const [t, p, perInterval] = await Promise.all(runs.map(async (r, i) => [tool, byPid, tool][i]!.shape(await r.finished())));
     const theirs = parseMap(await bt.stop(), "n").get("");
+    // 30 sleeps + the gate = 31 on a quiet machine; with the other test lane on the second core the
+    // child sometimes gets one more wakeup (32 seen), which bpftrace counts too: exact against it
+    assert.ok(theirs !== undefined && theirs >= 31 && theirs <= 34, `bpftrace counted ${theirs} wakeups`);
     assert.deepEqual(t.columnNames(), ["bucket", "low", "high", "count"]);
-    assert.equal(total(rowsOf(t)), 31);
-    assert.equal(theirs, 31);
+    assert.equal(total(rowsOf(t)), theirs);
     assert.deepEqual(p.columnNames(), ["pid", "bucket", "low", "high", "count"]);
     assert.deepEqual([...new Set(rowsOf(p).map((r) => r.pid))], [w.pid]);
-    assert.equal(total(rowsOf(p)), 31);
+    assert.equal(total(rowsOf(p)), theirs);
     assert.ok(rowsOf(t).every((r) => (r.low as number) >= 0 && (r.high as number) > (r.low as number)), "log2 buckets in ns");
     const fig = tool.chart(t);
     assert.equal(fig.data[0]!.type, "bar");
     assert.equal((fig.layout.title as { text: string }).text, "run-queue latency");
     assert.deepEqual(perInterval.columnNames(), ["interval", "time", "bucket", "low", "high", "count"]);
-    assert.equal(total(rowsOf(perInterval)), 31);
+    assert.equal(total(rowsOf(perInterval)), theirs);
     const heat = tool.chart(perInterval);
     assert.equal(heat.data[0]!.type, "heatmap");
   });
@@ -95,7 +97,9 @@ describe("tools.runqlat", () => {
     const t = tool.shape(await run.finished());
     assert.deepEqual(t.columnNames(), ["comm", "bucket", "low", "high", "count"]);
     assert.deepEqual([...new Set(rowsOf(t).map((r) => r.comm))], ["bpfbook-rqlat"]);
-    assert.equal(total(rowsOf(t)), 11, "10 sleeps and the gate");
+    // 10 sleeps and the gate; a page fault that must read (the machine's reclaim evicts page cache) is one more
+    const n = total(rowsOf(t));
+    assert.ok(n >= 11 && n <= 13, `${n} wakeups for 10 sleeps and the gate`);
   });
 });
 
