@@ -5,10 +5,11 @@
  * its own exact answer and says "pass", "fail: why" or "skip: the reason a user would get"
  * (NotSupportedError's words, or the missing piece of the machine). */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { tracepoint } from "../../bpf-lib/src/probes/tracepoint/probe.js";
+import { anyTracepoint, tracepoint } from "../../bpf-lib/src/probes/tracepoint/probe.js";
+import { UnknownTracepointError } from "../../bpf-lib/src/tracefs/errors.js";
 import { syscalls, sched } from "../../bpf-lib/src/probes/presets.js";
 import { uprobe, uretprobe } from "../../bpf-lib/src/probes/uprobe/probe.js";
 import { startProfile } from "../../bpf-lib/src/probes/profile/profile.js";
@@ -247,7 +248,15 @@ export const FEATURES: Feature[] = [
       const file = process.env.BPFBOOK_TYPED_TRACEPOINTS;
       const typed: string[] = file && existsSync(file) ? JSON.parse(readFileSync(file, "utf8")) : [...here];
       const missing = typed.filter((n) => !here.has(n));
-      return pass(`${here.size} tracepoints; ${missing.length} of the ${typed.length} typed names missing${missing.length ? ` (e.g. ${missing.slice(0, 3).join(", ")})` : ""}`);
+      if (missing.length === 0) return expect(here.size === typed.length, `${here.size} tracepoints, all ${typed.length} typed names here`);
+      // a typed name this kernel lacks: the probe must refuse it by name, with the names it has
+      try {
+        anyTracepoint(missing[0]!);
+        return { status: "fail", reason: `${missing[0]} is missing here, yet tracepoint() accepted it` };
+      } catch (e) {
+        const named = e instanceof UnknownTracepointError && e.tracepoint === missing[0] && e.suggestions.length > 0;
+        return expect(named, `${here.size} tracepoints; ${missing.length} of the ${typed.length} typed names missing (e.g. ${missing.slice(0, 3).join(", ")}); ${missing[0]}: ${(e as Error).message.slice(0, 160)}`);
+      }
     },
   },
 ];
@@ -271,9 +280,4 @@ export async function runFeatures(only?: (f: Feature) => boolean): Promise<{ out
     report = null;
   }
   return { outcomes, ms, doctor: report };
-}
-
-/** Where the fixtures go: `bpfbook doctor --json` of each kernel. */
-export function writeDoctorFixture(path: string, r: DoctorReport | null): void {
-  if (r && existsSync(join(path, ".."))) writeFileSync(path, JSON.stringify(r, null, 1) + "\n");
 }
