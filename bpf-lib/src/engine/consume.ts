@@ -3,7 +3,7 @@
 import { Trace, type CollectOptions, type StopOptions } from "./trace.js";
 import { toTraceTable, type TraceTable } from "./table.js";
 import type { Columns } from "./decoder.js";
-import { DictColumn, type ColumnData } from "./columns.js";
+import { concatColumns } from "./concat.js";
 import { collectOptions, millis, stopOptions } from "../options/durations.js";
 
 export interface StreamOptions extends StopOptions {
@@ -64,36 +64,11 @@ async function* batches<Row extends object>(start: (opts: StopOptions) => Trace,
       const now = Date.now();
       if (now - last < minGap && trace.running) continue;
       last = now;
-      yield toTraceTable<Row>(concat(pending), trace.stats(), trace.decorate);
+      yield toTraceTable<Row>(concatColumns(pending), trace.stats(), trace.decorate);
       pending = [];
     }
-    if (pending.length) yield toTraceTable<Row>(concat(pending), trace.stats(), trace.decorate);
+    if (pending.length) yield toTraceTable<Row>(concatColumns(pending), trace.stats(), trace.decorate);
   } finally {
     await trace.stop();
   }
-}
-
-/** Concatenates column sets with the same columns. */
-export function concat(parts: Columns[]): Columns {
-  if (parts.length === 1) return parts[0];
-  const out: Columns = {};
-  for (const name of Object.keys(parts[0])) {
-    const first = parts[0][name];
-    if (first instanceof DictColumn) {
-      out[name] = DictColumn.concat(parts.map((p) => p[name] as DictColumn));
-    } else if (Array.isArray(first)) {
-      out[name] = parts.flatMap((p) => p[name] as unknown[]);
-    } else {
-      const total = parts.reduce((s, p) => s + p[name].length, 0);
-      const C = (first as unknown as { constructor: new (n: number) => { set(a: ArrayLike<unknown>, o: number): void } }).constructor;
-      const arr = new C(total);
-      let o = 0;
-      for (const p of parts) {
-        arr.set(p[name] as ArrayLike<unknown>, o);
-        o += p[name].length;
-      }
-      out[name] = arr as unknown as ColumnData;
-    }
-  }
-  return out;
 }

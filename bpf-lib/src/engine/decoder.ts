@@ -31,6 +31,8 @@ export interface StreamDecoder extends RecordSink, SpanSink {
   precision(): { imprecise?: number; impreciseColumns?: string[] };
   /** Stacks not recorded (kstack/ustack columns), when there are any. */
   stackStats(): { stacksLost?: number };
+  /** Lets the working columns go once nothing more will be decoded (the trace has finished and taken its rows). */
+  release?(): void;
 }
 
 interface CommEntry { w0: number; w1: number; w2: number; w3: number; code: number }
@@ -182,6 +184,17 @@ export class EventDecoder implements StreamDecoder {
     };
     for (const f of this.fields) cols[f.name] = f.peek(n);
     return cols;
+  }
+
+  release(): void {
+    this.n = 0;
+    this.#cap = 0;
+    this.ts = new Float64Array(0);
+    this.cpu = new Uint16Array(0);
+    this.pid = new Int32Array(0);
+    this.tid = new Int32Array(0);
+    this.comm.grow(0);
+    for (const f of this.fields) f.grow(0);
   }
 
   truncated(): number {

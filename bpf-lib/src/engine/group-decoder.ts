@@ -208,6 +208,21 @@ export class GroupDecoder implements StreamDecoder {
     };
   }
 
+  /** Lets the working columns go once nothing more will be decoded. */
+  release(): void {
+    this.n = 0;
+    this.#cap = 0;
+    this.ts = new Float64Array(0);
+    this.cpu = new Uint16Array(0);
+    this.pid = new Int32Array(0);
+    this.tid = new Int32Array(0);
+    this.probe = new Uint32Array(0);
+    this.comm.grow(0);
+    this.#caps.fill(0);
+    this.#counts.fill(0);
+    for (const fields of this.#fieldsOf) for (const f of fields) f.grow(0);
+  }
+
   truncated(): number {
     let t = 0;
     for (const fields of this.#fieldsOf) for (const f of fields) t += f.truncated;

@@ -11,6 +11,7 @@ import type { BpfMap } from "../libbpf/map.js";
 import { RingBufferReader } from "../ringbuf/reader.js";
 import { programsSettled } from "./settled.js";
 import { EventDecoder, type FieldDecoder, type Columns, type StreamDecoder } from "./decoder.js";
+import { concatAll, concatColumns } from "./concat.js";
 import { readCounters, clocks, pairStats, type Counters, type TraceStats } from "./stats.js";
 import { toTraceTable, formatStats, type TraceTable } from "./table.js";
 import { track, untrack } from "../lifecycle.js";
@@ -69,7 +70,19 @@ export interface StreamSetup {
 const POLL_MS = 20;
 /** Longest sleep without a wakeup, when the ring was empty after the drain (so its next record wakes us). */
 const IDLE_MS = 500;
+/** Records decoded per drain at first; then sized so one drain takes about DRAIN_TARGET_MS. */
 const DRAIN_CHUNK = 1 << 16;
+const DRAIN_MIN = 1 << 10;
+const DRAIN_MAX = 1 << 18;
+const DRAIN_TARGET_MS = 5;
+/**
+ * Rows decoded into the decoder's working columns before they are sealed into a
+ * right-sized chunk. Growing one contiguous column would copy everything collected so
+ * far at each doubling (hundreds of ms at tens of millions of rows, all on the event
+ * loop); sealing copies at most a chunk, and the table is joined from the chunks at
+ * the end in slices that yield (engine/concat.ts).
+ */
+const CHUNK_ROWS = 1 << 15;
 
 /**
  * Row: the type of the rows its tables hold (only a type: the probe that starts it knows them). It is
@@ -79,7 +92,10 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
   readonly source: string;
   readonly #setup: StreamSetup;
   readonly #reader: RingBufferReader;
-  readonly #decoder: StreamDecoder;
+  #decoder: StreamDecoder;
+  /** Sealed chunks of rows, oldest first; the decoder holds the rows after them. */
+  #chunks: Columns[] = [];
+  #drainMax = DRAIN_CHUNK;
   #links: Link[] = [];
   #received = 0;
   #start = clocks();
@@ -161,12 +177,13 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
       const threshold = this.#setup.wakeupBytes === 0 ? Infinity : this.#setup.wakeupBytes ?? Math.min(this.#setup.bufferBytes / 4, 1 << 20);
       const msLeft = () => Math.max(1, (deadline - clocks().monoNs) / 1e6);
       while (!this.#stopRequested) {
+        const max = this.#drainMax;
         const n = this.#drainSome();
         const drainedAt = clocks().monoNs;
         if (stop.events !== undefined && this.#received >= stop.events) this.#requestStop("events");
         else if (drainedAt >= deadline) this.#requestStop("seconds");
         if (this.#stopRequested) break;
-        if (n >= DRAIN_CHUNK) {
+        if (n >= max) {
           // a full chunk: more is queued, keep up without sleeping (but let the loop breathe)
           await yieldToLoop();
           continue;
@@ -204,10 +221,18 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
     }
   }
 
+  /** Decodes up to #drainMax records; a full drain retunes #drainMax so no drain holds the event loop for long (strings decode slower than numbers). */
   #drainSome(): number {
-    const n = this.#reader.drainSpan(this.#decoder, DRAIN_CHUNK);
+    const max = this.#drainMax;
+    const t0 = performance.now();
+    const n = this.#reader.drainSpan(this.#decoder, max);
     this.#received += n;
+    if (n >= max) {
+      const ms = performance.now() - t0;
+      this.#drainMax = Math.max(DRAIN_MIN, Math.min(DRAIN_MAX, ms > 0 ? Math.round((n * DRAIN_TARGET_MS) / ms) : DRAIN_MAX));
+    }
     if (n > 0 && this.#batchMode) this.#cutBatch();
+    else if (this.#decoder.n >= CHUNK_ROWS) this.#chunks.push(this.#decoder.take());
     return n;
   }
 
@@ -309,13 +334,13 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
   /** Stops now and returns everything collected as a table (with stats). */
   async table<R extends object = Row>(): Promise<TraceTable<R>> {
     await this.stop();
-    return this.#result<R>();
+    return this.#resultAsync<R>();
   }
 
   /** Waits for a stop condition (seconds, events, signal, or stop() elsewhere), then returns the table. */
   async finished<R extends object = Row>(): Promise<TraceTable<R>> {
     await this.#done;
-    return this.#result<R>();
+    return this.#resultAsync<R>();
   }
 
   #table: TraceTable | null = null;
@@ -323,9 +348,58 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
   #result<Row extends object>(): TraceTable<Row> {
     if (this.#batchMode) throw new InvalidArgumentError("this trace is being read as a stream of batches; its rows were handed to the batches");
     if (this.#error) throw this.#error;
-    // Built once: collect() and an interrupt may both ask for it.
-    this.#table ??= toTraceTable(this.#decoder.take(), this.stats(), this.#setup.decorate);
+    // Built once: collect() and an interrupt may both ask for it. A join under way is finished here.
+    if (!this.#table) {
+      const join = this.#join ?? concatAll(this.#takeAll());
+      let r = join.next();
+      while (!r.done) r = join.next();
+      this.#table = this.#finalTable(r.value);
+      this.#join = null;
+    }
     return this.#table as TraceTable<Row>;
+  }
+
+  /** The join of the chunks into the final table while it is under way (resultAsync). */
+  #join: Generator<void, Columns> | null = null;
+
+  #building: Promise<void> | null = null;
+
+  /** The same table as #result, joined from the chunks in slices that let the event loop run. */
+  async #resultAsync<Row extends object>(): Promise<TraceTable<Row>> {
+    if (!this.#batchMode && !this.#error) {
+      this.#building ??= this.#buildTable();
+      await this.#building;
+    }
+    return this.#result<Row>();
+  }
+
+  async #buildTable(): Promise<void> {
+    if (this.#table) return;
+    const join = (this.#join = concatAll(this.#takeAll()));
+    // a synchronous result() may finish the join meanwhile (an interrupt's partialResults())
+    while (!this.#table) {
+      const r = join.next();
+      if (r.done) {
+        this.#table = this.#finalTable(r.value);
+        this.#join = null;
+        break;
+      }
+      await yieldToLoop();
+    }
+  }
+
+  /** Every row collected, as column sets in order; the trace no longer holds them. */
+  #takeAll(): Columns[] {
+    const parts = [...this.#chunks, this.#decoder.take()];
+    this.#chunks = [];
+    return parts;
+  }
+
+  /** The table of a finished trace. The decoder's working columns are let go: a trace kept in a notebook's scope holds only its table. */
+  #finalTable(cols: Columns): TraceTable {
+    const t = toTraceTable<Record<string, unknown>>(cols, this.stats(), this.#setup.decorate);
+    if (this.#finished) this.#decoder.release?.();
+    return t;
   }
 
   /** The finished trace's table, or null while it runs (or when it was read as batches). */
@@ -336,7 +410,11 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
 
   /** The rows so far as a table, without stopping (numbers are views, not copies). */
   snapshot<R extends object = Row>(): TraceTable<R> {
-    return toTraceTable<R>(this.#decoder.peek(), this.stats(), this.#setup.decorate);
+    if (this.#table) return this.#table as TraceTable<R>;
+    const now = this.#decoder.peek();
+    // sealed chunks are joined into a copy (shallow copies of the sets: the join empties what it is given)
+    const cols = this.#chunks.length ? concatColumns([...this.#chunks.map((c) => ({ ...c })), now]) : now;
+    return toTraceTable<R>(cols, this.stats(), this.#setup.decorate);
   }
 
   /** @internal The table decoration of this trace's setup (stream batches use it too). */
@@ -366,6 +444,8 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
   /** Yields the rows as batches (column sets) as they arrive, until the trace stops. */
   async *batches(): AsyncGenerator<Columns> {
     this.#batchMode = true;
+    this.#batches.push(...this.#chunks);
+    this.#chunks = [];
     this.#cutBatch();
     try {
       for (;;) {
