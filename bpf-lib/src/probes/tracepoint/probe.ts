@@ -51,7 +51,7 @@ type UserStrings<N extends string> = N extends keyof TracepointUserStrings ? Tra
 type FieldValue<N extends string, K extends FieldName<N>> = K extends UserStrings<N> ? string : Known<N>[K];
 
 /** What an aggregation can be keyed by: standard columns, `syscall`, or the tracepoint's fields. */
-export type KeyName<N extends string, R extends Reads = {}> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "syscall" | ExtraColumn | ColumnName<FieldName<N>> | ReadsExcept<R, { bytes: number }>;
+export type KeyName<N extends string, R extends Reads = {}> = "pid" | "tid" | "comm" | "cpu" | "cgroup" | "syscall" | ExtraColumn | ColumnName<FieldName<N>> | ReadsExcept<R, { array: number } | { bytes: number }>;
 
 /** A field named like a standard column (a tracepoint's own `pid` or `comm`) becomes `args_<name>`. */
 export type ColumnName<K extends string> = K extends keyof StandardRow ? `args_${K}` : K;
