@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { tools, liveCount, InvalidArgumentError } from "../bpf-lib/src/index.js";
 import { TOOLS } from "../bpf-lib/src/tools/registry.js";
 import { withReference } from "../bpf-lib/src/tools/reference.js";
-import { workload, programIdsOf, ROOT } from "./helpers/workload.js";
+import { workload, renamedWorkload, programIdsOf, ROOT } from "./helpers/workload.js";
 import { bpftrace, parseMap } from "./helpers/bpftrace.js";
 
 const programsBefore = programIdsOf();
@@ -143,6 +143,38 @@ describe("bpfbook <tool> in the shell", () => {
     const rows = out.split("\n").filter(Boolean).map((l) => JSON.parse(l) as { pid: number; filename: string; ret_name: string });
     assert.equal(rows.length, 7, out);
     assert.ok(rows.every((r) => r.pid === w.pid && r.filename === MISSING && r.ret_name === "ENOENT"));
+  });
+
+  it("bpfbook opensnoop --comm X --csv prints a CSV header and one line per open of that command only; without --json/--csv a live table", async () => {
+    const binary = renamedWorkload("csvsnoop");
+    for (const format of ["--csv", "table"] as const) {
+      const w = workload(["openmissing", MISSING, "7"], { binary });
+      const other = workload(["openmissing", MISSING, "3"]); // same opens, another comm: left out
+      const args = [CLI, "opensnoop", "--comm", "csvsnoop", "--seconds", "30", ...(format === "--csv" ? ["--csv"] : [])];
+      const cli = spawn(process.execPath, args, { stdio: ["ignore", "pipe", "pipe"] });
+      let out = "", err = "";
+      cli.stdout.on("data", (d: Buffer) => (out += d));
+      cli.stderr.on("data", (d: Buffer) => (err += d));
+      const exited = new Promise<number>((r) => cli.once("exit", (c) => r(c ?? -1)));
+      for (let i = 0; i < 200 && linksOf(cli.pid!) < 2; i++) await new Promise((r) => setTimeout(r, 50));
+      assert.equal(await other.go(), 0);
+      assert.equal(await w.go(), 0);
+      const mine = () => out.split("\n").filter((l) => l.includes(MISSING)).length;
+      for (let i = 0; i < 100 && mine() < 7; i++) await new Promise((r) => setTimeout(r, 50));
+      cli.kill("SIGINT");
+      assert.equal(await exited, 0, err);
+      assert.equal(mine(), 7, out);
+      assert.ok(!out.includes(String(other.pid)), "the other command's opens are filtered out");
+      if (format === "--csv") {
+        const [header, ...lines] = out.split("\n").filter(Boolean);
+        const cols = header.split(",");
+        assert.ok(cols.includes("pid") && cols.includes("filename"), header);
+        const pid = cols.indexOf("pid");
+        assert.ok(lines.every((l) => Number(l.split(",")[pid]) === w.pid), out);
+      } else {
+        assert.ok(out.split("\n").filter((l) => l.includes(MISSING)).every((l) => l.includes(String(w.pid)) && l.includes("ENOENT")), out);
+      }
+    }
   });
 
   it("bpfbook syscount --interval prints each interval once, and the counts add up to the workload's calls", async () => {
