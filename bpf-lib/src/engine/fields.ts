@@ -240,10 +240,17 @@ class IntArray extends ListBase<number[]> {
  * in the record. `recordToEvent` maps a record offset to an event offset; data past
  * the copied window is cut and counted as truncated.
  */
-class DataLoc extends ListBase<string | Uint8Array> {
-  constructor(name: string, at: number, private readonly fieldEnd: number, private readonly rel: boolean, private readonly asString: boolean,
-    private readonly recordToEvent: number, private readonly eventEnd: number) { super(name, at); }
-  decode(u8: Uint8Array, dv: DataView, base: number): void {
+class DataLoc extends Base {
+  /** Strings repeat (a command's file name, a device's name): dictionary-encoded like char arrays, 4 bytes a row. Bytes stay one Uint8Array a row. */
+  private readonly col: DictBuilder | null;
+  private bytes: Uint8Array[] = [];
+  constructor(name: string, at: number, private readonly fieldEnd: number, private readonly rel: boolean, asString: boolean,
+    private readonly recordToEvent: number, private readonly eventEnd: number) {
+    super(name, at);
+    this.col = asString ? new DictBuilder(0) : null;
+  }
+  grow(capacity: number): void { this.col?.grow(capacity); }
+  decode(u8: Uint8Array, dv: DataView, base: number, row: number): void {
     const v = dv.getUint32(base + this.at, true);
     const recOff = (v & 0xffff) + (this.rel ? this.fieldEnd : 0);
     let len = v >>> 16;
@@ -252,8 +259,16 @@ class DataLoc extends ListBase<string | Uint8Array> {
       this.truncated++;
       len = Math.max(0, this.eventEnd - start);
     }
-    this.data.push(this.asString ? cString(u8, base + start, len) : u8.slice(base + start, base + start + len));
+    if (this.col) this.col.codes[row] = this.col.code(cString(u8, base + start, len));
+    else this.bytes.push(u8.slice(base + start, base + start + len));
   }
+  take(n: number): ColumnData {
+    if (this.col) return this.col.take(n);
+    const d = this.bytes;
+    this.bytes = [];
+    return d;
+  }
+  peek(n: number): ColumnData { return this.col ? this.col.peek(n) : this.bytes.slice(0, n); }
 }
 
 class Bytes extends ListBase<Uint8Array> {
