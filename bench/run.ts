@@ -281,6 +281,10 @@ async function main(): Promise<void> {
   const kprobeBench = want("kprobe") ? await (await import("./kprobe.js")).benchKprobe() : null;
   const cost = want("cost") ? await benchCollectorCost() : null;
   const expressive = want("expressive") ? await (await import("./expressive.js")).benchExpressive() : null;
+  // before the scale suite, whose grown heap would lengthen every GC pause measured here
+  const stallMod = want("stall") ? await import("./stall.js") : null;
+  const stall = stallMod ? await stallMod.benchStall() : null;
+  if (stallMod && stall) stallMod.printStall(stall);
   // last: the scale suite leaves a heap grown to gigabytes, which the memory suite must not measure beside
   const strings = want("strings") ? await (await import("./strings.js")).benchStrings() : null;
   if (strings) rows.push(...strings.rows);
@@ -322,7 +326,7 @@ async function main(): Promise<void> {
   if (scale) (await import("./scale.js")).printScale(scale);
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
   const out = join(ROOT, "bench", "results", only.length ? `partial-${only.join("-")}.json` : "latest.json");
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernel: release(), node: process.version, rows, ratios, e2ePairedRatios: e2ePaired, memoryPerEventBytes: mem, notebookKernel: kernel, overhead: over, xdp: xdpBench, uprobeProfile: uprobeBench, kprobe: kprobeBench, collectorCost: cost, expressive, strings, scale }, null, 2));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernel: release(), node: process.version, rows, ratios, e2ePairedRatios: e2ePaired, memoryPerEventBytes: mem, notebookKernel: kernel, overhead: over, xdp: xdpBench, uprobeProfile: uprobeBench, kprobe: kprobeBench, collectorCost: cost, expressive, strings, scale, stall }, null, 2));
   console.log(`wrote ${out}`);
 }
 
