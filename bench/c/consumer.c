@@ -25,9 +25,10 @@
  *       read the same program): its ring and stats maps are inherited fds. With
  *       --str-off, each event's string at byte O (a slot of L bytes) is interned.
  *
- *   consumer drain --events N [--ringbuf-mb 256]
+ *   consumer drain --events N [--ringbuf-mb 256] [--columns]
  *       Loads bpf-lib's burst program, runs it once (BPF_PROG_TEST_RUN) to emit N
- *       40-byte events, then times one ring_buffer__consume draining them all.
+ *       40-byte events, then times one ring_buffer__consume draining them all;
+ *       --columns also copies what bpfbook keeps per event into fresh columns.
  *
  * Diagnostics (and the verifier log if loading fails) go to stderr; -v adds
  * libbpf's debug output. Exit status 0 on success, 1 on error, 2 on bad usage. */
@@ -88,7 +89,7 @@ static void usage(void)
 		"                    [--ringbuf-mb 16] [--wakeup-bytes B] [--hold-ms 20]\n"
 		"                    [--ring-fd FD --stats-fd FD] [--str-off OFF --str-len LEN]\n"
 		"                    [--idle-ms 2000] [--start-timeout-s 60] [-v]\n"
-		"       consumer drain --events N [--ringbuf-mb 256] [-v]\n");
+		"       consumer drain --events N [--ringbuf-mb 256] [--columns] [-v]\n");
 	exit(2);
 }
 
@@ -562,15 +563,33 @@ out:
 /* ---------------------------------------------------------------- drain */
 
 struct drain_ctx {
-	__u64 count, sum;
+	__u64 count, sum, cap;
+	/* --columns: what bpfbook's decoder keeps per event, in fresh memory sized for N
+	 * (first touched during the drain, as bpfbook's columns are): ts, cpu, pid, tid,
+	 * and comm as a 32-bit code (one string so far: compared against the last) */
+	double *ts;
+	__u16 *cpu;
+	__u32 *pid, *tid, *comm;
+	char last_comm[16];
 };
 
 static int drain_event(void *ctx, void *data, size_t size)
 {
 	struct drain_ctx *c = ctx;
+	const struct event_hdr *h = data;
 	(void)size;
+	if (c->ts && c->count < c->cap) {
+		__u64 i = c->count;
+		c->ts[i] = (double)h->ts;
+		c->cpu[i] = (__u16)h->cpu;
+		c->pid[i] = h->pid;
+		c->tid[i] = h->tid;
+		if (memcmp(c->last_comm, h->comm, sizeof(c->last_comm)))
+			memcpy(c->last_comm, h->comm, sizeof(c->last_comm));
+		c->comm[i] = 0;
+	}
 	c->count++;
-	c->sum += ((const struct event_hdr *)data)->flags; /* the sequence number */
+	c->sum += h->flags; /* the sequence number */
 	return 0;
 }
 
@@ -579,16 +598,18 @@ static int run_drain(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "events", required_argument, 0, 'n' },
 		{ "ringbuf-mb", required_argument, 0, 'r' },
+		{ "columns", no_argument, 0, 'c' },
 		{ "verbose", no_argument, 0, 'v' },
 		{ 0 },
 	};
 	unsigned long long n = 0, mb = 256;
-	bool have_n = false;
+	bool have_n = false, columns = false;
 	int o;
 	while ((o = getopt_long(argc, argv, "v", opts, NULL)) != -1) {
 		switch (o) {
 		case 'n': n = parse_u64("--events", optarg); have_n = true; break;
 		case 'r': mb = parse_u64("--ringbuf-mb", optarg); break;
+		case 'c': columns = true; break;
 		case 'v': verbose = 1; break;
 		default: usage();
 		}
@@ -621,6 +642,19 @@ static int run_drain(int argc, char **argv)
 	if ((err = burst_bpf__load(skel))) {
 		fprintf(stderr, "consumer: loading burst.bpf.o: %s\n", strerror(-err));
 		goto out;
+	}
+	if (columns) {
+		/* calloc of this size maps fresh zero pages: they fault in during the drain */
+		c.cap = n;
+		c.ts = calloc(n ? n : 1, sizeof(*c.ts));
+		c.cpu = calloc(n ? n : 1, sizeof(*c.cpu));
+		c.pid = calloc(n ? n : 1, sizeof(*c.pid));
+		c.tid = calloc(n ? n : 1, sizeof(*c.tid));
+		c.comm = calloc(n ? n : 1, sizeof(*c.comm));
+		if (!c.ts || !c.cpu || !c.pid || !c.tid || !c.comm) {
+			fprintf(stderr, "consumer: out of memory\n");
+			goto out;
+		}
 	}
 	rb = ring_buffer__new(bpf_map__fd(skel->maps.events), drain_event, &c, NULL);
 	if (!rb) {
@@ -660,15 +694,20 @@ static int run_drain(int argc, char **argv)
 			(unsigned long long)produced);
 
 	double ps = t1 - t0, ds = t2 - t1;
-	printf("{\"mode\":\"drain\",\"produce_seconds\":%.6f,\"drain_seconds\":%.6f,"
+	printf("{\"mode\":\"%s\",\"produce_seconds\":%.6f,\"drain_seconds\":%.6f,"
 	       "\"events\":%llu,\"events_per_sec\":%.1f,\"lost\":%llu,"
 	       "\"produced\":%llu,\"produce_events_per_sec\":%.1f,\"ringbuf_mb\":%llu}\n",
-	       ps, ds, (unsigned long long)c.count, ds > 0 ? c.count / ds : 0.0,
+	       columns ? "drain-columns" : "drain", ps, ds, (unsigned long long)c.count, ds > 0 ? c.count / ds : 0.0,
 	       (unsigned long long)lost, (unsigned long long)produced,
 	       ps > 0 ? produced / ps : 0.0, mb);
 	fflush(stdout);
 	ret = 0;
 out:
+	free(c.ts);
+	free(c.cpu);
+	free(c.pid);
+	free(c.tid);
+	free(c.comm);
 	ring_buffer__free(rb);
 	burst_bpf__destroy(skel);
 	return ret;
