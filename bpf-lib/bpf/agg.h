@@ -1,7 +1,9 @@
 /* The aggregation maps and the arithmetic every aggregating program shares
  * (tracepoints, uprobes, XDP...): per-key count/sum/min/max or histogram buckets in
  * two per-CPU hash maps, one live at a time (`ctl`), so user space reads intervals
- * without tearing. The TypeScript side is bpf-lib/src/engine/aggregation-run.ts (AggregationRun). */
+ * without tearing, each fronted by a small per-CPU cache of hot keys (`agg_cache`)
+ * when the loader turns it on. The TypeScript side is bpf-lib/src/engine/aggregation-run.ts
+ * (AggregationRun) and aggregation-cache.ts. */
 #ifndef BPFBOOK_AGG_H
 #define BPFBOOK_AGG_H
 
@@ -48,6 +50,37 @@ struct {
 	__type(value, __u32);
 } ctl SEC(".maps");
 
+/* The key's size in 8-byte words (the maps' key size, set before load): keys are
+ * built, hashed and compared over these words only. */
+const volatile __u32 cfg_key_words = MAX_KEY / 8;
+/* 1: count through the per-CPU front cache below (its reader must merge it). */
+const volatile __u32 cfg_cache = 0;
+
+/* A per-CPU front cache of the hash maps, one per buffer (index = the live map): a
+ * few slots, each holding one key's totals on this CPU. Counting a key already in a
+ * slot touches only this CPU's slot: no hash map lookup, the bulk of an event's cost.
+ * A slot is claimed by the first key that lands in it after a clear and keeps it;
+ * other keys of that slot count in the map. User space adds each slot to its key's
+ * map entry when it reads a buffer, and clears the slots of a buffer it drains
+ * (engine/aggregation-cache.ts). */
+#define CACHE_SLOTS_LOG2 3
+#define CACHE_SLOTS (1 << CACHE_SLOTS_LOG2)
+enum slot_state { SLOT_FREE = 0, SLOT_CLAIMED, SLOT_READY };
+struct cache_slot {
+	__u64 state;
+	struct agg_val val;
+	__u64 key[MAX_KEY / 8];
+};
+struct agg_cache_val {
+	struct cache_slot slot[CACHE_SLOTS];
+};
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, struct agg_cache_val);
+} agg_cache SEC(".maps");
+
 static __always_inline __u32 bucket_of(__s64 v)
 {
 	if (cfg_hist == HIST_LOG2) {
@@ -83,15 +116,15 @@ static __always_inline void accumulate(struct agg_val *val, __s64 v)
 	val->sum += v;
 }
 
-static __always_inline void add(__u8 *key, __s64 v)
+/* Updates `map` (agg0 or agg1, a constant at each call site: the verifier then calls
+ * the hash map's own lookup, inlined, instead of the generic helper's indirect call
+ * that a map chosen at run time needs). Returns whether the key is in the map. */
+static __always_inline bool add_to(void *map, __u8 *key, __s64 v)
 {
-	__u32 zero = 0;
-	__u32 *active = bpf_map_lookup_elem(&ctl, &zero);
-	void *map = (active && *active) ? (void *)&agg1 : (void *)&agg0;
 	struct agg_val *val = bpf_map_lookup_elem(map, key);
 	if (val) {
 		accumulate(val, v);
-		return;
+		return true;
 	}
 	struct agg_val init = { .count = 1, .sum = v, .min = v, .max = v };
 	long err = bpf_map_update_elem(map, key, &init, BPF_NOEXIST);
@@ -99,8 +132,69 @@ static __always_inline void add(__u8 *key, __s64 v)
 		val = bpf_map_lookup_elem(map, key);
 		if (val)
 			accumulate(val, v);
-	} else if (err) {
+		return true;
+	}
+	if (err) {
 		stat_inc(STAT_DROPPED); /* the map is full: counted, never silent */
+		return false;
+	}
+	return true;
+}
+
+/* The slot of the front cache a key belongs in: its words folded, then a
+ * multiplicative hash's top bits. */
+static __always_inline __u32 slot_of(const __u8 *key)
+{
+	__u64 h = 0;
+	for (int w = 0; w < MAX_KEY / 8; w++) {
+		if (w >= cfg_key_words)
+			break;
+		h ^= ((const __u64 *)key)[w];
+	}
+	return (__u32)((h * 0x9E3779B97F4A7C15ULL) >> (64 - CACHE_SLOTS_LOG2));
+}
+
+static __always_inline bool slot_holds(const struct cache_slot *c, const __u8 *key)
+{
+	for (int w = 0; w < MAX_KEY / 8; w++) {
+		if (w >= cfg_key_words)
+			break;
+		if (c->key[w] != ((const __u64 *)key)[w])
+			return false;
+	}
+	return true;
+}
+
+/* Counts v under key in the live buffer: in this CPU's cache slot when the key holds
+ * it, else in the hash map, after which the key claims its slot if free. A key only
+ * claims a slot once the map holds it, so maxKeys bounds the keys as before. */
+static __always_inline void add(__u8 *key, __s64 v)
+{
+	__u32 zero = 0;
+	__u32 *active = bpf_map_lookup_elem(&ctl, &zero);
+	__u32 live = active && *active ? 1 : 0;
+	struct cache_slot *c = NULL;
+	if (cfg_cache) {
+		struct agg_cache_val *cv = bpf_map_lookup_elem(&agg_cache, &live);
+		if (cv) {
+			c = &cv->slot[slot_of(key) & (CACHE_SLOTS - 1)];
+			if (c->state == SLOT_READY && slot_holds(c, key)) {
+				accumulate(&c->val, v);
+				return;
+			}
+		}
+	}
+	if (!(live ? add_to(&agg1, key, v) : add_to(&agg0, key, v)))
+		return;
+	/* the state word makes the claim safe against a run that interrupts this one on
+	 * this CPU: only the run that moves it from free writes the key */
+	if (c && c->state == SLOT_FREE && __sync_val_compare_and_swap(&c->state, SLOT_FREE, SLOT_CLAIMED) == SLOT_FREE) {
+		for (int w = 0; w < MAX_KEY / 8; w++) {
+			if (w >= cfg_key_words)
+				break;
+			c->key[w] = ((const __u64 *)key)[w];
+		}
+		c->state = SLOT_READY;
 	}
 }
 

@@ -25,6 +25,7 @@ const volatile __u32 cfg_nparts = 0;
 const volatile struct key_part cfg_parts[MAX_PARTS] = {};
 const volatile __u32 cfg_npair = 0; /* parts of the start/end pair key (tid by default) */
 const volatile struct key_part cfg_pair[MAX_PARTS] = {};
+const volatile __u32 cfg_pair_words = MAX_KEY / 8; /* the pair key's size (the `starts` key) in words */
 const volatile __u32 cfg_value_src = VAL_ONE;
 const volatile __u32 cfg_value_woff = 0;
 const volatile __u32 cfg_value_size = 8;
@@ -129,7 +130,7 @@ int on_aggregate(void *ctx)
 				*(__u64 *)(st->carry + k * 8) = *(const __u64 *)(s->win + o);
 			}
 		}
-		build_key(s->pkey, cfg_pair, cfg_npair, s->win, &id, 0);
+		build_key_words(s->pkey, cfg_pair, cfg_npair, s->win, &id, 0, cfg_pair_words);
 		long err = bpf_map_update_elem(&starts, s->pkey, st, BPF_NOEXIST);
 		if (!err)
 			return 0;
@@ -144,7 +145,7 @@ int on_aggregate(void *ctx)
 		return 0;
 	}
 	if (cfg_role == ROLE_END) {
-		build_key(s->pkey, cfg_pair, cfg_npair, s->win, &id, 0);
+		build_key_words(s->pkey, cfg_pair, cfg_npair, s->win, &id, 0, cfg_pair_words);
 		struct start *st = bpf_map_lookup_elem(&starts, s->pkey);
 		if (!st) {
 			stat_inc(STAT_UNMATCHED);

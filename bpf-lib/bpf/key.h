@@ -27,15 +27,19 @@ struct key_part {
 #define KEY_READ_STR(dst, size, ptr, src) bpf_probe_read_user_str((dst), (size), (ptr))
 #endif
 
-/* Fills key[] (MAX_KEY bytes, zeroed first so padding never splits a key) from the
- * configured parts. A string that fills its part has no NUL in it: user space
- * counts it as truncated. */
-static __always_inline void build_key(__u8 *key, const volatile struct key_part *parts, __u32 n, const __u8 *win,
-				      const struct stream_ident *id, __u32 bucket)
+/* Fills key[] (its first `words` words, zeroed first so padding never splits a key;
+ * the map the key goes to is that size, and reads no further) from the configured
+ * parts. A string that fills its part has no NUL in it: user space counts it as
+ * truncated. */
+static __always_inline void build_key_words(__u8 *key, const volatile struct key_part *parts, __u32 n, const __u8 *win,
+					    const struct stream_ident *id, __u32 bucket, __u32 words)
 {
-#pragma unroll
-	for (int w = 0; w < MAX_KEY / 8; w++)
-		((__u64 *)key)[w] = 0;
+	for (int w = 0; w < MAX_KEY / 8; w++) {
+		if (w >= words)
+			break;
+		/* volatile: clang would make a variable-length memset of it, which BPF lacks */
+		*(volatile __u64 *)(key + w * 8) = 0;
+	}
 	for (int i = 0; i < MAX_PARTS; i++) {
 		if (i >= n)
 			break;
@@ -60,8 +64,9 @@ static __always_inline void build_key(__u8 *key, const volatile struct key_part 
 			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bucket;
 			break;
 		case PART_COMM:
-			for (int j = 0; j < COMM_LEN; j++)
-				key[(ko + j) & (MAX_KEY - 1)] = id->comm[j];
+			/* two words: the planner places every part at a multiple of 8 (keys.ts) */
+			*(__u64 *)(key + (ko & (MAX_KEY - 8))) = *(const __u64 *)&id->comm[0];
+			*(__u64 *)(key + ((ko + 8) & (MAX_KEY - 8))) = *(const __u64 *)&id->comm[8];
 			break;
 		case PART_FIELD:
 			/* whole fields, up to the key's size: a cut field would merge distinct keys */
@@ -95,6 +100,13 @@ static __always_inline void build_key(__u8 *key, const volatile struct key_part 
 			break;
 		}
 	}
+}
+
+/* An aggregation key (agg.h cfg_key_words words). */
+static __always_inline void build_key(__u8 *key, const volatile struct key_part *parts, __u32 n, const __u8 *win,
+				      const struct stream_ident *id, __u32 bucket)
+{
+	build_key_words(key, parts, n, win, id, bucket, cfg_key_words);
 }
 
 #endif

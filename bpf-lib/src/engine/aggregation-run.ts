@@ -15,6 +15,7 @@ import { started, stopped, type Running, type RunningStats, type StoppedBy } fro
 import type { StopOptions } from "./trace.js";
 import { isTruncated, keyColumns, type KeyPart, type KeyPlan, type KeyValue } from "./keys.js";
 import { mergePerCpu } from "./values.js";
+import { addCached } from "./aggregation-cache.js";
 import type { HistSpec } from "../options/hist.js";
 import { programsSettled } from "./settled.js";
 import { MAX_TIMER_MS } from "../options/durations.js";
@@ -96,7 +97,7 @@ export interface AggShape {
   decorate?: (t: ColumnTable) => ColumnTable;
 }
 
-/** The loaded objects of an aggregation; `end` holds the agg0/agg1/ctl/stats maps. */
+/** The loaded objects of an aggregation; `end` holds the agg0/agg1/ctl/agg_cache/stats maps. */
 export interface RunSetup {
   objects: BpfObject[];
   end: BpfObject;
@@ -232,8 +233,10 @@ export class AggregationRun implements Running, Disposable {
     const map = this.#setup.end.map(mapName);
     // batches no larger than the map: every interval allocates them, and garbage collection was most of a flip's cost
     const batch = Math.min(map.maxEntries, 4096);
-    const { keys, values } = drain ? map.drain(batch) : map.entries(batch);
     const ncpu = possibleCpus();
+    const end = this.#setup.end;
+    const cache = end.maps.has("agg_cache") ? end.map("agg_cache") : undefined;
+    const { keys, values } = addCached(cache, mapName === "agg1" ? 1 : 0, map.keySize, ncpu, Boolean(this.#agg.unsigned), drain, drain ? map.drain(batch) : map.entries(batch));
     const parts = this.#setup.plan.parts;
     const h = this.#agg.hist;
     const scalar = !h && (into.sum !== undefined);

@@ -164,6 +164,7 @@ export class Aggregation {
     if (pair) {
       obj.setConstant("cfg_npair", pair.parts.length);
       obj.setConstant("cfg_pair", encodeParts(pair.parts));
+      obj.setConstant("cfg_pair_words", pair.size / 8);
       obj.map("starts").setKeySize(pair.size);
       obj.map("starts").setValueSize(8 + (this.#carry?.bytes ?? 0)); // the start timestamp, then carried words
       if (this.#carry) {
@@ -183,6 +184,8 @@ export class Aggregation {
     }
     obj.setConstant("cfg_nparts", this.#plan.parts.length);
     obj.setConstant("cfg_parts", encodeParts(this.#plan.parts));
+    obj.setConstant("cfg_key_words", this.#plan.size / 8);
+    obj.setConstant("cfg_cache", 1); // AggregationRun merges agg_cache into the maps' rows
     for (const m of ["agg0", "agg1"]) {
       obj.map(m).setKeySize(this.#plan.size);
       obj.map(m).setMaxEntries(o.maxKeys ?? 10240);
@@ -226,7 +229,7 @@ export class Aggregation {
         end.map("events").setMaxEntries(bufferBytes);
       }
       if (starts.length) end.map("starts").reuse(starts[0].map("starts"));
-      if (share) for (const m of ["agg0", "agg1", "ctl"]) end.map(m).reuse(share.map(m));
+      if (share) for (const m of ["agg0", "agg1", "ctl", "agg_cache"]) end.map(m).reuse(share.map(m));
       end.load();
       const attach = (): Link[] => {
         const links: Link[] = [];

@@ -92,6 +92,7 @@ export class KeyLayout {
     this.#by = by;
   }
 
+  /** Every part starts at a multiple of 8: key.h copies comm as two words, and the maps' key size is whole words (agg.h cfg_key_words). */
   #place(size: number): number {
     const at = this.#koff;
     this.#koff += Math.ceil(size / 8) * 8;

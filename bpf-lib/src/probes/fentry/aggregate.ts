@@ -71,6 +71,8 @@ export class KernelFunctionAggregation {
       obj.map("events").setMaxEntries(4096);
       obj.setConstant("cfg_nparts", this.#plan.parts.length);
       obj.setConstant("cfg_parts", encodeParts(this.#plan.parts));
+      obj.setConstant("cfg_key_words", this.#plan.size / 8);
+      obj.setConstant("cfg_cache", 1); // AggregationRun merges agg_cache into the maps' rows
       for (const m of ["agg0", "agg1"]) {
         obj.map(m).setKeySize(this.#plan.size);
         obj.map(m).setMaxEntries(o.maxKeys ?? 10240);

@@ -202,6 +202,8 @@ export class UprobeProbe {
         obj.map("events").setMaxEntries(4096);
         obj.setConstant("cfg_nparts", a.plan.parts.length);
         obj.setConstant("cfg_parts", encodeParts(a.plan.parts));
+        obj.setConstant("cfg_key_words", a.plan.size / 8);
+        obj.setConstant("cfg_cache", 1); // AggregationRun merges agg_cache into the maps' rows
         for (const m of ["agg0", "agg1"]) {
           obj.map(m).setKeySize(a.plan.size);
           obj.map(m).setMaxEntries(a.maxKeys);
