@@ -120,8 +120,13 @@ export class DictBuilder {
     next.set(this.codes.subarray(0, Math.min(capacity, this.codes.length)));
     this.codes = next;
   }
-  /** Rows [0, n) as a column; the builder keeps its dictionary for the rows to come. */
+  /** Rows [0, n) as a column (codes exactly full are handed over, not copied); the builder keeps its dictionary for the rows to come. */
   take(n: number): DictColumn {
+    if (n > 0 && n === this.codes.length) {
+      const codes = this.codes;
+      this.codes = new Uint32Array(0);
+      return new DictColumn(codes, this.dict.slice());
+    }
     return new DictColumn(this.codes.slice(0, n), this.dict.slice());
   }
   peek(n: number): DictColumn {

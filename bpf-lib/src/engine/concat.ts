@@ -76,6 +76,11 @@ function* concatColumn(parts: readonly ColumnData[]): Generator<void, ColumnData
 
 /** Joins the parts column by column, pausing (yield) every few ms of copying; each column's chunks are dropped once it is joined, so the peak stays near one column's worth above the table. */
 export function* concatAll(parts: Columns[]): Generator<void, Columns> {
+  // parts without rows add nothing (an empty last chunk after a decoder that filled exactly)
+  const rows = (p: Columns) => { const first = Object.values(p)[0]; return first ? first.length : 0; };
+  const some = parts.filter((p) => rows(p) > 0);
+  if (some.length === 0) return parts[0];
+  parts = some;
   if (parts.length === 1) return parts[0];
   const out: Columns = {};
   for (const name of Object.keys(parts[0])) {

@@ -72,7 +72,7 @@ export class EventDecoder implements StreamDecoder {
 
   /** Makes room for at least `rows` rows. */
   #grow(rows = this.#cap * 2): void {
-    const cap = Math.max(rows, this.#cap * 2);
+    const cap = Math.max(rows, this.#cap * 2, 1024);
     const grow = <T extends Float64Array | Uint16Array | Int32Array>(a: T, C: new (n: number) => T): T => {
       const b = new C(cap);
       b.set(a);
@@ -165,13 +165,27 @@ export class EventDecoder implements StreamDecoder {
     return cons;
   }
 
-  /** The decoded rows as columns, handed over: the decoder starts empty again. */
+  /**
+   * The decoded rows as columns, handed over: the decoder starts empty again. Columns
+   * that are exactly full (a decoder sized for a known number of events) are handed
+   * over as they are; others are copied right-sized.
+   */
   take(): Columns {
     const n = this.n;
-    const cols: Columns = {
-      ts: this.ts.slice(0, n), cpu: this.cpu.slice(0, n), pid: this.pid.slice(0, n), tid: this.tid.slice(0, n), comm: this.comm.take(n),
-    };
+    const full = n > 0 && n === this.#cap;
+    const cols: Columns = full
+      ? { ts: this.ts, cpu: this.cpu, pid: this.pid, tid: this.tid, comm: this.comm.take(n) }
+      : { ts: this.ts.slice(0, n), cpu: this.cpu.slice(0, n), pid: this.pid.slice(0, n), tid: this.tid.slice(0, n), comm: this.comm.take(n) };
     for (const f of this.fields) cols[f.name] = f.take(n);
+    if (full) {
+      // the arrays went with the rows: start again small (fields that handed theirs over are empty too)
+      this.#cap = 0;
+      this.ts = new Float64Array(0);
+      this.cpu = new Uint16Array(0);
+      this.pid = new Int32Array(0);
+      this.tid = new Int32Array(0);
+      this.#grow(1024);
+    }
     this.n = 0;
     return cols;
   }

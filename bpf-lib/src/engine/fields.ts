@@ -30,6 +30,12 @@ abstract class NumBase extends Base {
     this.data = next;
   }
   take(n: number): ColumnData {
+    if (n > 0 && n === this.data.length) {
+      // exactly full (a decoder sized for a known count): handed over, not copied
+      const d = this.data;
+      this.data = new this.C(0);
+      return d;
+    }
     return this.data.slice(0, n);
   }
   peek(n: number): ColumnData {

@@ -83,6 +83,8 @@ const DRAIN_TARGET_MS = 5;
  * the end in slices that yield (engine/concat.ts).
  */
 const CHUNK_ROWS = 1 << 15;
+/** The largest `events` stop that sizes the decoder up front (its columns are allocated lazily: pages are touched as rows arrive). */
+const PRESIZE_MAX = 1 << 26;
 
 /**
  * Row: the type of the rows its tables hold (only a type: the probe that starts it knows them). It is
@@ -96,6 +98,8 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
   /** Sealed chunks of rows, oldest first; the decoder holds the rows after them. */
   #chunks: Columns[] = [];
   #drainMax = DRAIN_CHUNK;
+  /** Rows the decoder was sized for up front (a stop at a known event count), else 0. */
+  #presized = 0;
   #links: Link[] = [];
   #received = 0;
   #start = clocks();
@@ -118,7 +122,10 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
     try {
       reader = new RingBufferReader((setup.ring ?? setup.object.map("events")).fd, setup.bufferBytes);
       this.#reader = reader;
-      this.#decoder = setup.decoder ? setup.decoder(reader) : new EventDecoder(reader, setup.eventSize, setup.fields);
+      // A trace that stops at a known number of events decodes into columns of exactly that size:
+      // nothing is sealed or joined, and the table takes the decoder's columns as they are.
+      this.#presized = !setup.decoder && stop.events !== undefined && stop.events <= PRESIZE_MAX ? stop.events : 0;
+      this.#decoder = setup.decoder ? setup.decoder(reader) : new EventDecoder(reader, setup.eventSize, setup.fields, this.#presized || undefined);
       this.#links = setup.attach();
     } catch (e) {
       // nothing half-attached stays: close what was made, links first (the object owns them)
@@ -223,16 +230,21 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
 
   /** Decodes up to #drainMax records; a full drain retunes #drainMax so no drain holds the event loop for long (strings decode slower than numbers). */
   #drainSome(): number {
-    const max = this.#drainMax;
+    if (this.#presized && this.#decoder.n >= this.#presized) {
+      // the count the decoder was sized for is in (its columns are handed over whole); rows past it go on in chunks
+      this.#chunks.push(this.#decoder.take());
+      this.#presized = 0;
+    }
+    const max = this.#presized ? Math.min(this.#drainMax, this.#presized - this.#decoder.n) : this.#drainMax;
     const t0 = performance.now();
     const n = this.#reader.drainSpan(this.#decoder, max);
     this.#received += n;
-    if (n >= max) {
+    if (n >= this.#drainMax) {
       const ms = performance.now() - t0;
       this.#drainMax = Math.max(DRAIN_MIN, Math.min(DRAIN_MAX, ms > 0 ? Math.round((n * DRAIN_TARGET_MS) / ms) : DRAIN_MAX));
     }
     if (n > 0 && this.#batchMode) this.#cutBatch();
-    else if (this.#decoder.n >= CHUNK_ROWS) this.#chunks.push(this.#decoder.take());
+    else if (!this.#presized && this.#decoder.n >= CHUNK_ROWS) this.#chunks.push(this.#decoder.take());
     return n;
   }
 
