@@ -99,6 +99,16 @@ export class DictColumn {
 }
 
 /** Builds a DictColumn row by row. */
+/**
+ * Whether rows [0, n) of a column of `capacity` rows are handed over as a view rather
+ * than copied: when the column is full but for a sliver (a decoder sized for a known
+ * count, with room for a few more), keeping that sliver costs less than copying
+ * everything into fresh memory.
+ */
+export function handOver(n: number, capacity: number): boolean {
+  return n > 0 && n >= capacity - (capacity >> 6);
+}
+
 export class DictBuilder {
   codes: Uint32Array;
   dict: string[] = [];
@@ -122,8 +132,8 @@ export class DictBuilder {
   }
   /** Rows [0, n) as a column (codes exactly full are handed over, not copied); the builder keeps its dictionary for the rows to come. */
   take(n: number): DictColumn {
-    if (n > 0 && n === this.codes.length) {
-      const codes = this.codes;
+    if (handOver(n, this.codes.length)) {
+      const codes = this.codes.subarray(0, n);
       this.codes = new Uint32Array(0);
       return new DictColumn(codes, this.dict.slice());
     }

@@ -3,7 +3,7 @@
 import { HDR, HDR_SIZE, COMM_LEN } from "./layout.js";
 import { cString } from "./strings.js";
 import type { RecordSink, SpanSink } from "../ringbuf/reader.js";
-import { DictBuilder, type ColumnData } from "./columns.js";
+import { DictBuilder, handOver, type ColumnData } from "./columns.js";
 
 /** Decodes one field of an event at `base` (the event's first byte) into row `row`. */
 export interface FieldDecoder {
@@ -167,14 +167,14 @@ export class EventDecoder implements StreamDecoder {
 
   /**
    * The decoded rows as columns, handed over: the decoder starts empty again. Columns
-   * that are exactly full (a decoder sized for a known number of events) are handed
-   * over as they are; others are copied right-sized.
+   * that are full but for a sliver (a decoder sized for a known number of events, with
+   * room for a few more) are handed over as views; others are copied right-sized.
    */
   take(): Columns {
     const n = this.n;
-    const full = n > 0 && n === this.#cap;
+    const full = handOver(n, this.#cap);
     const cols: Columns = full
-      ? { ts: this.ts, cpu: this.cpu, pid: this.pid, tid: this.tid, comm: this.comm.take(n) }
+      ? { ts: this.ts.subarray(0, n), cpu: this.cpu.subarray(0, n), pid: this.pid.subarray(0, n), tid: this.tid.subarray(0, n), comm: this.comm.take(n) }
       : { ts: this.ts.slice(0, n), cpu: this.cpu.slice(0, n), pid: this.pid.slice(0, n), tid: this.tid.slice(0, n), comm: this.comm.take(n) };
     for (const f of this.fields) cols[f.name] = f.take(n);
     if (full) {

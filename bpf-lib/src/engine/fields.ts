@@ -1,7 +1,7 @@
 /* Field decoders: one per kind of tracepoint field. `at` is the field's byte
  * offset within the event (header + copied window), fixed for the stream. */
 import type { FieldDecoder } from "./decoder.js";
-import { DictBuilder, type ColumnData } from "./columns.js";
+import { DictBuilder, handOver, type ColumnData } from "./columns.js";
 import { cString } from "./strings.js";
 import { InvalidArgumentError } from "../errors.js";
 
@@ -30,9 +30,9 @@ abstract class NumBase extends Base {
     this.data = next;
   }
   take(n: number): ColumnData {
-    if (n > 0 && n === this.data.length) {
-      // exactly full (a decoder sized for a known count): handed over, not copied
-      const d = this.data;
+    if (handOver(n, this.data.length)) {
+      // (nearly) full, as a decoder sized for a known count is: handed over, not copied
+      const d = this.data.subarray(0, n);
       this.data = new this.C(0);
       return d;
     }

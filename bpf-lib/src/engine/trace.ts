@@ -124,7 +124,8 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
       this.#reader = reader;
       // A trace that stops at a known number of events decodes into columns of exactly that size:
       // nothing is sealed or joined, and the table takes the decoder's columns as they are.
-      this.#presized = !setup.decoder && stop.events !== undefined && stop.events <= PRESIZE_MAX ? stop.events : 0;
+      // Room for a few more than N: events already in the ring when the count is reached are kept too.
+      this.#presized = !setup.decoder && stop.events !== undefined && stop.events <= PRESIZE_MAX ? stop.events + (stop.events >> 7) + 64 : 0;
       this.#decoder = setup.decoder ? setup.decoder(reader) : new EventDecoder(reader, setup.eventSize, setup.fields, this.#presized || undefined);
       this.#links = setup.attach();
     } catch (e) {
