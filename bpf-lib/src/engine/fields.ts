@@ -151,10 +151,27 @@ abstract class ListBase<V> extends Base {
 /** A fixed char array in the record, or a string slot filled by bpf_probe_read_user_str; dictionary-encoded. */
 class CharArray extends Base {
   private col = new DictBuilder(0);
+  /** The last value's bytes (up to its NUL) and code: a run of one value (a file opened over and over) is compared, not decoded. */
+  #last: Uint8Array | null = null;
+  #lastCode = 0;
   constructor(name: string, at: number, private readonly length: number) { super(name, at); }
   grow(capacity: number): void { this.col.grow(capacity); }
   decode(u8: Uint8Array, _dv: DataView, base: number, row: number): void {
-    this.col.codes[row] = this.col.code(cString(u8, base + this.at, this.length));
+    const start = base + this.at, last = this.#last;
+    if (last !== null) {
+      const len = last.length;
+      let i = 0;
+      while (i < len && u8[start + i] === last[i]) i++;
+      if (i === len && (len === this.length || u8[start + len] === 0)) {
+        this.col.codes[row] = this.#lastCode;
+        return;
+      }
+    }
+    let end = start;
+    const stop = start + this.length;
+    while (end < stop && u8[end] !== 0) end++;
+    this.#lastCode = this.col.codes[row] = this.col.code(cString(u8, start, this.length));
+    this.#last = u8.slice(start, end);
   }
   take(n: number): ColumnData { return this.col.take(n); }
   peek(n: number): ColumnData { return this.col.peek(n); }
