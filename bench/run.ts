@@ -14,6 +14,7 @@ import { toTraceTable } from "../bpf-lib/src/engine/table.js";
 import { bpfObjectPath, packageRoot } from "../bpf-lib/src/paths.js";
 import { HDR_SIZE } from "../bpf-lib/src/engine/layout.js";
 import { benchCollectorCost, printCollectorCost } from "./collector-cost.js";
+import { burstObject } from "./burst.js";
 import { cOnBpfbookProgram, type CMode } from "./peers.js";
 
 const ROOT = packageRoot();
@@ -111,14 +112,6 @@ async function bpftraceE2E(): Promise<Row> {
   return { bench: "e2e getppid", who: "bpftrace printf", events: count, lost, seconds, eventsPerSec: count / seconds, note: "first → last line" };
 }
 
-function burstObject(n: number, bytes: number) {
-  const obj = BpfObject.open(bpfObjectPath("burst"));
-  obj.setConstant("cfg_count", n);
-  obj.setConstant("cfg_event_size", HDR_SIZE);
-  obj.map("events").setMaxEntries(bytes);
-  obj.load();
-  return obj;
-}
 
 async function bpfbookDrain(): Promise<Row[]> {
   const bytes = 256 << 20;

@@ -12,6 +12,7 @@
  *   node dist/bench/run.js scale            (part of `npm run bench`)
  *   BENCH_SCALE_SIZES=1000000,10000000,50000000 BENCH_SCALE_KEYS=10000,100000
  *   BENCH_SCALE_TRACES=10 BENCH_SCALE_TRACE_EVENTS=200000 */
+import { burstObject } from "./burst.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, symlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -59,14 +60,7 @@ function namedWorkload(comm: string): string {
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const gc = () => globalThis.gc?.();
 
-function burst(count: number): BpfObject {
-  const obj = BpfObject.open(bpfObjectPath("burst"));
-  obj.setConstant("cfg_count", count);
-  obj.setConstant("cfg_event_size", HDR_SIZE);
-  obj.map("events").setMaxEntries(RING);
-  obj.load();
-  return obj;
-}
+const burst = (count: number): BpfObject => burstObject(count, RING);
 
 /**
  * n events into one table through a real Trace (chunked columns, the table joined in

@@ -180,10 +180,7 @@ export class EventDecoder implements StreamDecoder {
     if (full) {
       // the arrays went with the rows: start again small (fields that handed theirs over are empty too)
       this.#cap = 0;
-      this.ts = new Float64Array(0);
-      this.cpu = new Uint16Array(0);
-      this.pid = new Int32Array(0);
-      this.tid = new Int32Array(0);
+      emptyHeader(this);
       this.#grow(1024);
     }
     this.n = 0;
@@ -203,10 +200,7 @@ export class EventDecoder implements StreamDecoder {
   release(): void {
     this.n = 0;
     this.#cap = 0;
-    this.ts = new Float64Array(0);
-    this.cpu = new Uint16Array(0);
-    this.pid = new Int32Array(0);
-    this.tid = new Int32Array(0);
+    emptyHeader(this);
     this.comm.grow(0);
     for (const f of this.fields) f.grow(0);
   }
@@ -232,4 +226,12 @@ export class EventDecoder implements StreamDecoder {
 }
 
 export const STANDARD_COLUMNS = ["ts", "cpu", "pid", "tid", "comm"] as const;
+
+/** Lets a decoder's header columns go (replaced by empty ones): after a handover, or once nothing more will be decoded. */
+export function emptyHeader(d: { ts: Float64Array; cpu: Uint16Array; pid: Int32Array; tid: Int32Array }): void {
+  d.ts = new Float64Array(0);
+  d.cpu = new Uint16Array(0);
+  d.pid = new Int32Array(0);
+  d.tid = new Int32Array(0);
+}
 export { HDR_SIZE };

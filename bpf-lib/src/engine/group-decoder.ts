@@ -6,7 +6,7 @@
 import { HDR, COMM_LEN } from "./layout.js";
 import { cString } from "./strings.js";
 import { DictBuilder, DictColumn, type ColumnData } from "./columns.js";
-import type { Columns, FieldDecoder, StreamDecoder } from "./decoder.js";
+import { emptyHeader, type Columns, type FieldDecoder, type StreamDecoder } from "./decoder.js";
 
 /** One probe of the group: its event size and its field decoders (the same columns, in the same order, for every probe). */
 export interface GroupMember {
@@ -212,10 +212,7 @@ export class GroupDecoder implements StreamDecoder {
   release(): void {
     this.n = 0;
     this.#cap = 0;
-    this.ts = new Float64Array(0);
-    this.cpu = new Uint16Array(0);
-    this.pid = new Int32Array(0);
-    this.tid = new Int32Array(0);
+    emptyHeader(this);
     this.probe = new Uint32Array(0);
     this.comm.grow(0);
     this.#caps.fill(0);
