@@ -1,12 +1,12 @@
 /* Joins column sets end to end: the sealed chunks of a long trace into its table,
- * stream batches into one. The asynchronous form copies a bounded number of values
- * between yields, so a table of tens of millions of rows is built without blocking
- * the event loop (heartbeats, interrupts and live displays keep running). */
-import { setImmediate as yieldToLoop } from "node:timers/promises";
+ * stream batches into one. concatAll pauses (a generator yield) after every bounded
+ * slice of copying; Trace drives it with a turn of the event loop at each pause, so a
+ * table of tens of millions of rows is built without blocking the loop (heartbeats,
+ * interrupts and live displays keep running). concatColumns runs it in one go. */
 import type { Columns } from "./decoder.js";
 import { DictColumn, type ColumnData } from "./columns.js";
 
-/** Values copied between two yields of concatColumnsAsync: a few ms of memcpy. */
+/** Values copied between two pauses of concatAll: a few ms of memcpy and page faults. */
 export const COPY_SLICE = 1 << 16;
 
 type Settable = { set(a: ArrayLike<unknown>, o: number): void; length: number };
@@ -97,15 +97,5 @@ export function concatColumns(parts: Columns[]): Columns {
   for (;;) {
     const r = g.next();
     if (r.done) return r.value;
-  }
-}
-
-/** Concatenates column sets, yielding to the event loop every few ms of copying. The parts are emptied. */
-export async function concatColumnsAsync(parts: Columns[]): Promise<Columns> {
-  const g = concatAll(parts);
-  for (;;) {
-    const r = g.next();
-    if (r.done) return r.value;
-    await yieldToLoop();
   }
 }

@@ -122,9 +122,9 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
     try {
       reader = new RingBufferReader((setup.ring ?? setup.object.map("events")).fd, setup.bufferBytes);
       this.#reader = reader;
-      // A trace that stops at a known number of events decodes into columns of exactly that size:
+      // A trace that stops at a known number of events decodes into columns of that size, with
+      // room for a few more (events already in the ring when the count is reached are kept too):
       // nothing is sealed or joined, and the table takes the decoder's columns as they are.
-      // Room for a few more than N: events already in the ring when the count is reached are kept too.
       this.#presized = !setup.decoder && stop.events !== undefined && stop.events <= PRESIZE_MAX ? stop.events + (stop.events >> 7) + 64 : 0;
       this.#decoder = setup.decoder ? setup.decoder(reader) : new EventDecoder(reader, setup.eventSize, setup.fields, this.#presized || undefined);
       this.#links = setup.attach();
