@@ -98,7 +98,6 @@ export class DictColumn {
   }
 }
 
-/** Builds a DictColumn row by row. */
 /**
  * Whether rows [0, n) of a column of `capacity` rows are handed over as a view rather
  * than copied: when the column is full but for a sliver (a decoder sized for a known
@@ -109,6 +108,7 @@ export function handOver(n: number, capacity: number): boolean {
   return n > 0 && n >= capacity - (capacity >> 6);
 }
 
+/** Builds a DictColumn row by row. */
 export class DictBuilder {
   codes: Uint32Array;
   dict: string[] = [];
@@ -130,7 +130,7 @@ export class DictBuilder {
     next.set(this.codes.subarray(0, Math.min(capacity, this.codes.length)));
     this.codes = next;
   }
-  /** Rows [0, n) as a column (codes exactly full are handed over, not copied); the builder keeps its dictionary for the rows to come. */
+  /** Rows [0, n) as a column (codes full but for a sliver are handed over as a view, not copied); the builder keeps its dictionary for the rows to come. */
   take(n: number): DictColumn {
     if (handOver(n, this.codes.length)) {
       const codes = this.codes.subarray(0, n);
