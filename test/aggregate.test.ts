@@ -108,7 +108,7 @@ describe("aggregations", () => {
   });
 
   it("run-queue latency pairs wakeups with switches, in the documented columns comm and pid", async () => {
-    const run = sched.runqueueLatency({ by: ["comm", "pid"] }).start();
+    const run = sched.runqueueLatency({ by: ["comm", "pid"], where: { comm: "bpfbook-rq" } }).start();
     const w = workload(["sleep", "1", "30"], { binary: renamedWorkload("bpfbook-rq") });
     await w.go();
     await run.stop();
@@ -116,10 +116,15 @@ describe("aggregations", () => {
     assert.deepEqual(t.columnNames(), ["comm", "pid", "bucket", "low", "high", "count"]);
     // the child's first run after fork is keyed by its comm before exec ("node")
     const mine = t.filter(aq.escape((d: { pid: number; comm: string }) => d.pid === w.pid && d.comm === "bpfbook-rq"));
-    // one wakeup per sleep, plus at most one for the start gate (if readv blocked before the byte came)
     const n = total(mine);
-    // a page fault that must read (the machine's reclaim evicts page cache) is one more wakeup
-    assert.ok(n >= 30 && n <= 33, `30 or 31 wakeups (a few more with page faults), got ${n}`);
+    // Every wakeup after exec either pairs with the switch that runs the child (n), is
+    // overwritten by a newer wakeup before any switch (evicted: the timer fired before the
+    // child reached schedule(), as when the vCPU was stolen for over 1 ms, so the child woke
+    // itself and never left the CPU), or is the last one, left pending when the child exits.
+    // There is one wakeup per sleep, one more if readv blocked on the start gate, and one
+    // per page fault that had to read (the machine's reclaim evicts page cache).
+    const evicted = t.stats.evicted ?? 0;
+    assert.ok(n + evicted >= 29 && n + evicted <= 33, `30 wakeups (a few more with page faults): ${n} paired + ${evicted} evicted`);
   });
 
   it("syscall numbers are named from the architecture's table", () => {
