@@ -1,8 +1,9 @@
 /* Reading agg.h's per-CPU front cache (`agg_cache`): a few slots per CPU and buffer,
  * each holding one hot key's totals on that CPU, counted there instead of in the hash
  * map. A key claims a slot only once the map holds it, so its cached totals are added
- * to its map entry, CPU by CPU, before the rows are made; the layout mirrors
- * struct agg_cache_val in bpf-lib/bpf/agg.h. */
+ * to its map entry, CPU by CPU, as the rows are made; the layout mirrors
+ * struct agg_cache_val in bpf-lib/bpf/agg.h. The few cached keys are found among the
+ * map's many by a hash of their first bytes, so reading 100 k keys makes no string per key. */
 import type { BpfMap } from "../libbpf/map.js";
 import { MAX_KEY } from "./keys.js";
 import { AGG_VAL_SIZE } from "./values.js";
@@ -28,47 +29,95 @@ function addInto(to: DataView, at: number, from: DataView, src: number, unsigned
 
 const hex = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString("hex");
 
+/** How many leading key bytes the prefilter hashes: enough to tell keys apart cheaply; equal hashes compare in full. */
+const HASH_BYTES = 16;
+
+/** A cheap hash of a key's first bytes (FNV-1a), so most rows are told apart from the few cached keys without a string. */
+export function keyHash(u8: Uint8Array, at: number, keySize: number): number {
+  let h = 0x811c9dc5;
+  const end = at + Math.min(keySize, HASH_BYTES);
+  for (let i = at; i < end; i++) h = Math.imul(h ^ u8[i], 0x01000193);
+  return h >>> 0;
+}
+
+/** The cached totals of one buffer: per key, its totals on each CPU, laid out as the map's per-CPU value. */
+export class CachedTotals {
+  readonly #byKey = new Map<string, { key: Uint8Array; values: Uint8Array; used: boolean }>();
+  readonly #hashes = new Set<number>();
+  readonly #keySize: number;
+  readonly #ncpu: number;
+  readonly #unsigned: boolean;
+
+  constructor(keySize: number, ncpu: number, unsigned: boolean) {
+    this.#keySize = keySize;
+    this.#ncpu = ncpu;
+    this.#unsigned = unsigned;
+  }
+
+  get size(): number {
+    return this.#byKey.size;
+  }
+
+  /** Adds one slot's totals (struct agg_val at `src` of `dv`) for CPU `cpu`. */
+  add(key: Uint8Array, cpu: number, dv: DataView, src: number): void {
+    const id = hex(key);
+    let e = this.#byKey.get(id);
+    if (!e) {
+      this.#byKey.set(id, (e = { key, values: new Uint8Array(this.#ncpu * AGG_VAL_SIZE), used: false }));
+      this.#hashes.add(keyHash(key, 0, key.length));
+    }
+    addInto(new DataView(e.values.buffer), cpu * AGG_VAL_SIZE, dv, src, this.#unsigned);
+  }
+
+  /**
+   * The map's per-CPU value for the key at `at` of `keys` with the cached totals added,
+   * or null when the cache holds nothing for that key. Each cached key is taken once.
+   */
+  take(keys: Uint8Array, at: number, values: Uint8Array, vat: number): Uint8Array | null {
+    if (!this.#hashes.has(keyHash(keys, at, this.#keySize))) return null;
+    const e = this.#byKey.get(hex(keys.subarray(at, at + this.#keySize)));
+    if (!e || e.used) return null;
+    e.used = true;
+    const merged = values.slice(vat, vat + this.#ncpu * AGG_VAL_SIZE);
+    const to = new DataView(merged.buffer);
+    const from = new DataView(e.values.buffer);
+    for (let c = 0; c < this.#ncpu; c++) addInto(to, c * AGG_VAL_SIZE, from, c * AGG_VAL_SIZE, this.#unsigned);
+    return merged;
+  }
+
+  /** Cached keys the map did not have (its entry was deleted, or not read yet): rows of their own. */
+  untaken(): { key: Uint8Array; values: Uint8Array }[] {
+    return [...this.#byKey.values()].filter((e) => !e.used);
+  }
+}
+
 /**
- * The map's rows (keys, per-CPU values as the map gives them) with buffer `index` of
- * the cache added in; the cache's slots are cleared when `drain` (the caller has
- * drained the map, and no program writes this buffer any more). A slot whose key the
- * map lacks becomes a row of its own.
+ * Buffer `index` of the cache: the totals its slots hold, per key. A slot is claimed
+ * only behind a map entry, so each of these keys is (or was) in the map too.
  */
-export function addCached(
-  cache: BpfMap | undefined, index: number, keySize: number, ncpu: number, unsigned: boolean, drain: boolean,
-  rows: { keys: Uint8Array[]; values: Uint8Array[] },
-): { keys: Uint8Array[]; values: Uint8Array[] } {
-  if (!cache) return rows;
-  const k = new Uint8Array(4);
-  new DataView(k.buffer).setUint32(0, index, true);
-  const all = cache.lookup(k);
-  if (!all) return rows;
+export function readCache(cache: BpfMap, index: number, keySize: number, ncpu: number, unsigned: boolean): CachedTotals | null {
+  const all = cache.lookup(indexKey(index));
+  if (!all) return null;
   const stride = cache.valueBytes / ncpu;
   const dv = new DataView(all.buffer, all.byteOffset, all.byteLength);
-  const byKey = new Map<string, number>();
-  let any = false;
+  const totals = new CachedTotals(keySize, ncpu, unsigned);
   for (let c = 0; c < ncpu; c++) {
     for (let s = 0; s < CACHE_SLOTS; s++) {
       const at = c * stride + s * SLOT_SIZE;
       if (dv.getBigUint64(at, true) !== SLOT_READY || dv.getBigUint64(at + 8, true) === 0n) continue;
-      if (!any) {
-        rows.keys.forEach((key, i) => byKey.set(hex(key), i));
-        any = true;
-      }
-      const key = all.slice(at + 8 + AGG_VAL_SIZE, at + 8 + AGG_VAL_SIZE + keySize);
-      const id = hex(key);
-      let i = byKey.get(id);
-      if (i === undefined) {
-        i = rows.keys.length;
-        rows.keys.push(key);
-        rows.values.push(new Uint8Array(ncpu * AGG_VAL_SIZE));
-        byKey.set(id, i);
-      }
-      const v = rows.values[i];
-      addInto(new DataView(v.buffer, v.byteOffset, v.byteLength), c * AGG_VAL_SIZE, dv, at + 8, unsigned);
+      totals.add(all.slice(at + 8 + AGG_VAL_SIZE, at + 8 + AGG_VAL_SIZE + keySize), c, dv, at + 8);
     }
   }
-  // claimed slots whose key has counted nothing yet are cleared too: a slot is claimed only behind a map entry
-  if (drain) cache.update(k, new Uint8Array(cache.valueBytes));
-  return rows;
+  return totals.size ? totals : null;
+}
+
+/** Clears buffer `index` (after the map was drained and no program writes this buffer any more): claimed slots too, since a slot is claimed only behind a map entry. */
+export function clearCache(cache: BpfMap, index: number): void {
+  cache.update(indexKey(index), new Uint8Array(cache.valueBytes));
+}
+
+function indexKey(index: number): Uint8Array {
+  const k = new Uint8Array(4);
+  new DataView(k.buffer).setUint32(0, index, true);
+  return k;
 }

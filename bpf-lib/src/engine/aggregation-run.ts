@@ -13,9 +13,8 @@ import { clocks } from "./stats.js";
 import { Stat } from "./layout.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "./running.js";
 import type { StopOptions } from "./trace.js";
-import { isTruncated, keyColumns, type KeyPart, type KeyPlan, type KeyValue } from "./keys.js";
-import { mergePerCpu } from "./values.js";
-import { addCached } from "./aggregation-cache.js";
+import { keyColumns, type KeyPart, type KeyPlan } from "./keys.js";
+import { appendRows, readRows, runInTurns, runNow, sortedOrder, RowStore, type ChunkedColumn, type RowsMeta } from "./aggregation-read.js";
 import type { HistSpec } from "../options/hist.js";
 import { programsSettled } from "./settled.js";
 import { MAX_TIMER_MS } from "../options/durations.js";
@@ -71,14 +70,6 @@ export interface AggStats {
 
 export type AggTable = ColumnTable & { readonly stats: AggStats };
 
-function histBounds(h: HistSpec, b: number): [number, number] {
-  if (h === "log2") return b === 0 ? [0, 1] : [2 ** (b - 1), 2 ** b];
-  const last = Math.floor((h.max - h.min) / h.step) + 1;
-  if (b === 0) return [-Infinity, h.min];
-  if (b >= last) return [h.max, Infinity];
-  return [h.min + (b - 1) * h.step, h.min + b * h.step];
-}
-
 /**
  * What AggregationRun needs to know about an aggregation to read it back: any
  * aggregating program that uses bpf-lib/bpf/agg.h (tracepoints here; uprobes, XDP)
@@ -107,7 +98,8 @@ export interface RunSetup {
   counted?: readonly BpfObject[];
 }
 
-type Rows = Record<string, unknown[]>;
+/** Map entries per batch read: one pause of the loop per batch. */
+const READ_BATCH = 1024;
 
 /** How often the processes of user stack keys get their mappings read while aggregating. */
 const STACK_PIDS_MS = 500;
@@ -119,7 +111,15 @@ export class AggregationRun implements Running, Disposable {
   readonly #opts: AggCollectOptions;
   readonly #links: Link[];
   readonly #start = clocks();
-  readonly #rows: Rows;
+  /** Interval rows so far, in interval and key order (the table's order). */
+  readonly #rows: RowStore;
+  readonly #meta: RowsMeta = { bigint: new Set(), truncated: 0 };
+  /** Reading work under way (an interval, or the last read), run a few ms per turn; a synchronous finish completes it at once. */
+  #job: Generator<void, unknown> | null = null;
+  /** The last read, once begun: its rows make the final table. */
+  #finalJob: Generator<void, RowStore> | null = null;
+  /** The interval being read and handed to onInterval; stop waits for it. */
+  #ticking: Promise<void> | null = null;
   #active = 0;
   #interval = 0;
   #timers: NodeJS.Timeout[] = [];
@@ -146,7 +146,7 @@ export class AggregationRun implements Running, Disposable {
     this.source = agg.source;
     // hidden key parts (a pid that names user stacks) are read like the others, dropped from the table
     const hidden = setup.plan.parts.filter((p) => p.hidden).map((p) => p.column);
-    this.#rows = Object.fromEntries([...agg.columns(opts.interval !== undefined), ...hidden].map((c) => [c, []]));
+    this.#rows = new RowStore([...agg.columns(opts.interval !== undefined), ...hidden]);
     this.#done = new Promise((r) => (this.#resolveDone = r));
     this.#stacks = setup.plan.parts.some((p) => p.stack) ? new StackSymbolizer() : null;
     try {
@@ -228,47 +228,56 @@ export class AggregationRun implements Running, Disposable {
     for (const pid of keyPids(map.entries(Math.min(map.maxEntries, 4096)).keys, pidPart)) this.#stacks.notePid(pid);
   }
 
-  /** Reads one of the two maps into rows (deleting what it read when `drain`). */
-  #read(mapName: "agg0" | "agg1", drain: boolean, into: Rows, interval?: { index: number; time: number }): void {
+  /** Empty columns, one per result column (and hidden key part). */
+  #emptyRows(): RowStore {
+    return new RowStore(this.#rows.names);
+  }
+
+  /** The columns rows are ordered by within a read (an interval's rows share their interval). */
+  #orderColumns(): string[] {
+    return [...keyColumns(this.#setup.plan), ...(this.#agg.hist ? ["bucket"] : [])];
+  }
+
+  /**
+   * Reads one of the two maps (deleting what it read when `drain`) and appends its rows,
+   * ordered by key, to `into`; pauses between slices of work (see aggregation-read.ts).
+   */
+  *#readInto(mapName: "agg0" | "agg1", drain: boolean, into: RowStore, meta: RowsMeta, interval?: { index: number; time: number }): Generator<void, void> {
     const map = this.#setup.end.map(mapName);
-    // batches no larger than the map: every interval allocates them, and garbage collection was most of a flip's cost
-    const batch = Math.min(map.maxEntries, 4096);
-    const ncpu = possibleCpus();
     const end = this.#setup.end;
-    const cache = end.maps.has("agg_cache") ? end.map("agg_cache") : undefined;
-    const { keys, values } = addCached(cache, mapName === "agg1" ? 1 : 0, map.keySize, ncpu, Boolean(this.#agg.unsigned), drain, drain ? map.drain(batch) : map.entries(batch));
-    const parts = this.#setup.plan.parts;
-    const h = this.#agg.hist;
-    const scalar = !h && (into.sum !== undefined);
-    for (let i = 0; i < keys.length; i++) {
-      const k = keys[i];
-      const dv = new DataView(k.buffer, k.byteOffset, k.byteLength);
-      const v = mergePerCpu(values[i], ncpu, this.#agg.unsigned);
-      if (v.count === 0) continue;
-      if (interval) {
-        into.interval.push(interval.index);
-        into.time.push(interval.time);
-      }
-      let bucket = 0;
-      for (const p of parts) {
-        const val: KeyValue = p.read(dv, k, p.koff);
-        if (p.column === "bucket") bucket = val as number;
-        else into[p.column].push(val);
-      }
-      if (h) {
-        const [low, high] = histBounds(h, bucket);
-        into.bucket.push(bucket);
-        into.low.push(low);
-        into.high.push(high);
-      }
-      into.count.push(v.count);
-      if (scalar) {
-        into.sum.push(v.sum);
-        into.min.push(v.min);
-        into.max.push(v.max);
-        into.avg.push(Number(v.sum) / Number(v.count));
-      }
+    const fresh = this.#emptyRows();
+    const n = yield* readRows({
+      map, drain,
+      // batches no larger than the map, and small enough to read and merge in a few ms
+      // (a per-CPU hash copies every CPU's value); the buffers are reused from batch to batch
+      batch: Math.min(map.maxEntries, READ_BATCH),
+      ...(end.maps.has("agg_cache") ? { cache: { map: end.map("agg_cache"), index: mapName === "agg1" ? 1 : 0 } } : {}),
+      ncpu: possibleCpus(), unsigned: Boolean(this.#agg.unsigned), parts: this.#setup.plan.parts, hist: this.#agg.hist,
+      scalar: !this.#agg.hist && this.#rows.has("sum"), interval,
+    }, fresh, meta);
+    const order = yield* sortedOrder(fresh, this.#orderColumns(), n);
+    yield* appendRows(into, fresh, order, meta);
+  }
+
+  /** Runs `g` a few ms per turn as the run's job; undefined when a synchronous finish took it over. */
+  async #drive<T>(g: Generator<void, T>): Promise<T | undefined> {
+    this.#job = g;
+    const r = await runInTurns(g, () => this.#job !== g || this.#finished);
+    if (this.#job !== g) return undefined;
+    this.#job = null;
+    return r;
+  }
+
+  /** The last read: the live map's rows (and the rows of the intervals before it). */
+  *#lastRead(): Generator<void, RowStore> {
+    const live = this.#active ? "agg1" : "agg0";
+    if (this.#opts.interval !== undefined) {
+      yield* this.#readInto(live, true, this.#rows, this.#meta, { index: this.#interval++, time: (this.#stopNs - this.#start.monoNs) / 1e9 });
+      return this.#rows;
     }
+    const rows = this.#emptyRows();
+    yield* this.#readInto(live, false, rows, this.#meta);
+    return rows;
   }
 
   /**
@@ -287,7 +296,12 @@ export class AggregationRun implements Running, Disposable {
       this.#tickTimer = null;
       if ((clocks().monoNs - this.#start.monoNs) / 1e6 < next - 1) this.#scheduleTick();
       // an interval callback that throws ends the run (released), not the process
-      else this.#tick().catch((e: unknown) => this.#fail(e));
+      else {
+        const ticking: Promise<void> = this.#tick().catch((e: unknown) => this.#fail(e)).finally(() => {
+          if (this.#ticking === ticking) this.#ticking = null;
+        });
+        this.#ticking = ticking;
+      }
     }, Math.min(Math.max(delay, 1), MAX_TIMER_MS));
   }
 
@@ -306,42 +320,34 @@ export class AggregationRun implements Running, Disposable {
     // #finish may have read this flip already (a synchronous dispose while settling)
     if (this.#flip !== flip) return;
     this.#flip = null;
-    this.#read(flip.map, true, this.#rows, flip);
-    this.#notify();
+    await this.#drive(this.#readInto(flip.map, true, this.#rows, this.#meta, flip));
+    if (this.#finished) return;
+    if (this.#opts.onInterval || this.#live) {
+      const t = this.#makeTable(this.#rows.columns(), this.#meta);
+      this.#opts.onInterval?.(t, this.#interval);
+      if (this.#live && this.#opts.live) this.#live.update(this.#opts.live(t));
+    }
     this.#scheduleTick();
   }
 
-  #notify(): void {
-    if (!this.#opts.onInterval && !this.#live) return;
-    const t = this.snapshot();
-    this.#opts.onInterval?.(t, this.#interval);
-    if (this.#live && this.#opts.live) this.#live.update(this.#opts.live(t));
-  }
-
-  #makeTable(rows: Rows): AggTable {
-    const cols: Record<string, unknown[]> = {};
-    const bigintColumns: string[] = [];
-    for (const [k, v] of Object.entries(rows)) {
-      // one type per column: a column with any value beyond 2^53 is bigint throughout
-      const big = v.some((x) => typeof x === "bigint");
-      if (big) bigintColumns.push(k);
-      cols[k] = big ? v.map((x) => BigInt(x as number | bigint)) : v.slice();
-    }
-    let truncated = 0;
-    for (const p of this.#setup.plan.parts) if (p.truncates) truncated += (rows[p.column] ?? []).filter((x) => isTruncated(p, x as KeyValue)).length;
+  /**
+   * The table of `cols` (rows in interval and key order, bigint columns bigint
+   * throughout; the table owns them): stacks named, hidden parts dropped, decorated.
+   */
+  #makeTable(cols: Record<string, ChunkedColumn>, meta: RowsMeta): AggTable {
+    const bigintColumns = Object.keys(cols).filter((c) => meta.bigint.has(c));
+    const truncated = meta.truncated;
     let t = aq.table(cols);
     let stacksLost: number | undefined;
     if (this.#stacks) {
       // the last look at processes still running (libraries loaded since); exited ones keep their last read
-      if (cols.pid) for (const pid of new Set(cols.pid as number[])) this.#stacks.notePid(pid, true);
+      if (cols.pid) for (const pid of new Set(cols.pid as Iterable<number>)) this.#stacks.notePid(pid, true);
       ({ table: t, stacksLost } = symbolizeStackKeys(t, this.#setup.plan.parts, this.#setup.end.map("stacks"), this.#stacks));
     }
     const hidden = this.#setup.plan.parts.filter((p) => p.hidden).map((p) => p.column);
     if (hidden.some((c) => t.columnNames().includes(c))) t = t.select(t.columnNames().filter((c) => !hidden.includes(c)));
-    const h = this.#agg.hist;
-    const keyCols = keyColumns(this.#setup.plan);
-    const order = [...(rows.interval ? ["interval"] : []), ...keyCols, ...(h ? ["bucket"] : [])];
-    if (order.length && t.numRows()) t = t.orderby(...order);
+    // named stacks order differently from their ids (and may have merged rows)
+    if (this.#stacks && t.numRows()) t = t.orderby(...(cols.interval ? ["interval"] : []), ...this.#orderColumns());
     const c = this.#counters();
     const stats: AggStats = {
       source: this.source, ...c, keys: t.numRows(), intervals: this.#interval, seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9,
@@ -357,10 +363,11 @@ export class AggregationRun implements Running, Disposable {
   /** The totals so far, without stopping (interval rows, plus the current interval's when not using intervals). */
   snapshot(): AggTable {
     if (this.#table) return this.#table;
-    if (this.#opts.interval !== undefined) return this.#makeTable(this.#rows);
-    const rows: Rows = Object.fromEntries(Object.keys(this.#rows).map((k) => [k, []]));
-    this.#read(this.#active ? "agg1" : "agg0", false, rows);
-    return this.#makeTable(rows);
+    if (this.#opts.interval !== undefined) return this.#makeTable(this.#rows.columns(), this.#meta);
+    const rows = this.#emptyRows();
+    const meta: RowsMeta = { bigint: new Set(), truncated: 0 };
+    runNow(this.#readInto(this.#active ? "agg1" : "agg0", false, rows, meta));
+    return this.#makeTable(rows.columns(), meta);
   }
 
   /**
@@ -378,8 +385,14 @@ export class AggregationRun implements Running, Disposable {
       }
       this.#stopping = (async () => {
         await programsSettled();
+        // an interval under way is read to its end first (in turns), then the last read
+        await this.#ticking;
         await this.#flip?.settled;
-        if (!this.#finished) this.#finish(by);
+        if (this.#finished) return;
+        const last = this.#lastRead();
+        this.#finalJob = last;
+        const rows = await this.#drive(last);
+        if (!this.#finished) this.#finish(by, rows);
       })().catch((e: unknown) => this.#fail(e));
     }
     await this.#done;
@@ -397,10 +410,10 @@ export class AggregationRun implements Running, Disposable {
   }
 
   /** Detaches, reads the last counts, releases; then the final callbacks. Settles finished() whatever throws. */
-  #finish(by: StoppedBy): void {
+  #finish(by: StoppedBy, rows?: RowStore): void {
     if (this.#finished) return;
     try {
-      this.#finishWork(by);
+      this.#finishWork(by, rows);
     } finally {
       // whatever threw above (a dispose, a "stop" listener), stop() and finished() settle
       this.#finished = true;
@@ -408,7 +421,7 @@ export class AggregationRun implements Running, Disposable {
     }
   }
 
-  #finishWork(by: StoppedBy): void {
+  #finishWork(by: StoppedBy, given?: RowStore): void {
     this.#stoppedBy = this.#error ? "error" : by;
     const note = (e: unknown) => {
       this.#error ??= e;
@@ -417,17 +430,23 @@ export class AggregationRun implements Running, Disposable {
     const detachError = this.#detach();
     if (detachError) note(detachError);
     try {
-      const live = this.#active ? "agg1" : "agg0";
-      if (this.#opts.interval !== undefined) {
-        // a flip still settling (only on a synchronous dispose): read its interval first
-        const flip = this.#flip;
-        this.#flip = null;
-        if (flip) this.#read(flip.map, true, this.#rows, flip);
-        this.#read(live, true, this.#rows, { index: this.#interval++, time: (this.#stopNs - this.#start.monoNs) / 1e9 });
-      } else {
-        this.#read(live, false, this.#rows);
+      let rows = given;
+      if (!rows) {
+        // a synchronous finish (dispose, an error): what was under way completes at once
+        const job = this.#job;
+        this.#job = null;
+        if (job && job === this.#finalJob) rows = runNow(this.#finalJob);
+        else {
+          if (job) runNow(job);
+          // a flip still settling: read its interval first
+          const flip = this.#flip;
+          this.#flip = null;
+          if (flip) runNow(this.#readInto(flip.map, true, this.#rows, this.#meta, flip));
+          rows = runNow(this.#finalJob ?? this.#lastRead());
+        }
       }
-      this.#table = this.#makeTable(this.#rows);
+      // interval rows are appended to as they come: the table gets them as they stand now
+      this.#table = this.#makeTable(rows.columns(), this.#meta);
     } catch (e) {
       note(e);
     } finally {

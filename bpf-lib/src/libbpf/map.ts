@@ -15,6 +15,13 @@ export function possibleCpus(): number {
   return cpus || (cpus = ffi.numPossibleCpus());
 }
 
+/** One batch of a map's entries (BpfMap.batches): packed keys and values, valid until the next batch. */
+export interface MapBatch {
+  keys: Uint8Array;
+  values: Uint8Array;
+  count: number;
+}
+
 export class BpfMap {
   readonly name: string;
   readonly #h: ffi.MapHandle;
@@ -133,45 +140,74 @@ export class BpfMap {
 
   /** All entries: bpf_map_lookup_batch where the map supports it, else key by key. */
   entries(batchSize = 4096): { keys: Uint8Array[]; values: Uint8Array[] } {
-    return this.#batch(false, batchSize);
+    return this.#copied(false, batchSize);
   }
 
   /** All entries, deleting them as they are read (bpf_map_lookup_and_delete_batch, else key by key). */
   drain(batchSize = 4096): { keys: Uint8Array[]; values: Uint8Array[] } {
-    return this.#batch(true, batchSize);
+    return this.#copied(true, batchSize);
   }
 
-  #batch(del: boolean, batchSize: number): { keys: Uint8Array[]; values: Uint8Array[] } {
+  #copied(del: boolean, batchSize: number): { keys: Uint8Array[]; values: Uint8Array[] } {
     const ks = this.keySize, vs = this.valueBytes;
     const out = { keys: [] as Uint8Array[], values: [] as Uint8Array[] };
+    for (const b of this.batches(del, batchSize)) {
+      for (let i = 0; i < b.count; i++) {
+        out.keys.push(b.keys.slice(i * ks, (i + 1) * ks));
+        out.values.push(b.values.slice(i * vs, (i + 1) * vs));
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The entries a batch at a time (deleting them as they are read when `del`): `count`
+   * keys of keySize bytes and values of valueBytes bytes, packed. The buffers are reused
+   * for the next batch, so a reader of many keys allocates nothing per key and can pause
+   * between batches (a map no program writes any more reads the same either way).
+   */
+  *batches(del: boolean, batchSize = 4096): Generator<MapBatch, void> {
+    const ks = this.keySize, vs = this.valueBytes;
     const keys = new Uint8Array(ks * batchSize), values = new Uint8Array(vs * batchSize);
     const outBatch = new Uint8Array(Math.max(ks, 8));
     let inBatch: Uint8Array | null = null;
+    const count = [0];
     for (;;) {
-      const count = [batchSize];
+      count[0] = batchSize;
       const rc = (del ? ffi.mapLookupAndDeleteBatch : ffi.mapLookupBatch)(this.fd, inBatch, outBatch, keys, values, count);
       const e = rc < 0 ? -rc : 0;
       if (e !== 0 && e !== 2) {
-        if (inBatch === null && (e === 22 || e === 95 || e === 524)) return this.#entriesSlow(del);
+        if (inBatch === null && (e === 22 || e === 95 || e === 524)) {
+          yield* this.#batchesSlow(del, batchSize);
+          return;
+        }
         throw new MapError(`batch lookup in map "${this.name}" failed: ${errnoName(e)}`, e);
       }
-      for (let i = 0; i < count[0]; i++) {
-        out.keys.push(keys.slice(i * ks, (i + 1) * ks));
-        out.values.push(values.slice(i * vs, (i + 1) * vs));
-      }
-      if (e === 2) return out; // ENOENT: done
-      inBatch = outBatch.slice();
+      if (count[0] > 0) yield { keys, values, count: count[0] };
+      if (e === 2) return; // ENOENT: done
+      inBatch ??= new Uint8Array(outBatch.length);
+      inBatch.set(outBatch);
     }
   }
 
-  #entriesSlow(del: boolean): { keys: Uint8Array[]; values: Uint8Array[] } {
-    const out = { keys: [] as Uint8Array[], values: [] as Uint8Array[] };
+  /** Maps without batch operations: key by key, packed into batches like theirs. */
+  *#batchesSlow(del: boolean, batchSize: number): Generator<MapBatch, void> {
+    const ks = this.keySize, vs = this.valueBytes;
+    const keys = new Uint8Array(ks * batchSize), values = new Uint8Array(vs * batchSize);
+    let n = 0;
+    // every key first: deleting while walking would restart get_next_key
     for (const k of [...this.keys()]) {
       const v = this.lookup(k);
-      if (v) { out.keys.push(k); out.values.push(v); }
       if (del) this.delete(k);
+      if (!v) continue;
+      keys.set(k, n * ks);
+      values.set(v, n * vs);
+      if (++n === batchSize) {
+        yield { keys, values, count: n };
+        n = 0;
+      }
     }
-    return out;
+    if (n > 0) yield { keys, values, count: n };
   }
 
   /** @internal called when the object closes */
