@@ -22,6 +22,7 @@ import { BpfObject } from "../bpf-lib/src/libbpf/object.js";
 import { Trace, type StreamSetup } from "../bpf-lib/src/engine/trace.js";
 import { bpfObjectPath, packageRoot } from "../bpf-lib/src/paths.js";
 import { HDR_SIZE } from "../bpf-lib/src/engine/layout.js";
+import { monitor, type Monitor } from "./stall.js";
 
 const WORKLOAD = join(packageRoot(), "test", "fixtures", "build", "workload");
 const list = (v: string | undefined, d: number[]) => (v !== undefined ? v.split(",").map(Number).filter((x) => x > 0) : d);
@@ -107,26 +108,25 @@ async function eventsIntoOneTable(n: number): Promise<ScaleEvents> {
 /**
  * A count by lseek offset with an interval; a fresh `workload --now seek K 0 1` per
  * interval makes K distinct offsets in it. Two measures of each interval's read +
- * table (the library times nothing of its own): the event loop's longest block just
- * before the table reached onInterval (a 2 ms timer sees it; on a loaded machine it
- * includes time the thread waited for a CPU), and the main thread's CPU time from one
- * onInterval to the next (the read and table, plus one spawn and the timer's ticks).
+ * table (the library times nothing of its own): the main thread's longest stretch of
+ * CPU between two turns of a 1 ms timer from just after the workload was spawned to the
+ * interval's onInterval (the flip, the read of K keys and the table: spawning the
+ * workload, a fork of this process, is left out), and the main thread's CPU time from
+ * one onInterval to the next (the read and table, plus one spawn and the timer's ticks).
  */
 async function distinctKeys(k: number): Promise<ScaleKeys> {
-  const gaps: { end: number; ms: number }[] = [];
-  let last = performance.now();
-  const hb = setInterval(() => {
-    const now = performance.now();
-    if (now - last > 4) gaps.push({ end: now, ms: now - last });
-    last = now;
-  }, 2);
   const children: ChildProcess[] = [];
   const comm = "bpfbook-keys-w";
   const bin = namedWorkload(comm);
-  const work = () => children.push(spawn(bin, ["--now", "seek", String(k), "0", "1"], { stdio: "ignore" }));
+  let watch: Monitor | null = null;
+  const work = () => {
+    children.push(spawn(bin, ["--now", "seek", String(k), "0", "1"], { stdio: "ignore" }));
+    watch = monitor();
+  };
   const ends: number[] = [];
   const cpu: number[] = [];
   const rowsPer: number[] = [];
+  const blockMs: number[] = [];
   try {
     cpu.push(threadCpuMs());
     const run = tracepoint("syscalls:sys_enter_lseek", { where: { comm } })
@@ -136,24 +136,25 @@ async function distinctKeys(k: number): Promise<ScaleKeys> {
         onInterval: (t, i) => {
           ends.push(performance.now());
           cpu.push(threadCpuMs());
+          if (watch) blockMs.push(watch.stop().cpuMs);
+          watch = null;
           rowsPer.push(t.numRows() - rowsPer.reduce((a, b) => a + b, 0));
-          // the next interval's workload, after the heartbeat had its turn
+          // the next interval's workload, after the timers had their turn
           if (i < INTERVALS) setTimeout(work, 20);
         },
       });
     work();
     while (ends.length < INTERVALS) await sleep(50);
     await run.stop();
+    (watch as Monitor | null)?.stop();
     await Promise.all(children.map((c) => (c.exitCode !== null ? null : new Promise((r) => c.once("exit", r)))));
   } finally {
-    clearInterval(hb);
     rmSync(bin, { force: true });
   }
   const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-  // the gap that spans the moment onInterval ran
-  const blockMs = ends.slice(0, INTERVALS).map((e) => Math.max(0, ...gaps.filter((g) => g.end >= e && g.end - g.ms <= e).map((g) => g.ms)));
+  const blocks = blockMs.slice(0, INTERVALS);
   const threadCpu = cpu.slice(1, INTERVALS + 1).map((c, i) => c - cpu[i]!);
-  return { keys: k, intervals: INTERVALS, intervalSeconds: INTERVAL_S, rowsPerInterval: rowsPer.slice(0, INTERVALS), blockMs, medianBlockMs: median(blockMs), threadCpuMs: threadCpu, medianThreadCpuMs: median(threadCpu) };
+  return { keys: k, intervals: INTERVALS, intervalSeconds: INTERVAL_S, rowsPerInterval: rowsPer.slice(0, INTERVALS), blockMs: blocks, medianBlockMs: median(blocks), threadCpuMs: threadCpu, medianThreadCpuMs: median(threadCpu) };
 }
 
 /**
@@ -212,7 +213,7 @@ export function printScale(s: ScaleResult): void {
   console.log("events | drain CPU s | table CPU s | events/s | ns per event | heap + buffers per event | RSS per event");
   console.log("---: | ---: | ---: | ---: | ---: | ---: | ---:");
   for (const e of s.events) console.log(`${M(e.events)} | ${e.drainSeconds.toFixed(2)} | ${e.tableSeconds.toFixed(2)} | ${(e.eventsPerSec / 1e6).toFixed(1)} M/s | ${((e.drainSeconds + e.tableSeconds) / e.events * 1e9).toFixed(1)} | ${e.bytesPerEvent.toFixed(1)} B | ${e.rssBytesPerEvent.toFixed(1)} B`);
-  console.log(`\nscale: distinct keys, count by lseek offset, interval ${INTERVAL_S} s (per interval: event-loop block around onInterval; JS thread CPU)`);
+  console.log(`\nscale: distinct keys, count by lseek offset, interval ${INTERVAL_S} s (per interval: longest main-thread CPU stretch between 1 ms timer turns while the interval was read; JS thread CPU)`);
   for (const k of s.keys) console.log(`${k.keys} keys: rows per interval ${k.rowsPerInterval.join(", ")}; block ${k.blockMs.map((b) => b.toFixed(0)).join(", ")} ms (median ${k.medianBlockMs.toFixed(0)}); JS thread CPU ${k.threadCpuMs.map((b) => b.toFixed(0)).join(", ")} ms (median ${k.medianThreadCpuMs.toFixed(0)})`);
   for (const t of [s.traces, s.oneTrace]) {
     if (!t) continue;

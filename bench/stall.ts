@@ -47,10 +47,10 @@ function threadCpuNs(): number {
   return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, "latin1").split(" ")[0]);
 }
 
-interface Monitor { stop(): { cpuMs: number; wallMs: number } }
+export interface Monitor { stop(): { cpuMs: number; wallMs: number } }
 
 /** Watches the gaps between turns of a 1 ms timer until stop(). */
-function monitor(): Monitor {
+export function monitor(): Monitor {
   let lastCpu = threadCpuNs(), lastWall = performance.now(), cpuMax = 0, wallMax = 0;
   const tick = () => {
     const cpu = threadCpuNs(), wall = performance.now();
