@@ -153,4 +153,35 @@ describe("an interval aggregation of many keys", () => {
     const iv = t.array("interval") as number[], off = t.array("offset") as number[];
     for (let i = 1; i < t.numRows(); i++) assert.ok(iv[i] > iv[i - 1] || (iv[i] === iv[i - 1] && off[i] > off[i - 1]), `row ${i} in interval and key order`);
   });
+
+  it("tables taken while intervals are read hold whole intervals only; a dispose while one is read loses nothing", async () => {
+    const K = 20_000;
+    const comm = "bpfbook-aread2";
+    const bin = renamedWorkload(comm);
+    const run = tracepoint("syscalls:sys_enter_lseek", { where: { comm } }).count({ by: ["offset"], maxKeys: 1 << 16 }).start({ interval: 0.2 });
+    // a table every turn of the loop, whatever the run is doing: reading a map, ordering, appending
+    const seen: { interval: number; rows: number }[][] = [];
+    let spinning = true;
+    const spin = () => {
+      if (!spinning) return;
+      const t = run.snapshot();
+      const per = new Map<number, number>();
+      for (const i of t.array("interval") as number[]) per.set(i, (per.get(i) ?? 0) + 1);
+      seen.push([...per].map(([interval, rows]) => ({ interval, rows })));
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    for (let i = 0; i < 2; i++) await workload(["seek", String(K), "1000", "3"], { binary: bin }).go();
+    // disposed at once, at whatever point of an interval's read the run is
+    await new Promise((r) => setTimeout(r, 150));
+    run[Symbol.dispose]();
+    spinning = false;
+    const t = await run.finished();
+    assert.equal((t.rollup({ n: aq.op.sum("count") }).object() as { n: number }).n, 2 * K, "every call counted once");
+    assert.equal(t.stats.events, 2 * K);
+    const final = new Map<number, number>();
+    for (const i of t.array("interval") as number[]) final.set(i, (final.get(i) ?? 0) + 1);
+    assert.ok(seen.length > 10, `${seen.length} tables taken`);
+    for (const snap of seen) for (const { interval, rows } of snap) assert.equal(rows, final.get(interval), `interval ${interval}: a table taken during the run had ${rows} of its ${final.get(interval)} rows`);
+  });
 });

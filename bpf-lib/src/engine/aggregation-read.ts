@@ -75,21 +75,27 @@ export class RowStore {
   isBigint(col: number): boolean {
     return this.#bigint.has(col);
   }
-  /** Turns a column bigint throughout (new chunks: tables made before keep theirs), pausing after each chunk. */
+  /**
+   * Turns a column bigint throughout, pausing after each chunk. The new chunks replace
+   * the old all at once at the end, so a table made meanwhile (or before) sees the
+   * column one type throughout.
+   */
   *toBigint(col: number): Generator<void, void> {
-    this.#bigint.add(col);
-    const chunks = this.#cols[col];
-    for (let k = 0; k < chunks.length; k++) {
-      const old = chunks[k], n = Math.min(CHUNK, this.#length - k * CHUNK);
+    const old = this.#cols[col];
+    const chunks: unknown[][] = [];
+    for (let k = 0; k < old.length; k++) {
+      const from = old[k], n = Math.min(CHUNK, this.#length - k * CHUNK);
       const c = new Array<unknown>(CHUNK);
-      for (let i = 0; i < n; i++) c[i] = typeof old[i] === "bigint" ? old[i] : BigInt(old[i] as number);
-      chunks[k] = c;
+      for (let i = 0; i < n; i++) c[i] = typeof from[i] === "bigint" ? from[i] : BigInt(from[i] as number);
+      chunks.push(c);
       yield;
     }
+    this.#cols[col] = chunks;
+    this.#bigint.add(col);
   }
-  /** The columns as they stand now, for a table. */
-  columns(): Record<string, ChunkedColumn> {
-    return Object.fromEntries(this.names.map((n, i) => [n, new ChunkedColumn(this.#cols[i].slice(), this.#length)]));
+  /** The columns' first `n` rows (default: all of them), for a table. */
+  columns(n = this.#length): Record<string, ChunkedColumn> {
+    return Object.fromEntries(this.names.map((name, i) => [name, new ChunkedColumn(this.#cols[i].slice(), n)]));
   }
 }
 

@@ -118,6 +118,10 @@ export class AggregationRun implements Running, Disposable {
   #job: Generator<void, unknown> | null = null;
   /** The last read, once begun: its rows make the final table. */
   #finalJob: Generator<void, RowStore> | null = null;
+  /** The last read's rows, once it is complete. */
+  #finalRows: RowStore | null = null;
+  /** Interval rows of completed intervals: what a table of the rows so far shows (an interval being appended is not in it yet). */
+  #committed = 0;
   /** The interval being read and handed to onInterval; stop waits for it. */
   #ticking: Promise<void> | null = null;
   #active = 0;
@@ -246,6 +250,8 @@ export class AggregationRun implements Running, Disposable {
     const map = this.#setup.end.map(mapName);
     const end = this.#setup.end;
     const fresh = this.#emptyRows();
+    // this read's own findings: `meta` (what tables of `into` believe) takes them once the rows are in
+    const found: RowsMeta = { bigint: new Set(meta.bigint), truncated: 0 };
     const n = yield* readRows({
       map, drain,
       // batches no larger than the map, and small enough to read and merge in a few ms
@@ -254,9 +260,12 @@ export class AggregationRun implements Running, Disposable {
       ...(end.maps.has("agg_cache") ? { cache: { map: end.map("agg_cache"), index: mapName === "agg1" ? 1 : 0 } } : {}),
       ncpu: possibleCpus(), unsigned: Boolean(this.#agg.unsigned), parts: this.#setup.plan.parts, hist: this.#agg.hist,
       scalar: !this.#agg.hist && this.#rows.has("sum"), interval,
-    }, fresh, meta);
+    }, fresh, found);
     const order = yield* sortedOrder(fresh, this.#orderColumns(), n);
-    yield* appendRows(into, fresh, order, meta);
+    yield* appendRows(into, fresh, order, found);
+    for (const c of found.bigint) meta.bigint.add(c);
+    meta.truncated += found.truncated;
+    if (into === this.#rows) this.#committed = into.length;
   }
 
   /** Runs `g` a few ms per turn as the run's job; undefined when a synchronous finish took it over. */
@@ -273,11 +282,11 @@ export class AggregationRun implements Running, Disposable {
     const live = this.#active ? "agg1" : "agg0";
     if (this.#opts.interval !== undefined) {
       yield* this.#readInto(live, true, this.#rows, this.#meta, { index: this.#interval++, time: (this.#stopNs - this.#start.monoNs) / 1e9 });
-      return this.#rows;
+      return (this.#finalRows = this.#rows);
     }
     const rows = this.#emptyRows();
     yield* this.#readInto(live, false, rows, this.#meta);
-    return rows;
+    return (this.#finalRows = rows);
   }
 
   /**
@@ -323,7 +332,7 @@ export class AggregationRun implements Running, Disposable {
     await this.#drive(this.#readInto(flip.map, true, this.#rows, this.#meta, flip));
     if (this.#finished) return;
     if (this.#opts.onInterval || this.#live) {
-      const t = this.#makeTable(this.#rows.columns(), this.#meta);
+      const t = this.#makeTable(this.#rows.columns(this.#committed), this.#meta);
       this.#opts.onInterval?.(t, this.#interval);
       if (this.#live && this.#opts.live) this.#live.update(this.#opts.live(t));
     }
@@ -363,7 +372,8 @@ export class AggregationRun implements Running, Disposable {
   /** The totals so far, without stopping (interval rows, plus the current interval's when not using intervals). */
   snapshot(): AggTable {
     if (this.#table) return this.#table;
-    if (this.#opts.interval !== undefined) return this.#makeTable(this.#rows.columns(), this.#meta);
+    // an interval still being appended is not in it: the table is of the intervals read so far
+    if (this.#opts.interval !== undefined) return this.#makeTable(this.#rows.columns(this.#committed), { bigint: new Set(this.#meta.bigint), truncated: this.#meta.truncated });
     const rows = this.#emptyRows();
     const meta: RowsMeta = { bigint: new Set(), truncated: 0 };
     runNow(this.#readInto(this.#active ? "agg1" : "agg0", false, rows, meta));
@@ -435,15 +445,16 @@ export class AggregationRun implements Running, Disposable {
         // a synchronous finish (dispose, an error): what was under way completes at once
         const job = this.#job;
         this.#job = null;
-        if (job && job === this.#finalJob) rows = runNow(this.#finalJob);
-        else {
-          if (job) runNow(job);
+        // (a generator that already ran to its end just ends again: the last read keeps its rows in #finalRows)
+        if (job) runNow(job);
+        if (!this.#finalRows) {
           // a flip still settling: read its interval first
           const flip = this.#flip;
           this.#flip = null;
           if (flip) runNow(this.#readInto(flip.map, true, this.#rows, this.#meta, flip));
-          rows = runNow(this.#finalJob ?? this.#lastRead());
+          runNow(this.#finalJob ?? this.#lastRead());
         }
+        rows = this.#finalRows!;
       }
       // interval rows are appended to as they come: the table gets them as they stand now
       this.#table = this.#makeTable(rows.columns(), this.#meta);
