@@ -288,6 +288,8 @@ async function main(): Promise<void> {
   const strings = want("strings") ? await (await import("./strings.js")).benchStrings() : null;
   if (strings) rows.push(...strings.rows);
   const scale = want("scale") ? await (await import("./scale.js")).benchScale() : null;
+  // each case in a child process of its own, so the heaps grown above do not count in its peak RSS
+  const spillBench = want("spill") ? await (await import("./spill.js")).benchSpill() : null;
 
   const fmt = (n: number) => (n >= 1e6 ? `${(n / 1e6).toFixed(2)} M` : n >= 1e3 ? `${(n / 1e3).toFixed(1)} k` : n.toFixed(0));
   const ratio = (bench: string, who: string, ref: string) => {
@@ -325,9 +327,10 @@ async function main(): Promise<void> {
   if (cost) printCollectorCost(cost);
   if (strings) (await import("./strings.js")).printStrings(strings);
   if (scale) (await import("./scale.js")).printScale(scale);
+  if (spillBench) (await import("./spill.js")).printSpill(spillBench);
   mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
   const out = join(ROOT, "bench", "results", only.length ? `partial-${only.join("-")}.json` : "latest.json");
-  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernel: release(), node: process.version, rows, ratios, e2ePairedRatios: e2ePaired, memoryPerEventBytes: mem, notebookKernel: kernel, overhead: over, xdp: xdpBench, uprobeProfile: uprobeBench, kprobe: kprobeBench, collectorCost: cost, expressive, strings, scale, stall }, null, 2));
+  writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), kernel: release(), node: process.version, rows, ratios, e2ePairedRatios: e2ePaired, memoryPerEventBytes: mem, notebookKernel: kernel, overhead: over, xdp: xdpBench, uprobeProfile: uprobeBench, kprobe: kprobeBench, collectorCost: cost, expressive, strings, scale, stall, spill: spillBench }, null, 2));
   console.log(`wrote ${out}`);
 }
 

@@ -68,7 +68,16 @@ export const VERSION_KEY = "bpfbook.version";
 
 /** The table as an Arrow table, its stats (when it has them) in the schema metadata as saveTrace() keeps them. */
 export function toArrowTable(table: ColumnTable): ArrowTable {
-  const arrow = aq.toArrow(table, { types: arrowTypes(table) });
+  const types = arrowTypes(table);
+  // A typed array's own type needs no conversion: without a type Arquero hands it to Arrow as it is
+  // (no copy), where a given type makes it visit every value (85-117 ms against under 1 ms for
+  // a million doubles). Only for a full scan:
+  // a filtered or ordered table is visited row by row, and then the type must be given (and a
+  // column of no rows has no values to take a type from).
+  if (table.numRows() > 0 && !table.isFiltered() && !table.isOrdered()) {
+    for (const name of Object.keys(types)) if (ArrayBuffer.isView(table.column(name))) delete types[name];
+  }
+  const arrow = aq.toArrow(table, { types });
   const meta = new Map<string, string>([[VERSION_KEY, "1"]]);
   const stats = (table as unknown as { stats?: unknown }).stats;
   if (stats) meta.set(STATS_KEY, JSON.stringify(stats));

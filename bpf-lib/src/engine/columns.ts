@@ -130,14 +130,21 @@ export class DictBuilder {
     next.set(this.codes.subarray(0, Math.min(capacity, this.codes.length)));
     this.codes = next;
   }
-  /** Rows [0, n) as a column (codes full but for a sliver are handed over as a view, not copied); the builder keeps its dictionary for the rows to come. */
+  /**
+   * Rows [0, n) as a column (codes full but for a sliver are handed over as a view, not
+   * copied). The builder keeps its dictionary for the rows to come, and the column shares
+   * it: strings are only ever appended, so the column's codes stay valid, every chunk of
+   * one trace has the very same dictionary (joined without remapping, engine/concat.ts),
+   * and sealing a chunk never copies the strings seen so far (which, with many distinct
+   * strings, made every chunk cost more than the last).
+   */
   take(n: number): DictColumn {
     if (handOver(n, this.codes.length)) {
       const codes = this.codes.subarray(0, n);
       this.codes = new Uint32Array(0);
-      return new DictColumn(codes, this.dict.slice());
+      return new DictColumn(codes, this.dict);
     }
-    return new DictColumn(this.codes.slice(0, n), this.dict.slice());
+    return new DictColumn(this.codes.slice(0, n), this.dict);
   }
   peek(n: number): DictColumn {
     return new DictColumn(this.codes.subarray(0, n), this.dict);

@@ -185,6 +185,13 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
       const threshold = this.#setup.wakeupBytes === 0 ? Infinity : this.#setup.wakeupBytes ?? Math.min(this.#setup.bufferBytes / 4, 1 << 20);
       const msLeft = () => Math.max(1, (deadline - clocks().monoNs) / 1e6);
       while (!this.#stopRequested) {
+        if (this.#hold?.()) {
+          // The batches' consumer is behind (a spill's writer): the events wait in the ring, which
+          // holds them (or counts them lost once full) instead of this process's memory.
+          if (clocks().monoNs >= deadline) this.#requestStop("seconds");
+          else await new Promise((r) => setTimeout(r, Math.min(POLL_MS, msLeft())));
+          continue;
+        }
         const max = this.#drainMax;
         const n = this.#drainSome();
         const drainedAt = clocks().monoNs;
@@ -454,8 +461,16 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
     };
   }
 
-  /** Yields the rows as batches (column sets) as they arrive, until the trace stops. */
-  async *batches(): AsyncGenerator<Columns> {
+  /** While hold() says so, the pump leaves the events in the ring (batches(): a consumer that is behind). */
+  #hold: (() => boolean) | null = null;
+
+  /**
+   * Yields the rows as batches (column sets) as they arrive, until the trace stops.
+   * `hold`: while it returns true, nothing more is drained (the ring buffer holds the events,
+   * and counts them lost once full), so a consumer that falls behind bounds what is in memory.
+   */
+  async *batches(opts: { hold?: () => boolean } = {}): AsyncGenerator<Columns> {
+    this.#hold = opts.hold ?? null;
     this.#batchMode = true;
     this.#batches.push(...this.#chunks);
     this.#chunks = [];
