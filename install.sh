@@ -14,13 +14,13 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 # Build and run: clang/llvm/bpftool/libbpf for the BPF objects, gcc for fixtures and the C peer.
-# Peers and tests: bpftrace, iproute2 (XDP on veth), binutils (objdump: the uprobe offset decoder's yardstick). Notebook kernel and its tests: Jupyter, Chromium (also the static chart images of `bpfbook run`).
+# Peers and tests: bpftrace, iproute2 (XDP on veth; the fleet tests' namespaces), openssh-client (the fleet's ssh transport), binutils (objdump: the uprobe offset decoder's yardstick). Notebook kernel and its tests: Jupyter, Chromium (also the static chart images of `bpfbook run`).
 # Second kernels for tests, booted under qemu (test/vm/): Debian's kernel (kprobes/fentry) and its PREEMPT_RT flavour, busybox.
 # Notebooks on real software: PostgreSQL 15 (server and pgbench) for notebooks/06-postgresql.ipynb.
 # Export tests' independent readers: Go (`go tool pprof` reads the pprof profiles), protoc and Python's protobuf (parse the OTLP JSON against its .proto files).
 PACKAGES=(
   clang llvm libbpf-dev libbpf1 bpftool libelf-dev zlib1g-dev make gcc pkg-config
-  bpftrace iproute2 iputils-ping binutils util-linux kmod
+  bpftrace iproute2 iputils-ping binutils util-linux kmod openssh-client
   jupyter-notebook python3-jupyter-client python3-jupyter-kernel-test python3-nbconvert python3-nbclient
   chromium
   qemu-system-x86 linux-image-amd64 linux-image-rt-amd64 busybox-static xz-utils
@@ -37,6 +37,23 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 else
   say "Debian packages: all present"
+fi
+# OpenSSH for the fleet tests (test/fleet/): their sshd runs only inside the tests' network
+# namespaces, so when we install openssh-server its system service is neither started nor enabled.
+if ! dpkg-query -W -f='${Status}' openssh-server 2>/dev/null | grep -q "install ok installed"; then
+  say "installing openssh-server (its ssh service stays stopped and disabled)"
+  own_policy=0
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\n# install.sh: no service starts while it installs openssh-server\nexit 101\n' > /usr/sbin/policy-rc.d
+    chmod 755 /usr/sbin/policy-rc.d
+    own_policy=1
+  fi
+  apt-get update -qq
+  ssh_status=0
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openssh-server >/dev/null || ssh_status=$?
+  [ "$own_policy" = 1 ] && rm -f /usr/sbin/policy-rc.d
+  [ "$ssh_status" = 0 ] || exit "$ssh_status"
+  systemctl disable --quiet ssh.service ssh.socket 2>/dev/null || true
 fi
 
 mountpoint -q /sys/kernel/tracing || { say "mounting tracefs"; mount -t tracefs nodev /sys/kernel/tracing; }

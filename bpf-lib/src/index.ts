@@ -96,6 +96,14 @@ export { activity, stopAll, partialResults } from "./engine/running.js";
 export type { Running, RunningStats, StoppedBy } from "./engine/running.js";
 export { disposeAll, liveCount } from "./lifecycle.js";
 
+// The fleet: the same probes on many hosts (ssh, kubectl exec, local agents), one merged table with a `host` column
+export { fleet, FleetRun, PLAN_VERSION, PROTOCOL as FLEET_PROTOCOL } from "./fleet/index.js";
+export { FleetPlanError, AgentProtocolError, AgentError, HostUnreachableError, AgentDisconnectedError, FleetFailedError, FleetStoppedError, FrameError } from "./fleet/index.js";
+export type {
+  Fleet, FleetOptions, FleetProbe, FleetProbes, FleetTable, FleetInfo, HostResult, HostError, HostProgress, FleetLatencyOptions,
+  AgentCommand, SshOptions, KubernetesOptions, Plan as FleetPlan, PlanStep as FleetPlanStep, PlanValue as FleetPlanValue,
+} from "./fleet/index.js";
+
 // Exports: the formats other tools read (pprof, Perfetto trace JSON, Parquet, CSV, OTLP metrics)
 export { exportPprof, KERNEL_MAPPING } from "./export/pprof.js";
 export type { PprofOptions } from "./export/pprof.js";
@@ -109,6 +117,16 @@ export type { CsvOptions } from "./export/csv.js";
 export { exportOtlp } from "./export/otlp.js";
 export type { OtlpOptions } from "./export/otlp.js";
 export type { WriteOptions } from "./engine/write-private.js";
+
+// More data than memory: a trace spilled to Parquet files as it runs, queried with DuckDB (docs/spill.md)
+export { spill } from "./spill/spill.js";
+export type { SpillOptions, Spillable } from "./spill/spill.js";
+export { SpilledTrace, openSpill } from "./spill/spilled-trace.js";
+export type { SpillStats, SpillFile } from "./spill/spilled-trace.js";
+export { query, QuerySession } from "./spill/query.js";
+export type { ViewSource } from "./spill/query.js";
+export type { ResultOptions } from "./spill/convert.js";
+export { SpillDirError, QueryError, DuckDBMissingError } from "./spill/errors.js";
 
 // Record and replay: a notebook's calls into bpfbook and what they returned, so it runs again without BPF or root
 export { ReplaySession, ReplayMismatchError, machineFacts } from "./replay/session.js";

@@ -2,8 +2,9 @@
 /* The `bpfbook` command: dispatches to the registry in commands.ts.
  * Exit codes: 0 success, 1 failure, 2 usage error (unknown command or option). */
 import { BpfbookError } from "../errors.js";
-import { findCommand, unknownCommandMessage, usage } from "./commands.js";
+import { findCommand, registerCommand, unknownCommandMessage, usage } from "./commands.js";
 import { registerToolCommands } from "./tool-commands.js";
+import { agentCommand } from "./agent-command.js";
 
 // `bpfbook tracepoints | head` closes the pipe early: that is not an error.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -17,6 +18,8 @@ async function main(argv: string[]): Promise<number> {
   await import("../../../kernel/commands.js").catch(() => undefined);
   // The tools collection: `bpfbook opensnoop`, `bpfbook syscount`...
   registerToolCommands();
+  // The host's end of a fleet: `bpfbook agent --stdio`
+  registerCommand(agentCommand);
   if (name === undefined) {
     process.stderr.write(usage());
     return 2;
