@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { cgroup2Mount } from "../../bpf-lib/src/cgroups/paths.js";
 import { ROOT, WORKLOAD } from "../helpers/workload.js";
+import { alive } from "../helpers/netns.js";
 
 export const SSHD = "/usr/sbin/sshd";
 /** The CLI the hosts' agents run (the built tree this test file belongs to). */
@@ -113,15 +114,6 @@ function run(cmd: string, args: string[], allowFail = false): string {
     if (allowFail) return "";
     const err = e as { stderr?: string; message: string };
     throw new Error(`${cmd} ${args.join(" ")} failed: ${err.stderr?.trim() || err.message}`);
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === "EPERM";
   }
 }
 

@@ -52,7 +52,8 @@ function ip(args: string[], allowFail = false): string {
   }
 }
 
-function alive(pid: number): boolean {
+/** Whether a process is there (EPERM: there, but not ours to signal). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
