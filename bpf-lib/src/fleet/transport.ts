@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { packageRoot } from "../paths.js";
 import { HostUnreachableError } from "./errors.js";
 
-/** The agent command run on each host; `{host}` is replaced by the host's name. A function gives each host its own. */
-export type AgentCommand = string | ((host: string) => string);
+/** The agent command run on each host; `{host}` is replaced by the host's name. A function gives each host its own (undefined: the default). */
+export type AgentCommand = string | ((host: string) => string | undefined);
 
 export const DEFAULT_COMMAND = "bpfbook agent --stdio";
 
@@ -33,7 +33,7 @@ export type Transport =
   | { kind: "kubernetes"; kubernetes: KubernetesOptions; pods: Map<string, string> };
 
 export function commandFor(command: AgentCommand | undefined, host: string, fallback: string): string {
-  const c = command === undefined ? fallback : typeof command === "function" ? command(host) : command;
+  const c = (typeof command === "function" ? command(host) : command) ?? fallback;
   return c.replaceAll("{host}", host);
 }
 
