@@ -48,6 +48,10 @@ describe("fleet over OpenSSH, three namespaces as hosts", { skip: unavailable ??
   afterEach(() => {
     for (const f of fleets.splice(0)) f.close();
   });
+  // the runs that need every host well share one fleet: its connections (an ssh session and an agent per host) serve each run in turn
+  let shared: Fleet | null = null;
+  const sharedFleet = (): Fleet => (shared ??= fleet(HOSTS, { ssh: { configFile: configFile() } }));
+  after(() => shared?.close());
 
   before(async () => {
     net = await createFleetHosts({ count: 4, forceCommand: ({ index }) => (index === 3 ? PROTOCOL_99 : undefined) });
@@ -84,7 +88,7 @@ describe("fleet over OpenSSH, three namespaces as hosts", { skip: unavailable ??
 
   it("counts by comm: exact per host (each its own cgroup) and merged", async () => {
     const calls: Record<string, number> = { "web-0": 1000, "web-1": 2000, "web-2": 3000 };
-    const f = opened(fleet(HOSTS, { ssh: { configFile: configFile() } }));
+    const f = sharedFleet();
     const ws = await gated(HOSTS.map(host), (h) => ["getppid", String(calls[h.name])]);
     const run = await f.tracepoint("syscalls:sys_enter_getppid", { fields: [] }).count({ by: ["comm"] }).start();
     assert.deepEqual(await Promise.all(ws.map((w) => w.go())), [0, 0, 0]);
@@ -103,7 +107,7 @@ describe("fleet over OpenSSH, three namespaces as hosts", { skip: unavailable ??
 
   it("streams: one table with a host column, exact rows per host, wall-clock ts", async () => {
     const calls: Record<string, number> = { "web-0": 100, "web-1": 200, "web-2": 300 };
-    const f = opened(fleet(HOSTS, { ssh: { configFile: configFile() } }));
+    const f = sharedFleet();
     const ws = await gated(HOSTS.map(host), (h) => ["getppid", String(calls[h.name])]);
     const before = BigInt(Date.now()) * 1_000_000n;
     const run = await f.tracepoint("syscalls:sys_enter_getppid", { fields: [] }).start();
@@ -135,7 +139,7 @@ describe("fleet over OpenSSH, three namespaces as hosts", { skip: unavailable ??
       for (let i = 0; i < n; i++) m.set(log2Bucket(base + i * step), (m.get(log2Bucket(base + i * step)) ?? 0) + 1);
       expected.set(h, m);
     }
-    const f = opened(fleet(HOSTS, { ssh: { configFile: configFile() } }));
+    const f = sharedFleet();
     const ws = await gated(HOSTS.map(host), (h) => ["seek", ...seek[h.name]!.map(String)]);
     const run = await f.tracepoint("syscalls:sys_enter_lseek", { fields: [] }).hist("offset", { by: ["comm"] }).start();
     assert.deepEqual(await Promise.all(ws.map((w) => w.go())), [0, 0, 0]);
