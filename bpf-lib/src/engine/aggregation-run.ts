@@ -8,7 +8,7 @@ import type { Link } from "../libbpf/link.js";
 import { possibleCpus } from "../libbpf/map.js";
 import type { BpfMap } from "../libbpf/map.js";
 import { track, untrack } from "../lifecycle.js";
-import { releaseLinks, removeAbort } from "./release.js";
+import { releaseLinks, releaseLinksAsync, removeAbort } from "./release.js";
 import { clocks } from "./stats.js";
 import { Stat } from "./layout.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "./running.js";
@@ -388,12 +388,13 @@ export class AggregationRun implements Running, Disposable {
   async stop(by: StoppedBy = "stop"): Promise<void> {
     if (!this.#finished && !this.#stopping) {
       this.#stoppedBy = by;
-      const detachError = this.#detach();
-      if (detachError) {
-        this.#error ??= detachError;
-        this.#stoppedBy = "error";
-      }
       this.#stopping = (async () => {
+        // the links go on the thread pool (a tracepoint's detach waits for an RCU grace period)
+        const detachError = await this.#detachAsync();
+        if (detachError) {
+          this.#error ??= detachError;
+          this.#stoppedBy = "error";
+        }
         await programsSettled();
         // an interval under way is read to its end first (in turns), then the last read
         await this.#ticking;
@@ -410,13 +411,25 @@ export class AggregationRun implements Running, Disposable {
 
   /** Clears the timers and detaches the links; returns the first error a link's release threw. */
   #detach(): unknown {
+    this.#quiet();
+    const error = releaseLinks(this.#links);
+    this.#stopNs ||= clocks().monoNs;
+    return error;
+  }
+
+  /** #detach with the links released on the thread pool. */
+  async #detachAsync(): Promise<unknown> {
+    this.#quiet();
+    this.#stopNs ||= clocks().monoNs;
+    return releaseLinksAsync(this.#links);
+  }
+
+  /** No timer or abort listener acts on the run any more. */
+  #quiet(): void {
     for (const t of this.#timers) clearInterval(t);
     if (this.#tickTimer) clearTimeout(this.#tickTimer);
     this.#tickTimer = null;
     removeAbort(this.#opts.signal, this.#onAbort);
-    const error = releaseLinks(this.#links);
-    this.#stopNs ||= clocks().monoNs;
-    return error;
   }
 
   /** Detaches, reads the last counts, releases; then the final callbacks. Settles finished() whatever throws. */

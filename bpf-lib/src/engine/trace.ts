@@ -15,7 +15,7 @@ import { concatAll, concatColumns } from "./concat.js";
 import { readCounters, clocks, pairStats, type Counters, type TraceStats } from "./stats.js";
 import { toTraceTable, formatStats, type TraceTable } from "./table.js";
 import { track, untrack } from "../lifecycle.js";
-import { releaseLinks, removeAbort } from "./release.js";
+import { releaseLinks, releaseLinksAsync, removeAbort } from "./release.js";
 import { InvalidArgumentError } from "../errors.js";
 import { started, stopped, type Running, type RunningStats, type StoppedBy } from "./running.js";
 
@@ -220,7 +220,7 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
       }
       // A program run already past its filter when the links went away may still
       // reserve and commit: wait those runs out, so the last drain sees every event.
-      this.#detach();
+      await this.#detachAsync();
       await programsSettled();
       // A ring that filled while the loop was blocked (a cell spinning after start()) holds
       // millions of records: drain it in chunks that let the event loop run, so #finish's
@@ -282,6 +282,14 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
     const error = releaseLinks(this.#links);
     if (error) this.#error ??= error;
     this.#stopNs = clocks().monoNs;
+  }
+
+  /** #detach off the event loop (the kernel's detach may wait for an RCU grace period). */
+  async #detachAsync(): Promise<void> {
+    if (this.#stopNs) return;
+    this.#stopNs = clocks().monoNs;
+    const error = await releaseLinksAsync(this.#links);
+    if (error) this.#error ??= error;
   }
 
   /** Detach, drain what is queued, read counters, release the kernel objects. */

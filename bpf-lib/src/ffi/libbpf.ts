@@ -169,6 +169,12 @@ export const attachUprobe = (p: ProgramHandle, retprobe: boolean, pid: number, b
 export const attachPerfEvent = (p: ProgramHandle, pfd: number): LinkHandle | null => f.program__attach_perf_event(p, pfd) as LinkHandle | null;
 export const attachXdp = (p: ProgramHandle, ifindex: number): LinkHandle | null => f.program__attach_xdp(p, ifindex) as LinkHandle | null;
 export const linkDestroy = (l: LinkHandle): number => f.link__destroy(l) as number;
+/**
+ * bpf_link__destroy on libuv's thread pool: detaching a tracepoint's perf event waits
+ * for an RCU grace period in the kernel (tens of ms), which must not hold the event loop.
+ */
+export const linkDestroyAsync = (l: LinkHandle): Promise<number> =>
+  new Promise((resolve) => f.link__destroy.async(l, (err: unknown, r: number) => resolve(err ? -1 : r)));
 export const linkFd = (l: LinkHandle): number => f.link__fd(l) as number;
 
 export const mapName = (m: MapHandle): string => f.map__name(m) as string;

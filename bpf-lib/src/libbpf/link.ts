@@ -37,6 +37,22 @@ export abstract class Link implements Disposable {
     this.#onDispose = null;
   }
 
+  /**
+   * Detaches on the thread pool (the kernel may wait for an RCU grace period). The link
+   * counts as detached at once: a dispose() meanwhile has nothing left to do.
+   */
+  async disposeAsync(): Promise<void> {
+    const h = this.#h;
+    if (h === null) return;
+    this.#h = null;
+    try {
+      await ffi.linkDestroyAsync(h);
+    } finally {
+      this.#onDispose?.(this);
+      this.#onDispose = null;
+    }
+  }
+
   [Symbol.dispose](): void {
     this.dispose();
   }
