@@ -98,6 +98,8 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
   /** Sealed chunks of rows, oldest first; the decoder holds the rows after them. */
   #chunks: Columns[] = [];
   #drainMax = DRAIN_CHUNK;
+  /** The last drain took as many records as it was allowed: more are likely queued. */
+  #drainedFull = false;
   /** Rows the decoder was sized for up front (a stop at a known event count), else 0. */
   #presized = 0;
   #links: Link[] = [];
@@ -192,13 +194,12 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
           else await new Promise((r) => setTimeout(r, Math.min(POLL_MS, msLeft())));
           continue;
         }
-        const max = this.#drainMax;
-        const n = this.#drainSome();
+        this.#drainSome();
         const drainedAt = clocks().monoNs;
         if (stop.events !== undefined && this.#received >= stop.events) this.#requestStop("events");
         else if (drainedAt >= deadline) this.#requestStop("seconds");
         if (this.#stopRequested) break;
-        if (n >= max) {
+        if (this.#drainedFull) {
           // a full chunk: more is queued, keep up without sleeping (but let the loop breathe)
           await yieldToLoop();
           continue;
@@ -243,11 +244,15 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
       this.#chunks.push(this.#decoder.take());
       this.#presized = 0;
     }
-    const max = this.#presized ? Math.min(this.#drainMax, this.#presized - this.#decoder.n) : this.#drainMax;
+    // Never past a chunk's rows between seals: a drain of a backlog (a ring that filled while the
+    // loop was blocked) would otherwise grow the working columns far past a chunk, fresh pages
+    // and copies in one step.
+    const max = this.#presized ? Math.min(this.#drainMax, this.#presized - this.#decoder.n) : Math.min(this.#drainMax, Math.max(DRAIN_MIN, CHUNK_ROWS - this.#decoder.n));
     const t0 = performance.now();
     const n = this.#reader.drainSpan(this.#decoder, max);
+    this.#drainedFull = n >= max;
     this.#received += n;
-    if (n >= this.#drainMax) {
+    if (this.#drainedFull && n > 0) {
       const ms = performance.now() - t0;
       this.#drainMax = Math.max(DRAIN_MIN, Math.min(DRAIN_MAX, ms > 0 ? Math.round((n * DRAIN_TARGET_MS) / ms) : DRAIN_MAX));
     }
