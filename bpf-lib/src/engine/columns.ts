@@ -1,5 +1,7 @@
 /* Growable columns that events are decoded into. Numbers live in typed arrays,
  * strings in plain arrays; take() hands the rows over and starts afresh. */
+import { uninitialized } from "./alloc.js";
+
 export type ColumnData = Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array | BigUint64Array | BigInt64Array | unknown[] | DictColumn;
 
 type TypedCtor = Float64ArrayConstructor | Int32ArrayConstructor | Uint32ArrayConstructor | Int16ArrayConstructor | Uint16ArrayConstructor | Int8ArrayConstructor | Uint8ArrayConstructor | BigUint64ArrayConstructor | BigInt64ArrayConstructor;
@@ -114,7 +116,7 @@ export class DictBuilder {
   dict: string[] = [];
   readonly #index = new Map<string, number>();
   constructor(capacity: number) {
-    this.codes = new Uint32Array(capacity);
+    this.codes = uninitialized(Uint32Array, capacity);
   }
   /** The code of s, adding it to the dictionary if new. */
   code(s: string): number {
@@ -126,7 +128,8 @@ export class DictBuilder {
     return c;
   }
   grow(capacity: number): void {
-    const next = new Uint32Array(capacity);
+    // every row gets its code before it is read: the room need not be zeroed (engine/alloc.ts)
+    const next = uninitialized(Uint32Array, capacity);
     next.set(this.codes.subarray(0, Math.min(capacity, this.codes.length)));
     this.codes = next;
   }

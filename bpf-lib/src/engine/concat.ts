@@ -5,12 +5,13 @@
  * interrupts and live displays keep running). concatColumns runs it in one go. */
 import type { Columns } from "./decoder.js";
 import { DictColumn, type ColumnData } from "./columns.js";
+import { uninitialized } from "./alloc.js";
 
 /** Values copied between two pauses of concatAll: a few ms of memcpy and page faults. */
 export const COPY_SLICE = 1 << 16;
 
 type Settable = { set(a: ArrayLike<unknown>, o: number): void; length: number };
-type Ctor = new (n: number) => Settable;
+type Ctor = { new (n: number): Settable; new (b: ArrayBuffer, o: number, n: number): Settable; readonly BYTES_PER_ELEMENT: number };
 
 /**
  * Chunks of one decoder share its dictionary builder, so each chunk's dictionary is
@@ -42,7 +43,7 @@ function* concatColumn(parts: readonly ColumnData[]): Generator<void, ColumnData
     const dicts = parts as readonly DictColumn[];
     const dict = prefixDicts(dicts);
     if (!dict) return DictColumn.concat(dicts);
-    const codes = new Uint32Array(total);
+    const codes = uninitialized(Uint32Array, total);
     let o = 0;
     for (const p of dicts) {
       const base = o;
@@ -64,7 +65,8 @@ function* concatColumn(parts: readonly ColumnData[]): Generator<void, ColumnData
     return out;
   }
   const C = (first as unknown as { constructor: Ctor }).constructor;
-  const arr = new C(total);
+  // every element is written below, part after part
+  const arr = uninitialized(C, total);
   let o = 0;
   for (const p of parts as unknown as readonly (Settable & { subarray(a: number, b: number): ArrayLike<unknown> })[]) {
     const base = o;

@@ -4,6 +4,7 @@ import { HDR, HDR_SIZE, COMM_LEN } from "./layout.js";
 import { cString } from "./strings.js";
 import type { RecordSink, SpanSink } from "../ringbuf/reader.js";
 import { DictBuilder, handOver, type ColumnData } from "./columns.js";
+import { uninitialized } from "./alloc.js";
 
 /** Decodes one field of an event at `base` (the event's first byte) into row `row`. */
 export interface FieldDecoder {
@@ -25,7 +26,8 @@ export type Columns = Record<string, ColumnData>;
 /** What a Trace decodes its ring with: an EventDecoder, or a group's (engine/group-decoder.ts). */
 export interface StreamDecoder extends RecordSink, SpanSink {
   readonly n: number;
-  take(): Columns;
+  /** The decoded rows, handed over; `refill`: rows to make room for at once when the working columns went with them. */
+  take(refill?: number): Columns;
   peek(): Columns;
   truncated(): number;
   precision(): { imprecise?: number; impreciseColumns?: string[] };
@@ -62,10 +64,12 @@ export class EventDecoder implements StreamDecoder {
     this.eventSize = eventSize;
     this.fields = fields;
     this.#cap = capacity;
-    this.ts = new Float64Array(capacity);
-    this.cpu = new Uint16Array(capacity);
-    this.pid = new Int32Array(capacity);
-    this.tid = new Int32Array(capacity);
+    // unzeroed: every row is written before it is read, and a decoder sized for millions of
+    // events touches its pages only as rows arrive (engine/alloc.ts)
+    this.ts = uninitialized(Float64Array, capacity);
+    this.cpu = uninitialized(Uint16Array, capacity);
+    this.pid = uninitialized(Int32Array, capacity);
+    this.tid = uninitialized(Int32Array, capacity);
     this.comm = new DictBuilder(capacity);
     for (const f of fields) f.grow(capacity);
   }
@@ -73,9 +77,10 @@ export class EventDecoder implements StreamDecoder {
   /** Makes room for at least `rows` rows. */
   #grow(rows = this.#cap * 2): void {
     const cap = Math.max(rows, this.#cap * 2, 1024);
-    const grow = <T extends Float64Array | Uint16Array | Int32Array>(a: T, C: new (n: number) => T): T => {
-      const b = new C(cap);
-      b.set(a);
+    // rows past n are never read, so the new room need not be zeroed (engine/alloc.ts)
+    const grow = <T extends Float64Array | Uint16Array | Int32Array>(a: T, C: { new (n: number): T; new (b: ArrayBuffer, o: number, n: number): T; readonly BYTES_PER_ELEMENT: number }): T => {
+      const b = uninitialized(C, cap);
+      b.set(a.subarray(0, Math.min(a.length, this.n)));
       return b;
     };
     this.ts = grow(this.ts, Float64Array);
@@ -167,23 +172,26 @@ export class EventDecoder implements StreamDecoder {
 
   /**
    * The decoded rows as columns, handed over: the decoder starts empty again. Columns
-   * that are full but for a sliver (a decoder sized for a known number of events, with
-   * room for a few more) are handed over as views; others are copied right-sized.
+   * that are full but for a sliver (a decoder sized for a known number of events, or
+   * filled to its chunk) are handed over as views; others are copied right-sized. After
+   * a handover the working columns are made again with room for `refill` rows in one step
+   * (unzeroed: their pages are touched as rows arrive), so a trace that seals chunk after
+   * chunk neither copies rows nor regrows column by doubling.
    */
-  take(): Columns {
+  take(refill = 1024): Columns {
     const n = this.n;
     const full = handOver(n, this.#cap);
     const cols: Columns = full
       ? { ts: this.ts.subarray(0, n), cpu: this.cpu.subarray(0, n), pid: this.pid.subarray(0, n), tid: this.tid.subarray(0, n), comm: this.comm.take(n) }
       : { ts: this.ts.slice(0, n), cpu: this.cpu.slice(0, n), pid: this.pid.slice(0, n), tid: this.tid.slice(0, n), comm: this.comm.take(n) };
     for (const f of this.fields) cols[f.name] = f.take(n);
+    this.n = 0;
     if (full) {
-      // the arrays went with the rows: start again small (fields that handed theirs over are empty too)
+      // the arrays went with the rows (fields that handed theirs over are empty too)
       this.#cap = 0;
       emptyHeader(this);
-      this.#grow(1024);
+      this.#grow(refill);
     }
-    this.n = 0;
     return cols;
   }
 

@@ -3,10 +3,11 @@
 import type { FieldDecoder } from "./decoder.js";
 import { DictBuilder, handOver, type ColumnData } from "./columns.js";
 import { cString } from "./strings.js";
+import { uninitialized } from "./alloc.js";
 import { InvalidArgumentError } from "../errors.js";
 
 type NumArray = Float64Array | Int32Array | Uint32Array | Int16Array | Uint16Array | Int8Array | Uint8Array;
-type NumCtor = new (n: number) => NumArray;
+type NumCtor = { new (n: number): NumArray; new (b: ArrayBuffer, o: number, n: number): NumArray; readonly BYTES_PER_ELEMENT: number };
 
 abstract class Base implements FieldDecoder {
   truncated = 0;
@@ -25,7 +26,8 @@ abstract class NumBase extends Base {
     this.data = new C(0);
   }
   grow(capacity: number): void {
-    const next = new this.C(capacity);
+    // every row is written by decode before it is read: the room need not be zeroed (engine/alloc.ts)
+    const next = uninitialized(this.C, capacity);
     next.set(this.data.subarray(0, Math.min(this.data.length, capacity)));
     this.data = next;
   }
@@ -86,10 +88,10 @@ class Int64 extends Base {
     if (this.big) this.data = this.bigArray(0);
   }
   private bigArray(n: number): BigInt64Array | BigUint64Array {
-    return this.signed ? new BigInt64Array(n) : new BigUint64Array(n);
+    return this.signed ? uninitialized(BigInt64Array, n) : uninitialized(BigUint64Array, n);
   }
   grow(capacity: number): void {
-    const next = this.big ? this.bigArray(capacity) : new Float64Array(capacity);
+    const next = this.big ? this.bigArray(capacity) : uninitialized(Float64Array, capacity);
     (next as Float64Array).set((this.data as Float64Array).subarray(0, Math.min(this.data.length, capacity)));
     this.data = next;
   }
@@ -121,6 +123,11 @@ class Int64 extends Base {
     this.data[row] = d;
   }
   take(n: number): ColumnData {
+    if (handOver(n, this.data.length)) {
+      const d = this.data.subarray(0, n);
+      this.data = this.big ? this.bigArray(0) : new Float64Array(0);
+      return d;
+    }
     return this.data.slice(0, n);
   }
   peek(n: number): ColumnData {
@@ -132,12 +139,17 @@ class Int64 extends Base {
 class Pointer extends Base {
   private data = new BigUint64Array(0);
   grow(capacity: number): void {
-    const next = new BigUint64Array(capacity);
+    const next = uninitialized(BigUint64Array, capacity);
     next.set(this.data.subarray(0, Math.min(this.data.length, capacity)));
     this.data = next;
   }
   decode(_u8: Uint8Array, dv: DataView, base: number, row: number): void { this.data[row] = dv.getBigUint64(base + this.at, true); }
-  take(n: number): ColumnData { return this.data.slice(0, n); }
+  take(n: number): ColumnData {
+    if (!handOver(n, this.data.length)) return this.data.slice(0, n);
+    const d = this.data.subarray(0, n);
+    this.data = new BigUint64Array(0);
+    return d;
+  }
   peek(n: number): ColumnData { return this.data.subarray(0, n); }
 }
 

@@ -128,7 +128,7 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
       // room for a few more (events already in the ring when the count is reached are kept too):
       // nothing is sealed or joined, and the table takes the decoder's columns as they are.
       this.#presized = !setup.decoder && stop.events !== undefined && stop.events <= PRESIZE_MAX ? stop.events + (stop.events >> 7) + 64 : 0;
-      this.#decoder = setup.decoder ? setup.decoder(reader) : new EventDecoder(reader, setup.eventSize, setup.fields, this.#presized || undefined);
+      this.#decoder = setup.decoder ? setup.decoder(reader) : new EventDecoder(reader, setup.eventSize, setup.fields, this.#presized || CHUNK_ROWS);
       this.#links = setup.attach();
     } catch (e) {
       // nothing half-attached stays: close what was made, links first (the object owns them)
@@ -241,23 +241,27 @@ export class Trace<Row extends object = Record<string, unknown>> implements Disp
   #drainSome(): number {
     if (this.#presized && this.#decoder.n >= this.#presized) {
       // the count the decoder was sized for is in (its columns are handed over whole); rows past it go on in chunks
-      this.#chunks.push(this.#decoder.take());
+      this.#chunks.push(this.#decoder.take(CHUNK_ROWS));
       this.#presized = 0;
     }
     // Never past a chunk's rows between seals: a drain of a backlog (a ring that filled while the
     // loop was blocked) would otherwise grow the working columns far past a chunk, fresh pages
     // and copies in one step.
-    const max = this.#presized ? Math.min(this.#drainMax, this.#presized - this.#decoder.n) : Math.min(this.#drainMax, Math.max(DRAIN_MIN, CHUNK_ROWS - this.#decoder.n));
+    // Exactly up to the chunk's end: a decoder filled to its capacity hands its columns over
+    // without a copy, and one filled past it would regrow (doubling) and then copy.
+    const room = this.#presized ? this.#presized - this.#decoder.n : CHUNK_ROWS - this.#decoder.n;
+    const max = Math.min(this.#drainMax, room);
     const t0 = performance.now();
     const n = this.#reader.drainSpan(this.#decoder, max);
     this.#drainedFull = n >= max;
     this.#received += n;
-    if (this.#drainedFull && n > 0) {
+    // retuned only from drains that the size limit cut, not the chunk's end
+    if (this.#drainedFull && n > 0 && max === this.#drainMax) {
       const ms = performance.now() - t0;
       this.#drainMax = Math.max(DRAIN_MIN, Math.min(DRAIN_MAX, ms > 0 ? Math.round((n * DRAIN_TARGET_MS) / ms) : DRAIN_MAX));
     }
     if (n > 0 && this.#batchMode) this.#cutBatch();
-    else if (!this.#presized && this.#decoder.n >= CHUNK_ROWS) this.#chunks.push(this.#decoder.take());
+    else if (!this.#presized && this.#decoder.n >= CHUNK_ROWS) this.#chunks.push(this.#decoder.take(CHUNK_ROWS));
     return n;
   }
 
