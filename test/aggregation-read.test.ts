@@ -184,4 +184,27 @@ describe("an interval aggregation of many keys", () => {
     assert.ok(seen.length > 10, `${seen.length} tables taken`);
     for (const snap of seen) for (const { interval, rows } of snap) assert.equal(rows, final.get(interval), `interval ${interval}: a table taken during the run had ${rows} of its ${final.get(interval)} rows`);
   });
+  it("snapshotAsync reads 20 000 keys of a running aggregation in turns, exactly as snapshot() does; after the run, the final table", async () => {
+    const K = 20_000;
+    const comm = "bpfbook-aread3";
+    const bin = renamedWorkload(comm);
+    const run = tracepoint("syscalls:sys_enter_lseek", { where: { comm } }).count({ by: ["offset"], maxKeys: 1 << 16 }).start();
+    await workload(["seek", String(K), "1000", "3"], { binary: bin }).go();
+    let turns = 0;
+    let ticking = true;
+    const tick = () => { if (ticking) { turns++; setImmediate(tick); } };
+    setImmediate(tick);
+    const a = await run.snapshotAsync();
+    ticking = false;
+    const b = run.snapshot();
+    assert.equal(a.numRows(), K);
+    assert.deepEqual(a.array("offset"), b.array("offset"));
+    assert.deepEqual(a.array("count"), b.array("count"));
+    assert.ok((a.array("count") as number[]).every((n) => n === 1));
+    assert.equal(a.stats.events, K);
+    assert.ok(turns > 1, `the loop turned ${turns} times while the map was read`);
+    await run.stop();
+    const final = await run.finished();
+    assert.equal(await run.snapshotAsync(), final);
+  });
 });

@@ -381,6 +381,25 @@ export class AggregationRun implements Running, Disposable {
   }
 
   /**
+   * snapshot(), with the maps read in turns of the event loop (a few ms each): a run of many
+   * keys (a read of 100,000 takes a few hundred ms) never holds the notebook while it is read.
+   * A run that finishes meanwhile gives its final table.
+   */
+  async snapshotAsync(): Promise<AggTable> {
+    if (this.#table || this.#opts.interval !== undefined) return this.snapshot();
+    const rows = this.#emptyRows();
+    const meta: RowsMeta = { bigint: new Set(), truncated: 0 };
+    const map = this.#active ? "agg1" : "agg0";
+    const self = this;
+    const read = await runInTurns((function* () { yield* self.#readInto(map, false, rows, meta); return true; })(), () => this.#finished);
+    if (read !== true || this.#finished) {
+      await this.#done.catch(() => {});
+      return this.snapshot();
+    }
+    return this.#makeTable(rows.columns(), meta);
+  }
+
+  /**
    * Stops (idempotent): detaches, waits until program runs that began before the
    * detach have finished, then reads the maps, so no event is counted after the
    * last read.

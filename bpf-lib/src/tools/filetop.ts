@@ -57,8 +57,12 @@ export function filetop(options?: FiletopOptions): AggregationTool {
   };
   const start = (opts?: AggCollectOptions): AggregationRun => {
     const run = agg.start(opts);
+    // read in turns (snapshotAsync): a look must not hold the loop however many files are open
+    let looking = false;
     const timer = setInterval(() => {
-      if (run.running) lookUp(run.snapshot());
+      if (!run.running || looking) return;
+      looking = true;
+      run.snapshotAsync().then(lookUp, () => {}).finally(() => (looking = false));
     }, LOOKUP_MS);
     timer.unref();
     // the final look happens in shape(), on the finished table
