@@ -10,14 +10,15 @@ import type { ConnectionInfo } from "./wire/connection.js";
 import { FLAG, FLAG_COUNT, TICK_MS, type Channel, type OutMessage, type ToMain, type ToWire, type WireRequest } from "./wire/bridge.js";
 import type { Header } from "./wire/message.js";
 import { CellRunner } from "./cells/index.js";
-import { toDisplayData, shouldDisplay, resetPlotlyInjection, LiveCharts, type DisplayData } from "./display/index.js";
+import { toDisplayData, shouldDisplay, resetPlotlyInjection, LiveCharts, PLOTLY_MIME, type DisplayData } from "./display/index.js";
+import { KernelImages } from "./display/kernel-images.js";
 import { History } from "./history.js";
 import { OutputCapture } from "./output.js";
 import { CommRegistry, type Comm } from "./comms.js";
 import { watchTraces } from "./progress.js";
 import { installNotebookApi, PRELUDE } from "./notebook-api.js";
 import { catchUncaught, type UncaughtKind } from "./uncaught.js";
-import { disposeAll, stopAll } from "../bpf-lib/src/index.js";
+import { activity, disposeAll, stopAll, type Running } from "../bpf-lib/src/index.js";
 import { forceStopAll } from "../bpf-lib/src/engine/running.js";
 import { banner, beginCell, endCell } from "./replay.js";
 
@@ -43,6 +44,15 @@ export class Kernel {
   readonly #comms = new CommRegistry();
   /** Charts shown with a display id: live charts are completed and replaced at the end of a cell. */
   readonly #charts = new LiveCharts();
+  /** Static images added to charts once the session is quiet (issue 13). */
+  readonly #images: KernelImages<Partial<Header> | null>;
+  /** Collections running (no images are drawn meanwhile). */
+  readonly #collections = new Set<Running>();
+  readonly #onCollectionStart = (r: Running) => void this.#collections.add(r);
+  readonly #onCollectionStop = (r: Running) => {
+    this.#collections.delete(r);
+    this.#images.kick();
+  };
   readonly #out: OutputCapture;
   #count = 0;
   /** The request being handled (cell output and displays belong to it). */
@@ -82,6 +92,20 @@ export class Kernel {
     this.#worker = new Worker(fileURLToPath(workerUrl), { workerData: { connection: opts.connection, session: this.session, flags: this.#flags } });
     this.#worker.on("message", (m: ToMain) => this.#onWire(m));
     this.#worker.on("error", (e) => this.#out.log(`wire thread error: ${e.stack ?? e}`));
+    this.#images = new KernelImages({
+      update: (id, bundle, parent) => {
+        this.#charts.published(id, bundle, true);
+        this.#iopub("update_display_data", { data: bundle.data, metadata: bundle.metadata, transient: { display_id: id } }, parent);
+      },
+      warn: (text, parent) => {
+        this.#out.flush();
+        if (parent) this.#send({ channel: "iopub", msgType: "stream", content: { name: "stderr", text: text + "\n" }, parent });
+        else this.#out.log(text);
+      },
+      busy: () => this.#executing || this.#queue.length > 0 || [...this.#collections].some((r) => r.running),
+    });
+    activity.on("start", this.#onCollectionStart);
+    activity.on("stop", this.#onCollectionStop);
     this.#stopWatching = watchTraces({
       // marked, so tools (and the replay test) can tell a run's status line from the cell's results
       show: (id, html, text, update) => this.#displayRaw({ data: { "text/html": html, "text/plain": text }, metadata: { bpfbook: { progress: true } } }, id, update),
@@ -255,7 +279,12 @@ export class Kernel {
     for (const u of end.updates) this.#displayRaw(u.bundle, u.id, true);
     if (outcome.status === "ok") {
       if (value) {
-        if (end.result) this.#iopub("execute_result", { execution_count: count, data: end.result.data, metadata: end.result.metadata });
+        if (end.result) {
+          // a chart gets an id, so its static image can be added to it in place later
+          const id = this.#images.enabled && end.result.data[PLOTLY_MIME] !== undefined ? randomUUID() : undefined;
+          this.#iopub("execute_result", { execution_count: count, data: end.result.data, metadata: end.result.metadata, ...(id ? { transient: { display_id: id } } : {}) });
+          this.#images.published(id, end.result, r.header);
+        }
         if (store) this.#history.setOutput(count, String(value.data["text/plain"] ?? ""));
       }
       this.#reply(r, "execute_reply", { status: "ok", execution_count: count, payload: this.#payload, user_expressions: {} }, { status: "ok" });
@@ -264,6 +293,7 @@ export class Kernel {
       if (!silent) this.#iopub("error", { ename: e.ename, evalue: e.evalue, traceback: e.traceback });
       this.#reply(r, "execute_reply", { status: "error", execution_count: count, ename: e.ename, evalue: e.evalue, traceback: e.traceback }, { status: "error" });
     }
+    this.#images.kick();
   }
 
   #bundle(value: unknown): DisplayData {
@@ -278,6 +308,7 @@ export class Kernel {
     this.#charts.published(id, d, update);
     const content = { data: d.data, metadata: d.metadata, transient: id ? { display_id: id } : {} };
     this.#iopub(update ? "update_display_data" : "display_data", content);
+    this.#images.published(id, d, this.#current?.header ?? null);
   }
 
   #display(value: unknown, id: string | undefined, update: boolean): void {
@@ -400,6 +431,10 @@ export class Kernel {
   }
 
   async shutdown(): Promise<void> {
+    activity.off("start", this.#onCollectionStart);
+    activity.off("stop", this.#onCollectionStop);
+    // Chromium is closed before the process exits (and killed by Playwright's exit handler if that took too long)
+    await Promise.race([this.#images.close(), sleep(3000, undefined, { ref: false })]);
     this.#stopWatching();
     this.#stopCatching();
     clearInterval(this.#ticker);

@@ -54,6 +54,8 @@ export async function runNotebook(args: string[]): Promise<number> {
     process.env[mode.replay ? "BPFBOOK_REPLAY" : "BPFBOOK_RECORD"] = mode.dir;
     process.stderr.write(`${mode.replay ? "replaying" : "recording to"} ${mode.dir}\n`);
   }
+  // the kernel draws no static images of its own: nbclient does not wait for them after a cell, and they are drawn below
+  process.env.BPFBOOK_IMAGES = "off";
   const work = mkdtempSync(join(tmpdir(), "bpfbook-run-"));
   try {
     let status = 0;

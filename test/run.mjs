@@ -12,6 +12,8 @@ const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: "inherit" })
 
 if (process.env.BPFBOOK_TEST_NO_BUILD !== "1" && run("npm", ["run", "-s", "build"]) !== 0) process.exit(1);
 
+// Kernels started by the tests draw no static images (a Chromium each) unless a test asks (test_images.py)
+process.env.BPFBOOK_IMAGES ??= "off";
 const only = process.argv.slice(2);
 const dir = join(root, "dist", "test");
 // Host tests first, then the ones that boot a second kernel under qemu (test/vm/).

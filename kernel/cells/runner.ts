@@ -14,6 +14,7 @@ import { ModuleLoader } from "./modules.js";
 import { declaredNames, expandShorthands } from "./shorthand.js";
 import { bpfCellSource, isBpfCell, typeBpfCalls } from "./bpf-cells.js";
 import { switchMode } from "../replay.js";
+import { imagesStatus, takeImagesMagic } from "../display/image-mode.js";
 import { bpfbookName } from "./locations.js";
 import { blankExportModifiers } from "./strip-exports.js";
 import { diagnosticsError, internalError, interruptedError, originCell, runtimeError } from "./traceback.js";
@@ -149,6 +150,12 @@ export class CellRunner {
       if (switched) {
         code = switched.rest;
         this.modules.forget(bpfbookName);
+      }
+      // `%bpfbook images on|off|auto`: static images of charts (display/image-mode.ts); said back in the cell's output
+      const images = takeImagesMagic(code);
+      if (images) {
+        code = images.rest;
+        process.stdout.write(`${imagesStatus()}\n`);
       }
       // BPF C is compiled first, so the cell is checked against its object's types
       const source = annotateHelp(isBpfCell(code) ? await bpfCellSource(code) : await typeBpfCalls(code), this.getConverter(), this.prevDecl);

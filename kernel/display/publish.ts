@@ -65,7 +65,8 @@ function figureOf(o: OutputJson): ChartFigure | undefined {
   return f as ChartFigure;
 }
 
-function titleOf(fig: ChartFigure): string | undefined {
+/** The figure's title text, if it has one (the static image's alt text). */
+export function figureTitle(fig: ChartFigure): string | undefined {
   const t = fig.layout?.title;
   if (typeof t === "string") return t;
   if (typeof t === "object" && t !== null && typeof (t as { text?: unknown }).text === "string") return (t as { text: string }).text;
@@ -132,7 +133,7 @@ export async function publishNotebook(nb: NotebookJson, opts: PublishOptions = {
         for (const c of charts) {
           try {
             const img = await renderer.render(c.figure);
-            attachImage(c.output, img, titleOf(c.figure));
+            attachImage(c.output, img, figureTitle(c.figure));
             summary.images++;
             if (img.svg !== undefined) summary.svgs++;
             summary.perChart.push({ cell: c.cell, ms: img.ms });

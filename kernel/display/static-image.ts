@@ -2,7 +2,7 @@
  * the network off: for the places no script runs (GitHub, PDF exports, an untrusted
  * notebook). One browser and one page render any number of charts: starting Chromium and
  * plotly.js is the fixed cost, each chart then takes one Plotly.toImage. */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -52,6 +52,21 @@ export function staticSize(fig: ChartFigure): { width: number; height: number } 
   return { width: num(l.width, STATIC_WIDTH), height: num(l.height, STATIC_HEIGHT) };
 }
 
+export interface LaunchOptions {
+  /**
+   * Run Chromium at the lowest CPU priority (SCHED_IDLE): the kernel renders while a
+   * notebook sits idle, and a trace started meanwhile must not share its CPUs evenly
+   * with a renderer.
+   */
+  lowPriority?: boolean;
+  /**
+   * Let Playwright handle SIGINT, SIGTERM and SIGHUP (default true). Its handlers close
+   * the browser and exit the process on SIGINT, which in the notebook kernel is an
+   * interrupt, not the end: the kernel passes false and closes the renderer at shutdown.
+   */
+  playwrightSignals?: boolean;
+}
+
 type Browser = Awaited<ReturnType<(typeof import("playwright-core"))["chromium"]["launch"]>>;
 type Page = Awaited<ReturnType<Browser["newPage"]>>;
 
@@ -67,6 +82,22 @@ const renderInPage: PageFn = async ({ fig, width, height }) => {
   const png = await P.Snapshot.svgToImg({ svg, format: "png", width, height, scale: 1, canvas: g.document.createElement("canvas"), promise: true });
   return { svg, png: png.slice(png.indexOf(",") + 1) };
 };
+
+/**
+ * A script that starts `executable` under SCHED_IDLE (Playwright spawns what it is given
+ * with its own arguments). Not nice 19: Chromium sets its threads' nice values itself
+ * (0, and -8 for display threads; seen as root here), while the scheduling policy is
+ * inherited by every process and thread and Chromium leaves it alone. nice where chrt is
+ * missing.
+ */
+function idleWrapper(dir: string, executable: string): string {
+  const file = join(dir, "chromium-idle.sh");
+  const quoted = `'${executable.replace(/'/g, `'\\''`)}'`;
+  const lower = existsSync("/usr/bin/chrt") ? "/usr/bin/chrt --idle 0" : "nice -n 19";
+  writeFileSync(file, `#!/bin/sh\nexec ${lower} ${quoted} "$@"\n`);
+  chmodSync(file, 0o700);
+  return file;
+}
 
 export class ChartRenderer {
   readonly #browser: Browser;
@@ -86,16 +117,26 @@ export class ChartRenderer {
   }
 
   /** Starts Chromium with a page that has plotly.js loaded from node_modules. Throws when Chromium or playwright-core is missing. */
-  static async launch(executable = chromiumPath()): Promise<ChartRenderer> {
+  static async launch(executable = chromiumPath(), opts: LaunchOptions = {}): Promise<ChartRenderer> {
     const t0 = performance.now();
     if (!executable) throw new Error(`no Chromium found (${CHROMIUM_CANDIDATES[0]}; apt-get install chromium, or set BPFBOOK_CHROMIUM)`);
     const { chromium } = await import("playwright-core");
-    const browser = await chromium.launch({
-      executablePath: executable,
-      headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
-    });
     const dir = mkdtempSync(join(tmpdir(), "bpfbook-render-"));
+    const signals = opts.playwrightSignals !== false;
+    let browser: Browser;
+    try {
+      browser = await chromium.launch({
+        executablePath: opts.lowPriority ? idleWrapper(dir, executable) : executable,
+        headless: true,
+        handleSIGINT: signals,
+        handleSIGTERM: signals,
+        handleSIGHUP: signals,
+        args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
+      });
+    } catch (e) {
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
     const refused: string[] = [];
     try {
       const context = await browser.newContext({ offline: true });
