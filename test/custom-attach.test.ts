@@ -439,7 +439,7 @@ int on_call_c(void *ctx)
     }
   });
 
-  it("a plain libbpf ring (no RINGBUF) cannot be read as events: the error says to declare it with RINGBUF", async () => {
+  it("a plain libbpf ring (no RINGBUF) is read as events only with its struct named: the error says how", async () => {
     const code = String.raw`
 #include "bpfbook.h"
 struct event { u32 pid; };
@@ -456,7 +456,7 @@ int plain_c(void *ctx)
 }
 `;
     using prog = await bpf.compile(code);
-    assert.throws(() => prog.events("rb"), (e: unknown) => e instanceof InvalidArgumentError && e.message === `${prog.name}: ring "rb" has no record type: declare it with RINGBUF(rb, struct your_event) so bpfbook knows its columns`);
+    assert.throws(() => prog.events("rb"), (e: unknown) => e instanceof InvalidArgumentError && e.message === `${prog.name}: ring "rb" has no record type: name its struct (prog.events("rb", { record: "struct your_event" })), or declare it with RINGBUF(rb, struct your_event)`);
     assert.throws(() => prog.map("rb"), (e: unknown) => e instanceof InvalidArgumentError && /"rb" is a ringbuf map/.test(e.message));
     // it still loads and runs as a program: only reading the ring needs a record type
     await prog.run({ seconds: 0.1 });

@@ -61,7 +61,7 @@ export type {
 // Your own BPF C: bpf.c`...` in a cell (or %%bpf), compiled against this kernel, typed from its BTF
 export { bpf, BpfCProgram, CustomEvents, CustomMap, compileBpf, compileBpfFile, findClang, vmlinuxHeader, bpfTypeText, bpfFileTypeText } from "./probes/custom/index.js";
 export { CompileError, CompilerMissingError, CustomVerifierError } from "./probes/custom/index.js";
-export type { CustomTypes, BpfCOptions, AttachOptions, RunOptions, RowArg, MapTableOptions, CompileOptions, CompiledObject, Diagnostic } from "./probes/custom/index.js";
+export type { CustomTypes, BpfCOptions, AttachOptions, EventsOptions, RunOptions, RowArg, MapTableOptions, CompileOptions, CompiledObject, Diagnostic } from "./probes/custom/index.js";
 
 // Profiling: CPU samples and off-CPU time per stack
 export { profile, startProfile, offcpu, startOffcpu } from "./probes/profile/profile.js";

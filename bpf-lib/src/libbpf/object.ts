@@ -131,9 +131,11 @@ export class BpfObject implements ObjectOwner, Disposable {
     const { result: rc, lines } = captureLog(() => ffi.objectLoad(h));
     if (rc < 0) {
       const e = -rc;
-      const excerpt = verifierExcerpt(lines);
+      // libbpf's own lines after the log (a log longer than the print buffer has no END marker) are not the verifier's words
+      const excerpt = verifierExcerpt(lines.filter((l) => !l.startsWith("libbpf: ") || l.includes("-- BEGIN PROG LOAD LOG --")));
       const failed = /prog '([^']+)': failed to load/.exec(lines.join(""))?.[1] ?? this.name;
-      if (excerpt !== null && (e === 13 || e === 22 || e === 7 || e === 28)) throw new VerifierError(failed, excerpt, e);
+      // Any refusal that comes with a verifier log is the verifier's (E2BIG: too large, EFAULT: too complex, ...); EPERM is about privileges
+      if (excerpt !== null && e !== 1) throw new VerifierError(failed, excerpt, e);
       if (e === 1 || e === 13) {
         const p = privileges();
         if (!p.capBpf || !p.capPerfmon) {

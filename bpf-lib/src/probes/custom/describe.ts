@@ -148,3 +148,32 @@ function findDatasec(btf: BtfTypeSource, name: string): RawBtfType | null {
     if (t.kind === BtfKind.DATASEC && btf.name(t.nameOff) === name) return t;
   }
 }
+
+/** The named structs and unions of an object's BTF (and typedefs of them), as C spells them: `struct event`, `event_t`. */
+function recordTypes(btf: BtfTypeSource): Map<string, number> {
+  const out = new Map<string, number>();
+  for (let id = 1; ; id++) {
+    const t = btf.type(id);
+    if (t === null) return out;
+    const name = btf.name(t.nameOff);
+    if (name === "" || name.startsWith("__bpfbook")) continue;
+    if (t.kind === BtfKind.STRUCT || t.kind === BtfKind.UNION) out.set(`${t.kind === BtfKind.STRUCT ? "struct" : "union"} ${name}`, id);
+    else if (t.kind === BtfKind.TYPEDEF) {
+      const to = resolve(btf, id);
+      if (to?.kind === BtfKind.STRUCT || to?.kind === BtfKind.UNION) out.set(name, id);
+    }
+  }
+}
+
+/**
+ * The layout of a record type named in C (`struct event`, `event` for `struct event`, or a
+ * typedef), for a ring declared without RINGBUF(); else the names there are. Records are
+ * decoded from the root (rootName "value", as RINGBUF's).
+ */
+export function recordTypeNamed(btf: BtfTypeSource, spelled: string): { layout: RecordLayout } | { names: string[] } {
+  const types = recordTypes(btf);
+  const name = spelled.trim().replace(/\s+/g, " ");
+  const id = types.get(name) ?? types.get(`struct ${name}`);
+  if (id !== undefined) return { layout: layoutOf(btf, id, "value") };
+  return { names: [...types.keys()] };
+}

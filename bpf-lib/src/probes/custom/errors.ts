@@ -39,25 +39,45 @@ export class CompileError extends BpfbookError {
   }
 }
 
-/** The verifier refused a program of the user's C: the line it refused, the verifier's reason and a hint. */
+/** The verifier's words, trimmed to the point. */
+export interface VerifierWords {
+  /** What the verifier said was wrong (`R0 invalid mem access 'map_value_or_null'`). */
+  reason: string;
+  /** The refused instruction as the verifier printed it (`8: (79) r1 = *(u64 *)(r0 +0)`), when the log shows one. */
+  instruction: string | null;
+  /** The register the reason names (`R0`), if any. */
+  register: string | null;
+  /** What usually fixes it, for the common rejections. */
+  hint: string | null;
+  /** The log was longer than what libbpf's print callback could pass on: only its head was read. */
+  cut: boolean;
+}
+
+/** The verifier refused a program of the user's C: the line it refused, the instruction, the register, the reason and a hint. */
 export class CustomVerifierError extends BpfbookError {
   readonly program: string;
-  /** The line of the user's source the refused instruction came from (0 when the log did not say). */
+  /** The line of the user's source the refused instruction came from (a loop's: its back-edge's; when the log names no instruction, the program's function; 0 when neither is known). */
   readonly line: number;
   readonly reason: string;
+  readonly instruction: string | null;
+  readonly register: string | null;
   readonly hint: string | null;
   readonly log: string;
-  constructor(source: string, program: string, at: { line: number; code: string } | null, reason: string, hint: string | null, log: string, errno?: number) {
-    const where = at ? `${source} line ${at.line}: ${at.code.trim()}` : `${source} (the verifier named no source line)`;
+  constructor(source: string, program: string, at: { line: number; code: string; what?: string } | null, words: VerifierWords, log: string, errno?: number) {
+    const where = at ? `${source} line ${at.line}${at.what ? ` (${at.what})` : ""}: ${at.code.trim()}` : `${source} (the verifier named no source line)`;
+    const insn = words.instruction ? `\n  instruction ${words.instruction}` : "";
+    const cut = words.cut ? "\n(the log was cut: only its first part could be read)" : "";
     super(
       "EVERIFIER",
-      `the kernel's verifier rejected program "${program}" at ${where}\n  ${reason}${hint ? `\n  hint: ${hint}` : ""}\nthe verifier's log, trimmed:\n${log}`,
+      `the kernel's verifier rejected program "${program}" at ${where}${insn}\n  ${words.reason}${words.hint ? `\n  hint: ${words.hint}` : ""}\nthe verifier's log, trimmed:\n${log}${cut}`,
       { errno },
     );
     this.program = program;
     this.line = at?.line ?? 0;
-    this.reason = reason;
-    this.hint = hint;
+    this.reason = words.reason;
+    this.instruction = words.instruction;
+    this.register = words.register;
+    this.hint = words.hint;
     this.log = log;
   }
 }

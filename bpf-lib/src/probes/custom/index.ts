@@ -36,7 +36,7 @@ export type { RunOptions } from "./program.js";
 export { CustomEvents } from "./events.js";
 export { CustomMap } from "./map.js";
 export type { RowArg, MapTableOptions } from "./map.js";
-export type { CustomTypes, BpfCOptions, AttachOptions } from "./types.js";
+export type { CustomTypes, BpfCOptions, AttachOptions, EventsOptions } from "./types.js";
 export { compileBpf, compileBpfFile, findClang, vmlinuxHeader, cacheDir } from "./compile.js";
 export type { CompileOptions, CompiledObject } from "./compile.js";
 export { CompileError, CompilerMissingError, CustomVerifierError } from "./errors.js";

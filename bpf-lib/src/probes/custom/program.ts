@@ -3,6 +3,7 @@
  * a collection, its maps and rings read back in the types of its own BTF. Owned by a
  * disposable like every other kernel object: nothing pinned, nothing left behind. */
 import { BpfObject } from "../../libbpf/object.js";
+import { captureLog } from "../../libbpf/log.js";
 import type { BpfMap } from "../../libbpf/map.js";
 import type { Link } from "../../libbpf/link.js";
 import { BtfBlob } from "../../btf/blob.js";
@@ -12,14 +13,15 @@ import { nearest } from "../../tracefs/nearest.js";
 import { readFileSync } from "node:fs";
 import { basename } from "node:path";
 import { compileBpf, compileBpfFile, type CompileOptions, type CompiledObject } from "./compile.js";
-import { describeObject, type CustomMapInfo, type ObjectDescription } from "./describe.js";
+import { describeObject, recordTypeNamed, type CustomMapInfo, type ObjectDescription } from "./describe.js";
+import type { RecordLayout } from "./layout.js";
 import { encodeRecord } from "./codec.js";
 import { explainVerifierError, type SourceLines } from "./verifier.js";
 import { attachKind, attachPrograms } from "./attach.js";
 import { Attachment } from "./attachment.js";
 import { CustomEvents, type EventsOwner } from "./events.js";
 import { CustomMap, type MapOwner } from "./map.js";
-import type { AttachOptions, BpfCOptions, CustomTypes } from "./types.js";
+import type { AttachOptions, BpfCOptions, CustomTypes, EventsOptions } from "./types.js";
 import { summaryHtml, summaryText, type ProgramSummary } from "./summary.js";
 
 type MapEntry<T extends CustomTypes, K extends keyof T["maps"]> = T["maps"][K];
@@ -139,12 +141,17 @@ export class BpfCProgram<T extends CustomTypes = CustomTypes> implements EventsO
   load(): this {
     const obj = this.#obj();
     if (obj.loaded) return this;
-    try {
-      obj.load();
-    } catch (e) {
-      if (e instanceof VerifierError) throw explainVerifierError(e, this.#source);
-      throw e;
-    }
+    // libbpf's lines during the load: the whole verifier log, not only the excerpt the error quotes
+    let failure: unknown = null;
+    const { lines } = captureLog(() => {
+      try {
+        obj.load();
+      } catch (e) {
+        failure = e;
+      }
+    });
+    if (failure instanceof VerifierError) throw explainVerifierError(failure, this.#source, lines);
+    if (failure !== null) throw failure;
     return this;
   }
 
@@ -216,11 +223,40 @@ export class BpfCProgram<T extends CustomTypes = CustomTypes> implements EventsO
     return m;
   }
 
+  /**
+   * A plain libbpf ring (`__uint(type, BPF_MAP_TYPE_RINGBUF)`), its records decoded as the
+   * struct named in `record` (from the object's BTF); `Row` types the table. Without
+   * RINGBUF()'s counters its `lost` is not known (0).
+   */
+  // First, and unconstrained: `prog.events<"ring">` (an instantiation expression) applies to every
+  // overload, and ReturnType<> reads the last one, which must stay the RINGBUF one.
+  events<Row = Record<string, unknown>>(ring: string, options: EventsOptions): CustomEvents<Row & object>;
   /** A ring buffer's records as tables: `.collect({ seconds })`, `.stream()`, `.start()`. */
-  events<K extends keyof T["events"] & string>(ring: K): CustomEvents<T["events"][K] & object> {
+  events<K extends keyof T["events"] & string>(ring: K): CustomEvents<T["events"][K] & object>;
+  events(ring: string, options?: EventsOptions): CustomEvents<object> {
     const m = this.#mapInfo(ring, "ring");
-    if (!m.record) throw new InvalidArgumentError(`${this.name}: ring "${ring}" has no record type: declare it with RINGBUF(${ring}, struct your_event) so bpfbook knows its columns`);
-    return new CustomEvents<T["events"][K] & object>(this, ring, m.record, m.stats);
+    if (options !== undefined) {
+      if (typeof options !== "object" || options === null || typeof options.record !== "string") {
+        throw new InvalidOptionError(`${this.name}.events("${ring}")`, "record", (options as { record?: unknown } | null)?.record, "the C name of the record struct, e.g. { record: \"struct event\" }");
+      }
+      return new CustomEvents<object>(this, ring, this.#recordNamed(ring, options.record), m.stats);
+    }
+    if (!m.record) throw new InvalidArgumentError(`${this.name}: ring "${ring}" has no record type: name its struct (prog.events("${ring}", { record: "struct your_event" })), or declare it with RINGBUF(${ring}, struct your_event)`);
+    return new CustomEvents<object>(this, ring, m.record, m.stats);
+  }
+
+  #recordNamed(ring: string, record: string): RecordLayout {
+    const bytes = this.#obj().btfBytes();
+    const found = bytes === null ? { names: [] } : recordTypeNamed(BtfBlob.fromBytes(bytes, this.name), record);
+    if ("layout" in found) return found.layout;
+    const bare = (n: string) => n.replace(/^(struct|union) /, "");
+    const near = nearest(bare(record), found.names.map(bare)).map((n) => found.names.find((x) => bare(x) === n)!);
+    const some = found.names.length > 20 ? `${found.names.slice(0, 20).join(", ")}, ...` : found.names.join(", ") || "(none)";
+    throw new InvalidArgumentError(
+      `${this.name}: ring "${ring}": the object's BTF has no struct "${record}"${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; its structs: ${some}. ` +
+        `clang writes a type into BTF only when a global, a map or a function's argument uses it: a struct used only through a local pointer is not there; ` +
+        `add \`${/^(struct|union) /.test(record) ? record : `struct ${record}`} *unused_${bare(record).replace(/\W/g, "_")} __attribute__((unused));\`, or declare the ring with RINGBUF(${ring}, ${record})`,
+    );
   }
 
   /** A map, read and written in its key and value types: `.table()`, `.get(key)`, `.set(key, value)`, `.delete(key)`, `.clear()`. */

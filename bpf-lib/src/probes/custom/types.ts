@@ -37,3 +37,9 @@ export interface AttachOptions {
   /** Only these programs (by function name) are attached; default all. */
   programs?: readonly string[];
 }
+
+/** How to read a plain libbpf ring, declared without RINGBUF(). */
+export interface EventsOptions {
+  /** The C name of its record type in the object's BTF: `"struct event"` (or `"event"`, or a typedef). */
+  record: string;
+}
