@@ -198,6 +198,27 @@ static __always_inline void derive_all(void *ctx, __u8 *win)
 	derive_one(ctx, win, 12); derive_one(ctx, win, 13); derive_one(ctx, win, 14); derive_one(ctx, win, 15);
 }
 
+/* Only the derived fields whose bit is set in `mask` (a .rodata value at every call, so
+ * the verifier prunes the rest): a paired entry probe derives the fields read at entry
+ * and carries them to its return, which derives the others (uprobe.bpf.c, kprobe.bpf.c). */
+static __always_inline void derive_masked(void *ctx, __u8 *win, __u32 mask)
+{
+#define DERIVE_IF(i) if (mask & (1U << (i))) derive_one(ctx, win, (i))
+	DERIVE_IF(0); DERIVE_IF(1); DERIVE_IF(2); DERIVE_IF(3); DERIVE_IF(4); DERIVE_IF(5); DERIVE_IF(6); DERIVE_IF(7);
+	DERIVE_IF(8); DERIVE_IF(9); DERIVE_IF(10); DERIVE_IF(11); DERIVE_IF(12); DERIVE_IF(13); DERIVE_IF(14); DERIVE_IF(15);
+#undef DERIVE_IF
+}
+
+/* Faults an entry probe's reads took, carried to the return that settles them (the
+ * return may run on another CPU, whose count this is then added to). */
+static __always_inline void derive_faults_add(__u64 n)
+{
+	__u32 zero = 0;
+	__u64 *c = bpf_map_lookup_elem(&derive_faults, &zero);
+	if (c)
+		*c += n;
+}
+
 /* Counts the event's faulted reads in STAT_READ_FAILED if its filters kept it (keep),
  * else forgets them: other processes' faults never show up in a trace's stats. */
 static __always_inline void derive_faults_settle(bool keep)

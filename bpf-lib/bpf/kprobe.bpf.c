@@ -27,9 +27,13 @@
  *
  * Derived values (derive.h: uid, gid, cgroup, reads through an argument, the return
  * value or the current task, stack ids) follow the slots, from window offset 64, and
- * are derived once the window is complete, where the event is emitted: on a paired
- * return that is at the return (the arguments as saved at entry, the memory they
- * point to as it is at return). A stream copies them after its slots, before the strings. */
+ * are derived once the window is complete, where the event is emitted; on a paired
+ * return, the fields in cfg_derive_entry are derived at the entry instead (what an
+ * argument pointed to when the call began) and carried to the return in the start:
+ * the window's first cfg_carry_bytes (slot 0 the entry's faulted reads, slot 1 its
+ * timestamp, the argument slots, the derived fields up to the last one read at
+ * entry). A stream copies the derived values after its slots, before the strings
+ * (`strings` are read where the event is emitted: at the return). */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
@@ -87,6 +91,10 @@ const volatile __u32 cfg_value_src = VAL_ONE;
 const volatile __u32 cfg_value_woff = 0;
 const volatile __u32 cfg_value_size = 8;
 const volatile __u32 cfg_derive_bytes = 0; /* stream: derived bytes copied after the slots */
+const volatile __u32 cfg_derive_entry = 0; /* paired: derived fields (a bit each) read at entry, carried to the return */
+const volatile __u32 cfg_carry_bytes = 64; /* paired: window bytes a start holds (the starts map's value size) */
+
+#define MAX_CARRY (64 + MAX_DERIVED_BYTES)
 
 struct scratch {
 	__u8 win[MAX_SPAN]; /* the first 64 bytes are the slots; predicates and keys may address up to MAX_SPAN */
@@ -100,24 +108,21 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-struct start {
-	__u64 ts;
-	__u64 args[MAX_ARGS];
-};
-/* entry timestamps and arguments by thread (pid_tgid), for the return */
+/* The entry's window start (faults, timestamp, arguments, derived fields read at
+ * entry) by thread (pid_tgid), for the return. Untyped, so its size is set before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* resized before load */
 	__type(key, __u64);
-	__type(value, struct start);
+	__uint(value_size, 64); /* cfg_carry_bytes, set before load */
 } starts SEC(".maps");
 
 
 /* The window is complete: filter, then stream it or count it. */
-static __always_inline int emit(void *ctx, struct scratch *s, const struct stream_ident *id)
+static __always_inline int emit(void *ctx, struct scratch *s, const struct stream_ident *id, __u32 mask)
 {
 	if (cfg_nderive)
-		derive_all(ctx, s->win);
+		derive_masked(ctx, s->win, mask);
 	if (!preds_match(s->win)) {
 		if (cfg_nderive)
 			derive_faults_settle(false);
@@ -185,16 +190,17 @@ static __always_inline struct scratch *begin(struct stream_ident *id)
 static __always_inline int entry_done(void *ctx, struct scratch *s, const struct stream_ident *id)
 {
 	if (cfg_store) {
-		const __u64 *w = (const __u64 *)s->win;
-		struct start st = { .ts = bpf_ktime_get_ns() };
-#pragma unroll
-		for (int k = 0; k < MAX_ARGS; k++)
-			st.args[k] = w[SLOT_ARG0 + k];
-		if (bpf_map_update_elem(&starts, &id->pid_tgid, &st, BPF_ANY))
+		__u64 *w = (__u64 *)s->win;
+		if (cfg_derive_entry) {
+			derive_masked(ctx, s->win, cfg_derive_entry);
+			w[SLOT_RET] = derive_faults_take();
+		}
+		w[SLOT_LAT] = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&starts, &id->pid_tgid, s->win, BPF_ANY))
 			stat_inc(STAT_START_DROPPED);
 		return 0;
 	}
-	return emit(ctx, s, id);
+	return emit(ctx, s, id, ~0U);
 }
 
 /* The return value (and, for fexit, the arguments) are in the window: pair, then emit. */
@@ -202,20 +208,29 @@ static __always_inline int return_done(void *ctx, struct scratch *s, const struc
 {
 	__u64 *w = (__u64 *)s->win;
 	if (cfg_paired) {
-		struct start *st = bpf_map_lookup_elem(&starts, &id->pid_tgid);
+		const __u64 *st = bpf_map_lookup_elem(&starts, &id->pid_tgid);
 		if (!st) {
 			stat_inc(STAT_UNMATCHED);
 			return 0;
 		}
-		w[SLOT_LAT] = bpf_ktime_get_ns() - st->ts;
-		if (cfg_start_args) {
-#pragma unroll
-			for (int k = 0; k < MAX_ARGS; k++)
-				w[SLOT_ARG0 + k] = st->args[k];
+		__u64 ret = w[SLOT_RET], now = bpf_ktime_get_ns();
+		/* fexit has the arguments from its context already: the same values the entry saw */
+		__u32 words = cfg_carry_bytes / 8;
+		for (int k = 0; k < MAX_CARRY / 8; k++) {
+			if (k >= words)
+				break;
+			if (k >= SLOT_ARG0 && k < SLOT_ARG0 + MAX_ARGS && !cfg_start_args)
+				continue;
+			w[k] = st[k];
 		}
+		if (w[SLOT_RET])
+			derive_faults_add(w[SLOT_RET]);
+		w[SLOT_RET] = ret;
+		w[SLOT_LAT] = now - w[SLOT_LAT];
 		bpf_map_delete_elem(&starts, &id->pid_tgid);
+		return emit(ctx, s, id, ~cfg_derive_entry);
 	}
-	return emit(ctx, s, id);
+	return emit(ctx, s, id, ~0U);
 }
 
 SEC("kprobe")

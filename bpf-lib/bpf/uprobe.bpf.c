@@ -15,10 +15,13 @@
  *
  * Derived values (derive.h: uid, gid, cgroup, reads through an argument, the return
  * value or the current task, stack ids) follow the slots, from window offset 64, and
- * are derived once the window is complete, where the event is emitted: on a paired
- * return that is at the return (the arguments as saved at entry, the memory they
- * point to as it is at return, which is what an output buffer wants). A stream
- * copies them after its slots.
+ * are derived once the window is complete, where the event is emitted; on a paired
+ * return, the fields in cfg_derive_entry are derived at the entry instead (what an
+ * argument pointed to when the call began, as bpftrace's @s[tid] = str(arg0) keeps
+ * it) and carried to the return in the start, which is the window's first
+ * cfg_carry_bytes: slot 0 the entry's faulted reads, slot 1 its timestamp, the
+ * argument slots, then the derived fields up to the last one read at entry. A stream
+ * copies the derived values after its slots.
  *
  * The registers are read straight from the context (PT_REGS_PARMn, not the _CORE
  * variants): uprobe programs may load pt_regs fields directly, and that needs no
@@ -57,6 +60,10 @@ const volatile __u32 cfg_value_src = VAL_ONE;
 const volatile __u32 cfg_value_woff = 0;
 const volatile __u32 cfg_value_size = 8;
 const volatile __u32 cfg_derive_bytes = 0; /* stream: derived bytes copied after the slots */
+const volatile __u32 cfg_derive_entry = 0; /* paired: derived fields (a bit each) read at entry, carried to the return */
+const volatile __u32 cfg_carry_bytes = 64; /* paired: window bytes a start holds (the starts map's value size) */
+
+#define MAX_CARRY (64 + MAX_DERIVED_BYTES)
 
 struct scratch {
 	__u8 win[MAX_SPAN]; /* the first 64 bytes are the slots; predicates and keys may address up to MAX_SPAN */
@@ -70,23 +77,20 @@ struct {
 	__type(value, struct scratch);
 } scratch SEC(".maps");
 
-struct start {
-	__u64 ts;
-	__u64 args[MAX_ARGS];
-};
-/* entry timestamps and arguments by thread (pid_tgid), for the return */
+/* The entry's window start (faults, timestamp, arguments, derived fields read at
+ * entry) by thread (pid_tgid), for the return. Untyped, so its size is set before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* resized before load */
 	__type(key, __u64);
-	__type(value, struct start);
+	__uint(value_size, 64); /* cfg_carry_bytes, set before load */
 } starts SEC(".maps");
 
 /* The window is complete: filter, then stream it or count it. */
-static __always_inline int emit(void *ctx, struct scratch *s, const struct stream_ident *id)
+static __always_inline int emit(void *ctx, struct scratch *s, const struct stream_ident *id, __u32 mask)
 {
 	if (cfg_nderive)
-		derive_all(ctx, s->win);
+		derive_masked(ctx, s->win, mask);
 	if (!preds_match(s->win)) {
 		if (cfg_nderive)
 			derive_faults_settle(false);
@@ -150,15 +154,20 @@ int on_entry(struct pt_regs *ctx)
 	if (na > 4) w[SLOT_ARG0 + 4] = PT_REGS_PARM5(ctx);
 	if (na > 5) w[SLOT_ARG0 + 5] = PT_REGS_PARM6(ctx);
 	if (cfg_paired) {
-		struct start st = { .ts = bpf_ktime_get_ns() };
 #pragma unroll
 		for (int k = 0; k < MAX_ARGS; k++)
-			st.args[k] = k < na ? w[SLOT_ARG0 + k] : 0;
-		if (bpf_map_update_elem(&starts, &id.pid_tgid, &st, BPF_ANY))
+			if (k >= na)
+				w[SLOT_ARG0 + k] = 0;
+		if (cfg_derive_entry) {
+			derive_masked(ctx, s->win, cfg_derive_entry);
+			w[SLOT_RET] = derive_faults_take();
+		}
+		w[SLOT_LAT] = bpf_ktime_get_ns();
+		if (bpf_map_update_elem(&starts, &id.pid_tgid, s->win, BPF_ANY))
 			stat_inc(STAT_START_DROPPED);
 		return 0;
 	}
-	return emit(ctx, s, &id);
+	return emit(ctx, s, &id, ~0U);
 }
 
 SEC("uretprobe")
@@ -177,18 +186,26 @@ int on_return(struct pt_regs *ctx)
 	w[SLOT_RET] = PT_REGS_RC(ctx);
 	w[SLOT_LAT] = 0;
 	if (cfg_paired) {
-		struct start *st = bpf_map_lookup_elem(&starts, &id.pid_tgid);
+		const __u64 *st = bpf_map_lookup_elem(&starts, &id.pid_tgid);
 		if (!st) {
 			stat_inc(STAT_UNMATCHED);
 			return 0;
 		}
-		w[SLOT_LAT] = bpf_ktime_get_ns() - st->ts;
-#pragma unroll
-		for (int k = 0; k < MAX_ARGS; k++)
-			w[SLOT_ARG0 + k] = st->args[k];
+		__u64 ret = w[SLOT_RET], now = bpf_ktime_get_ns();
+		__u32 words = cfg_carry_bytes / 8;
+		for (int k = 0; k < MAX_CARRY / 8; k++) {
+			if (k >= words)
+				break;
+			w[k] = st[k];
+		}
+		if (w[SLOT_RET])
+			derive_faults_add(w[SLOT_RET]);
+		w[SLOT_RET] = ret;
+		w[SLOT_LAT] = now - w[SLOT_LAT];
 		bpf_map_delete_elem(&starts, &id.pid_tgid);
+		return emit(ctx, s, &id, ~cfg_derive_entry);
 	}
-	return emit(ctx, s, &id);
+	return emit(ctx, s, &id, ~0U);
 }
 
 char LICENSE[] SEC("license") = "GPL";

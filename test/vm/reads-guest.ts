@@ -106,6 +106,19 @@ async function main(): Promise<void> {
       const { t, source } = await events((pid) => kretprobe("vfs_read", { via, where: { pid }, args: [], columns: ["ppid"], read: { name: "file->f_path.dentry->d_name.name" } }).start(), read);
       return { source, rows: t.numRows(), values: uniq(t, "name"), ppid: uniq(t, "ppid"), ret: uniq(t, "ret"), readFailed: t.stats.readFailed ?? 0, columns: t.columnNames() };
     });
+    await check(`${via} entry reads`, async () => {
+      // reads through an argument happen at the entry and reach the return's row (at: "return" reads there);
+      // putname frees its argument before it returns: only a read at entry still sees the path
+      const open = ["openat", OPENED, String(N)];
+      const { t, source } = await events((pid) => kretprobe("do_sys_openat2", { via, where: { pid }, args: [], read: { fname: { from: "filename", string: 64 }, again: { from: "filename", string: 64, at: "return" } } }).start(), open);
+      const { t: freed } = await events((pid) => kretprobe("putname", { via, where: { pid }, args: [], read: { path: "name->name" } }).start(), open);
+      const { t: lat } = await aggregate((pid) => kretprobe("do_sys_openat2", { via, where: { pid }, args: [], read: { fname: { from: "filename", string: 64 } } }).latency({ by: ["fname"], hist: "stats" }).start(), open);
+      return {
+        source, rows: t.numRows(), fname: uniq(t, "fname"), again: uniq(t, "again"), ret: uniq(t, "ret"), readFailed: t.stats.readFailed ?? 0,
+        freedSource: (freed.stats as { source?: string }).source, freedRows: freed.numRows(), freed: uniq(freed, "path"), freedFailed: freed.stats.readFailed ?? 0,
+        latency: (lat.objects() as { fname: string; count: number }[]).map((x) => ({ fname: x.fname, count: x.count })),
+      };
+    });
     await check(`${via} kstack`, async () => {
       const { t, source } = await events((pid) => kprobe("vfs_read", { via, where: { pid }, args: [], columns: ["kstack"] }).start(), read);
       return { source, rows: t.numRows(), stacks: uniq(t, "kstack"), stacksLost: t.stats.stacksLost ?? null, columns: t.columnNames() };

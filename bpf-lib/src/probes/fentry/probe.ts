@@ -36,6 +36,7 @@ import { KernelFunctionAggregation } from "./aggregate.js";
 import { configureSlotDerived, derivedEventBytes, derivedNames, derivedPlan, kernelReadRefused, planSlotDerived, slotDerivedDecoders, type SlotDerived } from "../slot-reads.js";
 import { isExtraColumn, type ExtraColumn, type ReadSpec } from "../tracepoint/reads.js";
 import type { TracepointFormat } from "../../tracefs/format.js";
+import { planEntryReads, type EntryReads } from "../entry-reads.js";
 
 const firstLine = (e: unknown) => (e instanceof Error ? e.message : String(e)).split("\n")[0]!;
 
@@ -66,6 +67,8 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
   readonly #derived: SlotDerived;
   /** Arguments the derived values read through (the programs must read their slots). */
   readonly #needCols: Col[];
+  /** Which reads happen at the entry and are carried to the return (kretprobe/fexit). */
+  readonly #entryReads: EntryReads;
   /** The mechanism of the last start (fentry or kprobe), null before. */
   lastVia: Via | null = null;
 
@@ -124,6 +127,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     const byAddress = new Set(proto.args.filter((a) => a.decl.kind === "pointer" && a.decl.user === undefined).map((a) => a.name));
     this.#derived = planSlotDerived(readFormat, { columns: opts.columns, read: reads, stackEntries: opts.stackEntries }, Object.keys(where), taken, what, false, true, byAddress);
     this.#needCols = this.#derived.needs.filter((n) => n !== "ret").map((n) => this.#argCol(n));
+    this.#entryReads = planEntryReads(read, this.#derived, ret, (n) => proto.args.some((a) => a.name === n), what);
     const replaced = new Set(this.#derived.fields.map((f) => f.name));
 
     // Strings: char pointers read in the kernel into fixed slots.
@@ -225,6 +229,7 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
       ],
       bufferBytes: this.#bufferBytes,
       derived: derivedPlan(this.#derived),
+      readsAtEntry: this.#entryReads.columns,
     };
   }
 
@@ -280,7 +285,8 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
     const p = privileges();
     for (const via of order) {
       const argSlots = this.#argSlots(run.uses);
-      const paired = ret && (run.latency || (via === "kprobe" && argSlots > 0));
+      // reads at entry need the entry too, carrying what they read to the return
+      const paired = ret && (run.latency || (via === "kprobe" && argSlots > 0) || this.#entryReads.mask !== 0);
       let obj: BpfObject | null = null;
       try {
         obj = BpfObject.open(bpfObjectPath("kprobe"), "kprobe");
@@ -353,7 +359,12 @@ export class KernelFunctionProbe<Row extends object = Record<string, unknown>, K
       obj.setConstant("cfg_has_ret", this.prototype.ret !== null ? 1 : 0);
       obj.setConstant("cfg_ret_slot", Math.min(this.prototype.slots, MAX_ARGS));
     }
-    if (!paired) obj.map("starts").setMaxEntries(1);
+    obj.setConstant("cfg_derive_entry", paired ? this.#entryReads.mask : 0);
+    obj.setConstant("cfg_carry_bytes", paired ? this.#entryReads.carryBytes : 64);
+    if (paired) {
+      obj.map("starts").setValueSize(this.#entryReads.carryBytes);
+      obj.map("starts").setMaxEntries(this.#entryReads.maxStarts);
+    } else obj.map("starts").setMaxEntries(1);
   }
 
   /** Loads, attaches and starts collecting events; stop it with stop() / table(), or dispose it. */

@@ -6,7 +6,8 @@ import type { HistSpec } from "../../engine/aggregation-run.js";
 import type { ReadRow, StandardRow } from "../tracepoint/probe.js";
 import type { KernelFunctionArgs, KernelFunctionReturn, KernelFunctionStrings } from "../../generated/kernel-functions.js";
 import type { Via } from "./support.js";
-import type { ExtraColumn, ExtraRow, ReadSpec } from "../tracepoint/reads.js";
+import type { ExtraColumn, ExtraRow } from "../tracepoint/reads.js";
+import type { PairedReadSpec } from "../entry-reads.js";
 
 type StdColumn = "ts" | "cpu" | "pid" | "tid" | "comm";
 /** An argument named like a standard column, `ret` or `latency` becomes `args_<name>`. */
@@ -43,7 +44,7 @@ export type KernelFunctionWhere<N extends string> = {
 export type StringSource = "user" | "kernel" | "auto";
 
 /** The `read` option's entries, by column name. */
-export type KernelFunctionReads = Readonly<Record<string, ReadSpec>>;
+export type KernelFunctionReads = Readonly<Record<string, PairedReadSpec>>;
 /** The columns the `columns` (C) and `read` (R) options add to a row of N with arguments A and strings S. */
 export type KernelFunctionOptionsRow<A extends string, S extends string, C extends ExtraColumn, R extends KernelFunctionReads> = ExtraRow<C, KernelFunctionColumn<A | S>> & ReadRow<R>;
 
@@ -66,7 +67,9 @@ export interface KprobeOptions<N extends string, A extends string = KernelFuncti
    * (`"file->f_path.dentry->d_name.name"`), from the current task (`"current.real_parent.tgid"`),
    * from the returned pointer (`{ from: "ret", path: "..." }`, kretprobe), or memory behind a
    * pointer (`{ from: "filename", user: true, string: 64 }`). Arguments BTF tags `__user` are read
-   * from user memory. On a kretprobe the reads happen at the return. See docs/probes.md.
+   * from user memory. On a kretprobe, reads through an argument happen at the entry and are
+   * carried to the return (`at: "return"` reads at the return, as reads from `ret` and the
+   * current task do). See docs/probes.md.
    */
   read?: R;
   /** Stacks the stack map holds when kstack/ustack are asked for (default 16384); a stack that finds its slot taken is lost and counted in stats.stacksLost. */
@@ -102,6 +105,8 @@ export interface KernelFunctionPlan {
   bufferBytes: number;
   /** Values derived in the kernel (standard columns, reads): column, what, window offset, bytes. */
   derived: { column: string; what: string; offset: number; bytes: number; kernelRead: boolean }[];
+  /** kretprobe: the reads taken at the function's entry and carried to the return (the others are read at the return). */
+  readsAtEntry: string[];
 }
 
 export interface KernelFunctionAggregateOptions<K extends string = string, V extends string = string> {

@@ -41,7 +41,7 @@ export class UprobeAggregation {
     checkMaxKeys(opts.maxKeys, probe.source);
     // On return when anything needs the return (or the time since entry); paired when the return needs the entry.
     const ret = hasReturn;
-    const paired = latency || (ret && probe.nargs > 0);
+    const paired = latency || (ret && (probe.nargs > 0 || probe.readsAtEntry));
     this.#layout = { entry: !ret || paired, ret, paired, first: 0, nslots: 0 };
     this.source = `${latency ? "latency " : ""}${probe.source}`;
   }

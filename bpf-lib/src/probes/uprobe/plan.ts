@@ -42,6 +42,8 @@ export interface UprobeSource {
   readonly source: string;
   readonly nargs: number;
   readonly retprobe: boolean;
+  /** Some reads happen at the entry: a return then pairs with its entry to carry them. */
+  readonly readsAtEntry: boolean;
   readonly format: TracepointFormat;
   /** The same probe, also deriving these standard columns (uid, ppid...) when a key names them. */
   withColumns(names: readonly string[]): UprobeSource;

@@ -3,7 +3,8 @@
  * nothing touches the kernel until start()/collect()/stream() or an aggregation
  * starts. Then uprobe.bpf.c is configured through .rodata, loaded, and attached
  * at the function's file offset: on entry (arguments), on return (the return
- * value), or both, paired by thread (latency, arguments seen at return). */
+ * value), or both, paired by thread (latency, the arguments and the reads taken
+ * at entry carried to the return). */
 import { checkSelfOption, excludeSelf } from "../self.js";
 import { BpfObject } from "../../libbpf/object.js";
 import type { Link } from "../../libbpf/link.js";
@@ -35,6 +36,7 @@ import { checkFilterable, configureSlotDerived, derivedEventBytes, derivedNames,
 import { fieldOf } from "../../tracefs/catalog.js";
 import { isExtraColumn, type ExtraColumn } from "../tracepoint/reads.js";
 import { kernelReadRefused } from "../slot-reads.js";
+import { planEntryReads, type EntryReads } from "../entry-reads.js";
 
 export class UprobeProbe {
   readonly binary: string;
@@ -48,6 +50,8 @@ export class UprobeProbe {
   readonly #preds: Pred[];
   readonly #bufferBytes: number;
   readonly #derived: SlotDerived;
+  /** Which reads happen at the entry (all of them on an entry probe; on a uretprobe those through an argument, by default). */
+  readonly #entryReads: EntryReads;
 
   /** Resolves the binary and the function, and validates every option: errors come here, before the kernel is touched. */
   constructor(binary: string, symbol: string, options: UprobeOptions = {}) {
@@ -74,6 +78,7 @@ export class UprobeProbe {
     if (this.#derived.cols.some((c) => c.spec.value.kind === "stack" && !c.spec.value.user)) {
       throw new InvalidArgumentError(`${what}: a uprobe fires in user mode, so there is no kernel stack to record; use "ustack" (the user stack), or a tracepoint or kernel function for kernel stacks`);
     }
+    this.#entryReads = planEntryReads(opts.read, this.#derived, Boolean(opts.retprobe), (x) => /^arg[0-5]$/.test(x), what);
     const n = Math.max(asked, ...this.#derived.needs.filter((x) => x.startsWith("arg")).map((x) => Number(x.slice(3)) + 1));
     this.#nargs = n;
     this.#argTypes = Array.from({ length: n }, (_, i) => slotType(i));
@@ -133,7 +138,7 @@ export class UprobeProbe {
 
   #streamLayout(): Layout {
     if (!this.#opts.retprobe) return { entry: true, ret: false, paired: false, first: SLOT.arg0, nslots: this.#nargs };
-    const paired = this.#nargs > 0 || Boolean(this.#opts.latency);
+    const paired = this.#nargs > 0 || Boolean(this.#opts.latency) || this.#entryReads.mask !== 0;
     return { entry: paired, ret: true, paired, first: SLOT.ret, nslots: paired ? 2 + this.#nargs : 1 };
   }
 
@@ -160,6 +165,7 @@ export class UprobeProbe {
       ],
       ...(this.#opts.pid !== undefined ? { pid: this.#opts.pid } : {}),
       derived: derivedPlan(this.#derived),
+      readsAtEntry: l.paired || !l.ret ? this.#entryReads.columns : [],
     };
   }
 
@@ -193,7 +199,13 @@ export class UprobeProbe {
       obj.setConstant("cfg_nargs", this.#nargs);
       configureSlotDerived(obj, this.#derived, !mode.aggregate);
       obj.setConstant("cfg_paired", l.paired ? 1 : 0);
-      if (!l.paired) obj.map("starts").setMaxEntries(1);
+      // a paired entry derives the reads taken at entry and carries them in its start
+      obj.setConstant("cfg_derive_entry", l.paired ? this.#entryReads.mask : 0);
+      obj.setConstant("cfg_carry_bytes", l.paired ? this.#entryReads.carryBytes : 64);
+      if (l.paired) {
+        obj.map("starts").setValueSize(this.#entryReads.carryBytes);
+        obj.map("starts").setMaxEntries(this.#entryReads.maxStarts);
+      } else obj.map("starts").setMaxEntries(1);
       obj.program("on_entry").setAutoload(l.entry);
       obj.program("on_return").setAutoload(l.ret);
       const a = mode.aggregate;
@@ -322,6 +334,10 @@ export class UprobeProbe {
   /** @internal */
   get nargs(): number {
     return this.#nargs;
+  }
+  /** @internal whether reads happen at the entry (a return then needs its entry) */
+  get readsAtEntry(): boolean {
+    return this.#entryReads.mask !== 0;
   }
   /** @internal */
   get retprobe(): boolean {

@@ -3,7 +3,8 @@ import type { SelfOption } from "../self.js";
 import type { FieldFilter } from "../../engine/filter.js";
 import type { HistSpec } from "../../engine/aggregation-run.js";
 import type { StandardRow } from "../tracepoint/probe.js";
-import type { ExtraColumn, ReadSpec } from "../tracepoint/reads.js";
+import type { ExtraColumn } from "../tracepoint/reads.js";
+import type { PairedReadSpec } from "../entry-reads.js";
 
 /** How an integer argument or return value decodes (from the low bytes of its 64-bit register). */
 export type IntType =
@@ -57,10 +58,12 @@ export interface UprobeOptions extends SelfOption {
    * registers, so say what they point to: `{ from: "arg0", string: 64 }` (a `char *`
    * argument), `{ from: "ret", string: 128 }` (a returned string, uretprobe),
    * `{ from: "arg1", bytes: 32, length: "arg2" }`. Pointers are user memory unless
-   * `user: false`. On a uretprobe the reads happen at the return (arguments as saved at
-   * entry). See docs/probes.md.
+   * `user: false`. On a uretprobe, reads through an argument happen at the entry and are
+   * carried to the return (bpftrace's `@s[tid] = str(arg0)`); `at: "return"` reads at the
+   * return instead (an output buffer), as reads from `ret` and the current task do. See
+   * docs/probes.md.
    */
-  read?: Readonly<Record<string, ReadSpec>>;
+  read?: Readonly<Record<string, PairedReadSpec>>;
   /** Stacks the stack map holds when kstack/ustack are asked for (default 16384); a stack that finds its slot taken is lost and counted in stats.stacksLost. */
   stackEntries?: number;
   /** Ring buffer size for streams (a power of two from 4096 to 1 GiB), default 16 MiB. */
@@ -90,6 +93,8 @@ export interface UprobePlan {
   pid?: number;
   /** Values derived in the kernel (standard columns, reads): column, what, window offset, bytes. */
   derived: { column: string; what: string; offset: number; bytes: number; kernelRead: boolean }[];
+  /** The reads taken at the function's entry (on a uretprobe, carried to the return); the others are read at the return. */
+  readsAtEntry: string[];
 }
 
 /** Key columns of uprobe aggregations: task columns, arguments and (on return) the return value. */
