@@ -4,13 +4,20 @@
  * pinned to the guest's CPU 1 must show K - 1 waiting at every sample of theirs. Booted
  * with lockdown=confidentiality, the kernel refuses bpf_probe_read_kernel: reading state
  * is a NotSupportedError that says so, while sampling without reads and profile() (the
- * same object, other programs) still load. Everything in the guest is emulated, so the
- * checks count exactly rather than time anything. */
+ * same object, other programs) still load. The same boot then runs every other probe
+ * kind's lockdown checks (test/vm/lockdown-guest.ts): tracefs is refused outright, so
+ * tracepoints are a NotSupportedError naming tracefs and the lockdown; uprobe and fentry
+ * reads of kernel memory (ppid, current.*, kernel paths) are NotSupportedErrors naming
+ * their columns; what reads no memory (pid, comm, arguments, uid, gid, cgroup) keeps its
+ * exact values; kprobes are refused and say it is the lockdown. User-memory reads do not
+ * load there yet (libbpf's feature probe, below): todo tests that say so. Everything in
+ * the guest is emulated, so the checks count exactly rather than time anything. */
 import { before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { runInVm, vmUnavailableReason } from "./vm/vm.js";
 import { ROOT, WORKLOAD } from "./helpers/workload.js";
+import { N, OPENED, TAG, type LockdownReport, type LockdownRun } from "./vm/lockdown-shared.js";
 
 const K = 3;
 const LIB = JSON.stringify(join(ROOT, "dist", "bpf-lib", "src", "index.js"));
@@ -57,14 +64,19 @@ interface Result {
   runs: Record<string, { error?: string; name?: string; code?: string; rows?: Row[]; events?: number; readFailed?: number; samples?: number; seconds?: number }>;
 }
 
-async function boot(tag: string, lockdown: boolean): Promise<Result> {
+/** One boot; under lockdown the other probe kinds' checks run after sample()'s, in the same guest. */
+async function boot(tag: string, lockdown: boolean): Promise<{ sample: Result; others: LockdownReport | null }> {
   const b64 = Buffer.from(checks(tag, lockdown)).toString("base64");
-  const command = `(mount -t securityfs securityfs /sys/kernel/security 2>/dev/null || true) && mkdir -p /tmp/sample && cd /tmp/sample && echo ${b64} | base64 -d > checks.mjs && node checks.mjs`;
-  const r = await runInVm(command, { timeoutMs: 200_000, append: lockdown ? "lockdown=confidentiality" : undefined });
+  const guest = JSON.stringify(join(ROOT, "dist", "test", "vm", "lockdown-guest.js"));
+  const command = `(mount -t securityfs securityfs /sys/kernel/security 2>/dev/null || true) && mkdir -p /tmp/sample && cd /tmp/sample && echo ${b64} | base64 -d > checks.mjs && node checks.mjs${lockdown ? ` && node ${guest}` : ""}`;
+  const r = await runInVm(command, { timeoutMs: lockdown ? 480_000 : 200_000, append: lockdown ? "lockdown=confidentiality" : undefined });
   process.stderr.write(`# VM${lockdown ? " (lockdown=confidentiality)" : ""}: status ${r.status}, boot ${(r.bootMs / 1000).toFixed(1)} s, total ${(r.totalMs / 1000).toFixed(1)} s\n`);
-  const line = r.output.split("\n").find((l) => l.startsWith(tag + " "));
+  const found = (t: string) => r.output.split("\n").find((l) => l.startsWith(t + " "));
+  const line = found(tag);
   if (!line) throw new Error(`the VM printed no ${tag} line (status ${r.status}); its output:\n${r.output.slice(-6000)}`);
-  return JSON.parse(line.slice(tag.length + 1)) as Result;
+  const others = lockdown ? found(TAG) : undefined;
+  if (lockdown && !others) throw new Error(`the VM printed no ${TAG} line (status ${r.status}); its output:\n${r.output.slice(-6000)}`);
+  return { sample: JSON.parse(line.slice(tag.length + 1)) as Result, others: others ? (JSON.parse(others.slice(TAG.length + 1)) as LockdownReport) : null };
 }
 
 const why = vmUnavailableReason();
@@ -72,7 +84,7 @@ const why = vmUnavailableReason();
 describe("sampled state on Debian's 6.1 kernel (VM)", { skip: why ?? false }, () => {
   let plain: Result;
   before(async () => {
-    plain = await boot("@@SAMPLE", false);
+    plain = (await boot("@@SAMPLE", false)).sample;
   }, { timeout: 210_000 });
 
   it("reads the queue as cfs_rq.nr_running there, and counts K - 1 waiting behind each spinner", (ctx) => {
@@ -93,9 +105,12 @@ describe("sampled state on Debian's 6.1 kernel (VM)", { skip: why ?? false }, ()
 
 describe("sampled state under lockdown=confidentiality (VM)", { skip: why ?? false }, () => {
   let locked: Result;
+  let g: LockdownReport;
   before(async () => {
-    locked = await boot("@@SAMPLE-LOCKED", true);
-  }, { timeout: 210_000 });
+    const r = await boot("@@SAMPLE-LOCKED", true);
+    locked = r.sample;
+    g = r.others!;
+  }, { timeout: 490_000 });
 
   it("refuses kernel reads with a NotSupportedError naming them and the lockdown", () => {
     assert.match(locked.lockdown, /\[confidentiality\]/);
@@ -112,5 +127,79 @@ describe("sampled state under lockdown=confidentiality (VM)", { skip: why ?? fal
     const p = locked.runs.profile;
     assert.equal(p.error, undefined, p.error);
     assert.ok((p.samples ?? 0) > 0);
+  });
+
+  // ---- every other probe kind in the same boot (test/vm/lockdown-guest.ts)
+
+  const run = (name: string): LockdownRun => {
+    const r = g.runs[name];
+    assert.ok(r, `no result for ${name}`);
+    return r;
+  };
+  const refusedWith = (name: string, pattern: RegExp) => {
+    const r = run(name);
+    assert.equal(r.name, "NotSupportedError", r.error ?? JSON.stringify(r));
+    assert.equal(r.code, "ENOTSUP");
+    assert.match(r.message!, pattern);
+  };
+  const values = (name: string): LockdownRun => {
+    const r = run(name);
+    assert.equal(r.error, undefined, r.error);
+    return r;
+  };
+
+  it("tracepoints: tracefs is refused, and says it is the lockdown (not \"not mounted\")", (ctx) => {
+    ctx.diagnostic(`tracefs: ${JSON.stringify(g.tracefs)}`);
+    const tracefs = /^tracefs \(tracepoint names, formats and ids\) is not supported here: this kernel is in lockdown=confidentiality, which refuses tracefs even to root/;
+    for (const name of ["tracepoint user string", "tracepoint ppid pcomm", "tracepoint read kernel pointer"]) refusedWith(name, tracefs);
+  });
+
+  it("uprobes: pid, comm, uid, gid, cgroup and counts read no memory and keep their exact values", () => {
+    const a = values("uprobe args only");
+    assert.deepEqual({ exit: a.exit, rows: a.rows, pids: a.pids, comm: a.comm }, { exit: 0, rows: N, pids: [a.pid], comm: ["workload"] });
+    const ids = values("uprobe uid gid cgroup");
+    assert.deepEqual({ rows: ids.rows, uid: ids.uid, gid: ids.gid, cgroup: ids.cgroup, readFailed: ids.readFailed }, { rows: N, uid: [0], gid: [0], cgroup: [g.cgroup!.id], readFailed: 0 });
+    const path = values("uprobe cgroup_path");
+    assert.deepEqual({ rows: path.rows, cgroup_path: path.cgroup_path }, { rows: N, cgroup_path: [g.cgroup!.path] });
+    assert.deepEqual(values("uprobe count by comm").rows, [{ comm: "workload", count: N }]);
+  });
+
+  it("uprobes: reads of kernel memory (ppid, current.*) are refused, naming the columns", () => {
+    refusedWith("uprobe ppid", /^reading ppid in uprobe:\S+:bpfbook_name is not supported here: it reads kernel memory \(bpf_probe_read_kernel\), which this kernel refuses \(lockdown=confidentiality\?\)/);
+    refusedWith("uprobe read current", /^reading parent in uprobe:\S+:bpfbook_name is not supported here: it reads kernel memory/);
+  });
+
+  it("kernel functions: fentry loads, arguments keep their exact values; kernel reads are refused naming the columns; kprobes are refused as the lockdown", () => {
+    assert.deepEqual(g.support, { fentry: true, fexit: true, kprobe: "lockdown=confidentiality refuses it", kretprobe: "lockdown=confidentiality refuses it" });
+    const a = values("fentry args only");
+    assert.deepEqual({ exit: a.exit, rows: a.rows, count: a.count, pids: a.pids, comm: a.comm }, { exit: 0, rows: N, count: [64], pids: [a.pid], comm: ["workload"] });
+    refusedWith("fentry kernel path", /^reading name in kprobe\("vfs_read"\) is not supported here: it reads kernel memory \(bpf_probe_read_kernel\), which this kernel refuses/);
+    refusedWith("fentry ppid", /^reading ppid in kprobe\("vfs_read"\) is not supported here: it reads kernel memory/);
+    for (const name of ["kprobe args only", "kprobe user string", "kprobe kernel path", "kprobe ppid"]) {
+      refusedWith(name, /via kprobe is not supported here: kprobes: lockdown=confidentiality refuses it/);
+    }
+  });
+
+  // libbpf (1.1 here) probes for bpf_probe_read_kernel once per object; lockdown refuses that
+  // probe, so libbpf takes the kernel for one older than 5.5 and rewrites every
+  // bpf_probe_read_user[_str] into the legacy bpf_probe_read[_str], which lockdown refuses
+  // too: the verifier says "unknown func bpf_probe_read#4". Until bpfbook keeps libbpf from
+  // rewriting them, user strings do not load under lockdown=confidentiality.
+  const USER_READS = "libbpf rewrites bpf_probe_read_user into bpf_probe_read under lockdown=confidentiality (its probe_read_kernel feature probe is refused)";
+  it("uprobes: a char * argument (user memory) reads exactly", { todo: USER_READS }, () => {
+    const r = values("uprobe user string");
+    assert.deepEqual({ rows: r.rows, names: r.names, readFailed: r.readFailed }, { rows: N, names: Array.from({ length: N }, (_, i) => `name-${i}`), readFailed: 0 });
+  });
+  it("fentry: a user string argument (user: true) reads exactly", { todo: USER_READS }, () => {
+    const r = values("fentry user string");
+    assert.deepEqual({ rows: r.rows, fname: r.fname, readFailed: r.readFailed }, { rows: N, fname: [OPENED], readFailed: 0 });
+  });
+  it("user reads fail today exactly as explained above (bpf_probe_read#4), so the todo tests are that and nothing else", () => {
+    for (const name of ["uprobe user string", "fentry user string"]) {
+      const r = run(name);
+      if (r.error === undefined) continue; // fixed: the todo test above passes
+      assert.equal(r.name, "VerifierError", r.error);
+      assert.match(r.message!, /unknown func bpf_probe_read#4/);
+    }
   });
 });

@@ -1,18 +1,27 @@
 /* Verifier acceptance: every program kind configured with combinations of the features
  * that change its verified paths (filters, derived fields of each source and leaf kind,
  * pointer chains 0..4 deep, user/kernel/by-address reads, buffers with a length, key part kinds, value sources,
- * histogram kinds, stream modes, pairing and carried bytes, user strings, __data_loc).
- * The product explodes, so each kind's factors are covered in all pairs (a seeded greedy
- * covering array): every two levels of any two factors load together at least once.
+ * histogram kinds, stream modes, pairing and carried bytes, user strings, __data_loc; profile
+ * and off-CPU stack options; sampled reads of each leaf kind; XDP rules, filters, keys, samples).
+ * The product explodes (1,728 to 82,944 loads per kind), so each kind's factors are covered
+ * in all pairs (a seeded greedy covering array): every two levels of any two factors load
+ * together at least once, as options interact in the verifier two at a time through the
+ * registers and stack one leaves the other (test/verifier-combos.test.ts says more). A kind
+ * whose product is small is loaded whole (`full`). Kinds with their own loader (`load`:
+ * sample() through loadSampleObject, XDP through xdp("lo", ...).open() and its aggregation's
+ * configure) load exactly what the library would.
  * The rodata is encoded by the engine's own encoders (encodePreds, KeyLayout, layoutDerived),
  * so what loads here is what the planners produce. Shared by the host test and the VM run
  * (test/vm/reads.test.ts), which loads `limit` rows per kind chosen to hold every level. */
 import { BpfObject } from "../../bpf-lib/src/libbpf/object.js";
 import { bpfObjectPath } from "../../bpf-lib/src/paths.js";
 import { encodePreds, type Pred } from "../../bpf-lib/src/engine/filter.js";
-import { KeyLayout, PartSrc, encodeParts, type KeyPlan } from "../../bpf-lib/src/engine/keys.js";
+import { KeyLayout, PartSrc, STRING_BYTES, encodeParts, type KeyPlan } from "../../bpf-lib/src/engine/keys.js";
 import { layoutDerived, MAX_DERIVED, type DeriveSpec } from "../../bpf-lib/src/engine/derive.js";
 import { HDR_SIZE, MAX_PREDS, MAX_USTR, MAX_WINDOW } from "../../bpf-lib/src/engine/layout.js";
+import { loadSampleObject, unusedSampleReadMaps } from "../../bpf-lib/src/probes/profile/sample-object.js";
+import { xdp, type XdpKey, type XdpRule, type PacketMatch } from "../../bpf-lib/src/probes/xdp/index.js";
+import { RunMode } from "../../bpf-lib/src/probes/xdp/layout.js";
 
 type Level = string;
 export interface Factor { name: string; levels: readonly Level[] }
@@ -51,6 +60,18 @@ export function allPairs(factors: readonly Factor[], seed = 1): Row[] {
     rows.push(Object.fromEntries(factors.map((f, i) => [f.name, best[i]!])));
   }
   return rows;
+}
+
+/** Every combination of the factors' levels (the full product), for kinds small enough to load all of it. */
+export function product(factors: readonly Factor[]): Row[] {
+  let rows: Row[] = [{}];
+  for (const f of factors) rows = rows.flatMap((r) => f.levels.map((l) => ({ ...r, [f.name]: l })));
+  return rows;
+}
+
+/** How many rows the full product of the factors has. */
+export function productSize(factors: readonly Factor[]): number {
+  return factors.reduce((n, f) => n * f.levels.length, 1);
 }
 
 /** The level pairs a row covers, as keys (`a=la|b=lb`, factor indexes a < b). */
@@ -220,8 +241,34 @@ const AGG: Factor[] = [
   { name: "hist", levels: ["none", "log2", "linear"] },
 ];
 
-/** What each program kind varies, and how a row configures its object. */
-export const KINDS: Record<string, { object: string; factors: Factor[]; configure(obj: BpfObject, row: Row): void; vmOnly?: boolean; target?: string }> = {
+/** Reads besides those the key and the value use: each leaf kind, 0 and MAX_DEREFS pointers deep, the longest string, MAX_DERIVED reads. */
+const SAMPLE_READS = ["none", "int0", "int4", "chars", "kstring", "pointer", "max"] as const;
+/** count; stats of an integer of each size and sign; log2 and linear histograms, with the runqlen preset's value adjustments. */
+const SAMPLE_AGGS = ["count", "stats s1", "stats u8", "log2 u2", "log2 s4 lessOne", "linear u4 lessRunning"] as const;
+
+/** Rules: none, one with every field, MAX_RULES of each kind; each as a dry run too. */
+const XDP_RULES = ["0", "1", "1 dry", "max", "max dry"] as const;
+/** The where filter: none, one field, every field, the either-direction fields. */
+const XDP_WHERE = ["none", "one", "all", "either"] as const;
+const XDP_MAX_KEY: XdpKey[] = ["protocol", "vlan", "innerVlan", "icmpType", "tcpFlags", "ttl", "length", "action", "rule", "rxQueue"];
+
+/** What a program kind varies, and how a row configures its object. */
+export interface Kind {
+  /** The object (bpf-lib/bpf/<object>.bpf.c), opened and configured by `configure`; or `load`, which does both and loads. */
+  object: string;
+  factors: Factor[];
+  configure?(obj: BpfObject, row: Row): void;
+  /** Opens, configures and loads through the library's own loader; returns the loaded object. */
+  load?(row: Row): BpfObject;
+  /** Loads the full product of the factors, not a covering array: it is small enough. */
+  full?: boolean;
+  /** With a limit (a slow kernel: the VM), at most this many rows: a kind whose loads are slow there. */
+  slowLimit?: number;
+  vmOnly?: boolean;
+  target?: string;
+}
+
+export const KINDS: Record<string, Kind> = {
   "tracepoint stream": {
     object: "tracepoint",
     factors: [...BASE, { name: "window", levels: ["0", "8", "max"] }, { name: "ustr", levels: ["0", "1", "max"] }, { name: "dyn", levels: ["no", "yes"] }],
@@ -310,7 +357,184 @@ export const KINDS: Record<string, { object: string; factors: Factor[]; configur
       slotMode(obj, row, end, true);
     },
   },
+  profile: {
+    object: "profile",
+    full: true,
+    // profile(): on_sample, a stack count per (pid, stacks, comm) at each cpu-clock sample
+    factors: [{ name: "kernel", levels: ["yes", "no"] }, { name: "user", levels: ["yes", "no"] }, { name: "idle", levels: ["no", "yes"] }, { name: "pid", levels: ["no", "yes"] }],
+    configure(obj, row) {
+      profileCommon(obj, row, "cpu");
+      obj.setConstant("cfg_idle", row.idle === "yes" ? 1 : 0);
+    },
+  },
+  offcpu: {
+    object: "profile",
+    full: true,
+    // offcpu(): on_switch at sched_switch, time off the CPU per (pid, stacks, comm)
+    factors: [{ name: "kernel", levels: ["yes", "no"] }, { name: "user", levels: ["yes", "no"] }, { name: "pid", levels: ["no", "yes"] }, { name: "preempted", levels: ["no", "yes"] }, { name: "minNs", levels: ["0", "1000"] }],
+    configure(obj, row) {
+      profileCommon(obj, row, "offcpu");
+      obj.setConstant("cfg_preempted", row.preempted === "yes" ? 1 : 0);
+      obj.setConstant("cfg_min_ns", BigInt(row.minNs!));
+    },
+  },
+  sample: {
+    object: "profile",
+    // sample({ read }): on_sample_read, reads from the current task at each sample, keyed and aggregated through agg.h
+    factors: [
+      { name: "reads", levels: SAMPLE_READS },
+      { name: "keys", levels: ["none", "std", "int", "string", "pointer", "max"] },
+      { name: "agg", levels: SAMPLE_AGGS },
+      { name: "pid", levels: ["no", "yes"] },
+    ],
+    load: loadSample,
+  },
+  "xdp aggregation": {
+    object: "xdp",
+    // xdp(iface, { rules, dryRun, where }).count({ by }) / .hist({ by, hist }): by no key, the default, the 5-tuple, MAX_COPIES byte ranges
+    factors: [
+      { name: "rules", levels: XDP_RULES },
+      { name: "where", levels: XDP_WHERE },
+      { name: "agg", levels: ["count", "log2", "linear"] },
+      { name: "by", levels: ["none", "protocol", "flow", "max"] },
+    ],
+    load: loadXdp,
+    // XDP loads take 1-2 s each under TCG: 8 rows still hold every level (the largest factor has 5)
+    slowLimit: 8,
+  },
+  "xdp sample": {
+    object: "xdp",
+    // xdp(iface, { rules, dryRun, where }).sample({ every }): every packet, or 1 in 100
+    factors: [{ name: "rules", levels: XDP_RULES }, { name: "where", levels: XDP_WHERE }, { name: "every", levels: ["1", "100"] }],
+    load: loadXdp,
+    slowLimit: 8,
+  },
 };
+
+/** What profile() and offcpu() set on the object (probes/profile/run.ts), one program loaded. */
+function profileCommon(obj: BpfObject, row: Row, kind: "cpu" | "offcpu"): void {
+  if (row.pid === "yes") obj.setConstant("cfg_pid", 1);
+  obj.setConstant("cfg_kernel", row.kernel === "yes" ? 1 : 0);
+  obj.setConstant("cfg_user", row.user === "yes" ? 1 : 0);
+  obj.map("stacks").setMaxEntries(1024);
+  obj.map("spill").setMaxEntries(1024);
+  obj.map("counts").setMaxEntries(kind === "cpu" ? 1024 : 1);
+  obj.map("offcounts").setMaxEntries(kind === "offcpu" ? 1024 : 1);
+  obj.map("offstarts").setMaxEntries(kind === "offcpu" ? 1024 : 1);
+  obj.program("on_sample").setAutoload(kind === "cpu");
+  obj.program("on_switch").setAutoload(kind === "offcpu");
+  obj.program("on_sample_read").setAutoload(false);
+  unusedSampleReadMaps(obj);
+}
+
+// ---- sample({ read }): reads from the current task, as probes/profile/reads.ts plans them
+
+/** One read from the current task: `depth` pointers, then an integer, a pointer, an inline char array or a string through a `char *`. */
+function taskRead(column: string, depth: number, leaf: "int" | "pointer" | "chars" | "kstring", size: number, signed = false): DeriveSpec {
+  const offsets = [...Array(depth).fill(8), 16];
+  const base = { column, src: "task" as const, what: `current.${column}`, kernelRead: true };
+  switch (leaf) {
+    case "int": return { ...base, offsets, leaf: "bytes", size, value: { kind: "int", size: size as 1 | 2 | 4 | 8, signed } };
+    case "pointer": return { ...base, offsets, leaf: "bytes", size: 8, value: { kind: "int", size: 8, signed: false } };
+    case "chars": return { ...base, offsets, leaf: "string", size, value: { kind: "string", bytes: size } };
+    case "kstring": return { ...base, offsets: [...offsets, 0], leaf: "string", size, value: { kind: "string", bytes: size } };
+  }
+}
+
+function sampleReads(level: Level): DeriveSpec[] {
+  switch (level) {
+    case "none": case "max": return [];
+    case "int0": return [taskRead("r_int0", 0, "int", 4, true)];
+    case "int4": return [taskRead("r_int4", 4, "int", 2, true)];
+    case "chars": return [taskRead("r_chars", 0, "chars", 16)];
+    case "kstring": return [taskRead("r_kstr", 2, "kstring", STRING_BYTES.max)];
+    case "pointer": return [taskRead("r_ptr", 2, "pointer", 8)];
+  }
+  throw new Error(`sample reads level ${level}`);
+}
+
+function loadSample(row: Row): BpfObject {
+  const reads = sampleReads(row.reads!);
+  const by: string[] = [];
+  const key = (name: string, spec?: DeriveSpec) => { by.push(name); if (spec) reads.push(spec); };
+  switch (row.keys) {
+    case "none": break;
+    case "std": for (const s of ["cpu", "pid", "tid", "comm", "cgroup"]) key(s); break;
+    case "int": key("k_int", taskRead("k_int", 2, "int", 4)); break;
+    case "string": key("k_str", taskRead("k_str", 1, "kstring", STRING_BYTES.default)); break;
+    case "pointer": key("k_ptr", taskRead("k_ptr", 1, "pointer", 8)); break;
+    case "max":
+      for (const s of ["cpu", "pid", "tid", "comm", "cgroup"]) key(s);
+      // seven columns (the most with a histogram's bucket) filling MAX_KEY: 48 + 8 + 64 + the bucket's 8
+      key("k_int", taskRead("k_int", 3, "int", 1, true));
+      key("k_str", taskRead("k_str", 1, "kstring", 64));
+      break;
+  }
+  const [agg, type, adjust] = row.agg!.split(" ") as [string, string | undefined, string | undefined];
+  if (type) reads.push(taskRead("v", 1, "int", Number(type.slice(1)), type[0] === "s"));
+  if (row.reads === "max") while (reads.length < MAX_DERIVED) reads.push(taskRead(`r_fill${reads.length}`, reads.length % 5, "int", 8));
+  const derived = layoutDerived(reads, 0, "combo sample");
+  // the key as probes/profile/sample-aggregate.ts plans it
+  const k = new KeyLayout(by);
+  for (const name of by) {
+    k.name(name);
+    if (k.standard(name)) continue;
+    const f = derived.fields.find((x) => x.column === name)!;
+    if (f.value.kind === "string") k.chars(name, f.doff, f.value.bytes);
+    else if (name === "k_ptr") k.pointer(name, f.doff);
+    else if (f.value.kind === "int") k.int(name, f.doff, f.value.size, f.value.signed);
+  }
+  const hist = agg === "log2" ? "log2" as const : agg === "linear" ? { min: 0, max: 32, step: 1 } : undefined;
+  const plan = k.finish(Boolean(hist));
+  const v = type ? derived.fields.find((x) => x.column === "v")! : null;
+  const value = v && v.value.kind === "int" ? { woff: v.doff, size: v.value.size, signed: v.value.signed } : null;
+  return loadSampleObject({
+    source: "combo sample", hz: 99, cpus: [0], pid: row.pid === "yes" ? 1 : undefined, derived, plan, value,
+    adjust: adjust === "lessOne" ? "lessOne" : adjust === "lessRunning" ? "lessRunning" : "none", hist, maxKeys: 64,
+  }).obj;
+}
+
+// ---- xdp(): rules, the where filter, and each run: count/hist keys, sampling
+
+/** A match with every field (one of each kind of comparison), and one with the either-direction ones. */
+const MATCH_ALL: PacketMatch = { protocol: "ipv4/udp", src: "10.0.0.0/8", dst: "fd00::/64", sport: [1000, 2000], dport: 53, vlan: 7 };
+const MATCH_EITHER: PacketMatch = { protocol: "icmp", addr: "192.168.1.1", port: "1-1024", icmpType: "echo-request" };
+/** MAX_RULES rules cycling through each kind of field, drops and passes. */
+function xdpRules(level: Level): XdpRule[] {
+  if (level === "0") return [];
+  if (level.startsWith("1")) return [{ action: "drop", ...MATCH_ALL }];
+  const kinds: PacketMatch[] = [MATCH_ALL, MATCH_EITHER, { protocol: "tcp" }, { protocol: "arp", icmpType: "arp-request" }, { protocol: "ipv6" }, { src: "10.1.2.3" }, { dst: "10.0.0.0/24" }, { sport: 22 }, { vlan: 0 }, { protocol: 17 }];
+  return Array.from({ length: 16 }, (_, i) => ({ action: i % 2 ? "pass" as const : "drop" as const, ...kinds[i % kinds.length]! }));
+}
+
+function loadXdp(row: Row): BpfObject {
+  const rules = xdpRules(row.rules!);
+  const where = row.where === "none" ? undefined : row.where === "one" ? { protocol: "udp" } : row.where === "all" ? MATCH_ALL : MATCH_EITHER;
+  // "lo" is on every machine; nothing attaches to it, the probe only plans and opens
+  const probe = xdp("lo", { rules, dryRun: row.rules!.endsWith("dry"), ...(where ? { where } : {}) });
+  const obj = probe.open(row.every ? RunMode.sample : RunMode.aggregate);
+  try {
+    if (row.every) {
+      // as probes/xdp/sample.ts configures it
+      obj.setConstant("cfg_sample_every", Number(row.every));
+      obj.setConstant("cfg_wakeup_bytes", 1 << 18);
+      obj.map("events").setMaxEntries(1 << 20);
+      for (const m of ["agg0", "agg1"]) {
+        obj.map(m).setKeySize(8);
+        obj.map(m).setMaxEntries(1);
+      }
+    } else {
+      const by: XdpKey[] = row.by === "none" ? [] : row.by === "max" ? XDP_MAX_KEY : [row.by as XdpKey];
+      const a = row.agg === "count" ? probe.count({ by, maxKeys: 64 }) : probe.hist({ by, hist: row.agg === "log2" ? "log2" : { min: 0, max: 1500, step: 100 }, maxKeys: 64 });
+      a.configure(obj);
+    }
+    obj.load();
+    return obj;
+  } catch (e) {
+    obj.dispose();
+    throw e;
+  }
+}
 
 function kfuncProgs(obj: BpfObject, row: Row, entry: string, ret: string, nargs: number, kprobe: boolean): void {
   const used = row.prog === "entry" ? [entry] : row.prog === "return" ? [ret] : [entry, ret];
@@ -347,23 +571,40 @@ function slotMode(obj: BpfObject, row: Row, end: number, strings: boolean): void
   obj.map("events").setMaxEntries(1 << 16);
 }
 
+/** The rows loadCombos loads for a kind without a limit: its full product, or its all-pairs rows. */
+export function comboRows(kind: string): number {
+  const k = KINDS[kind];
+  if (!k) throw new RangeError(`no combination kind ${JSON.stringify(kind)}; the kinds are ${Object.keys(KINDS).join(", ")}`);
+  return k.full ? productSize(k.factors) : allPairs(k.factors).length;
+}
+
+/** How many rows loadCombos(kind, { limit }) loads: the limit, the kind's slowLimit, or all its rows if fewer. */
+export function limitedRows(kind: string, limit: number): number {
+  return Math.min(limit, KINDS[kind]?.slowLimit ?? limit, comboRows(kind));
+}
+
 /**
- * Loads (never attaches) every combination of a kind, or `limit` of them chosen to cover
- * every factor level (limitRows); returns the count, the coverage and what the verifier refused.
+ * Loads (never attaches) every combination of a kind, or `limit` of them (at most its
+ * slowLimit) chosen to cover every factor level (limitRows); returns the count, the coverage
+ * and what the verifier refused.
  */
 export function loadCombos(kind: string, opts: { seed?: number; limit?: number } = {}): LoadResult {
   const k = KINDS[kind];
   if (!k) throw new RangeError(`no combination kind ${JSON.stringify(kind)}; the kinds are ${Object.keys(KINDS).join(", ")}`);
-  const all = allPairs(k.factors, opts.seed ?? 1);
-  const rows = opts.limit === undefined ? all : limitRows(k.factors, all, opts.limit);
+  const all = k.full ? product(k.factors) : allPairs(k.factors, opts.seed ?? 1);
+  const rows = opts.limit === undefined ? all : limitRows(k.factors, all, Math.min(opts.limit, k.slowLimit ?? opts.limit));
   const failures: LoadResult["failures"] = [];
   const t0 = performance.now();
   let programs = 0;
   for (const row of rows) {
-    const obj = BpfObject.open(bpfObjectPath(k.object), k.object);
+    let obj: BpfObject | null = null;
     try {
-      k.configure(obj, row);
-      obj.load();
+      if (k.load) obj = k.load(row);
+      else {
+        obj = BpfObject.open(bpfObjectPath(k.object), k.object);
+        k.configure!(obj, row);
+        obj.load();
+      }
       // each autoloaded program really is in the kernel: it has an fd
       const n = [...obj.programs.values()].filter((p) => p.fd > 0).length;
       if (n === 0) throw new Error("no program has an fd after load");
@@ -371,7 +612,7 @@ export function loadCombos(kind: string, opts: { seed?: number; limit?: number }
     } catch (e) {
       failures.push({ row, error: String((e as Error).message ?? e).split("\n").slice(0, 3).join(" / ") });
     } finally {
-      obj.dispose();
+      obj?.dispose();
     }
   }
   return { kind, count: rows.length, failures, ms: Math.round(performance.now() - t0), programs, coverage: coverage(k.factors, rows) };

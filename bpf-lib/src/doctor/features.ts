@@ -325,6 +325,8 @@ function diagnose(kind: FeatureKind, err: unknown, facts: SystemFacts): string |
         return `the kernel has no kprobes: neither ${KPROBE_PMU} nor ${events ?? "tracefs kprobe_events"} exists`;
       }
       if (facts.option("KPROBE_EVENTS") === "off") return `CONFIG_KPROBE_EVENTS is off (${facts.config!.source})`;
+      // lockdown=confidentiality refuses kprobes (LOCKDOWN_KPROBES) with EPERM, even to root
+      if (lockedDown && (errno === 1 || errno === 13)) return "lockdown=confidentiality refuses it";
       return undefined;
     }
     case "fentry":
