@@ -1,7 +1,10 @@
 /* The koffi declarations of libbpf (Debian's libbpf.so.1, 1.1). This file and
  * ffi/libc.ts are the only places that speak C: everything above them sees
- * branded handles and ArrayBuffers, never addresses to dereference. */
+ * branded handles and ArrayBuffers, never addresses to dereference. The library is
+ * loaded and its functions declared at the first call (ffi/load.ts), so importing
+ * bpfbook works where there is no libbpf (a replay). */
 import koffi from "koffi";
+import { declareOnce } from "./load.js";
 
 /** Opaque handles: a C pointer carried as a bigint, typed so they cannot be mixed up. */
 export type ObjectHandle = bigint & { readonly __handle: "bpf_object" };
@@ -9,8 +12,6 @@ export type ProgramHandle = bigint & { readonly __handle: "bpf_program" };
 export type MapHandle = bigint & { readonly __handle: "bpf_map" };
 export type LinkHandle = bigint & { readonly __handle: "bpf_link" };
 export type BtfHandle = bigint & { readonly __handle: "btf" };
-
-const lib = koffi.load("libbpf.so.1");
 
 koffi.opaque("bpf_object");
 koffi.opaque("bpf_program");
@@ -54,7 +55,8 @@ const BtfVarSecinfo = koffi.struct("bpfbook_btf_var_secinfo", { type: "uint32_t"
 
 koffi.proto("int bpfbook_print_fn(int level, const char *fmt, void *ap)");
 
-const f = {
+/** The declared functions, on first use: libbpf is loaded then. */
+const fns = declareOnce((lib) => ({
   version: lib.func("const char *libbpf_version_string(void)"),
   set_print: lib.func("void *libbpf_set_print(bpfbook_print_fn *fn)"),
   num_possible_cpus: lib.func("int libbpf_num_possible_cpus(void)"),
@@ -107,7 +109,7 @@ const f = {
   btf__find_by_name_kind: lib.func("int btf__find_by_name_kind(btf *btf, const char *name, uint32_t kind)"),
   btf__type_by_id: lib.func("void *btf__type_by_id(btf *btf, uint32_t id)"),
   btf__name_by_offset: lib.func("const char *btf__name_by_offset(btf *btf, uint32_t off)"),
-};
+}));
 
 /** errno of the last failed call on this thread: libbpf 1.x returns NULL or -errno and sets it. */
 export function errno(): number {
@@ -115,11 +117,11 @@ export function errno(): number {
 }
 
 export function version(): string {
-  return f.version() as string;
+  return fns().version() as string;
 }
 
 export function numPossibleCpus(): number {
-  return f.num_possible_cpus() as number;
+  return fns().num_possible_cpus() as number;
 }
 
 /** Routes libbpf's log lines to `sink`; the C varargs are formatted with libc's vsnprintf. */
@@ -135,80 +137,80 @@ export function setPrint(
     sink(level, buf.subarray(0, Math.max(0, Math.min(n, buf.length - 1))).toString("utf8"));
     return 0;
   }, koffi.pointer(koffi.type("bpfbook_print_fn")));
-  f.set_print(cb);
+  fns().set_print(cb);
 }
 
 export function openFile(path: string, name?: string): ObjectHandle | null {
-  return f.object__open_file(path, name ? { sz: 16, object_name: name } : null) as ObjectHandle | null;
+  return fns().object__open_file(path, name ? { sz: 16, object_name: name } : null) as ObjectHandle | null;
 }
 export function openMem(buf: Uint8Array, name: string): ObjectHandle | null {
-  return f.object__open_mem(buf, buf.length, { sz: 16, object_name: name }) as ObjectHandle | null;
+  return fns().object__open_mem(buf, buf.length, { sz: 16, object_name: name }) as ObjectHandle | null;
 }
-export const objectLoad = (o: ObjectHandle): number => f.object__load(o) as number;
-export const objectClose = (o: ObjectHandle): void => void f.object__close(o);
-export const nextProgram = (o: ObjectHandle, prev: ProgramHandle | null): ProgramHandle | null => f.object__next_program(o, prev) as ProgramHandle | null;
-export const nextMap = (o: ObjectHandle, prev: MapHandle | null): MapHandle | null => f.object__next_map(o, prev) as MapHandle | null;
-export const objectBtf = (o: ObjectHandle): BtfHandle | null => f.object__btf(o) as BtfHandle | null;
+export const objectLoad = (o: ObjectHandle): number => fns().object__load(o) as number;
+export const objectClose = (o: ObjectHandle): void => void fns().object__close(o);
+export const nextProgram = (o: ObjectHandle, prev: ProgramHandle | null): ProgramHandle | null => fns().object__next_program(o, prev) as ProgramHandle | null;
+export const nextMap = (o: ObjectHandle, prev: MapHandle | null): MapHandle | null => fns().object__next_map(o, prev) as MapHandle | null;
+export const objectBtf = (o: ObjectHandle): BtfHandle | null => fns().object__btf(o) as BtfHandle | null;
 
-export const programName = (p: ProgramHandle): string => f.program__name(p) as string;
-export const programSection = (p: ProgramHandle): string => f.program__section_name(p) as string;
-export const programSetAutoload = (p: ProgramHandle, on: boolean): number => f.program__set_autoload(p, on) as number;
-export const programFd = (p: ProgramHandle): number => f.program__fd(p) as number;
-export const programSetAttachTarget = (p: ProgramHandle, fn: string): number => f.program__set_attach_target(p, 0, fn) as number;
+export const programName = (p: ProgramHandle): string => fns().program__name(p) as string;
+export const programSection = (p: ProgramHandle): string => fns().program__section_name(p) as string;
+export const programSetAutoload = (p: ProgramHandle, on: boolean): number => fns().program__set_autoload(p, on) as number;
+export const programFd = (p: ProgramHandle): number => fns().program__fd(p) as number;
+export const programSetAttachTarget = (p: ProgramHandle, fn: string): number => fns().program__set_attach_target(p, 0, fn) as number;
 
-export const attach = (p: ProgramHandle): LinkHandle | null => f.program__attach(p) as LinkHandle | null;
+export const attach = (p: ProgramHandle): LinkHandle | null => fns().program__attach(p) as LinkHandle | null;
 export const attachTracepoint = (p: ProgramHandle, group: string, name: string): LinkHandle | null =>
-  f.program__attach_tracepoint(p, group, name) as LinkHandle | null;
+  fns().program__attach_tracepoint(p, group, name) as LinkHandle | null;
 export const attachRawTracepoint = (p: ProgramHandle, name: string): LinkHandle | null =>
-  f.program__attach_raw_tracepoint(p, name) as LinkHandle | null;
+  fns().program__attach_raw_tracepoint(p, name) as LinkHandle | null;
 export const attachKprobe = (p: ProgramHandle, retprobe: boolean, fn: string): LinkHandle | null =>
-  f.program__attach_kprobe(p, retprobe, fn) as LinkHandle | null;
-export const attachTrace = (p: ProgramHandle): LinkHandle | null => f.program__attach_trace(p) as LinkHandle | null;
+  fns().program__attach_kprobe(p, retprobe, fn) as LinkHandle | null;
+export const attachTrace = (p: ProgramHandle): LinkHandle | null => fns().program__attach_trace(p) as LinkHandle | null;
 export const attachUprobe = (p: ProgramHandle, retprobe: boolean, pid: number, binary: string, funcName: string | null, offset: number): LinkHandle | null =>
-  f.program__attach_uprobe_opts(p, pid, binary, offset, { sz: koffi.sizeof(UprobeOpts), ref_ctr_offset: 0, bpf_cookie: 0, retprobe, func_name: funcName }) as LinkHandle | null;
-export const attachPerfEvent = (p: ProgramHandle, pfd: number): LinkHandle | null => f.program__attach_perf_event(p, pfd) as LinkHandle | null;
-export const attachXdp = (p: ProgramHandle, ifindex: number): LinkHandle | null => f.program__attach_xdp(p, ifindex) as LinkHandle | null;
-export const linkDestroy = (l: LinkHandle): number => f.link__destroy(l) as number;
+  fns().program__attach_uprobe_opts(p, pid, binary, offset, { sz: koffi.sizeof(UprobeOpts), ref_ctr_offset: 0, bpf_cookie: 0, retprobe, func_name: funcName }) as LinkHandle | null;
+export const attachPerfEvent = (p: ProgramHandle, pfd: number): LinkHandle | null => fns().program__attach_perf_event(p, pfd) as LinkHandle | null;
+export const attachXdp = (p: ProgramHandle, ifindex: number): LinkHandle | null => fns().program__attach_xdp(p, ifindex) as LinkHandle | null;
+export const linkDestroy = (l: LinkHandle): number => fns().link__destroy(l) as number;
 /**
  * bpf_link__destroy on libuv's thread pool: detaching a tracepoint's perf event waits
  * for an RCU grace period in the kernel (tens of ms), which must not hold the event loop.
  */
 export const linkDestroyAsync = (l: LinkHandle): Promise<number> =>
-  new Promise((resolve) => f.link__destroy.async(l, (err: unknown, r: number) => resolve(err ? -1 : r)));
-export const linkFd = (l: LinkHandle): number => f.link__fd(l) as number;
+  new Promise((resolve) => fns().link__destroy.async(l, (err: unknown, r: number) => resolve(err ? -1 : r)));
+export const linkFd = (l: LinkHandle): number => fns().link__fd(l) as number;
 
-export const mapName = (m: MapHandle): string => f.map__name(m) as string;
-export const mapFd = (m: MapHandle): number => f.map__fd(m) as number;
-export const mapType = (m: MapHandle): number => f.map__type(m) as number;
-export const mapKeySize = (m: MapHandle): number => f.map__key_size(m) as number;
-export const mapValueSize = (m: MapHandle): number => f.map__value_size(m) as number;
-export const mapMaxEntries = (m: MapHandle): number => f.map__max_entries(m) as number;
-export const mapSetMaxEntries = (m: MapHandle, n: number): number => f.map__set_max_entries(m, n) as number;
-export const mapSetKeySize = (m: MapHandle, n: number): number => f.map__set_key_size(m, n) as number;
-export const mapSetValueSize = (m: MapHandle, n: number): number => f.map__set_value_size(m, n) as number;
-export const mapReuseFd = (m: MapHandle, fd: number): number => f.map__reuse_fd(m, fd) as number;
-export const mapSetInitialValue = (m: MapHandle, data: Uint8Array): number => f.map__set_initial_value(m, data, data.length) as number;
+export const mapName = (m: MapHandle): string => fns().map__name(m) as string;
+export const mapFd = (m: MapHandle): number => fns().map__fd(m) as number;
+export const mapType = (m: MapHandle): number => fns().map__type(m) as number;
+export const mapKeySize = (m: MapHandle): number => fns().map__key_size(m) as number;
+export const mapValueSize = (m: MapHandle): number => fns().map__value_size(m) as number;
+export const mapMaxEntries = (m: MapHandle): number => fns().map__max_entries(m) as number;
+export const mapSetMaxEntries = (m: MapHandle, n: number): number => fns().map__set_max_entries(m, n) as number;
+export const mapSetKeySize = (m: MapHandle, n: number): number => fns().map__set_key_size(m, n) as number;
+export const mapSetValueSize = (m: MapHandle, n: number): number => fns().map__set_value_size(m, n) as number;
+export const mapReuseFd = (m: MapHandle, fd: number): number => fns().map__reuse_fd(m, fd) as number;
+export const mapSetInitialValue = (m: MapHandle, data: Uint8Array): number => fns().map__set_initial_value(m, data, data.length) as number;
 
 /** A copy of a global-data map's initial value (its .rodata/.data image). */
 export function mapInitialValue(m: MapHandle): Uint8Array | null {
   const size = [0];
-  const ptr = f.map__initial_value(m, size) as bigint | null;
+  const ptr = fns().map__initial_value(m, size) as bigint | null;
   if (ptr === null) return null;
   return new Uint8Array(koffi.view(ptr, size[0]).slice(0));
 }
 
-export const mapLookup = (fd: number, key: Uint8Array, value: Uint8Array): number => f.map_lookup_elem(fd, key, value) as number;
-export const mapUpdate = (fd: number, key: Uint8Array, value: Uint8Array, flags: number): number => f.map_update_elem(fd, key, value, flags) as number;
-export const mapDelete = (fd: number, key: Uint8Array): number => f.map_delete_elem(fd, key) as number;
-export const mapNextKey = (fd: number, key: Uint8Array | null, next: Uint8Array): number => f.map_get_next_key(fd, key, next) as number;
+export const mapLookup = (fd: number, key: Uint8Array, value: Uint8Array): number => fns().map_lookup_elem(fd, key, value) as number;
+export const mapUpdate = (fd: number, key: Uint8Array, value: Uint8Array, flags: number): number => fns().map_update_elem(fd, key, value, flags) as number;
+export const mapDelete = (fd: number, key: Uint8Array): number => fns().map_delete_elem(fd, key) as number;
+export const mapNextKey = (fd: number, key: Uint8Array | null, next: Uint8Array): number => fns().map_get_next_key(fd, key, next) as number;
 /** One batch of bpf_map_lookup_batch; `count` is in/out. */
 export function mapLookupBatch(fd: number, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: number[]): number {
-  return f.map_lookup_batch(fd, inBatch, outBatch, keys, values, count, null) as number;
+  return fns().map_lookup_batch(fd, inBatch, outBatch, keys, values, count, null) as number;
 }
 
 /** One batch of bpf_map_lookup_and_delete_batch; `count` is in/out. */
 export function mapLookupAndDeleteBatch(fd: number, inBatch: Uint8Array | null, outBatch: Uint8Array, keys: Uint8Array, values: Uint8Array, count: number[]): number {
-  return f.map_lookup_and_delete_batch(fd, inBatch, outBatch, keys, values, count, null) as number;
+  return fns().map_lookup_and_delete_batch(fd, inBatch, outBatch, keys, values, count, null) as number;
 }
 
 export interface TestRunResult { ret: number; retval: number; durationNs: number }
@@ -221,25 +223,25 @@ export function progTestRun(fd: number, opts: { dataIn?: Uint8Array; ctxIn?: Uin
     ctx_size_in: opts.ctxIn?.length ?? 0, ctx_size_out: 0,
     retval: 0, repeat: opts.repeat ?? 0, duration: 0, flags: 0, cpu: 0, batch_size: 0,
   };
-  const ret = f.prog_test_run_opts(fd, o) as number;
+  const ret = fns().prog_test_run_opts(fd, o) as number;
   return { ret, retval: o.retval, durationNs: o.duration };
 }
 
 /** A DATASEC's variables (name, offset, size): how .rodata globals are laid out. */
 export function btfDatasecVars(btf: BtfHandle, section: string): { name: string; offset: number; size: number }[] | null {
   const BTF_KIND_VAR = 14, BTF_KIND_DATASEC = 15;
-  const id = f.btf__find_by_name_kind(btf, section, BTF_KIND_DATASEC) as number;
+  const id = fns().btf__find_by_name_kind(btf, section, BTF_KIND_DATASEC) as number;
   if (id < 0) return null;
-  const tptr = f.btf__type_by_id(btf, id) as bigint;
+  const tptr = fns().btf__type_by_id(btf, id) as bigint;
   const t = koffi.decode(tptr, BtfType) as { info: number };
   const vlen = t.info & 0xffff;
   const vars: { name: string; offset: number; size: number }[] = [];
   for (let i = 0; i < vlen; i++) {
     const si = koffi.decode(tptr, koffi.sizeof(BtfType) + i * koffi.sizeof(BtfVarSecinfo), BtfVarSecinfo) as { type: number; offset: number; size: number };
-    const vptr = f.btf__type_by_id(btf, si.type) as bigint;
+    const vptr = fns().btf__type_by_id(btf, si.type) as bigint;
     const v = koffi.decode(vptr, BtfType) as { name_off: number; info: number };
     if (((v.info >>> 24) & 0x1f) !== BTF_KIND_VAR) continue;
-    vars.push({ name: f.btf__name_by_offset(btf, v.name_off) as string, offset: si.offset, size: si.size });
+    vars.push({ name: fns().btf__name_by_offset(btf, v.name_off) as string, offset: si.offset, size: si.size });
   }
   return vars;
 }

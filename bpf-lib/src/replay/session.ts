@@ -46,7 +46,8 @@ function argsText(args: unknown[]): string {
   try {
     return JSON.stringify(args, (_k, v: unknown) => {
       if (typeof v === "bigint") return `${v}n`;
-      if (typeof v === "function") return (v as { [PROXY_TARGET]?: unknown })[PROXY_TARGET] !== undefined ? "<handle>" : "<function>";
+      if ((typeof v === "object" || typeof v === "function") && v !== null && (v as { [PROXY_TARGET]?: unknown })[PROXY_TARGET] !== undefined) return "<handle>";
+      if (typeof v === "function") return "<function>";
       if (v && typeof v === "object" && !isData(v)) return "<object>";
       if (isTable(v)) return `<table ${v.numRows()}×${v.numCols()}>`;
       return v;
@@ -261,7 +262,7 @@ export class ReplaySession {
   /**
    * An object bpfbook handed back. Methods are logged as `$id.method`; property reads of
    * plain values as `$id.prop` (read live when recording, from the log when replaying).
-   * `then` is never read through (a handle is not a promise), nor are symbols other than
+   * `then` and `toJSON` are never read through (a handle is neither a promise nor JSON), nor are symbols other than
    * the iterator ones (the notebook's display looks at those, differently in each mode).
    */
   #handleProxy(id: number, target: object): unknown {
@@ -270,7 +271,8 @@ export class ReplaySession {
     const p = new Proxy(target, {
       get(t, prop) {
         if (prop === PROXY_TARGET) return t;
-        if (prop === "then") return undefined;
+        // nor `toJSON`: JSON.stringify reads it on a handle passed as an argument (argsText), before any replacer sees the value
+        if (prop === "then" || prop === "toJSON") return undefined;
         if (typeof prop === "symbol" && prop !== Symbol.asyncIterator && prop !== Symbol.iterator && prop !== JUPYTER_DISPLAY) {
           return session.mode === "record" ? Reflect.get(t, prop) : undefined;
         }
