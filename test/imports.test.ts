@@ -127,6 +127,7 @@ const FFI_IMPORTERS: readonly ((f: string) => boolean)[] = [
   under("libbpf/"),
   under("ringbuf/"),
   (f) => f === lib("engine/settled.ts"), // membarrier: program runs under way have finished
+  (f) => f === lib("engine/alloc.ts"), // madvise: huge pages for a table's large columns
   under("doctor/"), // tries tiny programs of each kind; libbpf's version
   (f) => f === lib("cli/commands.ts"), // libbpf's version, loaded only when asked
   (f) => f === lib("probes/fentry/prototype.ts"), // the kernel's BTF, through libbpf's btf API
