@@ -5,7 +5,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { readFileSync, rmSync, statSync } from "node:fs";
-import { tools, sched, liveCount, syscallNumber, InvalidArgumentError, InvalidOptionError } from "../bpf-lib/src/index.js";
+import { tools, sched, liveCount, syscallNumber, kernelFunctionSupport, InvalidArgumentError, InvalidOptionError } from "../bpf-lib/src/index.js";
 import { TOOLS } from "../bpf-lib/src/tools/registry.js";
 import { onlineCpus } from "../bpf-lib/src/probes/profile/perf.js";
 import { workload, programIdsOf, renamedWorkload } from "./helpers/workload.js";
@@ -386,6 +386,22 @@ describe("tools.filetop and tools.cachestat", () => {
     assert.equal(perInterval.chart(c).data[0]!.type, "scatter");
     assert.equal((writer.chart(a).layout.title as { text: string }).text, "page cache folios");
   });
+
+  it("cachestat: no hits, misses or ratio where kernel functions cannot be traced, and its notice says why (the doctor's reasons)", async () => {
+    const s = kernelFunctionSupport();
+    assert.equal(s.preferred, null, "this host traces no kernel function (the hit ratio is checked in the VM: test/vm/features.ts)");
+    const tool = tools.cachestat({ pid: 4194303 });
+    assert.equal(
+      tool.notice,
+      `no hit ratio: kernel functions cannot be traced on this kernel (fentry: ${s.fentry.reason}; kprobes: ${s.kprobe.reason}); ` +
+        "bcc's cachestat counts page cache accesses with folio_mark_accessed() and mark_buffer_dirty(), and no tracepoint marks a page cache hit",
+    );
+    assert.match(tool.notice!, /CONFIG_KPROBES is off/);
+    assert.equal(tool.hitFunctions, null);
+    const t = await tool.collect({ seconds: 0.2, interval: 0.1 });
+    assert.deepEqual(t.columnNames(), ["interval", "time", "added", "removed", "dirtied"]);
+    assert.deepEqual(tool.hitSources, []);
+  });
 });
 
 describe("nothing to see", () => {
@@ -399,7 +415,7 @@ describe("nothing to see", () => {
       ["pid", "bucket", "low", "high", "count"],
       ["pid", "comm", "disk", "rwbs", "count", "bytes"],
       ["pid", "comm", "fd", "file", "reads", "writes", "read_bytes", "write_bytes"],
-      ["added", "removed", "dirtied"],
+      ["added", "removed", "dirtied"], // no hits, misses or ratio: no kernel function can be traced here
     ]);
     assert.deepEqual(tables.map((t) => t.numRows()), [0, 0, 0, 0, 1]);
     assert.deepEqual(rowsOf(tables[4]!), [{ added: 0, removed: 0, dirtied: 0 }]);
@@ -421,7 +437,7 @@ describe("bad options are refused by name", () => {
     assert.throws(() => tools.offcputime({ minNs: -1 }), /tools\.offcputime\(\): minNs must be an integer ns >= 0, got -1/);
     assert.throws(() => tools.offcputime({ preempted: "yes" as unknown as boolean }), /tools\.offcputime\(\): preempted must be true or false/);
     assert.throws(() => tools.biolatency({ pid: 1 }), /tools\.biolatency\(\): pid is not supported: block I\/O completes in whatever task the interrupt hit/);
-    assert.throws(() => tools.biolatency({ by: "pid" as "disk" }), /tools\.biolatency\(\): by must be "none", "disk", "rwbs"; got "pid"/);
+    assert.throws(() => tools.biolatency({ by: "pid" as "disk" }), /tools\.biolatency\(\): by must be "none", "disk", "rwbs", "comm"; got "pid"/);
     assert.throws(() => tools.biosnoop({ disk: "nosuchdisk0" }), /tools\.biosnoop\(\): no block device named "nosuchdisk0"/);
     assert.throws(() => tools.biotop({ disk: "../vda" }), /tools\.biotop\(\): disk must be a block device's name/);
     assert.throws(() => tools.biotop({ devices: 1 } as never), /unknown option "devices"/);

@@ -235,9 +235,9 @@ export const BIOLATENCY: ToolInfo = {
   name: "biolatency",
   summary: "how long block I/Os take",
   counterpart: "bcc biolatency (-D: by: \"disk\"), bpftrace biolatency.bt",
-  builtOn: "tracepoints block:block_rq_issue → block:block_rq_complete, paired in the kernel by device and sector; no pid/comm filter (a completion runs in whatever task the interrupt hit); disk names from /sys/dev/block",
-  options: [...FILTER_OPTIONS, { name: "by", type: "string", help: "none (default), disk, or rwbs" }, { name: "disk", type: "string", help: "only this disk (\"sda\", \"loop0\")" }],
-  columns: ["interval", "time", "disk", "rwbs", "bucket", "low", "high", "count"],
+  builtOn: "tracepoints block:block_rq_issue → block:block_rq_complete, paired in the kernel by device and sector; by comm: the issuing task's comm carried from issue to completion (block.requests()); no pid/comm filter (a completion runs in whatever task the interrupt hit); disk names from /sys/dev/block",
+  options: [...FILTER_OPTIONS, { name: "by", type: "string", help: "none (default), disk, rwbs, or comm (the issuing process: buffered writes show the flusher)" }, { name: "disk", type: "string", help: "only this disk (\"sda\", \"loop0\")" }],
+  columns: ["interval", "time", "disk", "rwbs", "comm", "bucket", "low", "high", "count"],
 };
 
 export const BIOSNOOP: ToolInfo = {
@@ -269,9 +269,9 @@ export const FILETOP: ToolInfo = {
 
 export const CACHESTAT: ToolInfo = {
   name: "cachestat",
-  summary: "page cache insertions, removals and dirtyings, per interval",
-  counterpart: "bcc cachestat (without HITS and HITRATIO)",
-  builtOn: "tracepoints filemap:mm_filemap_add_to_page_cache, filemap:mm_filemap_delete_from_page_cache and writeback:writeback_dirty_folio (writeback_dirty_page before 5.17), counted in the kernel, in folios; no hit ratio: bcc counts accesses with kprobes on folio_mark_accessed()/mark_buffer_dirty(), and no tracepoint marks a page cache hit",
+  summary: "page cache insertions, removals and dirtyings, and the hit ratio where kernel functions can be traced, per interval",
+  counterpart: "bcc cachestat (HITS, MISSES and HITRATIO only where kernel functions can be traced)",
+  builtOn: "tracepoints filemap:mm_filemap_add_to_page_cache, filemap:mm_filemap_delete_from_page_cache and writeback:writeback_dirty_folio (writeback_dirty_page before 5.17), counted in the kernel, in folios; where kernel functions can be traced (fentry, else kprobes), also bcc's hits, misses and ratio from counts of folio_mark_accessed, filemap_add_folio, folio_account_dirtied (where not inlined; else the dirtying tracepoint) and mark_buffer_dirty (the pre-folio names on older kernels), read at the same interval boundaries; elsewhere no hit ratio, and the tool's notice says why: no tracepoint marks a page cache hit",
   options: [...FILTER_OPTIONS],
-  columns: ["interval", "time", "added", "removed", "dirtied"],
+  columns: ["interval", "time", "added", "removed", "dirtied", "hits", "misses", "ratio"],
 };

@@ -62,5 +62,5 @@ export { RUNQLAT, RUNQLEN, CPUDIST, OFFCPUTIME, PROFILE, BIOLATENCY, BIOSNOOP, B
 export { filetop } from "./filetop.js";
 export type { FiletopOptions } from "./filetop.js";
 export { cachestat } from "./cachestat.js";
-export type { CachestatOptions } from "./cachestat.js";
+export type { CachestatOptions, CachestatTool, HitFunctions } from "./cachestat.js";
 export type { Tool, EventsTool, AggregationTool, ProfileTool, ToolInfo, ToolOption, ToolFilter } from "./tool.js";
