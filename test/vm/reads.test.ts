@@ -62,7 +62,7 @@ describe("kernel function reads on Debian's 6.1 kernel (VM)", { skip: why ?? fal
     env.BPFBOOK_TYPED_TRACEPOINTS = `/tmp/host${TYPED_TRACEPOINTS.slice(4)}`;
     const t0 = performance.now();
     // one boot: the kernel-function reads, then every feature once (test/vm/features.ts)
-    const r = await runInVm("node dist/test/vm/reads-guest.js; node dist/test/vm/features-guest.js", { timeoutMs: 330_000, env });
+    const r = await runInVm("node dist/test/vm/reads-guest.js; node dist/test/vm/features-guest.js", { timeoutMs: 480_000, env });
     process.stderr.write(`# VM: status ${r.status}, boot ${(r.bootMs / 1000).toFixed(1)} s, total ${(r.totalMs / 1000).toFixed(1)} s (${((performance.now() - t0) / 1000).toFixed(1)} s here)\n`);
     const line = r.output.split("\n").find((l) => l.startsWith("@@VMREADS "));
     if (!line) throw new Error(`the VM printed no @@VMREADS line (status ${r.status}); its output:\n${r.output.slice(-6000)}`);
@@ -71,7 +71,7 @@ describe("kernel function reads on Debian's 6.1 kernel (VM)", { skip: why ?? fal
     const fline = r.output.split("\n").find((l) => l.startsWith("@@VMFEATURES "));
     if (fline) gf = JSON.parse(fline.slice("@@VMFEATURES ".length)) as typeof gf;
     else process.stderr.write(`# the VM printed no @@VMFEATURES line; the tail of its output:\n${r.output.slice(-3000)}\n`);
-  }, { timeout: 340_000 });
+  }, { timeout: 490_000 });
 
   const run = (name: string) => {
     const r = g.runs[name];
@@ -235,7 +235,7 @@ describe("kernel function reads on Debian's 6.1 kernel (VM)", { skip: why ?? fal
         rt = "no PREEMPT_RT kernel in /boot (apt-get install linux-image-rt-amd64)";
         return;
       }
-      const r = await runInVm("node dist/test/vm/features-guest.js", { flavour: "rt", timeoutMs: 200_000, env: { BPFBOOK_TYPED_TRACEPOINTS: `/tmp/host${TYPED_TRACEPOINTS.slice(4)}` } });
+      const r = await runInVm("node dist/test/vm/features-guest.js", { flavour: "rt", timeoutMs: 300_000, env: { BPFBOOK_TYPED_TRACEPOINTS: `/tmp/host${TYPED_TRACEPOINTS.slice(4)}` } });
       process.stderr.write(`# VM (${rtKernel.version}): status ${r.status}, boot ${(r.bootMs / 1000).toFixed(1)} s, total ${(r.totalMs / 1000).toFixed(1)} s\n`);
       const line = r.output.split("\n").find((l) => l.startsWith("@@VMFEATURES "));
       rt = line ? { kernel: rtKernel.version, r: JSON.parse(line.slice("@@VMFEATURES ".length)) } : `the ${rtKernel.version} VM printed no @@VMFEATURES line (status ${r.status}): ${r.output.slice(-2000)}`;
