@@ -87,8 +87,9 @@ int on_call(void *ctx)
   });
 
   it("a plain loop bounded by a random number: too large (E2BIG), at the loop's line, even from a log cut before its verdict", async () => {
-    // The verifier walks a million instructions here, and libbpf loads it again with ever larger
-    // logs: this takes 30-90 s on the 2-core test machine.
+    // The verifier walks a million instructions here; its log outgrows bpfbook's 16 MiB buffer,
+    // whose end (kernels since 6.4 keep the end) holds the verdict. One retry with the log, not
+    // one per doubling of libbpf's own buffer (that took 30-90 s here).
     const e = await refusal(`#include "bpfbook.h"
 SEC("tracepoint/syscalls/sys_enter_getppid")
 int on_call(void *ctx)
@@ -100,12 +101,14 @@ int on_call(void *ctx)
 	return s & 1;
 }
 `);
-    assert.equal(e.errno, 7);
+    // E2BIG, or ENOSPC: since 6.4 a log cut to its buffer makes the load fail with ENOSPC whatever the verdict
+    assert.ok(e.errno === 7 || e.errno === 28, `errno ${e.errno}`);
     assert.equal(e.line, 9); // the `for`: the back-edge's line
     assert.match(e.message, /at cell line 9: for \(u32 i = 0; i < n; i\+\+\)/);
     assert.match(e.reason, /^BPF program is too large/);
     assert.doesNotMatch(e.reason, /libbpf/);
-    assert.match(e.instruction ?? "", /^\d+: \([0-9a-f]{2}\) if w\d+ < w\d+ goto pc-\d+$/);
+    // an instruction of the loop's body or its back-edge: where the million was reached
+    assert.match(e.instruction ?? "", /^\d+: \([0-9a-f]{2}\) /);
     assert.match(e.hint ?? "", LOOP_HINT);
   });
 

@@ -19,9 +19,18 @@ koffi.opaque("bpf_map");
 koffi.opaque("bpf_link");
 koffi.opaque("btf");
 
+/** libbpf 1.1's struct bpf_object_open_opts, through kernel_log_level (80 bytes). */
 const OpenOpts = koffi.struct("bpfbook_open_opts", {
   sz: "size_t",
   object_name: "const char *",
+  relaxed_maps: "bool",
+  pin_root_path: "const char *",
+  unused_attach_prog_fd: "uint32_t",
+  kconfig: "const char *",
+  btf_custom_path: "const char *",
+  kernel_log_buf: "void *",
+  kernel_log_size: "size_t",
+  kernel_log_level: "uint32_t",
 });
 
 const TestRunOpts = koffi.struct("bpfbook_test_run_opts", {
@@ -140,11 +149,40 @@ export function setPrint(
   fns().set_print(cb);
 }
 
+/**
+ * One verifier log buffer for every object, in C memory (libbpf keeps the pointer from open
+ * to load). Given to libbpf, a failed load is retried once with the log written here; left to
+ * itself, libbpf retries with a log of 16 MiB, then doubles it while the kernel says ENOSPC,
+ * verifying the whole program again each time (30-90 s for a program past the verifier's
+ * million-instruction limit). Kernels since 6.4 keep the end of a log that does not fit,
+ * where the verdict is; older ones keep its start.
+ */
+export const VERIFIER_LOG_BYTES = 16 << 20;
+let logBuf: unknown = null;
+function verifierLogBuf(): unknown {
+  logBuf ??= koffi.alloc("uint8_t", VERIFIER_LOG_BYTES);
+  return logBuf;
+}
+function openOpts(name: string | undefined): Record<string, unknown> {
+  const buf = verifierLogBuf();
+  // the log starts empty: a load that fails before the kernel writes one leaves nothing stale
+  new Uint8Array(koffi.view(buf, 1))[0] = 0;
+  return { sz: koffi.sizeof(OpenOpts), object_name: name ?? null, relaxed_maps: false, pin_root_path: null, unused_attach_prog_fd: 0, kconfig: null, btf_custom_path: null, kernel_log_buf: buf, kernel_log_size: VERIFIER_LOG_BYTES, kernel_log_level: 0 };
+}
+/** The verifier's log of the last failed load (empty when there is none), as text. */
+export function verifierLog(): string {
+  if (logBuf === null) return "";
+  const bytes = new Uint8Array(koffi.view(logBuf, VERIFIER_LOG_BYTES));
+  const end = bytes.indexOf(0);
+  const text = Buffer.from(bytes.buffer, bytes.byteOffset, end < 0 ? bytes.length : end).toString("utf8");
+  bytes[0] = 0;
+  return text;
+}
 export function openFile(path: string, name?: string): ObjectHandle | null {
-  return fns().object__open_file(path, name ? { sz: 16, object_name: name } : null) as ObjectHandle | null;
+  return fns().object__open_file(path, openOpts(name)) as ObjectHandle | null;
 }
 export function openMem(buf: Uint8Array, name: string): ObjectHandle | null {
-  return fns().object__open_mem(buf, buf.length, { sz: 16, object_name: name }) as ObjectHandle | null;
+  return fns().object__open_mem(buf, buf.length, openOpts(name)) as ObjectHandle | null;
 }
 export const objectLoad = (o: ObjectHandle): number => fns().object__load(o) as number;
 export const objectClose = (o: ObjectHandle): void => void fns().object__close(o);

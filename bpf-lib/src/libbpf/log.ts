@@ -20,6 +20,11 @@ export function installLogCapture(): void {
   ffi.setPrint((level) => captures.length > 0 || level <= verbose, sink, vsnprintf);
 }
 
+/** A line told as if libbpf had printed it: the verifier's log, which libbpf leaves in bpfbook's buffer (ffi/libbpf.ts) rather than printing. */
+export function tellLine(line: string): void {
+  sink(LogLevel.Warn, line);
+}
+
 /** Runs fn while recording every libbpf log line; returns its result and the lines. */
 export function captureLog<T>(fn: () => T): { result: T; lines: string[] } {
   installLogCapture();

@@ -3,7 +3,7 @@
  * dispose() closes everything, links included. */
 import * as ffi from "../ffi/libbpf.js";
 import { rawData } from "../ffi/btf.js";
-import { captureLog, verifierExcerpt, warnings } from "./log.js";
+import { captureLog, tellLine, verifierExcerpt, warnings } from "./log.js";
 import { DisposedError, InvalidArgumentError, LoadError, PermissionError, VerifierError, errnoName, NotSupportedError } from "../errors.js";
 import { BpfProgram } from "./program.js";
 import { BpfMap } from "./map.js";
@@ -129,6 +129,16 @@ export class BpfObject implements ObjectOwner, Disposable {
     const h = this.handle();
     if (this.#loaded) return this;
     const { result: rc, lines } = captureLog(() => ffi.objectLoad(h));
+    // The verifier's log is in bpfbook's buffer, not printed (ffi/libbpf.ts): it is told here in
+    // libbpf's own framing, so whoever captures this load (a custom program's cell-line mapping
+    // too) reads it as before.
+    const log = rc < 0 ? ffi.verifierLog() : "";
+    if (log !== "") {
+      const prog = /prog '([^']+)': BPF program load failed/.exec(lines.join(""))?.[1] ?? this.name;
+      const block = `libbpf: prog '${prog}': -- BEGIN PROG LOAD LOG --\n${log.endsWith("\n") ? log : log + "\n"}-- END PROG LOAD LOG --\n`;
+      lines.push(block);
+      tellLine(block);
+    }
     if (rc < 0) {
       const e = -rc;
       // libbpf's own lines after the log (a log longer than the print buffer has no END marker) are not the verifier's words
