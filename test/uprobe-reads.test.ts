@@ -36,7 +36,7 @@ describe("uprobe reads: a char * argument and a returned char *", () => {
     assert.equal(b.stats.readFailed ?? 0, 0);
   });
 
-  it("a read on a uretprobe of an argument is paired: the entry's pointer, read at return", async () => {
+  it("a read on a uretprobe of an argument is paired: read at the entry through the argument, carried to the return row", async () => {
     const N = 100;
     const w = workload(["names", String(N)]);
     const t = uretprobe(WORKLOAD, "bpfbook_name", { pid: w.pid, retType: "size_t", read: { name: { from: "arg0", string: 32 } } }).start();

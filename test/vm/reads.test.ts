@@ -126,7 +126,7 @@ describe("kernel function reads on Debian's 6.1 kernel (VM)", { skip: why ?? fal
       assert.deepEqual(run(`${via} count by ppid`).rows, [{ ppid: g.nodePid, count: N }]);
     });
 
-    it(`${ret}: reads at the return, through the argument saved at entry`, () => {
+    it(`${ret}: reads through arguments (at the entry) and the return value`, () => {
       const r = run(`${via} return reads`);
       assert.equal(r.source, `${ret}:vfs_read`);
       assert.deepEqual(
