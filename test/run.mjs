@@ -42,7 +42,11 @@ try {
 const isVm = (f) => f.startsWith(join(dir, "vm") + "/") || /\/vm-[^/]*\.test\.js$/.test(f);
 // Whole notebooks run through the kernel (like the Python notebook suite): in the side lane, which has room
 const isNotebookRun = (f) => /\/(publish|replay-notebook)\.test\.js$/.test(f);
-const host = files.filter((f) => !isVm(f) && !isNotebookRun(f)), vm = files.filter(isVm), notebookRuns = files.filter(isNotebookRun);
+// Files that load nothing into this kernel (type checks, charts drawn in Chromium from made-up
+// tables): in the side lane too, which keeps the two lanes near the same length
+const isKernelFree = (f) => /\/(docs-snippets|plot|chart-gallery)\.test\.js$/.test(f);
+const host = files.filter((f) => !isVm(f) && !isNotebookRun(f) && !isKernelFree(f)), vm = files.filter(isVm);
+const notebookRuns = files.filter((f) => isNotebookRun(f) || isKernelFree(f));
 const py = readdirSync(join(root, "test", "kernel")).filter((f) => /^test_.*\.py$/.test(f)).filter((f) => only.length === 0 || only.some((o) => f.includes(o))).sort();
 if (py.length) run(process.execPath, [join(root, "dist", "bpf-lib", "src", "cli", "main.js"), "install"]);
 
@@ -73,7 +77,7 @@ const sideLane = async () => {
     s = (await runAsync("/usr/bin/python3", [join("test", "kernel", f), "-v"], sideLog)) || s;
   }
   if (notebookRuns.length) {
-    appendFileSync(sideLog, `# notebook runs (${notebookRuns.length} files):\n`);
+    appendFileSync(sideLog, `# notebook runs and kernel-free files (${notebookRuns.length} files):\n`);
     s = (await runAsync(process.execPath, ["--test", "--test-concurrency=1", ...notebookRuns], sideLog)) || s;
   }
   if (vm.length) {
