@@ -129,7 +129,8 @@ export class RingBufferReader implements Disposable {
     if (this.#closed) return;
     this.#closed = true;
     this.#ready.close();
-    for (const m of this.#maps) m.unmap();
+    // nothing reads the ring after close: its pages are let go on the thread pool (a large, filled ring takes ms)
+    for (const m of this.#maps) m.unmapInBackground();
   }
 
   [Symbol.dispose](): void {
