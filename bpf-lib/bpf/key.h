@@ -26,6 +26,11 @@ struct key_part {
 #ifndef KEY_READ_STR
 #define KEY_READ_STR(dst, size, ptr, src) bpf_probe_read_user_str((dst), (size), (ptr))
 #endif
+/* The probe id a PART_PROBE part holds: a group member's cfg_probe_id, unless the program
+ * knows it per event (uprobe.bpf.c: the attach cookie, kept in the window). */
+#ifndef KEY_PROBE_ID
+#define KEY_PROBE_ID(win) cfg_probe_id
+#endif
 
 /* Fills key[] (its first `words` words, zeroed first so padding never splits a key;
  * the map the key goes to is that size, and reads no further) from the configured
@@ -57,8 +62,8 @@ static __always_inline void build_key_words(__u8 *key, const volatile struct key
 		case PART_CGROUP:
 			*(__u64 *)(key + (ko & (MAX_KEY - 8))) = bpf_get_current_cgroup_id();
 			break;
-		case PART_PROBE: /* the probe of a group (stream.h cfg_probe_id) */
-			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = cfg_probe_id;
+		case PART_PROBE: /* the probe of a group (stream.h cfg_probe_id, or KEY_PROBE_ID) */
+			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = KEY_PROBE_ID(win);
 			break;
 		case PART_BUCKET:
 			*(__u32 *)(key + (ko & (MAX_KEY - 4))) = bucket;

@@ -23,6 +23,11 @@
  * argument slots, then the derived fields up to the last one read at entry. A stream
  * copies the derived values after its slots.
  *
+ * Several functions (a list or a wildcard, cfg_multi) share one object: each is
+ * attached with its index in the list as BPF cookie, which the program keeps at
+ * window offset WOFF_PROBE (past anything derived) for PART_PROBE key parts and writes
+ * into the event header's flags, so user space names the function of every row.
+ *
  * The registers are read straight from the context (PT_REGS_PARMn, not the _CORE
  * variants): uprobe programs may load pt_regs fields directly, and that needs no
  * bpf_probe_read_kernel, which lockdown=confidentiality refuses. */
@@ -33,6 +38,9 @@
 #include "stream.h"
 #include "record.h"
 #include "agg.h"
+/* the attach cookie of the function that fired (cfg_multi), where no derived field reaches */
+#define WOFF_PROBE (MAX_SPAN - 8)
+#define KEY_PROBE_ID(win) (*(const __u32 *)((win) + WOFF_PROBE))
 #include "key.h"
 #include "derive.h"
 
@@ -62,6 +70,7 @@ const volatile __u32 cfg_value_size = 8;
 const volatile __u32 cfg_derive_bytes = 0; /* stream: derived bytes copied after the slots */
 const volatile __u32 cfg_derive_entry = 0; /* paired: derived fields (a bit each) read at entry, carried to the return */
 const volatile __u32 cfg_carry_bytes = 64; /* paired: window bytes a start holds (the starts map's value size) */
+const volatile __u32 cfg_multi = 0;        /* several functions: the attach cookie says which (kernel 5.15+) */
 
 #define MAX_CARRY (64 + MAX_DERIVED_BYTES)
 
@@ -78,13 +87,23 @@ struct {
 } scratch SEC(".maps");
 
 /* The entry's window start (faults, timestamp, arguments, derived fields read at
- * entry) by thread (pid_tgid), for the return. Untyped, so its size is set before load. */
+ * entry) by thread (pid_tgid; with several functions, and function: start_key), for the return. Untyped, so its size is set before load. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536); /* resized before load */
 	__type(key, __u64);
 	__uint(value_size, 64); /* cfg_carry_bytes, set before load */
 } starts SEC(".maps");
+
+/* The start of a thread's call. With several functions, one per function and thread, so a
+ * matched function called from another pairs with its own return: tgids stay below 2^22
+ * (PID_MAX_LIMIT), leaving the top 10 bits for the function's index (at most 1024). */
+static __always_inline __u64 start_key(void *ctx, __u64 pid_tgid)
+{
+	if (!cfg_multi)
+		return pid_tgid;
+	return pid_tgid | ((bpf_get_attach_cookie(ctx) & 1023) << 54);
+}
 
 /* The window is complete: filter, then stream it or count it. */
 static __always_inline int emit(void *ctx, struct scratch *s, const struct stream_ident *id, __u32 mask)
@@ -107,6 +126,8 @@ static __always_inline int emit(void *ctx, struct scratch *s, const struct strea
 			return 0;
 		}
 		stream_fill_hdr(ev, id);
+		if (cfg_multi)
+			ev->flags = KEY_PROBE_ID(s->win);
 		__u64 *dst = (__u64 *)(ev + 1);
 		const __u64 *src = (const __u64 *)s->win;
 		__u32 first = cfg_first_slot, ns = cfg_nslots;
@@ -163,10 +184,13 @@ int on_entry(struct pt_regs *ctx)
 			w[SLOT_RET] = derive_faults_take();
 		}
 		w[SLOT_LAT] = bpf_ktime_get_ns();
-		if (bpf_map_update_elem(&starts, &id.pid_tgid, s->win, BPF_ANY))
+		__u64 key = start_key(ctx, id.pid_tgid);
+		if (bpf_map_update_elem(&starts, &key, s->win, BPF_ANY))
 			stat_inc(STAT_START_DROPPED);
 		return 0;
 	}
+	if (cfg_multi)
+		*(__u32 *)(s->win + WOFF_PROBE) = bpf_get_attach_cookie(ctx);
 	return emit(ctx, s, &id, ~0U);
 }
 
@@ -185,8 +209,11 @@ int on_return(struct pt_regs *ctx)
 	__u64 *w = (__u64 *)s->win;
 	w[SLOT_RET] = PT_REGS_RC(ctx);
 	w[SLOT_LAT] = 0;
+	if (cfg_multi)
+		*(__u32 *)(s->win + WOFF_PROBE) = bpf_get_attach_cookie(ctx);
 	if (cfg_paired) {
-		const __u64 *st = bpf_map_lookup_elem(&starts, &id.pid_tgid);
+		__u64 key = start_key(ctx, id.pid_tgid);
+		const __u64 *st = bpf_map_lookup_elem(&starts, &key);
 		if (!st) {
 			stat_inc(STAT_UNMATCHED);
 			return 0;
@@ -202,7 +229,7 @@ int on_return(struct pt_regs *ctx)
 			derive_faults_add(w[SLOT_RET]);
 		w[SLOT_RET] = ret;
 		w[SLOT_LAT] = now - w[SLOT_LAT];
-		bpf_map_delete_elem(&starts, &id.pid_tgid);
+		bpf_map_delete_elem(&starts, &key);
 		return emit(ctx, s, &id, ~cfg_derive_entry);
 	}
 	return emit(ctx, s, &id, ~0U);

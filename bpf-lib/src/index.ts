@@ -48,6 +48,8 @@ export type {
 export { uprobe, uretprobe, UprobeProbe } from "./probes/uprobe/probe.js";
 export { UprobeAggregation } from "./probes/uprobe/aggregate.js";
 export type { UprobeOptions, UprobeWhere, UprobeRow, UprobePlan, UprobeKey, UprobeAggregateOptions, IntType, ArgName } from "./probes/uprobe/types.js";
+export type { UprobeRowOf } from "./probes/uprobe/types.js";
+export { NoMatchingSymbolError, TooManySymbolsError } from "./probes/uprobe/match.js";
 
 // XDP
 export { xdp, XdpProbe, XdpAggregation, XdpRun, XdpSample, XdpSampleRun, testFrames, buildFrame, ruleTable, XDP_KEYS } from "./probes/xdp/index.js";

@@ -321,11 +321,13 @@ export const KINDS: Record<string, Kind> = {
   },
   uprobe: {
     object: "uprobe",
-    factors: [...BASE, ...AGG, { name: "prog", levels: ["entry", "return", "paired"] }, { name: "mode", levels: ["stream", "aggregate"] }, { name: "nargs", levels: ["0", "6"] }],
+    factors: [...BASE, ...AGG, { name: "prog", levels: ["entry", "return", "paired"] }, { name: "mode", levels: ["stream", "aggregate"] }, { name: "nargs", levels: ["0", "6"] }, { name: "multi", levels: ["0", "1"] }],
     configure(obj, row) {
       const end = common(obj, row, { charAt: 16, ptrAt: 16, lenAt: 24, base: 64 });
       const nargs = Number(row.nargs);
       obj.setConstant("cfg_nargs", nargs);
+      // several functions: the attach cookie read into the window, the header and a probe key part
+      obj.setConstant("cfg_multi", Number(row.multi));
       const paired = row.prog === "paired";
       obj.setConstant("cfg_paired", paired ? 1 : 0);
       if (!paired) obj.map("starts").setMaxEntries(1);

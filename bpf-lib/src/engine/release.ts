@@ -16,19 +16,36 @@ export function releaseLinks(links: readonly { dispose(): void }[]): unknown {
 }
 
 /**
+ * Detaches at most this many links at once: each is an async FFI call, and koffi refuses
+ * ("Too many asynchronous calls are running") past its max_async_calls (256), which a
+ * uprobe on hundreds of functions, entry and return, reached at once.
+ */
+const MAX_IN_FLIGHT = 64;
+
+/**
  * Detaches every link off the event loop (a tracepoint's detach waits for an RCU grace
- * period in the kernel: ~30 ms here); each is detached from the moment this is called,
- * so a synchronous release meanwhile finds nothing left. Returns the first error.
+ * period in the kernel: ~30 ms here), up to MAX_IN_FLIGHT at a time; each is detached
+ * from the moment its turn comes, and a synchronous release meanwhile disposes the
+ * others itself. Returns the first error (in the links' order).
  */
 export async function releaseLinksAsync(links: readonly Disposable[]): Promise<unknown> {
-  const results = await Promise.allSettled(links.map((l) => {
-    const a = (l as { disposeAsync?: () => Promise<void> }).disposeAsync;
-    if (typeof a === "function") return a.call(l);
-    l[Symbol.dispose]();
-    return Promise.resolve();
-  }));
-  const failed = results.find((r) => r.status === "rejected");
-  return failed ? (failed as PromiseRejectedResult).reason : null;
+  const errors: unknown[] = new Array(links.length).fill(undefined);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < links.length) {
+      const i = next++;
+      const l = links[i];
+      try {
+        const a = (l as { disposeAsync?: () => Promise<void> }).disposeAsync;
+        if (typeof a === "function") await a.call(l);
+        else l[Symbol.dispose]();
+      } catch (e) {
+        errors[i] = e ?? new Error("link release failed");
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(MAX_IN_FLIGHT, links.length) }, worker));
+  return errors.find((e) => e !== undefined) ?? null;
 }
 
 /** Removes a run's abort listener; a signal that cannot (it only looked like an AbortSignal) had nothing added. */

@@ -204,8 +204,9 @@ export const attachRawTracepoint = (p: ProgramHandle, name: string): LinkHandle 
 export const attachKprobe = (p: ProgramHandle, retprobe: boolean, fn: string): LinkHandle | null =>
   fns().program__attach_kprobe(p, retprobe, fn) as LinkHandle | null;
 export const attachTrace = (p: ProgramHandle): LinkHandle | null => fns().program__attach_trace(p) as LinkHandle | null;
-export const attachUprobe = (p: ProgramHandle, retprobe: boolean, pid: number, binary: string, funcName: string | null, offset: number): LinkHandle | null =>
-  fns().program__attach_uprobe_opts(p, pid, binary, offset, { sz: koffi.sizeof(UprobeOpts), ref_ctr_offset: 0, bpf_cookie: 0, retprobe, func_name: funcName }) as LinkHandle | null;
+/** `cookie`: what bpf_get_attach_cookie() returns in the program for this attachment (kernel 5.15+; 0 = none). */
+export const attachUprobe = (p: ProgramHandle, retprobe: boolean, pid: number, binary: string, funcName: string | null, offset: number, cookie = 0): LinkHandle | null =>
+  fns().program__attach_uprobe_opts(p, pid, binary, offset, { sz: koffi.sizeof(UprobeOpts), ref_ctr_offset: 0, bpf_cookie: cookie, retprobe, func_name: funcName }) as LinkHandle | null;
 export const attachPerfEvent = (p: ProgramHandle, pfd: number): LinkHandle | null => fns().program__attach_perf_event(p, pfd) as LinkHandle | null;
 export const attachXdp = (p: ProgramHandle, ifindex: number): LinkHandle | null => fns().program__attach_xdp(p, ifindex) as LinkHandle | null;
 export const linkDestroy = (l: LinkHandle): number => fns().link__destroy(l) as number;

@@ -84,11 +84,12 @@ export class BpfProgram {
   attachFexit(target: string): FexitLink {
     return this.#attach(FexitLink, target, "fexit", (h) => ffi.attachTrace(h));
   }
-  attachUprobe(binary: string, symbol: string | null, opts: { pid?: number; offset?: number; retprobe?: boolean } = {}): UprobeLink | UretprobeLink {
+  /** `cookie`: the value bpf_get_attach_cookie() gives the program for this attachment (one program attached to several functions). */
+  attachUprobe(binary: string, symbol: string | null, opts: { pid?: number; offset?: number; retprobe?: boolean; cookie?: number } = {}): UprobeLink | UretprobeLink {
     const target = `${binary}:${symbol ?? "0x" + (opts.offset ?? 0).toString(16)}`;
     const Ctor = opts.retprobe ? UretprobeLink : UprobeLink;
     return this.#attach<UprobeLink | UretprobeLink>(Ctor, target, opts.retprobe ? "uretprobe" : "uprobe", (h) =>
-      ffi.attachUprobe(h, opts.retprobe ?? false, opts.pid ?? -1, binary, symbol, opts.offset ?? 0));
+      ffi.attachUprobe(h, opts.retprobe ?? false, opts.pid ?? -1, binary, symbol, opts.offset ?? 0, opts.cookie ?? 0));
   }
   /** Attaches to an open perf event fd; the link takes ownership of the fd. */
   attachPerfEvent(pfd: number, target: string): PerfEventLink {

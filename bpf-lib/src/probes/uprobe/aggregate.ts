@@ -32,11 +32,12 @@ export class UprobeAggregation {
     this.#latency = latency;
     histSpec(opts.hist, probe.source, latency ? ["stats"] : []);
     const hasReturn = probe.retprobe || latency;
-    for (const k of by) if (!["pid", "tid", "comm", "cpu", "cgroup"].includes(k)) probe.field(k, hasReturn, "key");
+    const probeKey = (k: string) => k === "probe" && probe.probeNames !== undefined;
+    for (const k of by) if (!["pid", "tid", "comm", "cpu", "cgroup"].includes(k) && !probeKey(k)) probe.field(k, hasReturn, "key");
     if (opts.value === "latency" && !latency) throw new InvalidArgumentError("latency is aggregated with probe.latency()");
     this.#value = opts.value ? probe.field(opts.value, hasReturn, "value") : null;
     if (opts.hist && !opts.value) throw new InvalidArgumentError("a histogram needs a value: an argument (arg0..), ret, or use latency()");
-    this.#plan = planKey(by, probe.format, { bucket: Boolean(opts.hist) });
+    this.#plan = planKey(by, probe.format, { bucket: Boolean(opts.hist), ...(probe.probeNames ? { probeNames: probe.probeNames } : {}) });
     this.#maxKeys = opts.maxKeys ?? 10240;
     checkMaxKeys(opts.maxKeys, probe.source);
     // On return when anything needs the return (or the time since entry); paired when the return needs the entry.

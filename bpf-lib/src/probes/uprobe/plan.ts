@@ -45,6 +45,8 @@ export interface UprobeSource {
   /** Some reads happen at the entry: a return then pairs with its entry to carry them. */
   readonly readsAtEntry: boolean;
   readonly format: TracepointFormat;
+  /** A list or a wildcard of functions: the `probe` key's names, by cookie. */
+  readonly probeNames: readonly string[] | undefined;
   /** The same probe, also deriving these standard columns (uid, ppid...) when a key names them. */
   withColumns(names: readonly string[]): UprobeSource;
   field(name: string, hasReturn: boolean, what: string): TracepointField;

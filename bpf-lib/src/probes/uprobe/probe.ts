@@ -4,7 +4,8 @@
  * starts. Then uprobe.bpf.c is configured through .rodata, loaded, and attached
  * at the function's file offset: on entry (arguments), on return (the return
  * value), or both, paired by thread (latency, the arguments and the reads taken
- * at entry carried to the return). */
+ * at entry carried to the return). A list or a wildcard of symbols attaches the same
+ * program to every match, each with its index as BPF cookie, and adds a `probe` column. */
 import { checkSelfOption, excludeSelf } from "../self.js";
 import { BpfObject } from "../../libbpf/object.js";
 import type { Link } from "../../libbpf/link.js";
@@ -37,11 +38,21 @@ import { fieldOf } from "../../tracefs/catalog.js";
 import { isExtraColumn, type ExtraColumn } from "../tracepoint/reads.js";
 import { kernelReadRefused } from "../slot-reads.js";
 import { planEntryReads, type EntryReads } from "../entry-reads.js";
+import { isSymbolPattern, matchFunctions, type MatchedFunction } from "./match.js";
+import { probeColumn } from "./probe-column.js";
+import type { UprobeRowOf } from "./types.js";
 
-export class UprobeProbe {
+export class UprobeProbe<R extends UprobeRow = UprobeRow> {
   readonly binary: string;
+  /** The symbol as given (a list joined with ","). */
   readonly symbol: string;
+  /** The (first) function attached to. */
   readonly function: ResolvedFunction;
+  /** Every function attached to: one, or the matches of a list or wildcard (then rows have a `probe` column). */
+  readonly functions: readonly MatchedFunction[];
+  /** A list or wildcard: the `probe` column's names, by cookie. */
+  readonly #multi: boolean;
+  readonly #spec: string | readonly string[];
   readonly #opts: UprobeOptions;
   readonly #nargs: number;
   readonly #argTypes: IntType[];
@@ -54,12 +65,16 @@ export class UprobeProbe {
   readonly #entryReads: EntryReads;
 
   /** Resolves the binary and the function, and validates every option: errors come here, before the kernel is touched. */
-  constructor(binary: string, symbol: string, options: UprobeOptions = {}) {
+  constructor(binary: string, symbol: string | readonly string[], options: UprobeOptions = {}) {
     nameArgument(binary, "binary", "uprobe()", "a path, an executable on PATH (\"bash\") or a library (\"libc\")");
-    nameArgument(symbol, "symbol", "uprobe()", "the name of a function in the binary's symbol table, e.g. \"malloc\"");
+    if (!Array.isArray(symbol)) nameArgument(symbol as string, "symbol", "uprobe()", "the name of a function in the binary's symbol table, e.g. \"malloc\", a wildcard (\"read*\") or a list of them");
     const what = `uprobe(${JSON.stringify(binary)}, ${JSON.stringify(symbol)})`;
     const opts = optionsObject(options, what);
     this.#opts = opts;
+    this.#spec = symbol;
+    this.#multi = typeof symbol !== "string" || isSymbolPattern(symbol);
+    if (this.#multi && opts.offset !== undefined) throw new InvalidArgumentError(`${what}: offset places a probe inside one function; with a list or a wildcard, give each function its own uprobe()`);
+    if (!this.#multi && opts.maxFunctions !== undefined) throw new InvalidArgumentError(`${what}: maxFunctions bounds a list or a wildcard of functions; this names one`);
     checkSelfOption(opts, what);
     processId(opts.pid, "pid", what);
     const asked = opts.args ?? 0;
@@ -72,8 +87,8 @@ export class UprobeProbe {
     const slotType = (i: number): IntType => types[i] ?? "i64";
     const readable: TracepointField[] = Array.from({ length: MAX_UPROBE_ARGS }, (_, i) => slotField(`arg${i}`, SLOT.arg0 + i, slotType(i)));
     if (opts.retprobe) readable.push(slotField("ret", SLOT.ret, this.#retType));
-    const whereKeys = Object.keys(objectOption(opts.where, "where", what, "an object of filters, e.g. { pid: 1234, arg0: { gt: 4096 } }"));
-    this.#derived = planSlotDerived({ group: "uprobe", name: `${binary}:${symbol}`, id: 0, fields: readable, printFmt: "" }, opts, whereKeys, new Set(["ret", "latency", ...readable.map((f) => f.name)]), what, true);
+    const whereKeys = Object.keys(objectOption(opts.where, "where", what, "an object of filters, e.g. { pid: 1234, arg0: { gt: 4096 } }")).filter((k) => !(this.#multi && k === "probe"));
+    this.#derived = planSlotDerived({ group: "uprobe", name: `${binary}:${String(symbol)}`, id: 0, fields: readable, printFmt: "" }, opts, whereKeys, new Set(["ret", "latency", ...(this.#multi ? ["probe"] : []), ...readable.map((f) => f.name)]), what, true);
     // a uprobe fires in user mode: bpf_get_stackid finds no kernel frames (it would fail every time)
     if (this.#derived.cols.some((c) => c.spec.value.kind === "stack" && !c.spec.value.user)) {
       throw new InvalidArgumentError(`${what}: a uprobe fires in user mode, so there is no kernel stack to record; use "ustack" (the user stack), or a tracepoint or kernel function for kernel stacks`);
@@ -87,21 +102,28 @@ export class UprobeProbe {
     wakeupBytes(opts.wakeupBytes, this.#bufferBytes, what);
 
     this.binary = resolveBinary(binary, { pid: opts.pid });
-    this.function = resolveFunction(this.binary, symbol, opts.offset ?? 0);
+    if (this.#multi) {
+      const all = matchFunctions(this.binary, symbol, opts.maxFunctions, what);
+      this.functions = probeFilter(all, (opts.where as { probe?: unknown } | undefined)?.probe, what);
+      this.function = this.functions[0].function;
+    } else {
+      this.function = resolveFunction(this.binary, symbol as string, opts.offset ?? 0);
+      this.functions = [{ name: symbol as string, function: this.function }];
+    }
     if (opts.unsafeOffset !== undefined && typeof opts.unsafeOffset !== "boolean") throw new InvalidArgumentError(`unsafeOffset must be true or false, got ${String(opts.unsafeOffset)}`);
-    if (!opts.unsafeOffset) requireInstructionStart(openElf(this.binary), this.function.symbol, opts.offset ?? 0);
-    this.symbol = symbol;
+    if (!opts.unsafeOffset && !this.#multi) requireInstructionStart(openElf(this.binary), this.function.symbol, opts.offset ?? 0);
+    this.symbol = typeof symbol === "string" ? symbol : symbol.join(",");
 
     const fields: TracepointField[] = this.#argTypes.map((t, i) => slotField(`arg${i}`, SLOT.arg0 + i, t));
     fields.push(slotField("ret", SLOT.ret, this.#retType));
     fields.push(slotField("latency", SLOT.latency, "u64"));
     fields.push(...this.#derived.fields);
-    this.#format = { group: "uprobe", name: `${this.binary}:${symbol}`, id: 0, fields, printFmt: "" };
+    this.#format = { group: "uprobe", name: `${this.binary}:${this.symbol}`, id: 0, fields, printFmt: "" };
 
     const where = objectOption(opts.where, "where", what, "an object of filters, e.g. { pid: 1234, arg0: { gt: 4096 } }");
     this.#preds = [];
     for (const [k, v] of Object.entries(where)) {
-      if (v === undefined || k === "pid" || k === "tid" || k === "comm") continue;
+      if (v === undefined || k === "pid" || k === "tid" || k === "comm" || (this.#multi && k === "probe")) continue;
       this.#preds.push(...predsFor(this.#field(k, Boolean(opts.retprobe), "filter on"), v, this.source));
     }
     encodePreds(this.#preds);
@@ -127,6 +149,7 @@ export class UprobeProbe {
       return this.#format.fields[this.#nargs];
     }
     if (name === "latency") return this.#format.fields[this.#nargs + 1];
+    if (name === "probe") throw new InvalidArgumentError(`${what} probe: there is a probe column when the symbol is a list or a wildcard (uprobe(binary, ["f", "g"]) or "f*"); this probe has one function`);
     const derived = [...derivedNames(this.#derived)];
     throw new InvalidArgumentError(`${what} "${name}": a uprobe has pid, tid, comm, cpu, cgroup, arg0..arg${Math.max(0, this.#nargs - 1)}${hasReturn ? ", ret" : ""}${derived.length ? `, ${derived.join(", ")}` : ""} (columns: [...] adds uid, gid, ppid, pcomm; read: {...} reads memory)`);
   }
@@ -154,10 +177,11 @@ export class UprobeProbe {
     return {
       binary: this.binary,
       symbol: this.symbol,
+      ...(this.#multi ? { functions: this.functions.map((f) => ({ name: f.name, address: "0x" + f.function.symbol.value.toString(16), fileOffset: "0x" + f.function.fileOffset.toString(16) })) } : {}),
       address: "0x" + this.function.symbol.value.toString(16),
       fileOffset: "0x" + this.function.fileOffset.toString(16),
       programs: [...(l.entry ? ["uprobe" as const] : []), ...(l.ret ? ["uretprobe" as const] : [])],
-      columns: ["ts", "cpu", "pid", "tid", "comm", ...this.#columns(l), ...this.#derivedColumns()],
+      columns: ["ts", "cpu", "pid", "tid", "comm", ...(this.#multi ? ["probe"] : []), ...this.#columns(l), ...this.#derivedColumns()],
       eventBytes: this.#eventSize(l),
       kernelFilters: [
         ...(["pid", "tid", "comm"] as const).filter((k) => w[k] !== undefined).map((k) => `${k} == ${JSON.stringify(w[k])}`),
@@ -197,6 +221,7 @@ export class UprobeProbe {
       obj.setConstant("cfg_npreds", this.#preds.length);
       obj.setConstant("cfg_preds", encodePreds(this.#preds));
       obj.setConstant("cfg_nargs", this.#nargs);
+      if (this.#multi) obj.setConstant("cfg_multi", 1);
       configureSlotDerived(obj, this.#derived, !mode.aggregate);
       obj.setConstant("cfg_paired", l.paired ? 1 : 0);
       // a paired entry derives the reads taken at entry and carries them in its start
@@ -249,14 +274,16 @@ export class UprobeProbe {
       obj.dispose();
       throw kernelReadRefused(e, this.#derived, this.source);
     }
-    const { path, fileOffset } = this.function;
     const attachPid = this.#opts.pid;
     const attach = (): Link[] => {
       const links: Link[] = [];
       try {
-        // The return first: an entry seen before its return probe exists would only leave a stale start.
-        if (l.ret) links.push(obj.program("on_return").attachUprobe(path, null, { pid: attachPid, retprobe: true, offset: fileOffset - (this.#opts.offset ?? 0) }));
-        if (l.entry) links.push(obj.program("on_entry").attachUprobe(path, null, { pid: attachPid, retprobe: false, offset: fileOffset }));
+        // One program, attached at every function: the cookie (the function's index) names it in the kernel.
+        this.functions.forEach(({ function: { path, fileOffset } }, cookie) => {
+          // The return first: an entry seen before its return probe exists would only leave a stale start.
+          if (l.ret) links.push(obj.program("on_return").attachUprobe(path, null, { pid: attachPid, retprobe: true, offset: fileOffset - (this.#opts.offset ?? 0), cookie }));
+          if (l.entry) links.push(obj.program("on_entry").attachUprobe(path, null, { pid: attachPid, retprobe: false, offset: fileOffset, cookie }));
+        });
       } catch (e) {
         for (const k of links) k.dispose();
         if (attachPid !== undefined && (e as { errno?: number }).errno === 3 /* ESRCH */) {
@@ -272,12 +299,13 @@ export class UprobeProbe {
   #setup(): StreamSetup {
     const l = this.#streamLayout();
     const { obj, attach } = this.configure(l, {});
-    const fields: FieldDecoder[] = this.#columns(l).map((name, k) => {
+    const fields: FieldDecoder[] = this.#multi ? [probeColumn(this.functions.map((f) => f.name))] : [];
+    fields.push(...this.#columns(l).map((name, k) => {
       const at = HDR_SIZE + 8 * k;
       if (name === "latency") return decoders.int(name, at, 8, false);
       const t = TYPES[name === "ret" ? this.#retType : this.#argTypes[Number(name.slice(3))]];
       return t.pointer ? decoders.pointer(name, at) : decoders.int(name, at, t.size, t.signed);
-    });
+    }));
     const slotAt = (woff: number): number | null => {
       const k = Math.floor(woff / 8) - l.first;
       return k >= 0 && k < l.nslots ? HDR_SIZE + 8 * k + (woff % 8) : null;
@@ -287,19 +315,19 @@ export class UprobeProbe {
   }
 
   /** Loads, attaches and starts collecting events; stop it with stop() / table(), or dispose it. */
-  start(stop: StopOptions = {}): Trace<UprobeRow> {
+  start(stop: StopOptions = {}): Trace<R> {
     const opts = stopOptions(stop, "start()");
-    return new Trace<UprobeRow>(this.#setup(), opts);
+    return new Trace<R>(this.#setup(), opts);
   }
 
   /** Collects calls until a stop condition (seconds, events, signal): one row per call (or return). */
-  collect(opts: CollectOptions): Promise<TraceTable<UprobeRow>> {
-    return collect<UprobeRow>((o) => this.start(o), opts);
+  collect(opts: CollectOptions): Promise<TraceTable<R>> {
+    return collect<R>((o) => this.start(o), opts);
   }
 
   /** Yields the calls as Arquero tables, batch by batch. Breaking out of the loop stops the trace. */
-  stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<UprobeRow>> {
-    return stream<UprobeRow>((o) => this.start(o), opts);
+  stream(opts: StreamOptions = {}): AsyncGenerator<TraceTable<R>> {
+    return stream<R>((o) => this.start(o), opts);
   }
 
   /** Aggregates in the kernel: keys from `by`, an optional value, an optional histogram. */
@@ -339,6 +367,10 @@ export class UprobeProbe {
   get readsAtEntry(): boolean {
     return this.#entryReads.mask !== 0;
   }
+  /** @internal A list or wildcard: the `probe` column's names, by cookie (undefined for one function). */
+  get probeNames(): readonly string[] | undefined {
+    return this.#multi ? this.functions.map((f) => f.name) : undefined;
+  }
   /** @internal */
   get retprobe(): boolean {
     return Boolean(this.#opts.retprobe);
@@ -352,11 +384,11 @@ export class UprobeProbe {
     return this.#field(name, hasReturn, what);
   }
   /** @internal The same probe, also deriving these standard columns (when an aggregation keys by them). */
-  withColumns(names: readonly string[]): UprobeProbe {
+  withColumns(names: readonly string[]): UprobeProbe<R> {
     const have = derivedNames(this.#derived);
     const add = names.filter((n) => isExtraColumn(n) && !have.has(n)) as ExtraColumn[];
     if (add.length === 0) return this;
-    return new UprobeProbe(this.binary, this.symbol, { ...this.#opts, columns: [...(this.#opts.columns ?? []), ...add] });
+    return new UprobeProbe<R>(this.binary, this.#spec, { ...this.#opts, columns: [...(this.#opts.columns ?? []), ...add] });
   }
 
   /** @internal whether a filter reads the return value */
@@ -365,17 +397,30 @@ export class UprobeProbe {
   }
 }
 
+/** `where.probe` (a name or a list of them) keeps those of the matches: the others are not attached at all. */
+function probeFilter(all: MatchedFunction[], want: unknown, what: string): MatchedFunction[] {
+  if (want === undefined) return all;
+  const names = typeof want === "string" ? [want] : Array.isArray(want) && want.every((x) => typeof x === "string") ? (want as string[]) : null;
+  if (!names || names.length === 0) throw new InvalidArgumentError(`${what}: where.probe is a function name or a list of them, e.g. { probe: ${JSON.stringify(all[0].name)} }`);
+  const unknown = names.filter((n) => !all.some((f) => f.name === n));
+  if (unknown.length) throw new InvalidArgumentError(`${what}: where.probe names ${unknown.map((n) => JSON.stringify(n)).join(", ")}, which ${unknown.length === 1 ? "is not a match" : "are not matches"}; the matches are ${all.map((f) => f.name).join(", ")}`);
+  return all.filter((f) => names.includes(f.name));
+}
+
 /**
  * A probe on a user-space function: `binary` is a path, an executable on PATH
  * ("bash"), or a library ("libc", "c", "libssl.so.3"); `symbol` a function in its
- * symbol table. Throws BinaryNotFoundError, NotElfError, UnknownSymbolError (with
- * the nearest names) or PermissionError right away.
+ * symbol table, or a wildcard ("read*", "rl_?et*") or a list of names and wildcards:
+ * then every match is attached (bounded by maxFunctions, default 64) and rows and keys
+ * have a `probe` column naming the function. Throws BinaryNotFoundError, NotElfError,
+ * UnknownSymbolError / NoMatchingSymbolError (with the nearest names),
+ * TooManySymbolsError or PermissionError right away.
  */
-export function uprobe(binary: string, symbol: string, opts: UprobeOptions = {}): UprobeProbe {
-  return new UprobeProbe(binary, symbol, opts);
+export function uprobe<const S extends string | readonly string[]>(binary: string, symbol: S, opts: UprobeOptions = {}): UprobeProbe<UprobeRowOf<S>> {
+  return new UprobeProbe<UprobeRowOf<S>>(binary, symbol, opts);
 }
 
 /** A probe on a function's return: uprobe(binary, symbol, { ...opts, retprobe: true }). */
-export function uretprobe(binary: string, symbol: string, opts: Omit<UprobeOptions, "retprobe" | "offset" | "unsafeOffset"> = {}): UprobeProbe {
-  return new UprobeProbe(binary, symbol, { ...opts, retprobe: true });
+export function uretprobe<const S extends string | readonly string[]>(binary: string, symbol: S, opts: Omit<UprobeOptions, "retprobe" | "offset" | "unsafeOffset"> = {}): UprobeProbe<UprobeRowOf<S>> {
+  return new UprobeProbe<UprobeRowOf<S>>(binary, symbol, { ...opts, retprobe: true });
 }

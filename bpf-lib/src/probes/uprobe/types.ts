@@ -18,6 +18,8 @@ export type UprobeWhere = {
   pid?: number;
   tid?: number;
   comm?: string;
+  /** With a list or a wildcard of functions: attach only to these of the matches (a name or a list). */
+  probe?: string | readonly string[];
 } & { [K in ArgName | "ret"]?: FieldFilter<number | bigint> };
 
 export interface UprobeOptions extends SelfOption {
@@ -66,6 +68,8 @@ export interface UprobeOptions extends SelfOption {
   read?: Readonly<Record<string, PairedReadSpec>>;
   /** Stacks the stack map holds when kstack/ustack are asked for (default 16384); a stack that finds its slot taken is lost and counted in stats.stacksLost. */
   stackEntries?: number;
+  /** With a list or a wildcard of functions: the most it may match (default 64, at most 1024), else TooManySymbolsError. */
+  maxFunctions?: number;
   /** Ring buffer size for streams (a power of two from 4096 to 1 GiB), default 16 MiB. */
   bufferBytes?: number;
   /** Wake the reader once this much data waits (default: a quarter of the buffer, at most 1 MiB). */
@@ -79,9 +83,23 @@ export interface UprobeOptions extends SelfOption {
  */
 export type UprobeRow = StandardRow & { [K in ArgName | "ret" | "latency"]?: number | bigint } & { [column: string]: unknown };
 
+/** The `probe` column's type for a symbol argument: a list's names, or string where a wildcard is in it. */
+type ProbeName<E extends string> = E extends `${string}${"*" | "?"}${string}` ? string : E;
+/**
+ * The row of uprobe(binary, symbol): a list or a wildcard adds `probe: string` (the names
+ * of a list of plain names as a union of literals); one function, none.
+ */
+export type UprobeRowOf<S> = S extends readonly string[]
+  ? UprobeRow & { probe: ProbeName<S[number]> }
+  : S extends string
+    ? string extends S ? UprobeRow : S extends `${string}${"*" | "?"}${string}` ? UprobeRow & { probe: string } : UprobeRow
+    : UprobeRow;
+
 export interface UprobePlan {
   binary: string;
   symbol: string;
+  /** A list or a wildcard: every function attached to, in cookie order (the `probe` column's names). */
+  functions?: { name: string; address: string; fileOffset: string }[];
   /** The function's virtual address in the ELF file. */
   address: string;
   /** Where the probe is placed in the file. */
