@@ -66,6 +66,21 @@ describe("traces longer than a chunk", () => {
     assert.deepEqual(Object.fromEntries(counts.map((c) => [c.probe, c.count])), { "syscalls:sys_enter_getppid": n, "syscalls:sys_exit_getppid": n });
   });
 
+  it("a group filled to exactly one chunk and then more: comm and fields stay whole in every chunk", async () => {
+    // 32 Ki calls: 64 Ki rows, so the decoder is full at the first seal; the columns it hands over
+    // whole must be made again before the next rows (they were not: every later comm was lost)
+    const n = 32_768;
+    const w = workload(["getppid", String(n)]);
+    const trace = tracepoints(["syscalls:sys_enter_getppid", "syscalls:sys_exit_getppid"], { where: { pid: w.pid } }).start();
+    assert.equal(await w.go(), 0);
+    while (trace.stats().produced < 2 * n) await new Promise((r) => setTimeout(r, 20));
+    const t = await trace.table();
+    assert.equal(t.numRows(), 2 * n);
+    const comm = t.array("comm") as string[], nr = t.array("__syscall_nr") as number[];
+    assert.equal(comm.filter((c) => c !== "workload").length, 0, "rows with another comm");
+    assert.equal(nr.filter((x) => x !== nr[0]).length, 0, "rows with another syscall number");
+  });
+
   it("start({ events: N }) decodes into columns sized for N (and a sliver more): the table takes them as they are; rows past that are kept too", async () => {
     for (const extra of [0, 1_000, 50_000]) {
       const n = 400_000;

@@ -192,6 +192,10 @@ export class GroupDecoder implements StreamDecoder {
       probe: new DictColumn(probe, this.#names),
       ...this.#columnsOf(n, probe, (f, rows) => f.take(rows)),
     };
+    // Columns full but for a sliver were handed over whole and left their builders empty:
+    // comm is made again at the decoder's capacity, and each member's fields at its next row.
+    if (this.comm.codes.length < this.#cap) this.comm.grow(this.#cap);
+    this.#caps.fill(0);
     this.#counts.fill(0);
     this.n = 0;
     return cols;

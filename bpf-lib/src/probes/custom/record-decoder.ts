@@ -1,6 +1,7 @@
 /* Decodes a user's ring records (a C struct from the cell's BTF, no bpfbook header) into
  * one column per leaf, with the engine's field decoders, so a cell's ring reads like any
  * other Trace stream. */
+import { handOver } from "../../engine/columns.js";
 import { decoders } from "../../engine/fields.js";
 import type { Columns, FieldDecoder, StreamDecoder } from "../../engine/decoder.js";
 import type { Leaf, RecordLayout } from "./layout.js";
@@ -83,8 +84,11 @@ export class RecordDecoder implements StreamDecoder {
 
   take(): Columns {
     const cols: Columns = {};
+    // fields full but for a sliver hand their arrays over and are left empty: made again below
+    const full = handOver(this.n, this.#cap);
     for (const f of this.fields) cols[f.name] = f.take(this.n);
     this.n = 0;
+    if (full) for (const f of this.fields) f.grow(this.#cap);
     return cols;
   }
 
