@@ -15,6 +15,7 @@ import { parseMaps, UserSymbolizer, snapshotProcess, vdsoElf, readPerfMap } from
 import { primaryGid, readTrustedFile } from "../bpf-lib/src/symbols/trusted-file.js";
 import { openElf } from "../bpf-lib/src/symbols/elf.js";
 import { workload, programIdsOf, WORKLOAD } from "./helpers/workload.js";
+import { readLockdown } from "../bpf-lib/src/doctor/features.js";
 
 type Row = { pid: number; comm: string; stack: string; count: number };
 const rowsOf = (t: { objects(): object[] }) => t.objects() as Row[];
@@ -29,6 +30,27 @@ const perfFds = () => {
   }
   return n;
 };
+/** The id of a map of the BPF program this process has loaded (one at a time in these tests). */
+function ourMap(name: string): number {
+  const bt = (...a: string[]) => JSON.parse(execFileSync("bpftool", [...a, "-j"], { encoding: "utf8" }));
+  for (const id of programIdsOf()) {
+    for (const m of (bt("prog", "show", "id", String(id)) as { map_ids?: number[] }).map_ids ?? []) {
+      if ((bt("map", "show", "id", String(m)) as { name: string }).name === name) return m;
+    }
+  }
+  throw new Error(`no map ${name} among this process's programs`);
+}
+const hexBytes = (a: ArrayBufferView) => [...new Uint8Array(a.buffer, a.byteOffset, a.byteLength)].map((b) => "0x" + b.toString(16).padStart(2, "0"));
+/** A map entry's value bytes, or null when the key is absent. */
+function lookupBytes(map: number, key: string[]): number[] | null {
+  try {
+    const out = JSON.parse(execFileSync("bpftool", ["map", "lookup", "id", String(map), "key", ...key, "-j"], { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] })) as { value: string[] };
+    return out.value.map((b) => parseInt(b, 16));
+  } catch {
+    return null;
+  }
+}
+
 const programsBefore = programIdsOf();
 const perfBefore = perfFds();
 
@@ -189,7 +211,9 @@ describe("profile()", () => {
     const rows = t.objects() as (Row & { ns: number })[];
     const sleeping = rows.filter((r) => /nanosleep/.test(r.stack));
     const ns = sleeping.reduce((s, r) => s + r.ns, 0), n = sleeping.reduce((s, r) => s + r.count, 0);
-    assert.equal(n, 15, rows.map((r) => `${r.stack} ${r.count}`).join("\n"));
+    // exact even when the kernel leaves a return unreported (rebuilt: stats.recovered)
+    assert.equal(n, 15, `${JSON.stringify({ ...t.stats, exited: undefined })}\n${rows.map((r) => `${r.stack} ${r.count}`).join("\n")}`);
+    assert.equal(t.stats.unseen, 0);
     assert.ok(ns >= 15 * 20e6 && ns < 15 * 20e6 * 1.5, `${ns} ns asleep`);
     assert.ok(sleeping.every((r) => r.stack.includes("schedule_[k]")), "kernel frames down to schedule()");
     assert.equal(t.stats.kind, "offcpu");
@@ -199,6 +223,61 @@ describe("profile()", () => {
     assert.equal(fig.data[0].values[0], t.stats.ns);
     assert.match(foldedText(t, { value: "ns" }), /nanosleep.* \d{8,}$/m);
     await assert.rejects(offcpu({}), /stop condition/);
+  });
+
+  it("offcpu(): a period whose return the kernel never reported is rebuilt from the thread's CPU time", async (t) => {
+    if (readLockdown() === "confidentiality") return t.skip("lockdown=confidentiality: no kernel reads, such periods are only counted (stats.unseen)");
+    // The fault, injected from outside as the kernel makes it: a thread back on the CPU
+    // with its start still open (no sched_switch told us it returned). The thread sleeps
+    // 300 ms (a real period), then spins; while it spins, its real start is written back
+    // under comm "injected" and dated 100 ms ago, with the CPU time it has used by now.
+    // Its next switch out finds the start open and rebuilds the period: it came back
+    // when its CPU time was that, so 100 ms after the injected start.
+    const w = workload(["sleepspin", "300", "0.4"]);
+    const run = startOffcpu({ pid: w.pid });
+    const offstarts = ourMap("offstarts");
+    const goNs = process.hrtime.bigint(); // before: the write to the gate is synchronous, the sleep may start at once
+    const done = w.go();
+    const key = hexBytes(new Uint32Array([w.pid]));
+    let start: number[] | null = null;
+    for (let i = 0; i < 200 && !start; i++) {
+      const v = lookupBytes(offstarts, key);
+      if (v && new DataView(new Uint8Array(v).buffer).getBigUint64(0, true) > goNs) start = v; // the sleep's, not the gate's
+      else await new Promise((r) => setTimeout(r, 5));
+    }
+    assert.ok(start, `the sleep's start was recorded (map ${offstarts}, programs ${programIdsOf().join(",")}, last ${JSON.stringify(lookupBytes(offstarts, key))}, key ${key})`);
+    while (lookupBytes(offstarts, key)) await new Promise((r) => setTimeout(r, 5)); // back on the CPU, spinning
+    await new Promise((r) => setTimeout(r, 30));
+    // schedstat's CPU time moves only when the scheduler accounts it (a tick, a switch):
+    // taken the moment it moves, it is the CPU time of now, not of the last tick.
+    const cpuTime = () => BigInt(readFileSync(`/proc/${w.pid}/schedstat`, "utf8").split(" ")[0]!);
+    const before = cpuTime();
+    let ran = before;
+    for (const until = Date.now() + 500; ran === before && Date.now() < until; ) ran = cpuTime();
+    const now = process.hrtime.bigint();
+    assert.notEqual(ran, before, "the spinner's CPU time moved within 500 ms");
+    const injected = new DataView(new Uint8Array(start).buffer);
+    injected.setBigUint64(0, now - 100_000_000n, true);
+    injected.setBigUint64(8, ran, true);
+    new Uint8Array(injected.buffer).set(new TextEncoder().encode("injected\0"), 40);
+    execFileSync("bpftool", ["map", "update", "id", String(offstarts), "key", ...key, "value", ...hexBytes(new Uint8Array(injected.buffer))]);
+    assert.equal(await done, 0);
+    const table = await run.table();
+    const rows = table.objects() as (Row & { ns: number })[];
+    const why = `${JSON.stringify({ ...table.stats, exited: undefined })}\n${rows.map((r) => `${r.comm} ${r.count} ${r.ns} ${r.stack}`).join("\n")}`;
+    assert.equal(table.stats.recovered, 1, why);
+    assert.equal(table.stats.unseen, 0, why);
+    const rebuilt = rows.filter((r) => r.comm === "injected");
+    assert.equal(rebuilt.length, 1, why);
+    assert.equal(rebuilt[0]!.count, 1, why);
+    // 100 ms, less the moment between reading the CPU time and the clock; more by the time
+    // interrupts took while it spun (not its CPU time), or if it was also preempted after
+    // the CPU time was read (a loaded machine)
+    t.diagnostic(`rebuilt period ${rebuilt[0]!.ns} ns for 100 ms`);
+    assert.ok(rebuilt[0]!.ns >= 99.5e6 && rebuilt[0]!.ns < 150e6, why);
+    const slept = rows.filter((r) => r.comm === "workload" && /nanosleep/.test(r.stack));
+    assert.equal(slept.reduce((n, r) => n + r.count, 0), 1, why);
+    assert.ok(slept[0]!.ns >= 300e6, why);
   });
 
   it("stop() mid-run detaches and closes every perf event", async () => {

@@ -14,7 +14,7 @@
  * to 82,944 (kprobes) loads per kind, at 0.39-0.46 s a load measured on this shared machine
  * (libbpf parses the kernel's BTF for every object; docs/vm.md has the table): hours, where
  * the pairs take 20-100 loads per kind. Kinds whose full product is small are loaded whole (`full` in
- * combos.ts: profile 16, offcpu 32); sample (504) and XDP aggregation (240) and sample (40)
+ * combos.ts: profile 16, offcpu 64); sample (504) and XDP aggregation (240) and sample (40)
  * would cost 20-230 s more each, so they are covered in pairs too. */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";

@@ -17,6 +17,7 @@
  * the three is loaded; the maps the others use are cut to one entry. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 #include "event.h"
 #include "stream.h"   /* cfg_pid (tgid to keep, 0 = all), `stats`, stat_inc */
 #include "agg.h"
@@ -36,6 +37,8 @@ enum pstat {
 	PS_DROPPED,       /* samples not counted: `counts` was full */
 	PS_KSTACK_LOST,   /* kernel stack not recorded (stack map full or hash collision) */
 	PS_USTACK_LOST,   /* user stack not recorded (same) */
+	PS_RECOVERED,     /* offcpu: periods whose return to the CPU the kernel did not report, rebuilt (below) */
+	PS_UNSEEN,        /* offcpu: such periods that could not be rebuilt (no kernel reads, or a reused thread id) */
 	PS_MAX,
 };
 
@@ -174,9 +177,20 @@ int on_sample(struct bpf_perf_event_data *ctx)
 /* Off-CPU time (on_switch, loaded instead of on_sample): at sched_switch the task
  * leaving the CPU is still `current`, so its stacks are recorded with the time it
  * left; when the same thread is switched back in, the time it spent off the CPU
- * is added to its (pid, comm, stacks) key in `offcounts`. */
+ * is added to its (pid, comm, stacks) key in `offcounts`.
+ *
+ * Some context switches are never reported: on the machine this was written on, a
+ * task woken while one particular thread ran was put on the CPU with no
+ * sched_switch at all (ftrace, perf and raw tracepoints all missed it; bpftrace's
+ * counts show the same gap). The thread's next switch out then finds its previous
+ * start still open. With kernel reads allowed (cfg_recover) the period is rebuilt:
+ * the task's CPU time since it left (se.sum_exec_runtime, which the scheduler has
+ * brought up to date before the tracepoint) is how long it has been back, so it
+ * came back at now - that; exact unless it was also preempted unseen in between,
+ * and counted in PS_RECOVERED. Without kernel reads it is counted in PS_UNSEEN. */
 const volatile __u32 cfg_preempted = 0;   /* also count switches of runnable (preempted) tasks */
 const volatile __u64 cfg_min_ns = 0;      /* ignore shorter off-CPU periods */
+const volatile __u32 cfg_recover = 0;     /* rebuild unreported returns (reads task_struct) */
 
 struct offval {
 	__u64 ns;
@@ -185,6 +199,8 @@ struct offval {
 
 struct offstart {
 	__u64 ts;
+	__u64 ran;  /* cfg_recover: the thread's se.sum_exec_runtime when it left */
+	__u64 born; /* cfg_recover: its start_time, so a reused thread id is not taken for it */
 	struct pkey key;
 };
 
@@ -209,6 +225,54 @@ struct {
 	__type(value, struct offstart);
 } offbuf SEC(".maps");
 
+/* Adds one period of `delta` ns to the start's key; false if `offcounts` is full. */
+static __always_inline bool off_add(struct pkey *key, __u64 delta)
+{
+	if (delta < cfg_min_ns)
+		return true;
+	struct offval *v = bpf_map_lookup_elem(&offcounts, key);
+	if (!v) {
+		struct offval init = { .ns = delta, .count = 1 };
+		long err = bpf_map_update_elem(&offcounts, key, &init, BPF_NOEXIST);
+		if (!err)
+			goto counted;
+		if (err != -EEXIST)
+			return false;
+		/* another CPU created it */
+		v = bpf_map_lookup_elem(&offcounts, key);
+		if (!v)
+			return false;
+	}
+	__sync_fetch_and_add(&v->ns, delta);
+	__sync_fetch_and_add(&v->count, 1);
+counted:
+	pstat_inc(PS_SAMPLES);
+	return true;
+}
+
+/* The thread leaving still has an open start: its last return was not reported. */
+static __always_inline void off_unseen_return(__u32 tid, __u64 now)
+{
+	struct offstart *st = bpf_map_lookup_elem(&offstarts, &tid);
+	if (!st)
+		return;
+	if (!cfg_recover) {
+		pstat_inc(PS_UNSEEN);
+		return;
+	}
+	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+	__u64 ran = BPF_CORE_READ(t, se.sum_exec_runtime);
+	__u64 born = BPF_CORE_READ(t, start_time);
+	if (born != st->born || ran < st->ran || now - (ran - st->ran) < st->ts) {
+		pstat_inc(PS_UNSEEN);
+		return;
+	}
+	if (!off_add(&st->key, now - (ran - st->ran) - st->ts))
+		pstat_inc(PS_DROPPED);
+	else
+		pstat_inc(PS_RECOVERED);
+}
+
 SEC("tracepoint/sched/sched_switch")
 int on_switch(struct trace_event_raw_sched_switch *ctx)
 {
@@ -217,37 +281,49 @@ int on_switch(struct trace_event_raw_sched_switch *ctx)
 	__u32 prev_tid = ctx->prev_pid, next_tid = ctx->next_pid;
 	long prev_state = ctx->prev_state;
 
-	/* The task leaving: remember when, and where (its stacks). */
-	if (prev_tid != 0 && (cfg_preempted || (prev_state & 0xff) != 0)) {
+	/* The task leaving: remember when, and where (its stacks). A task exiting
+	 * (X, Z: 0x10, 0x20) never comes back, so it is not remembered. */
+	if (prev_tid != 0) {
 		__u64 pid_tgid = bpf_get_current_pid_tgid();
 		__u32 pid = pid_tgid >> 32;
 		if (!cfg_pid || pid == cfg_pid) {
-			struct offstart *st = bpf_map_lookup_elem(&offbuf, &zero);
-			if (st) {
-				__builtin_memset(st, 0, sizeof(*st));
-				st->ts = now;
-				st->key.pid = pid;
-				st->key.kstack = -EFAULT;
-				st->key.ustack = -EFAULT;
-				if (cfg_kernel) {
-					st->key.kstack = bpf_get_stackid(ctx, &stacks, 0);
-					if (st->key.kstack == -EEXIST)
-						st->key.khash = spill_stack(ctx, 0);
-					if (st->key.kstack < 0 && st->key.kstack != -EFAULT && !st->key.khash)
-						pstat_inc(PS_KSTACK_LOST);
+			off_unseen_return(prev_tid, now);
+			if ((cfg_preempted || (prev_state & 0xff) != 0) && !(prev_state & 0x30)) {
+				struct offstart *st = bpf_map_lookup_elem(&offbuf, &zero);
+				if (st) {
+					__builtin_memset(st, 0, sizeof(*st));
+					st->ts = now;
+					if (cfg_recover) {
+						struct task_struct *t = (struct task_struct *)bpf_get_current_task();
+						st->ran = BPF_CORE_READ(t, se.sum_exec_runtime);
+						st->born = BPF_CORE_READ(t, start_time);
+					}
+					st->key.pid = pid;
+					st->key.kstack = -EFAULT;
+					st->key.ustack = -EFAULT;
+					if (cfg_kernel) {
+						st->key.kstack = bpf_get_stackid(ctx, &stacks, 0);
+						if (st->key.kstack == -EEXIST)
+							st->key.khash = spill_stack(ctx, 0);
+						if (st->key.kstack < 0 && st->key.kstack != -EFAULT && !st->key.khash)
+							pstat_inc(PS_KSTACK_LOST);
+					}
+					if (cfg_user) {
+						st->key.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
+						if (st->key.ustack == -EEXIST)
+							st->key.uhash = spill_stack(ctx, BPF_F_USER_STACK);
+						if (st->key.ustack < 0 && st->key.ustack != -EFAULT && !st->key.uhash)
+							pstat_inc(PS_USTACK_LOST);
+					}
+					bpf_get_current_comm(st->key.comm, COMM_LEN);
+					if (bpf_map_update_elem(&offstarts, &prev_tid, st, BPF_ANY))
+						pstat_inc(PS_DROPPED);
 				}
-				if (cfg_user) {
-					st->key.ustack = bpf_get_stackid(ctx, &stacks, BPF_F_USER_STACK);
-					if (st->key.ustack == -EEXIST)
-						st->key.uhash = spill_stack(ctx, BPF_F_USER_STACK);
-					if (st->key.ustack < 0 && st->key.ustack != -EFAULT && !st->key.uhash)
-						pstat_inc(PS_USTACK_LOST);
-				}
-				bpf_get_current_comm(st->key.comm, COMM_LEN);
-				if (bpf_map_update_elem(&offstarts, &prev_tid, st, BPF_ANY))
-					pstat_inc(PS_DROPPED);
+			} else {
+				/* not remembered: a start left open would be taken for an unseen return */
+				bpf_map_delete_elem(&offstarts, &prev_tid);
 			}
-		} else {
+		} else if (cfg_preempted || (prev_state & 0xff) != 0) {
 			pstat_inc(PS_FILTERED);
 		}
 	}
@@ -256,29 +332,8 @@ int on_switch(struct trace_event_raw_sched_switch *ctx)
 	struct offstart *st = bpf_map_lookup_elem(&offstarts, &next_tid);
 	if (!st)
 		return 0;
-	__u64 delta = now - st->ts;
-	if (delta >= cfg_min_ns) {
-		struct offval *v = bpf_map_lookup_elem(&offcounts, &st->key);
-		if (v) {
-			__sync_fetch_and_add(&v->ns, delta);
-			__sync_fetch_and_add(&v->count, 1);
-		} else {
-			struct offval init = { .ns = delta, .count = 1 };
-			long err = bpf_map_update_elem(&offcounts, &st->key, &init, BPF_NOEXIST);
-			if (err == -17) {
-				v = bpf_map_lookup_elem(&offcounts, &st->key);
-				if (v) {
-					__sync_fetch_and_add(&v->ns, delta);
-					__sync_fetch_and_add(&v->count, 1);
-				}
-			} else if (err) {
-				pstat_inc(PS_DROPPED);
-				bpf_map_delete_elem(&offstarts, &next_tid);
-				return 0;
-			}
-		}
-		pstat_inc(PS_SAMPLES);
-	}
+	if (!off_add(&st->key, now - st->ts))
+		pstat_inc(PS_DROPPED);
 	bpf_map_delete_elem(&offstarts, &next_tid);
 	return 0;
 }

@@ -373,10 +373,11 @@ export const KINDS: Record<string, Kind> = {
     object: "profile",
     full: true,
     // offcpu(): on_switch at sched_switch, time off the CPU per (pid, stacks, comm)
-    factors: [{ name: "kernel", levels: ["yes", "no"] }, { name: "user", levels: ["yes", "no"] }, { name: "pid", levels: ["no", "yes"] }, { name: "preempted", levels: ["no", "yes"] }, { name: "minNs", levels: ["0", "1000"] }],
+    factors: [{ name: "kernel", levels: ["yes", "no"] }, { name: "user", levels: ["yes", "no"] }, { name: "pid", levels: ["no", "yes"] }, { name: "preempted", levels: ["no", "yes"] }, { name: "minNs", levels: ["0", "1000"] }, { name: "recover", levels: ["yes", "no"] }],
     configure(obj, row) {
       profileCommon(obj, row, "offcpu");
       obj.setConstant("cfg_preempted", row.preempted === "yes" ? 1 : 0);
+      obj.setConstant("cfg_recover", row.recover === "yes" ? 1 : 0);
       obj.setConstant("cfg_min_ns", BigInt(row.minNs!));
     },
   },

@@ -19,9 +19,9 @@ import type { OffcpuOptions, ProfileOptions, ProfileStats, ProfileTable } from "
 import { checkOptions } from "./options.js";
 import { foldStacks, type Key } from "./symbolize.js";
 import { unusedSampleReadMaps } from "./sample-object.js";
+import { kernelReadsAllowed } from "./kernel-reads.js";
 
-const PS = { samples: 0, idle: 1, filtered: 2, dropped: 3, kstackLost: 4, ustackLost: 5 } as const;
-const PS_COUNT = 6;
+const PS = { samples: 0, idle: 1, filtered: 2, dropped: 3, kstackLost: 4, ustackLost: 5, recovered: 6, unseen: 7 } as const;
 const KEY_SIZE = 48;
 /** How often newly sampled processes get their mappings read while profiling. */
 const SNAPSHOT_MS = 500;
@@ -78,6 +78,7 @@ export class ProfileRun implements Running, Disposable {
       if (kind === "offcpu") {
         obj.setConstant("cfg_preempted", opts.preempted ? 1 : 0);
         obj.setConstant("cfg_min_ns", BigInt(opts.minNs ?? 1000));
+        obj.setConstant("cfg_recover", kernelReadsAllowed() ? 1 : 0);
       }
       obj.load();
       if (kind === "cpu") {
@@ -142,7 +143,7 @@ export class ProfileRun implements Running, Disposable {
     return pids;
   }
 
-  #counters(): { samples: number; idle: number; filtered: number; dropped: number } {
+  #counters(): { samples: number; idle: number; filtered: number; dropped: number; recovered: number; unseen: number } {
     const ncpu = possibleCpus();
     const map = this.#obj.map("pstats");
     const sum = (idx: number) => {
@@ -155,8 +156,7 @@ export class ProfileRun implements Running, Disposable {
       for (let c = 0; c < ncpu; c++) s += Number(dv.getBigUint64(c * 8, true));
       return s;
     };
-    void PS_COUNT;
-    return { samples: sum(PS.samples), idle: sum(PS.idle), filtered: sum(PS.filtered), dropped: sum(PS.dropped) };
+    return { samples: sum(PS.samples), idle: sum(PS.idle), filtered: sum(PS.filtered), dropped: sum(PS.dropped), recovered: sum(PS.recovered), unseen: sum(PS.unseen) };
   }
 
   #readKeys(): Key[] {
@@ -193,6 +193,7 @@ export class ProfileRun implements Running, Disposable {
     const samples = keys.reduce((s, k) => s + k.count, 0);
     const stats: ProfileStats = {
       source: this.source, kind: this.kind, samples, ...(cpu ? {} : { ns: keys.reduce((s, k) => s + k.ns, 0) }), lost, dropped: c.dropped, idle: c.idle, filtered: c.filtered,
+      ...(cpu ? {} : { recovered: c.recovered, unseen: c.unseen }),
       seconds: ((this.#stopNs || clocks().monoNs) - this.#start.monoNs) / 1e9, hz: this.hz, cpus: this.#cpus,
       stacks, spilled, kernelSymbols, exited,
       startNs: this.#start.monoNs, epochOffsetNs: this.#start.epochOffsetNs, stoppedBy: this.#stoppedBy,
@@ -237,9 +238,12 @@ export class ProfileRun implements Running, Disposable {
       this.#finished = true;
     }
     const s = this.#table?.stats;
-    if (s && (s.lost > 0 || s.dropped > 0)) {
-      process.emitWarning(`${this.source}: ${s.lost ? `${s.lost} samples lost their stack (raise maxStacks)` : ""}${s.lost && s.dropped ? "; " : ""}${s.dropped ? `${s.dropped} samples were not counted (raise maxKeys)` : ""}`, { code: "BPFBOOK_PROFILE_LOST" });
-    }
+    const losses = s ? [
+      s.lost ? `${s.lost} samples lost their stack (raise maxStacks)` : "",
+      s.dropped ? `${s.dropped} samples were not counted (raise maxKeys)` : "",
+      s.unseen ? `${s.unseen} off-CPU periods were not counted: the kernel never reported the thread's return to the CPU, and rebuilding it needs kernel reads, which this kernel refuses` : "",
+    ].filter(Boolean) : [];
+    if (losses.length) process.emitWarning(`${this.source}: ${losses.join("; ")}`, { code: "BPFBOOK_PROFILE_LOST" });
     try {
       stopped(this);
     } catch (e) {
@@ -279,7 +283,7 @@ export class ProfileRun implements Running, Disposable {
   describe(): string {
     const s = this.#table?.stats;
     if (!s) return `${this.source}: ${this.kind === "cpu" ? "sampling" : "recording"}`;
-    const extra = [s.lost ? `${s.lost} lost stacks` : "", s.dropped ? `${s.dropped} dropped` : "", s.exited.length ? `${s.exited.length} processes exited before symbolization` : ""].filter(Boolean);
+    const extra = [s.lost ? `${s.lost} lost stacks` : "", s.dropped ? `${s.dropped} dropped` : "", s.recovered ? `${s.recovered} returns rebuilt` : "", s.unseen ? `${s.unseen} returns unseen` : "", s.exited.length ? `${s.exited.length} processes exited before symbolization` : ""].filter(Boolean);
     const what = s.kind === "cpu" ? `${s.samples} samples in ${this.#table!.numRows()} stacks on ${s.cpus} CPUs` : `${((s.ns ?? 0) / 1e9).toFixed(3)} s off CPU in ${s.samples} periods, ${this.#table!.numRows()} stacks`;
     return `${s.source}: ${what}${extra.length ? ", " + extra.join(", ") : ""}, ${s.seconds.toFixed(2)} s`;
   }

@@ -49,6 +49,14 @@ export interface ProfileStats {
   idle: number;
   /** Samples of other processes (with a pid filter). */
   filtered: number;
+  /**
+   * offcpu: periods whose end the kernel never reported (the thread was put back on
+   * a CPU with no sched_switch event, which some machines do), rebuilt from the
+   * thread's CPU time and counted in the table (see docs/profiling.md).
+   */
+  recovered?: number;
+  /** offcpu: such periods that could not be rebuilt (no kernel reads under lockdown=confidentiality): not in the table. */
+  unseen?: number;
   seconds: number;
   /** Samples per second per CPU (0 for offcpu). */
   hz: number;
