@@ -244,6 +244,18 @@ describe("custom BPF C: record decoding and the key/value codec", { skip }, () =
     assert.deepEqual(plain(one.take()), columnsOf([ROW0, ROW1]));
   });
 
+  it("RecordDecoder filled to its capacity, then taken: the columns it handed over whole are made again for the next rows", () => {
+    // one record at a time (max 1) into a decoder of capacity 1: full at every take, handed over
+    // without a copy, and no span grows it, so the next rows need columns made again
+    const start = 3 * 4096;
+    const r = ring(start);
+    const dec = new RecordDecoder(r.view, rec, 1);
+    for (let round = 0; round < 3; round++) {
+      assert.equal(dec.span(r.view.u32, r.size, start, r.prod, 1), start + r.at0 - 8 + ((rec.size + 15) & ~7));
+      assert.deepEqual(plain(dec.take()), columnsOf([ROW0]), `round ${round}`);
+    }
+  });
+
   it("RecordDecoder.record decodes one record at a time, growing its columns, and counts wrong lengths", () => {
     const r = ring(0);
     const dec = new RecordDecoder(r.view, rec, 1);

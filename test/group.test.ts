@@ -127,10 +127,10 @@ describe("GroupDecoder on a hand-made ring (pure)", () => {
     dv.setInt32(ev + (e.id === 1 ? 48 : HDR_SIZE), e.x, true);
     at += (e.size + 15) & ~7;
   }
-  const make = () => new GroupDecoder({ u8: ring, dv }, [
+  const make = (capacity?: number) => new GroupDecoder({ u8: ring, dv }, [
     { eventSize: 48, fields: [decoders.int("x", HDR_SIZE, 4, true)] },
     { eventSize: 56, fields: [decoders.int("x", 48, 4, true)] },
-  ], ["g:a", "g:b"], ["x"]);
+  ], ["g:a", "g:b"], ["x"], capacity);
   const expect = (cols: ReturnType<GroupDecoder["take"]>) => {
     assert.deepEqual([...(cols.x as Int32Array)], [1, 2, 3, 4]);
     assert.deepEqual((cols.probe as DictColumn).toArray(), ["g:a", "g:b", "g:a", "g:b"]);
@@ -145,6 +145,18 @@ describe("GroupDecoder on a hand-made ring (pure)", () => {
     expect(d.peek());
     expect(d.take());
     assert.equal(d.n, 0);
+  });
+  it("filled to its capacity, then taken: the columns it handed over whole are made again for the next rows", () => {
+    // A full chunk's columns are handed over as they are (no copy), which leaves the decoder's
+    // own arrays empty; the rows after such a seal once lost their comm (a live group trace of
+    // 65,536 rows: the second chunk's comm was all empty strings). One row at a time (max 1)
+    // into a decoder of capacity 1, so no span grows it.
+    const d = make(1);
+    for (let round = 0; round < 3; round++) {
+      assert.equal(d.span(new Uint32Array(ring.buffer), ring.length, 0, at, 1), offsets[1] - 8);
+      const cols = d.take();
+      assert.deepEqual([[...(cols.x as Int32Array)], (cols.comm as DictColumn).toArray(), (cols.probe as DictColumn).toArray()], [[1], ["ten"], ["g:a"]], `round ${round}`);
+    }
   });
   it("record: the same, one record at a time", () => {
     const d = make();

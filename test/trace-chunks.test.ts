@@ -54,7 +54,10 @@ describe("traces longer than a chunk", () => {
     assert.equal(rows, CALLS, "the chunks sealed before batches() started are handed over first");
   });
 
-  it("a group of two tracepoints: every entry and exit, probe names kept", async () => {
+  it("a group of two tracepoints: every entry and exit, probe names, comm and fields whole in every chunk", async () => {
+    // the decoder's own columns handed over whole at a seal must be made again before the next
+    // rows (they were not: a later chunk's comm was lost); test/group.test.ts reproduces that
+    // on a hand-made ring, where it does not depend on where the drains stop
     const n = 300_000; // 600,000 rows
     const w = workload(["getppid", String(n)]);
     const trace = tracepoints(["syscalls:sys_enter_getppid", "syscalls:sys_exit_getppid"], { where: { pid: w.pid } }).start();
@@ -64,18 +67,6 @@ describe("traces longer than a chunk", () => {
     assert.equal(t.numRows(), 2 * n);
     const counts = t.groupby("probe").count().objects() as { probe: string; count: number }[];
     assert.deepEqual(Object.fromEntries(counts.map((c) => [c.probe, c.count])), { "syscalls:sys_enter_getppid": n, "syscalls:sys_exit_getppid": n });
-  });
-
-  it("a group filled to exactly one chunk and then more: comm and fields stay whole in every chunk", async () => {
-    // 32 Ki calls: 64 Ki rows, so the decoder is full at the first seal; the columns it hands over
-    // whole must be made again before the next rows (they were not: every later comm was lost)
-    const n = 32_768;
-    const w = workload(["getppid", String(n)]);
-    const trace = tracepoints(["syscalls:sys_enter_getppid", "syscalls:sys_exit_getppid"], { where: { pid: w.pid } }).start();
-    assert.equal(await w.go(), 0);
-    while (trace.stats().produced < 2 * n) await new Promise((r) => setTimeout(r, 20));
-    const t = await trace.table();
-    assert.equal(t.numRows(), 2 * n);
     const comm = t.array("comm") as string[], nr = t.array("__syscall_nr") as number[];
     assert.equal(comm.filter((c) => c !== "workload").length, 0, "rows with another comm");
     assert.equal(nr.filter((x) => x !== nr[0]).length, 0, "rows with another syscall number");
