@@ -29,7 +29,7 @@ const E2E_ROUNDS = Number(process.env.BENCH_E2E_ROUNDS ?? Math.max(ROUNDS, 5));
 interface Row { bench: string; who: string; events: number; lost: number; seconds: number; eventsPerSec: number; note?: string }
 const rows: Row[] = [];
 /** e2e: medians of the per-round ratios (each round runs every peer once). */
-let e2ePaired: { e2e_vs_c_fair: number; e2e_vs_limit: number; limit_vs_untraced: number; rounds: number } | null = null;
+let e2ePaired: { e2e_vs_c_fair: number; e2e_vs_limit: number; limit_vs_untraced: number; rounds: number; perRound: Record<string, number[]> } | null = null;
 
 function gated(args: string[]): { child: ChildProcess; go(): Promise<void> } {
   const child = spawn(WORKLOAD, args, { stdio: ["pipe", "ignore", "inherit"] });
@@ -248,6 +248,13 @@ async function main(): Promise<void> {
       ["limit", () => cE2E("limit", "none")],
       ["untraced", untracedE2E],
     ];
+    // BENCH_E2E_PEERS=bpfbook,c-hold,limit: more rounds of the rows that matter, in less time
+    const pick = process.env.BENCH_E2E_PEERS?.split(",").filter(Boolean);
+    if (pick) {
+      const unknown = pick.filter((k) => !peers.some(([p]) => p === k));
+      if (unknown.length) throw new Error(`BENCH_E2E_PEERS: no peer ${unknown.join(", ")}; the peers are ${peers.map(([p]) => p).join(", ")}`);
+      peers.splice(0, peers.length, ...peers.filter(([k]) => pick.includes(k)));
+    }
     const got = new Map<string, Row[]>(peers.map(([k]) => [k, []]));
     for (let i = 0; i < E2E_ROUNDS; i++) for (const [k, fn] of peers) got.get(k)!.push(await fn());
     for (const [k] of peers) {
@@ -257,9 +264,10 @@ async function main(): Promise<void> {
       rows.push({ ...b, note: `${b.note ?? ""}; best of ${E2E_ROUNDS} (range ${fmtRate(rates[0])}–${fmtRate(rates[rates.length - 1])})`.replace(/^; /, "") });
     }
     // Load from other jobs moves whole rounds: the ratio within each round, then its median, is steadier than a ratio of bests.
-    const paired = (a: string, b: string) => median(got.get(a)!.map((r, i) => r.eventsPerSec / got.get(b)![i]!.eventsPerSec));
-    e2ePaired = { e2e_vs_c_fair: paired("bpfbook", "c-hold"), e2e_vs_limit: paired("bpfbook", "limit"), limit_vs_untraced: paired("limit", "untraced"), rounds: E2E_ROUNDS };
-    rows.push(await bpftraceE2E());
+    const paired = (a: string, b: string) => (got.get(a)?.length && got.get(b)?.length ? median(got.get(a)!.map((r, i) => r.eventsPerSec / got.get(b)![i]!.eventsPerSec)) : NaN);
+    const perRound = Object.fromEntries(peers.map(([k]) => [k, got.get(k)!.map((r) => Math.round(r.eventsPerSec))]));
+    e2ePaired = { e2e_vs_c_fair: paired("bpfbook", "c-hold"), e2e_vs_limit: paired("bpfbook", "limit"), limit_vs_untraced: paired("limit", "untraced"), rounds: E2E_ROUNDS, perRound };
+    if (!pick || pick.includes("bpftrace")) rows.push(await bpftraceE2E());
   }
   if (want("drain")) {
     const rs: Row[][] = [];
@@ -315,7 +323,10 @@ async function main(): Promise<void> {
     strings_vs_c: ratio("strings openat", "bpfbook", "C libbpf"),
   };
   console.log(`\nratios: ${Object.entries(ratios).filter(([, v]) => !Number.isNaN(v)).map(([k, v]) => `${k} ${v.toFixed(2)}×`).join(", ")}`);
-  if (e2ePaired) console.log(`e2e, median of the ${e2ePaired.rounds} per-round ratios: e2e_vs_c_fair ${e2ePaired.e2e_vs_c_fair.toFixed(2)}×, e2e_vs_limit ${e2ePaired.e2e_vs_limit.toFixed(2)}×, limit_vs_untraced ${e2ePaired.limit_vs_untraced.toFixed(2)}×`);
+  if (e2ePaired) {
+    console.log(`e2e, median of the ${e2ePaired.rounds} per-round ratios: e2e_vs_c_fair ${e2ePaired.e2e_vs_c_fair.toFixed(2)}×, e2e_vs_limit ${e2ePaired.e2e_vs_limit.toFixed(2)}×, limit_vs_untraced ${e2ePaired.limit_vs_untraced.toFixed(2)}×`);
+    console.log(`e2e, events/s per round: ${Object.entries(e2ePaired.perRound).map(([k, v]) => `${k} ${v.map((x) => fmtRate(x)).join(" ")}`).join("; ")}`);
+  }
   if (!Number.isNaN(mem)) console.log(`memory per retained event (ts, cpu, pid, tid, comm): ${mem.toFixed(1)} bytes`);
   if (over) {
     console.log(`\noverhead on the traced workload (getppid() loop, best of ${ROUNDS}):`);
