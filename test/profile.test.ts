@@ -233,7 +233,7 @@ describe("profile()", () => {
     // under comm "injected" and dated 100 ms ago, with the CPU time it has used by now.
     // Its next switch out finds the start open and rebuilds the period: it came back
     // when its CPU time was that, so 100 ms after the injected start.
-    const w = workload(["sleepspin", "300", "0.4"]);
+    const w = workload(["sleepspin", "300", "1.5"]) // spins long enough for the injection on a loaded machine;
     const run = startOffcpu({ pid: w.pid });
     const offstarts = ourMap("offstarts");
     const goNs = process.hrtime.bigint(); // before: the write to the gate is synchronous, the sleep may start at once
@@ -261,6 +261,7 @@ describe("profile()", () => {
     injected.setBigUint64(8, ran, true);
     new Uint8Array(injected.buffer).set(new TextEncoder().encode("injected\0"), 40);
     execFileSync("bpftool", ["map", "update", "id", String(offstarts), "key", ...key, "value", ...hexBytes(new Uint8Array(injected.buffer))]);
+    assert.equal(readFileSync(`/proc/${w.pid}/stat`, "utf8").split(") ")[1]![0], "R", "still spinning after the injection");
     assert.equal(await done, 0);
     const table = await run.table();
     const rows = table.objects() as (Row & { ns: number })[];

@@ -9,7 +9,7 @@ import { tools, sched, liveCount, syscallNumber, kernelFunctionSupport, InvalidA
 import { TOOLS } from "../bpf-lib/src/tools/registry.js";
 import { onlineCpus } from "../bpf-lib/src/probes/profile/perf.js";
 import { workload, programIdsOf, renamedWorkload } from "./helpers/workload.js";
-import { bpftrace, parseMap } from "./helpers/bpftrace.js";
+import { bpftrace, parseCounts, parseMap } from "./helpers/bpftrace.js";
 import { makeLoop, removeLoop, writeAll, WRITES, REQUESTS, BYTES } from "./helpers/loop.js";
 
 type Row = Record<string, unknown>;
@@ -323,7 +323,7 @@ describe("block tools on a loop device", () => {
     assert.deepEqual(lr.columnNames(), ["rwbs", "bucket", "low", "high", "count"]);
     const perOp = new Map<string, number>();
     for (const r of rowsOf(lr)) perOp.set(r.rwbs as string, (perOp.get(r.rwbs as string) ?? 0) + (r.count as number));
-    assert.deepEqual(perOp, parseMap(out, "rw"), "requests per rwbs, as bpftrace counts them");
+    assert.deepEqual(perOp, parseCounts(out, "rw"), "requests per rwbs, as bpftrace counts them");
     assert.ok((perOp.get("WS") ?? 0) >= REQUESTS);
 
     assert.equal((snoop.chart(s).layout.title as { text: string }).text, "block I/O bytes by process");

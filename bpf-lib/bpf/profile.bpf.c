@@ -250,27 +250,29 @@ counted:
 	return true;
 }
 
-/* The thread leaving still has an open start: its last return was not reported. */
-static __always_inline void off_unseen_return(__u32 tid, __u64 now)
+/* The thread leaving still has an open start: its last return was not reported.
+ * Returns whether there was one (the caller replaces or deletes it). */
+static __always_inline bool off_unseen_return(__u32 tid, __u64 now)
 {
 	struct offstart *st = bpf_map_lookup_elem(&offstarts, &tid);
 	if (!st)
-		return;
+		return false;
 	if (!cfg_recover) {
 		pstat_inc(PS_UNSEEN);
-		return;
+		return true;
 	}
 	struct task_struct *t = (struct task_struct *)bpf_get_current_task();
 	__u64 ran = BPF_CORE_READ(t, se.sum_exec_runtime);
 	__u64 born = BPF_CORE_READ(t, start_time);
 	if (born != st->born || ran < st->ran || now - (ran - st->ran) < st->ts) {
 		pstat_inc(PS_UNSEEN);
-		return;
+		return true;
 	}
 	if (!off_add(&st->key, now - (ran - st->ran) - st->ts))
 		pstat_inc(PS_DROPPED);
 	else
 		pstat_inc(PS_RECOVERED);
+	return true;
 }
 
 SEC("tracepoint/sched/sched_switch")
@@ -287,7 +289,7 @@ int on_switch(struct trace_event_raw_sched_switch *ctx)
 		__u64 pid_tgid = bpf_get_current_pid_tgid();
 		__u32 pid = pid_tgid >> 32;
 		if (!cfg_pid || pid == cfg_pid) {
-			off_unseen_return(prev_tid, now);
+			bool open = off_unseen_return(prev_tid, now);
 			if ((cfg_preempted || (prev_state & 0xff) != 0) && !(prev_state & 0x30)) {
 				struct offstart *st = bpf_map_lookup_elem(&offbuf, &zero);
 				if (st) {
@@ -319,7 +321,7 @@ int on_switch(struct trace_event_raw_sched_switch *ctx)
 					if (bpf_map_update_elem(&offstarts, &prev_tid, st, BPF_ANY))
 						pstat_inc(PS_DROPPED);
 				}
-			} else {
+			} else if (open) {
 				/* not remembered: a start left open would be taken for an unseen return */
 				bpf_map_delete_elem(&offstarts, &prev_tid);
 			}

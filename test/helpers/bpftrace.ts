@@ -64,9 +64,23 @@ export async function bpftrace(program: string): Promise<BpftraceRun> {
 
 /** Parses `@name[k1, k2]: value` lines into a map keyed by "k1,k2". */
 export function parseMap(out: string, name = ""): Map<string, number> {
-  const m = new Map<string, number>();
+  return new Map(entries(out, name));
+}
+
+/** `@name[k1, k2]: N` lines as ["k1,k2", N], in bpftrace's order. */
+function* entries(out: string, name: string): Generator<[string, number]> {
   const re = new RegExp(`^@${name}(?:\\[(.*)\\])?: (-?\\d+)$`, "gm");
-  for (const x of out.matchAll(re)) m.set((x[1] ?? "").split(", ").join(","), Number(x[2]));
+  for (const x of out.matchAll(re)) yield [(x[1] ?? "").split(", ").join(","), Number(x[2])];
+}
+
+/**
+ * A count or sum map's entries, entries whose keys print alike added up: bpftrace 0.17 keys a
+ * char array by all its bytes, garbage after the NUL included, so one printed key can be
+ * several entries (block_rq_issue's rwbs did this in a CI run).
+ */
+export function parseCounts(out: string, name = ""): Map<string, number> {
+  const m = new Map<string, number>();
+  for (const [k, n] of entries(out, name)) m.set(k, (m.get(k) ?? 0) + n);
   return m;
 }
 
