@@ -1,6 +1,7 @@
 /* The footer under a table: what the run that made it saw, read from the table's
  * non-enumerable `stats`. A trace counts events received and lost in the ring buffer;
- * an aggregation counts events into a map and what the map could not hold exactly.
+ * an aggregation counts events into a map and what the map could not hold exactly; a
+ * profile counts samples (or off-CPU periods) and the stacks and periods it missed.
  * Both say loudly (red, ⚠) whatever means rows are missing or values are not exact. */
 import { formatCount, plural } from "./format.js";
 
@@ -40,7 +41,30 @@ export interface AggStatsLike {
   source?: string;
 }
 
-export type StatsLike = TraceStatsLike | AggStatsLike;
+/** The counters of a bpfbook ProfileTable (profile() and offcpu(): bpf-lib's ProfileStats), read defensively. */
+export interface ProfileStatsLike {
+  kind: "profile";
+  /** "cpu": samples; "offcpu": off-CPU periods. */
+  profile: "cpu" | "offcpu";
+  samples: number;
+  /** offcpu: ns off the CPU in the table. */
+  ns?: number;
+  /** Samples whose stack could not be recorded. */
+  lost: number;
+  /** Samples not counted (the counts map was full). */
+  dropped: number;
+  filtered?: number;
+  /** offcpu: periods whose return the kernel never reported, rebuilt (in the table). */
+  recovered?: number;
+  /** offcpu: such periods not rebuilt (not in the table). */
+  unseen?: number;
+  seconds?: number;
+  source?: string;
+  truncated?: undefined;
+  excludedSelf?: undefined;
+}
+
+export type StatsLike = TraceStatsLike | AggStatsLike | ProfileStatsLike;
 
 export interface StatsPart {
   text: string;
@@ -60,6 +84,11 @@ export function tableStats(table: object): StatsLike | undefined {
   const common = { filtered: num(r.filtered), truncated: num(r.truncated), excludedSelf: num(r.excludedSelf), seconds: num(r.seconds), source: str(r.source) };
   if (typeof r.received === "number" && typeof r.lost === "number")
     return { kind: "trace", received: r.received, lost: r.lost, unmatched: num(r.unmatched), evicted: num(r.evicted), startDropped: num(r.startDropped), imprecise: num(r.imprecise), impreciseColumns: strings(r.impreciseColumns), ...common };
+  if ((r.kind === "cpu" || r.kind === "offcpu") && typeof r.samples === "number" && typeof r.lost === "number" && typeof r.dropped === "number")
+    return {
+      kind: "profile", profile: r.kind, samples: r.samples, ns: num(r.ns), lost: r.lost, dropped: r.dropped, filtered: num(r.filtered),
+      recovered: num(r.recovered), unseen: num(r.unseen), seconds: num(r.seconds), source: str(r.source),
+    };
   if (typeof r.events === "number" && typeof r.dropped === "number")
     return {
       kind: "aggregation", events: r.events, dropped: r.dropped, unmatched: num(r.unmatched), startDropped: num(r.startDropped), evicted: num(r.evicted),
@@ -93,6 +122,14 @@ export function statsParts(s: StatsLike): StatsPart[] {
     pairParts(s, loud);
     // 64-bit values a double rounded are as untrustworthy as lost events: said as loudly
     if (s.imprecise) loud(`${formatCount(s.imprecise)} rounded 64-bit values (${(s.impreciseColumns ?? []).join(", ")}); bigint: true keeps them exact`);
+  } else if (s.kind === "profile") {
+    quiet(s.profile === "cpu" ? plural(s.samples, "sample") : `${plural(s.samples, "off-CPU period")}${s.ns !== undefined ? `, ${(s.ns / 1e9).toFixed(3)} s off CPU` : ""}`);
+    if (s.lost) loud(`${plural(s.lost, "sample")} without a stack ([lost stack]; raise maxStacks)`);
+    if (s.dropped) loud(`${formatCount(s.dropped)} not counted (map full; raise maxKeys)`);
+    if (s.unseen) loud(`${plural(s.unseen, "off-CPU period")} not counted: the kernel never reported the return, and rebuilding it needs kernel reads`);
+    // in the table, but measured from the thread's CPU time rather than a switch: said
+    if (s.recovered) quiet(`${plural(s.recovered, "return")} the kernel never reported, rebuilt from CPU time`);
+    if (s.filtered) quiet(`${formatCount(s.filtered)} of other processes left out`);
   } else {
     quiet(plural(s.events, "event"));
     if (s.dropped > 0) loud(`${formatCount(s.dropped)} dropped (map full; raise maxKeys)`);
