@@ -234,46 +234,56 @@ describe("profile()", () => {
     // under comm "injected" and dated 100 ms ago, with the CPU time it has used by now.
     // Its next switch out finds the start open and rebuilds the period: it came back
     // when its CPU time was that, so 100 ms after the injected start.
-    const w = workload(["sleepspin", "300", "1.5"]) // spins long enough for the injection on a loaded machine;
+    // spins until killed below, once an injection has been rebuilt (a loaded machine may need many tries)
+    const w = workload(["sleepspin", "300", "60"]);
     const run = startOffcpu({ pid: w.pid });
-    const offstarts = ourMap("offstarts");
-    const goNs = process.hrtime.bigint(); // before: the write to the gate is synchronous, the sleep may start at once
-    const done = w.go();
-    const key = hexBytes(new Uint32Array([w.pid]));
-    let start: number[] | null = null;
-    for (let i = 0; i < 200 && !start; i++) {
-      const v = lookupBytes(offstarts, key);
-      if (v && new DataView(new Uint8Array(v).buffer).getBigUint64(0, true) > goNs) start = v; // the sleep's, not the gate's
-      else await new Promise((r) => setTimeout(r, 5));
-    }
-    assert.ok(start, `the sleep's start was recorded (map ${offstarts}, programs ${programIdsOf().join(",")}, last ${JSON.stringify(lookupBytes(offstarts, key))}, key ${key})`);
-    while (lookupBytes(offstarts, key)) await new Promise((r) => setTimeout(r, 5)); // back on the CPU, spinning
-    await new Promise((r) => setTimeout(r, 30));
-    // schedstat's CPU time moves only when the scheduler accounts it (a tick, a switch):
-    // taken the moment it moves, it is the CPU time of now, not of the last tick.
-    const cpuTime = () => BigInt(readFileSync(`/proc/${w.pid}/schedstat`, "utf8").split(" ")[0]!);
-    const onCpu = () => readFileSync(`/proc/${w.pid}/syscall`, "utf8").startsWith("running");
-    // The injection must land while the thread is on a CPU: if it waits preempted, its next
-    // switch in takes the start as an ordinary return (counted, not rebuilt). On a loaded
-    // machine that happens, so each attempt has its own comm and the rebuilt one is found.
     let attempt = -1;
-    for (let k = 0; k < 10 && attempt < 0; k++) {
-      while (!onCpu()) await new Promise((r) => setTimeout(r, 1));
-      const before = cpuTime();
-      let ran = before;
-      for (const until = Date.now() + 500; ran === before && Date.now() < until; ) ran = cpuTime();
-      const now = process.hrtime.bigint();
-      assert.notEqual(ran, before, "the spinner's CPU time moved within 500 ms");
-      const injected = new DataView(new Uint8Array(start).buffer);
-      injected.setBigUint64(0, now - 100_000_000n, true);
-      injected.setBigUint64(8, ran, true);
-      new Uint8Array(injected.buffer).set(new TextEncoder().encode(`injected${k}\0`), 40);
-      execFileSync("bpftool", ["map", "update", "id", String(offstarts), "key", ...key, "value", ...hexBytes(new Uint8Array(injected.buffer))]);
-      assert.equal(readFileSync(`/proc/${w.pid}/stat`, "utf8").split(") ")[1]![0], "R", "still spinning after the injection");
-      while (lookupBytes(offstarts, key)) await new Promise((r) => setTimeout(r, 5)); // taken, one way or the other
-      if (run.snapshot().stats.recovered) attempt = k;
+    let done: Promise<number> | undefined;
+    try {
+      const offstarts = ourMap("offstarts");
+      const goNs = process.hrtime.bigint(); // before: the write to the gate is synchronous, the sleep may start at once
+      done = w.go();
+      const key = hexBytes(new Uint32Array([w.pid]));
+      let start: number[] | null = null;
+      for (let i = 0; i < 200 && !start; i++) {
+        const v = lookupBytes(offstarts, key);
+        if (v && new DataView(new Uint8Array(v).buffer).getBigUint64(0, true) > goNs) start = v; // the sleep's, not the gate's
+        else await new Promise((r) => setTimeout(r, 5));
+      }
+      assert.ok(start, `the sleep's start was recorded (map ${offstarts}, programs ${programIdsOf().join(",")}, last ${JSON.stringify(lookupBytes(offstarts, key))}, key ${key})`);
+      while (lookupBytes(offstarts, key)) await new Promise((r) => setTimeout(r, 5)); // back on the CPU, spinning
+      await new Promise((r) => setTimeout(r, 30));
+      // schedstat's CPU time moves only when the scheduler accounts it (a tick, a switch):
+      // taken the moment it moves, it is the CPU time of now, not of the last tick.
+      const cpuTime = () => BigInt(readFileSync(`/proc/${w.pid}/schedstat`, "utf8").split(" ")[0]!);
+      const onCpu = () => readFileSync(`/proc/${w.pid}/syscall`, "utf8").startsWith("running");
+      const spinning = () => w.child.exitCode === null && w.child.signalCode === null;
+      // The injection must land while the thread is on a CPU: if it waits preempted, its next
+      // switch in takes the start as an ordinary return (counted, not rebuilt). On a loaded
+      // machine that happens, so each attempt has its own comm and the rebuilt one is found.
+      for (let k = 0; k < 100 && attempt < 0 && spinning(); k++) {
+        while (!onCpu()) await new Promise((r) => setTimeout(r, 1));
+        const before = cpuTime();
+        let ran = before;
+        for (const until = Date.now() + 500; ran === before && Date.now() < until; ) ran = cpuTime();
+        const now = process.hrtime.bigint();
+        assert.notEqual(ran, before, "the spinner's CPU time moved within 500 ms");
+        const injected = new DataView(new Uint8Array(start).buffer);
+        injected.setBigUint64(0, now - 100_000_000n, true);
+        injected.setBigUint64(8, ran, true);
+        new Uint8Array(injected.buffer).set(new TextEncoder().encode(`injected${k}\0`), 40);
+        execFileSync("bpftool", ["map", "update", "id", String(offstarts), "key", ...key, "value", ...hexBytes(new Uint8Array(injected.buffer))]);
+        assert.equal(readFileSync(`/proc/${w.pid}/stat`, "utf8").split(") ")[1]![0], "R", "still spinning after the injection");
+        while (lookupBytes(offstarts, key)) await new Promise((r) => setTimeout(r, 5)); // taken, one way or the other
+        if (run.snapshot().stats.recovered) attempt = k;
+      }
+    } catch (e) {
+      await run.stop();
+      throw e;
+    } finally {
+      w.child.kill("SIGKILL");
+      await (done ?? w.go());
     }
-    assert.equal(await done, 0);
     const table = await run.table();
     const rows = table.objects() as (Row & { ns: number })[];
     const why = `attempt ${attempt}: ${JSON.stringify({ ...table.stats, exited: undefined })}\n${rows.map((r) => `${r.comm} ${r.count} ${r.ns} ${r.stack}`).join("\n")}`;
