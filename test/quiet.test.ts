@@ -265,7 +265,9 @@ import { stat } from "node:fs/promises";
     const cpu = cpuSeconds() - c0, events = tr.received - r0;
     await tr.stop();
     assert.ok(events < 4000, `${events} events of its own in 2 s`);
-    assert.ok(cpu < 0.1, `${cpu.toFixed(3)} CPU s in 2 s`);
+    // the spin cost ~0.9 CPU s in 2 s; quiet is ~0.03 alone and 0.102 was seen with both test
+    // lanes and the VM on the 2 cores: 0.2 still tells the two apart 4.5 times over
+    assert.ok(cpu < 0.2, `${cpu.toFixed(3)} CPU s in 2 s`);
   });
 
   it("costs ~nothing while idle: under 1% of a CPU for a trace that sees nothing", async () => {
