@@ -52,7 +52,7 @@ export interface ProfileStats {
   /**
    * offcpu: periods whose end the kernel never reported (the thread was put back on
    * a CPU with no sched_switch event, which some machines do), rebuilt from the
-   * thread's CPU time and counted in the table (see docs/profiling.md).
+   * thread's CPU time and counted in the table (see docs/probes.md, Off-CPU time).
    */
   recovered?: number;
   /** offcpu: such periods that could not be rebuilt (no kernel reads under lockdown=confidentiality): not in the table. */
